@@ -1,0 +1,47 @@
+// Contract of the search module (electron/host/search). It owns the index tables and their migration,
+// writes index rows inside the caller's transaction, and turns FHIR search queries into SQL.
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Db } from '../store/types.ts';
+
+/** A piece of SQL with positional parameters, ANDed into a query over `resource r` (alias `r`). */
+export interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
+export interface SearchOptions {
+  /** Only resources of this project (r.project). Required. */
+  project: string;
+  /** Absolute base URL for fullUrl and links, e.g. 'http://127.0.0.1:8103/fhir/R4/'. */
+  baseUrl: string;
+  /**
+   * Access-control hook: for a resource type, a fragment that visible rows must satisfy,
+   * `null` for no restriction, or `false` when the type may not be searched at all (403 for the
+   * main type; included resources of that type are simply left out). Applied to the main search,
+   * chains, _has, _include and _revinclude alike.
+   */
+  restrict?: (resourceType: string) => SqlFragment | null | false;
+  /** Default and maximum page size. */
+  defaultCount?: number;
+  maxCount?: number;
+}
+
+export interface SearchIndexer {
+  /** Writes every search index row (and compartment rows) of a resource; rid = resource.rid. */
+  index(db: Db, rid: number, resource: Resource): void;
+  /** Removes every index row of a resource (before re-indexing an update, or on delete). */
+  remove(db: Db, rid: number): void;
+}
+
+/** Migrations contributed by the search module: applied in order by the store's migration runner. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Db): void;
+}
+
+/** Resolve a conditional query (If-None-Exist, conditional update/delete, conditional references) to rids. */
+export type FindRids = (db: Db, resourceType: string, query: string, opts: { project: string }) => number[];
+
+/** Full search returning a searchset Bundle. */
+export type SearchFn = (db: Db, resourceType: string | undefined, query: string, opts: SearchOptions) => Bundle;

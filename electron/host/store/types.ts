@@ -1,0 +1,66 @@
+// Contract of the FHIR store. Implemented in electron/host/store/*.ts (createStore).
+// Every failure is thrown as a FhirError (shared/errors.ts) with the right status.
+import type Database from 'better-sqlite3-multiple-ciphers';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { SearchOptions } from '../search/types.ts';
+
+export type Db = Database.Database;
+
+export interface StoreOptions {
+  /** SQLite file path, or ':memory:'. */
+  path: string;
+  /** SQLCipher key: when given, the file is encrypted at rest. */
+  key?: string;
+  /** Injectable clock for meta.lastUpdated (tests). */
+  clock?: () => Date;
+  /** The project every new resource belongs to when the caller names none (one default project for now). */
+  defaultProject?: string;
+}
+
+/** Per-call context: which project the call acts in (the access layer adds more later). */
+export interface CallContext {
+  project?: string;
+  /** Absolute base URL of the FHIR endpoint, e.g. 'http://127.0.0.1:8103/fhir/R4/' (for links and fullUrls). */
+  baseUrl?: string;
+  /** Extra search restrictions (access control); passed through to search. */
+  search?: Partial<SearchOptions>;
+}
+
+export interface WriteResult<T extends Resource = Resource> {
+  /** 200 (updated / existing matched), 201 (created). */
+  status: 200 | 201;
+  resource: T;
+  /** true when an update changed nothing (no new version was made). */
+  unchanged?: boolean;
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  /** FHIR `_since` instant. */
+  since?: string;
+  /** Page size (default 100, max 1000). */
+  count?: number;
+  /** Opaque paging offset. */
+  offset?: number;
+}
+
+export interface Store {
+  readonly db: Db;
+  create<T extends Resource>(resource: T, opts?: { ifNoneExist?: string }, ctx?: CallContext): WriteResult<T>;
+  read<T extends Resource>(resourceType: string, id: string, ctx?: CallContext): T;
+  vread<T extends Resource>(resourceType: string, id: string, versionId: string, ctx?: CallContext): T;
+  update<T extends Resource>(resource: T, opts?: { ifMatch?: string }, ctx?: CallContext): WriteResult<T>;
+  /** PUT Type?query: create when no match, update when one, 412 when several. */
+  conditionalUpdate<T extends Resource>(resourceType: string, query: string, resource: T, ctx?: CallContext): WriteResult<T>;
+  /** JSON Patch (application/json-patch+json) or FHIRPath Patch (a Parameters resource). */
+  patch<T extends Resource>(resourceType: string, id: string, patch: unknown, opts?: { ifMatch?: string }, ctx?: CallContext): WriteResult<T>;
+  delete(resourceType: string, id: string, ctx?: CallContext): void;
+  conditionalDelete(resourceType: string, query: string, ctx?: CallContext): number;
+  history(query: HistoryQuery, ctx?: CallContext): Bundle;
+  /** Search; `query` is the URL query string without '?'. resourceType undefined = system search. */
+  search(resourceType: string | undefined, query: string, ctx?: CallContext): Bundle;
+  /** Batch or transaction Bundle; a transaction is atomic (one SQLite transaction). */
+  processBundle(bundle: Bundle, ctx?: CallContext): Bundle;
+  close(): void;
+}
