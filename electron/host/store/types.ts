@@ -2,7 +2,7 @@
 // Every failure is thrown as a FhirError (shared/errors.ts) with the right status.
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { SearchOptions } from '../search/types.ts';
+import type { Migration, SearchOptions } from '../search/types.ts';
 
 export type Db = Database.Database;
 
@@ -15,6 +15,10 @@ export interface StoreOptions {
   clock?: () => Date;
   /** The project every new resource belongs to when the caller names none (one default project for now). */
   defaultProject?: string;
+  /** Base URL for fullUrls and links when a call gives none (default 'http://localhost/fhir/R4/'). */
+  baseUrl?: string;
+  /** Migrations of later modules (access, sync...), run after the core and search ones. */
+  migrations?: Migration[];
 }
 
 /** Per-call context: which project the call acts in (the access layer adds more later). */

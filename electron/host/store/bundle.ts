@@ -1,0 +1,299 @@
+// Batch and transaction Bundles. A transaction runs in the caller's single SQLite transaction: its
+// entries are processed in FHIR order (DELETE, POST, PUT/PATCH, GET/HEAD) after every fullUrl has been
+// given its final `Type/id` and every reference rewritten; the first failure throws and the caller
+// rolls everything back. Batch entries each run in their own savepoint and fail one by one.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import { FhirError, errors, toErrorResponse } from '../../../shared/errors.ts';
+import { baseUrlOf, parseContent, projectOf, type ResourceRow, type StoreCore } from './core.ts';
+import { parseEntryUrl, rewriteReferences, type EntryUrl, type ReferenceResolver } from './bundle-refs.ts';
+import { history, readResource, vreadResource } from './reads.ts';
+import type { CallContext, WriteResult } from './types.ts';
+import { assertFhirId, assertResourceType } from './validation.ts';
+import { conditionalDelete, deleteResource, insertNew, patchResource, stripQuestionMark, updateResource } from './writes.ts';
+
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const ORDER: Record<Method, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+const REASON: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content' };
+
+interface Planned {
+  index: number;
+  method: Method;
+  url: EntryUrl;
+  rawUrl: string;
+  entry: BundleEntry;
+  /** Resolved before processing: the id a POST or a conditional PUT will write. */
+  id?: string;
+  /** A conditional create (ifNoneExist) that matched this existing resource. */
+  existing?: ResourceRow;
+}
+
+function parseEntry(entry: BundleEntry, index: number, base: string): Planned {
+  const request = entry?.request;
+  const method = request?.method as Method | undefined;
+  if (!method || !(method in ORDER) || typeof request?.url !== 'string') {
+    throw errors.badRequest(`Bundle.entry[${index}] needs request.method and request.url`, `Bundle.entry[${index}].request`);
+  }
+  const url = parseEntryUrl(request.url, base);
+  if (url.resourceType !== undefined) {
+    assertResourceType(url.resourceType);
+  }
+  return { index, method, url, rawUrl: request.url, entry };
+}
+
+function responseFor(result: WriteResult, base: string): BundleEntry {
+  const r = result.resource;
+  const version = r.meta?.versionId ?? '1';
+  return {
+    fullUrl: `${base}${r.resourceType}/${r.id}`,
+    resource: r,
+    response: {
+      status: `${result.status} ${REASON[result.status]}`,
+      location: `${r.resourceType}/${r.id}/_history/${version}`,
+      etag: `W/"${version}"`,
+      lastModified: r.meta?.lastUpdated,
+    },
+  };
+}
+
+function bodyOf(p: Planned): Resource {
+  const resource = p.entry.resource;
+  if (!resource || typeof resource !== 'object') {
+    throw errors.badRequest(`Bundle.entry[${p.index}] needs a resource`, `Bundle.entry[${p.index}].resource`);
+  }
+  return resource;
+}
+
+function singleMatch(core: StoreCore, resourceType: string, query: string, ctx: CallContext | undefined, what: string): ResourceRow | undefined {
+  const rids = core.findRids(core.db, resourceType, stripQuestionMark(query), { project: projectOf(core, ctx) });
+  if (rids.length > 1) {
+    throw errors.preconditionFailed(`${what} matched ${rids.length} resources: ${resourceType}?${query}`);
+  }
+  return rids.length ? core.sql.byRid.get(rids[0]) : undefined;
+}
+
+/** Executes one entry (its references already rewritten). */
+function execute(core: StoreCore, p: Planned, ctx: CallContext | undefined, base: string): BundleEntry {
+  const { url } = p;
+  const type = url.resourceType;
+  switch (p.method) {
+    case 'POST': {
+      if (p.existing) {
+        return responseFor({ status: 200, resource: parseContent(p.existing.content) }, base);
+      }
+      const resource = bodyOf(p);
+      if (type === undefined || url.id !== undefined || resource.resourceType !== type) {
+        throw errors.badRequest(`Bundle.entry[${p.index}]: POST needs url "${resource.resourceType}"`, `Bundle.entry[${p.index}].request.url`);
+      }
+      return responseFor(insertNew(core, resource, 'POST', ctx, p.id ?? randomUUID()), base);
+    }
+    case 'PUT': {
+      const resource = bodyOf(p);
+      if (type === undefined || resource.resourceType !== type) {
+        throw errors.badRequest(`Bundle.entry[${p.index}]: resourceType differs from the URL`, `Bundle.entry[${p.index}].resource`);
+      }
+      const id = url.id ?? p.id;
+      if (url.id !== undefined && resource.id !== undefined && resource.id !== url.id) {
+        throw errors.badRequest(`Bundle.entry[${p.index}]: body id ${resource.id} differs from the URL id ${url.id}`, 'id');
+      }
+      if (id === undefined) {
+        const match = singleMatch(core, type, url.query ?? '', ctx, 'Conditional update');
+        return responseFor(match ? updateResource(core, { ...resource, id: match.id }, undefined, ctx) : insertNew(core, resource, 'PUT', ctx), base);
+      }
+      assertFhirId(id);
+      return responseFor(updateResource(core, { ...resource, id }, { ifMatch: p.entry.request?.ifMatch }, ctx), base);
+    }
+    case 'PATCH': {
+      if (type === undefined || url.id === undefined) {
+        throw errors.badRequest(`Bundle.entry[${p.index}]: PATCH needs Type/id`, `Bundle.entry[${p.index}].request.url`);
+      }
+      const body = bodyOf(p) as Resource & { data?: string; contentType?: string };
+      // A JSON Patch travels as a Binary (base64 data); a FHIRPath Patch as a Parameters resource.
+      const patch = body.resourceType === 'Binary' ? JSON.parse(Buffer.from(body.data ?? '', 'base64').toString('utf8')) : body;
+      return responseFor(patchResource(core, type, url.id, patch, { ifMatch: p.entry.request?.ifMatch }, ctx), base);
+    }
+    case 'DELETE': {
+      if (type === undefined) {
+        throw errors.badRequest(`Bundle.entry[${p.index}]: DELETE needs a resource type`);
+      }
+      if (url.id !== undefined) {
+        deleteResource(core, type, url.id, ctx);
+      } else {
+        conditionalDelete(core, type, url.query ?? '', ctx);
+      }
+      return { response: { status: '204 No Content' } };
+    }
+    case 'GET':
+    case 'HEAD':
+      return { ...read(core, p, ctx), ...(p.method === 'HEAD' ? { resource: undefined } : {}) };
+  }
+}
+
+function read(core: StoreCore, p: Planned, ctx: CallContext | undefined): BundleEntry {
+  const { url } = p;
+  const ok = (resource: Resource): BundleEntry => ({
+    resource,
+    response: { status: '200 OK', ...(resource.meta?.versionId ? { etag: `W/"${resource.meta.versionId}"`, lastModified: resource.meta.lastUpdated } : {}) },
+  });
+  const qs = new URLSearchParams(url.query ?? '');
+  if (url.history) {
+    const count = qs.get('_count');
+    const offset = qs.get('_offset');
+    return ok(
+      history(core, {
+        resourceType: url.resourceType,
+        id: url.id,
+        since: qs.get('_since') ?? undefined,
+        count: count ? Number(count) : undefined,
+        offset: offset ? Number(offset) : undefined,
+      }, ctx),
+    );
+  }
+  if (url.resourceType !== undefined && url.id !== undefined) {
+    return ok(url.versionId !== undefined ? vreadResource(core, url.resourceType, url.id, url.versionId, ctx) : readResource(core, url.resourceType, url.id, ctx));
+  }
+  return ok(
+    core.search(core.db, url.resourceType, url.query ?? '', {
+      project: projectOf(core, ctx),
+      baseUrl: baseUrlOf(core, ctx),
+      ...ctx?.search,
+    }),
+  );
+}
+
+function withEntryPath(err: unknown, index: number): unknown {
+  if (err instanceof FhirError) {
+    const outcome = structuredClone(err.outcome);
+    for (const issue of outcome.issue ?? []) {
+      const text = issue.details?.text ?? issue.diagnostics ?? '';
+      issue.details = { ...issue.details, text: `Bundle.entry[${index}]: ${text}` };
+    }
+    return new FhirError(err.status, outcome, err);
+  }
+  return err;
+}
+
+/** Must be called inside one SQLite transaction (the store does); throws on the first failing entry. */
+export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
+  const base = baseUrlOf(core, ctx);
+  const planned = (bundle.entry ?? []).map((e, i) => parseEntry(e, i, base));
+  const fullUrls = new Map<string, string>();
+  const conditionalCache = new Map<string, string>();
+
+  // 1. Every entry that writes gets its final identity, so references to it can be rewritten.
+  for (const p of planned) {
+    try {
+      const type = p.url.resourceType;
+      if (p.method === 'POST' && type !== undefined) {
+        const ifNoneExist = p.entry.request?.ifNoneExist;
+        p.existing = ifNoneExist ? singleMatch(core, type, ifNoneExist, ctx, 'If-None-Exist') : undefined;
+        p.id = p.existing?.id ?? randomUUID();
+      } else if (p.method === 'PUT' && type !== undefined && p.url.id === undefined) {
+        p.id = singleMatch(core, type, p.url.query ?? '', ctx, 'Conditional update')?.id ?? randomUUID();
+      } else if (p.method === 'PUT' && p.url.id !== undefined) {
+        p.id = p.url.id;
+      }
+    } catch (err) {
+      throw withEntryPath(err, p.index);
+    }
+    if (p.entry.fullUrl && p.id !== undefined && p.url.resourceType !== undefined) {
+      fullUrls.set(p.entry.fullUrl, `${p.url.resourceType}/${p.id}`);
+    }
+  }
+
+  // 2. References: fullUrls and conditional references, resolved against the store as it was.
+  const resolver: ReferenceResolver = {
+    fullUrls,
+    conditional(reference, resourceType, query) {
+      let resolved = conditionalCache.get(reference);
+      if (resolved === undefined) {
+        assertResourceType(resourceType);
+        const row = singleMatch(core, resourceType, query, ctx, 'Conditional reference');
+        if (!row) {
+          throw errors.badRequest(`Conditional reference ${reference} matches no resource`, 'reference');
+        }
+        resolved = `${resourceType}/${row.id}`;
+        conditionalCache.set(reference, resolved);
+      }
+      return resolved;
+    },
+  };
+  for (const p of planned) {
+    if (p.entry.resource) {
+      try {
+        p.entry = { ...p.entry, resource: rewriteReferences(p.entry.resource, resolver) as Resource };
+      } catch (err) {
+        throw withEntryPath(err, p.index);
+      }
+    }
+  }
+
+  // 3. Execute in FHIR order; answer in Bundle order.
+  const responses = new Array<BundleEntry>(planned.length);
+  for (const p of [...planned].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)) {
+    try {
+      responses[p.index] = execute(core, p, ctx, base);
+    } catch (err) {
+      throw withEntryPath(err, p.index);
+    }
+  }
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+}
+
+/** Each entry in its own savepoint: a failure is that entry's OperationOutcome, the rest go on. */
+export function processBatch(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
+  const base = baseUrlOf(core, ctx);
+  const conditionalCache = new Map<string, string>();
+  const resolver: ReferenceResolver = {
+    fullUrls: new Map(),
+    conditional(reference, resourceType, query) {
+      let resolved = conditionalCache.get(reference);
+      if (resolved === undefined) {
+        assertResourceType(resourceType);
+        const row = singleMatch(core, resourceType, query, ctx, 'Conditional reference');
+        if (!row) {
+          throw errors.badRequest(`Conditional reference ${reference} matches no resource`, 'reference');
+        }
+        resolved = `${resourceType}/${row.id}`;
+        conditionalCache.set(reference, resolved);
+      }
+      return resolved;
+    },
+  };
+  const runEntry = core.db.transaction((entry: BundleEntry, index: number): BundleEntry => {
+    const p = parseEntry(entry, index, base);
+    if (p.entry.resource) {
+      p.entry = { ...p.entry, resource: rewriteReferences(p.entry.resource, resolver) as Resource };
+    }
+    if (p.method === 'POST' && p.url.resourceType !== undefined && p.entry.request?.ifNoneExist) {
+      p.existing = singleMatch(core, p.url.resourceType, p.entry.request.ifNoneExist, ctx, 'If-None-Exist');
+    }
+    return execute(core, p, ctx, base);
+  });
+  const entries = (bundle.entry ?? []).map((entry, index): BundleEntry => {
+    try {
+      return runEntry(entry, index);
+    } catch (err) {
+      const { status, outcome } = toErrorResponse(err);
+      const response: BundleEntryResponse = { status: String(status), outcome };
+      return { response };
+    }
+  });
+  return { resourceType: 'Bundle', type: 'batch-response', entry: entries };
+}
+
+export function processBundle(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
+  if (bundle?.resourceType !== 'Bundle') {
+    throw errors.badRequest('Expected a Bundle', 'resourceType');
+  }
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) {
+    throw errors.badRequest('Bundle.entry must be an array', 'Bundle.entry');
+  }
+  if (bundle.type === 'transaction') {
+    return core.db.transaction(() => processTransaction(core, bundle, ctx))();
+  }
+  if (bundle.type === 'batch') {
+    return processBatch(core, bundle, ctx);
+  }
+  throw errors.badRequest(`Bundle.type must be batch or transaction, not ${String(bundle.type)}`, 'Bundle.type');
+}

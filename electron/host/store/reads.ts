@@ -1,0 +1,146 @@
+// Read, vread and history (instance, type and system level) straight from the resource and
+// resource_history tables.
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { errors } from '../../../shared/errors.ts';
+import { baseUrlOf, parseContent, projectOf, type StoreCore } from './core.ts';
+import type { CallContext, HistoryQuery } from './types.ts';
+import { assertResourceType } from './validation.ts';
+
+const DEFAULT_HISTORY_COUNT = 100;
+const MAX_HISTORY_COUNT = 1000;
+
+export function readResource<T extends Resource>(core: StoreCore, resourceType: string, id: string, ctx: CallContext | undefined): T {
+  assertResourceType(resourceType);
+  const row = core.sql.byTypeId.get(resourceType, id);
+  if (!row || (ctx?.project !== undefined && row.project !== ctx.project)) {
+    throw errors.notFound(`${resourceType}/${id} not found`);
+  }
+  if (row.deleted) {
+    throw errors.gone(`${resourceType}/${id} was deleted`);
+  }
+  return parseContent<T>(row.content);
+}
+
+export function vreadResource<T extends Resource>(
+  core: StoreCore,
+  resourceType: string,
+  id: string,
+  versionId: string,
+  ctx: CallContext | undefined,
+): T {
+  assertResourceType(resourceType);
+  const version = /^\d{1,15}$/.test(versionId) ? Number(versionId) : NaN;
+  const row = Number.isNaN(version) ? undefined : core.sql.version.get(resourceType, id, version);
+  if (!row || (ctx?.project !== undefined && row.project !== ctx.project)) {
+    throw errors.notFound(`${resourceType}/${id}/_history/${versionId} not found`);
+  }
+  if (row.deleted) {
+    throw errors.gone(`${resourceType}/${id}/_history/${versionId} is a deletion`);
+  }
+  return parseContent<T>(row.content ?? row.current);
+}
+
+interface HistoryRow {
+  type: string;
+  id: string;
+  version: number;
+  last_updated: number;
+  deleted: number;
+  method: string;
+  content: string | null;
+}
+
+function parseSince(since: string): number {
+  // FHIR instant (or at least a full date); Date.parse accepts more, but never an empty or random string.
+  if (!/^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.test(since)) {
+    throw errors.badRequest(`Invalid _since: ${since.slice(0, 64)}`, '_since');
+  }
+  const ms = Date.parse(since);
+  if (Number.isNaN(ms)) {
+    throw errors.badRequest(`Invalid _since: ${since.slice(0, 64)}`, '_since');
+  }
+  return ms;
+}
+
+function statusOf(row: HistoryRow): string {
+  if (row.deleted) {
+    return '204 No Content';
+  }
+  return row.version === 1 || row.method === 'POST' ? '201 Created' : '200 OK';
+}
+
+/** A history Bundle, newest first, with a `next` link (same query, next offset) while more remain. */
+export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext | undefined): Bundle {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.resourceType !== undefined) {
+    assertResourceType(query.resourceType);
+    where.push('r.type = ?');
+    params.push(query.resourceType);
+  }
+  if (query.id !== undefined) {
+    if (query.resourceType === undefined) {
+      throw errors.badRequest('Instance history needs a resource type');
+    }
+    const row = core.sql.byTypeId.get(query.resourceType, query.id);
+    if (!row || (ctx?.project !== undefined && row.project !== ctx.project)) {
+      throw errors.notFound(`${query.resourceType}/${query.id} not found`);
+    }
+    where.push('r.id = ?');
+    params.push(query.id);
+  } else {
+    where.push('r.project = ?');
+    params.push(projectOf(core, ctx));
+  }
+  if (query.since !== undefined) {
+    where.push('h.last_updated >= ?');
+    params.push(parseSince(query.since));
+  }
+  const count = Math.min(Math.max(Math.trunc(query.count ?? DEFAULT_HISTORY_COUNT), 1), MAX_HISTORY_COUNT);
+  const offset = Math.max(Math.trunc(query.offset ?? 0), 0);
+  if (!Number.isFinite(count) || !Number.isFinite(offset)) {
+    throw errors.badRequest('Invalid _count or offset');
+  }
+  const rows = core.db
+    .prepare(
+      `SELECT r.type, r.id, h.version, h.last_updated, h.deleted, h.method,
+              CASE WHEN h.deleted = 1 THEN NULL ELSE coalesce(h.content, r.content) END AS content
+         FROM resource_history h JOIN resource r ON r.rid = h.rid
+        WHERE ${where.join(' AND ')}
+        ORDER BY h.last_updated DESC, h.rid DESC, h.version DESC
+        LIMIT ? OFFSET ?`,
+    )
+    .all(...params, count + 1, offset) as HistoryRow[];
+
+  const base = baseUrlOf(core, ctx);
+  const entries: BundleEntry[] = rows.slice(0, count).map((row) => {
+    const lastModified = new Date(row.last_updated).toISOString();
+    return {
+      fullUrl: `${base}${row.type}/${row.id}`,
+      ...(row.content !== null ? { resource: parseContent(row.content) } : {}),
+      request: { method: row.method as 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: row.method === 'POST' ? row.type : `${row.type}/${row.id}` },
+      response: { status: statusOf(row), etag: `W/"${row.version}"`, lastModified },
+    };
+  });
+
+  const path = query.resourceType === undefined ? '_history' : query.id === undefined ? `${query.resourceType}/_history` : `${query.resourceType}/${query.id}/_history`;
+  const link = (off: number) => {
+    const qs = new URLSearchParams();
+    if (query.since !== undefined) {
+      qs.set('_since', query.since);
+    }
+    qs.set('_count', String(count));
+    if (off > 0) {
+      qs.set('_offset', String(off));
+    }
+    return `${base}${path}?${qs.toString()}`;
+  };
+  const links: Bundle['link'] = [{ relation: 'self', url: link(offset) }];
+  if (rows.length > count) {
+    links.push({ relation: 'next', url: link(offset + count) });
+  }
+  if (offset > 0) {
+    links.push({ relation: 'previous', url: link(Math.max(offset - count, 0)) });
+  }
+  return { resourceType: 'Bundle', type: 'history', link: links, entry: entries };
+}

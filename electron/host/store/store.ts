@@ -1,0 +1,74 @@
+// createStore: opens the database, runs every module's migrations, and exposes the FHIR interactions,
+// each public write in one SQLite transaction.
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import { createSearchIndexer, findRids, searchMigrations, searchResources } from '../search/index.ts';
+import type { Migration } from '../search/types.ts';
+import { processBundle } from './bundle.ts';
+import { baseUrlOf, prepareStatements, projectOf, type StoreCore } from './core.ts';
+import { openDatabase } from './database.ts';
+import { runMigrations } from './migrations.ts';
+import { history, readResource, vreadResource } from './reads.ts';
+import { coreMigration } from './schema.ts';
+import type { CallContext, HistoryQuery, Store, StoreOptions, WriteResult } from './types.ts';
+import { conditionalDelete, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './writes.ts';
+
+export const DEFAULT_PROJECT_ID = 'outpost-default-project';
+export const DEFAULT_BASE_URL = 'http://localhost/fhir/R4/';
+
+/** Every migration the store runs at start-up: core first, then each module's. */
+export function allMigrations(extra: readonly Migration[] = []): Migration[] {
+  return [coreMigration, ...searchMigrations, ...extra];
+}
+
+export function createStore(opts: StoreOptions): Store {
+  loadFhirDefinitions();
+  const db = openDatabase(opts.path, opts.key);
+  try {
+    runMigrations(db, allMigrations(opts.migrations));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const core: StoreCore = {
+    db,
+    sql: prepareStatements(db),
+    clock: opts.clock ?? (() => new Date()),
+    defaultProject: opts.defaultProject ?? DEFAULT_PROJECT_ID,
+    defaultBaseUrl: opts.baseUrl ?? DEFAULT_BASE_URL,
+    indexer: createSearchIndexer(),
+    findRids,
+    search: searchResources,
+  };
+
+  const txCreate = db.transaction((r: Resource, o?: { ifNoneExist?: string }, c?: CallContext) => createResource(core, r, o, c));
+  const txUpdate = db.transaction((r: Resource, o?: { ifMatch?: string }, c?: CallContext) => updateResource(core, r, o, c));
+  const txConditionalUpdate = db.transaction((t: string, q: string, r: Resource, c?: CallContext) => conditionalUpdate(core, t, q, r, c));
+  const txPatch = db.transaction((t: string, id: string, p: unknown, o?: { ifMatch?: string }, c?: CallContext) => patchResource(core, t, id, p, o, c));
+  const txDelete = db.transaction((t: string, id: string, c?: CallContext) => deleteResource(core, t, id, c));
+  const txConditionalDelete = db.transaction((t: string, q: string, c?: CallContext) => conditionalDelete(core, t, q, c));
+
+  return {
+    db,
+    create: <T extends Resource>(resource: T, o?: { ifNoneExist?: string }, ctx?: CallContext) => txCreate(resource, o, ctx) as WriteResult<T>,
+    read: <T extends Resource>(resourceType: string, id: string, ctx?: CallContext) => readResource<T>(core, resourceType, id, ctx),
+    vread: <T extends Resource>(resourceType: string, id: string, versionId: string, ctx?: CallContext) =>
+      vreadResource<T>(core, resourceType, id, versionId, ctx),
+    update: <T extends Resource>(resource: T, o?: { ifMatch?: string }, ctx?: CallContext) => txUpdate(resource, o, ctx) as WriteResult<T>,
+    conditionalUpdate: <T extends Resource>(resourceType: string, query: string, resource: T, ctx?: CallContext) =>
+      txConditionalUpdate(resourceType, query, resource, ctx) as WriteResult<T>,
+    patch: <T extends Resource>(resourceType: string, id: string, patch: unknown, o?: { ifMatch?: string }, ctx?: CallContext) =>
+      txPatch(resourceType, id, patch, o, ctx) as WriteResult<T>,
+    delete: (resourceType: string, id: string, ctx?: CallContext) => txDelete(resourceType, id, ctx),
+    conditionalDelete: (resourceType: string, query: string, ctx?: CallContext) => txConditionalDelete(resourceType, query, ctx),
+    history: (query: HistoryQuery, ctx?: CallContext): Bundle => history(core, query, ctx),
+    search: (resourceType: string | undefined, query: string, ctx?: CallContext): Bundle =>
+      core.search(db, resourceType, query, { project: projectOf(core, ctx), baseUrl: baseUrlOf(core, ctx), ...ctx?.search }),
+    processBundle: (bundle: Bundle, ctx?: CallContext) => processBundle(core, bundle, ctx),
+    close: () => {
+      if (db.open) {
+        db.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// Checks an incoming resource before it is written: a known resourceType, a valid FHIR id, and the R4
+// StructureDefinitions (through @medplum/core's validator). Every failure is a 400 naming the path.
+import { OperationOutcomeError, isResourceType, validateResource } from '@medplum/core';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { FhirError, errors } from '../../../shared/errors.ts';
+import { loadFhirDefinitions } from '../fhir/definitions.ts';
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export function isValidFhirId(id: unknown): id is string {
+  return typeof id === 'string' && FHIR_ID.test(id);
+}
+
+export function assertResourceType(resourceType: unknown): asserts resourceType is string {
+  loadFhirDefinitions();
+  if (typeof resourceType !== 'string' || !isResourceType(resourceType)) {
+    throw errors.badRequest(`Unknown resource type: ${String(resourceType).slice(0, 64)}`, 'resourceType');
+  }
+}
+
+export function assertFhirId(id: unknown, expression = 'id'): asserts id is string {
+  if (!isValidFhirId(id)) {
+    throw errors.badRequest(`Invalid id: ${String(id).slice(0, 80)}`, expression);
+  }
+}
+
+/** Validates shape and content against the R4 StructureDefinitions. Throws 400 with every error issue. */
+export function assertValidResource(resource: unknown): asserts resource is Resource {
+  if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) {
+    throw errors.badRequest('The body must be a FHIR resource (a JSON object)');
+  }
+  const r = resource as Resource;
+  assertResourceType(r.resourceType);
+  if (r.id !== undefined) {
+    assertFhirId(r.id);
+  }
+  try {
+    validateResource(r);
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      const issues = (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+      const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: issues.length ? issues : err.outcome.issue };
+      throw new FhirError(400, outcome, err);
+    }
+    throw errors.badRequest(`Invalid resource: ${(err as Error).message}`);
+  }
+}
