@@ -1,0 +1,9 @@
+// Outpost's local ESLint plugin (used by eslint.config.js as `outpost/...`).
+import { importLayering } from './import-layering.js';
+
+const plugin = {
+  meta: { name: 'eslint-plugin-outpost', version: '0.1.0' },
+  rules: { 'import-layering': importLayering },
+};
+
+export default plugin;

@@ -1,0 +1,78 @@
+// The commands of `outpost`: each opens the data folder, does its work and returns an exit code.
+import { join } from 'node:path';
+import { createHost, type Host } from '../host.ts';
+import { startHttpServer } from '../http.ts';
+import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
+import { exportNdjson } from '../transfer/export.ts';
+import { importFiles } from '../transfer/import.ts';
+import { createProgressBar } from './progress.ts';
+
+export interface CliIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM): ends `serve`. Called only by serve. */
+  waitForStop: () => Promise<void>;
+}
+
+/** The host of a data folder in CLI/browser mode: the database key lives in outpost.key (mode 0600). */
+export function openHost(dataDir: string, io: Pick<CliIo, 'stderr'>): Host {
+  ensureDataDir(dataDir);
+  return createHost({
+    dataDir,
+    key: readOrCreateDatabaseKey(dataDir),
+    onUnexpectedError: (err) => io.stderr.write(`outpost: internal error: ${(err as Error)?.stack ?? String(err)}\n`),
+  });
+}
+
+export async function serveCommand(dataDir: string, port: number, io: CliIo): Promise<number> {
+  const host = openHost(dataDir, io);
+  try {
+    const server = await startHttpServer(host, { port, hostname: '127.0.0.1' });
+    io.stdout.write(
+      `Outpost is serving ${server.url}/fhir/R4/\n` +
+        `Data folder: ${dataDir}\n` +
+        `Token: ${server.token}\n` +
+        `(send 'Authorization: Bearer <token>'; the token is also in ${server.tokenFile}, mode 0600)\n`
+    );
+    await io.waitForStop();
+    await server.close();
+    return 0;
+  } finally {
+    host.close();
+  }
+}
+
+export async function importCommand(dataDir: string, paths: string[], io: CliIo): Promise<number> {
+  const host = openHost(dataDir, io);
+  try {
+    const bar = io.stderr.isTTY ? createProgressBar(io.stderr) : undefined;
+    const summary = await importFiles(host.store, paths, { onProgress: bar?.update });
+    bar?.done();
+    for (const failure of summary.failures.slice(0, 20)) {
+      io.stderr.write(`outpost: ${failure.file}: ${failure.message}\n`);
+    }
+    io.stdout.write(
+      `Imported ${summary.resources} resources from ${summary.files} files in ${summary.seconds.toFixed(1)} s ` +
+        `(${Math.round(summary.resourcesPerSecond)} resources/s)` +
+        (summary.failed || summary.failures.length ? `; ${summary.failed} failed` : '') +
+        '\n'
+    );
+    return summary.failures.length ? 1 : 0;
+  } finally {
+    host.close();
+  }
+}
+
+export function exportCommand(dataDir: string, folder: string, io: CliIo): number {
+  const host = openHost(dataDir, io);
+  try {
+    const summary = exportNdjson(host.store.db, folder);
+    for (const [type, count] of Object.entries(summary.counts)) {
+      io.stdout.write(`${join(folder, `${type}.ndjson`)}\t${count}\n`);
+    }
+    io.stdout.write(`Exported ${summary.resources} resources of ${Object.keys(summary.counts).length} types in ${summary.seconds.toFixed(1)} s\n`);
+    return 0;
+  } finally {
+    host.close();
+  }
+}

@@ -1,0 +1,107 @@
+// Entry of the `outpost` command line (bin/outpost.mjs loads it through tsx).
+// Unknown commands or flags print the usage on stderr and exit with code 2.
+import { parseArgs } from 'node:util';
+import { resolveDataDir } from '../paths.ts';
+import { exportCommand, importCommand, serveCommand, type CliIo } from './commands.ts';
+import { DEFAULT_PORT, USAGE } from './usage.ts';
+
+const COMMANDS = ['serve', 'import', 'export'] as const;
+type Command = (typeof COMMANDS)[number];
+
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command: string = 'main'
+  ) {
+    super(message);
+  }
+}
+
+function parse(command: Command, args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        data: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        ...(command === 'serve' ? { port: { type: 'string' as const } } : {}),
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message, command);
+  }
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) {
+    return DEFAULT_PORT;
+  }
+  const port = Number(value);
+  if (!/^\d{1,5}$/.test(value) || port > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, got '${value}'`, 'serve');
+  }
+  return port;
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    (first === undefined ? io.stderr : io.stdout).write(USAGE.main);
+    return first === undefined ? 2 : 0;
+  }
+  if (!(COMMANDS as readonly string[]).includes(first)) {
+    throw new UsageError(`Unknown command: ${first}`);
+  }
+  const command = first as Command;
+  const { values, positionals } = parse(command, rest);
+  if (values.help) {
+    io.stdout.write(USAGE[command]);
+    return 0;
+  }
+  const dataDir = resolveDataDir({ flag: values.data });
+  switch (command) {
+    case 'serve':
+      if (positionals.length) {
+        throw new UsageError(`serve takes no arguments, got '${positionals[0]}'`, command);
+      }
+      return serveCommand(dataDir, parsePort((values as { port?: string }).port), io);
+    case 'import':
+      if (!positionals.length) {
+        throw new UsageError('import needs at least one file or folder', command);
+      }
+      return importCommand(dataDir, positionals, io);
+    case 'export':
+      if (positionals.length !== 1) {
+        throw new UsageError('export needs exactly one folder', command);
+      }
+      return exportCommand(dataDir, positionals[0], io);
+  }
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[], io?: Partial<CliIo>): Promise<number> {
+  const full: CliIo = {
+    stdout: io?.stdout ?? process.stdout,
+    stderr: io?.stderr ?? process.stderr,
+    waitForStop:
+      io?.waitForStop ??
+      (() =>
+        new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        })),
+  };
+  try {
+    return await run(argv, full);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      full.stderr.write(`outpost: ${err.message}\n\n${USAGE[err.command] ?? USAGE.main}`);
+      return 2;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    full.stderr.write(`outpost: ${code === 'ENOENT' || code === 'EADDRINUSE' || code === 'EACCES' ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
+    return 1;
+  }
+}

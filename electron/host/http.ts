@@ -1,0 +1,178 @@
+// The loopback HTTP adapter of browser mode: Node's http module on 127.0.0.1 only, mapping each
+// request onto host.handle. Until login exists, every request needs the bearer token generated at
+// start (written to the data folder with mode 0600). No CORS: a request from a foreign Origin is refused.
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
+import { errors, toErrorResponse, type FhirError } from '../../shared/errors.ts';
+import { FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
+import type { Host } from './host.ts';
+import { TOKEN_FILE, writeSecret } from './paths.ts';
+
+export interface HttpServerOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Only loopback is allowed: the server refuses to bind anything else. */
+  hostname?: '127.0.0.1';
+  /** A fixed token (tests); default: a fresh random one written to `<dataDir>/http-token`. */
+  token?: string;
+}
+
+export interface HttpServer {
+  /** e.g. 'http://127.0.0.1:8103' (no trailing slash). */
+  url: string;
+  port: number;
+  token: string;
+  /** Path of the token file (mode 0600), when the token was generated. */
+  tokenFile?: string;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+function send(res: ServerResponse, response: HostResponse): void {
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, ...response.headers };
+  let payload: string | undefined;
+  if (response.body !== undefined) {
+    payload = typeof response.body === 'string' ? response.body : JSON.stringify(response.body);
+    headers['content-type'] ??= FHIR_JSON_UTF8;
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  } else {
+    delete headers['content-type'];
+    headers['content-length'] = '0';
+  }
+  res.writeHead(response.status, headers);
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, err: FhirError, extra: Record<string, string> = {}): void {
+  const { status, outcome } = toErrorResponse(err);
+  send(res, { status, headers: { 'content-type': FHIR_JSON_UTF8, ...extra }, body: outcome });
+}
+
+function tokenMatches(header: string | undefined, token: Buffer): boolean {
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  if (!match) {
+    return false;
+  }
+  const given = Buffer.from(match[1]);
+  return given.length === token.length && timingSafeEqual(given, token);
+}
+
+/** Reads the body as text, refusing (413) as soon as it passes the limit. */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      reject(errors.tooLarge(`Request body over ${limit} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume(); // drain without keeping anything
+        reject(errors.tooLarge(`Request body over ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) {
+      out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    }
+  }
+  return out;
+}
+
+export async function startHttpServer(host: Host, options: HttpServerOptions = {}): Promise<HttpServer> {
+  const hostname = options.hostname ?? '127.0.0.1';
+  if (hostname !== '127.0.0.1') {
+    throw new Error('The Outpost HTTP server binds 127.0.0.1 only');
+  }
+  const tokenFile = options.token ? undefined : join(host.dataDir, TOKEN_FILE);
+  const token = options.token ?? writeSecret(tokenFile as string);
+  const tokenBytes = Buffer.from(token);
+  let allowedHosts = new Set<string>();
+  let allowedOrigins = new Set<string>();
+
+  const server = createServer((req, res) => {
+    void serve(req, res);
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      // DNS rebinding: a page on another name resolving to 127.0.0.1 sends its own Host.
+      if (!allowedHosts.has(req.headers.host ?? '')) {
+        sendError(res, errors.badRequest('Unexpected Host header'));
+        return;
+      }
+      const origin = req.headers.origin;
+      if (origin !== undefined && !allowedOrigins.has(origin)) {
+        sendError(res, errors.forbidden('Cross-origin requests are not allowed'));
+        return;
+      }
+      if (!tokenMatches(req.headers.authorization, tokenBytes)) {
+        sendError(res, errors.unauthorized('Missing or wrong bearer token'), { 'www-authenticate': 'Bearer' });
+        return;
+      }
+      const body = await readBody(req, host.maxBodyBytes);
+      const request: HostRequest = {
+        method: (req.method ?? 'GET').toUpperCase() as HostRequest['method'],
+        path: req.url ?? '/',
+        headers: headersOf(req),
+        body,
+      };
+      send(res, await host.handle(request));
+    } catch (err) {
+      const { status, outcome } = toErrorResponse(err);
+      if (!res.headersSent) {
+        send(res, { status, headers: { 'content-type': FHIR_JSON_UTF8, connection: 'close' }, body: outcome });
+      } else {
+        res.destroy();
+      }
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, hostname, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  allowedOrigins = new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    token,
+    tokenFile,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
