@@ -1,0 +1,88 @@
+// The auth service the host's router calls: Medplum's login flow, sessions with idle lock, role switch,
+// MFA, passwords, client credentials. Made by a factory over the store's database; no module state.
+import type { AccessPolicy } from '@medplum/fhirtypes';
+import type { Store } from '../store/types.ts';
+import {
+  confirmMfaEnrollment,
+  describeSession,
+  purgeExpiredRows,
+  setDisabled,
+  setUserPassword,
+  startMfaEnrollment,
+  storeClientSecret,
+  switchSessionRole,
+  unlockSession,
+} from './account.ts';
+import { DEFAULT_AUTH_OPTIONS, type AuthContext, type AuthOptions } from './context.ts';
+import { createDirectory } from './directory.ts';
+import {
+  chooseLoginProfile,
+  clientCredentialsGrant,
+  exchangeAuthorizationCode,
+  startLogin,
+  verifyLoginMfa,
+} from './login-flow.ts';
+import { authenticateToken, endSession, endSessionsWhere, refreshSession, rowByToken } from './sessions.ts';
+import type { AuthAuditEvent, AuthService, Session } from './types.ts';
+
+export interface AuthServiceOptions extends Partial<AuthOptions> {
+  /** The store: its `db` holds the auth tables (migration 10 must have run), User writes go through it. */
+  store: Pick<Store, 'db' | 'update'>;
+  clock?: () => Date;
+  /** Called for every login, failure, lockout, logout, role switch, lock and unlock. */
+  audit?: (event: AuthAuditEvent) => void;
+  /** The effective AccessPolicy of a session, reported by /auth/me (the access engine provides it). */
+  resolveAccessPolicy?: (session: Session) => AccessPolicy | undefined;
+}
+
+export function createAuthService(opts: AuthServiceOptions): AuthService {
+  const clock = opts.clock ?? (() => new Date());
+  const now = (): number => clock().getTime();
+  const options: AuthOptions = {
+    idleLockMs: opts.idleLockMs ?? DEFAULT_AUTH_OPTIONS.idleLockMs,
+    sessionTtlMs: opts.sessionTtlMs ?? DEFAULT_AUTH_OPTIONS.sessionTtlMs,
+    accessTokenTtlMs: opts.accessTokenTtlMs ?? DEFAULT_AUTH_OPTIONS.accessTokenTtlMs,
+    loginTtlMs: opts.loginTtlMs ?? DEFAULT_AUTH_OPTIONS.loginTtlMs,
+    codeTtlMs: opts.codeTtlMs ?? DEFAULT_AUTH_OPTIONS.codeTtlMs,
+  };
+  const ctx: AuthContext = {
+    db: opts.store.db,
+    dir: createDirectory(opts.store.db),
+    store: opts.store,
+    now,
+    options,
+    audit: (event) => opts.audit?.({ ...event, recorded: new Date(now()).toISOString() }),
+    resolveAccessPolicy: opts.resolveAccessPolicy,
+  };
+  // Steps that write several rows run in one transaction so a failure midway leaves nothing half-done.
+  const tx = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => ctx.db.transaction(() => fn(...args))();
+
+  return {
+    login: (req) => startLogin(ctx, req),
+    chooseProfile: tx((req) => chooseLoginProfile(ctx, req.login, req.profile)),
+    verifyMfa: (req) => verifyLoginMfa(ctx, req.login, req.token),
+    exchangeCode: (req) => exchangeAuthorizationCode(ctx, req),
+    clientCredentials: (req) => clientCredentialsGrant(ctx, req.client_id, req.client_secret),
+    refresh: (req) => refreshSession(ctx, req.refresh_token),
+    authenticate: (token) => authenticateToken(ctx, token),
+    unlock: (token, password) => unlockSession(ctx, token, password),
+    logout(token) {
+      const row = rowByToken(ctx, token);
+      if (!row || row.ended !== null) {
+        return;
+      }
+      endSession(ctx, row.id, 'logout');
+      ctx.audit({ type: 'logout', outcome: 'success', sessionId: row.id, userId: row.user_id ?? undefined, membershipId: row.membership_id });
+    },
+    switchRole: tx((session, membershipId) => switchSessionRole(ctx, session, membershipId)),
+    me: (session) => describeSession(ctx, session),
+    endSessionsForMembership: tx((membershipId, reason = 'membership deactivated') => endSessionsWhere(ctx, 'membership_id', membershipId, reason)),
+    endSessionsForUser: tx((userId, reason = 'account changed') => endSessionsWhere(ctx, 'user_id', userId, reason)),
+    enrollMfa: (userId) => startMfaEnrollment(ctx, userId),
+    confirmMfa: (userId, token) => confirmMfaEnrollment(ctx, userId, token),
+    setPassword: (userId, password) => setUserPassword(ctx, userId, password),
+    setClientSecret: (clientId, secret) => storeClientSecret(ctx, clientId, secret),
+    setUserDisabled: tx((userId, disabled) => setDisabled(ctx, userId, disabled)),
+    purgeExpired: () => purgeExpiredRows(ctx),
+  };
+}

@@ -1,0 +1,153 @@
+// Contracts of the auth module: the session a request runs as, the answers of each step of Medplum's
+// login flow, and the service the host's router calls.
+import type {
+  AccessPolicy,
+  ClientApplication,
+  Project,
+  ProjectMembership,
+  Reference,
+  User,
+} from '@medplum/fhirtypes';
+import type { WithId } from '@medplum/core';
+import type { CodeChallengeMethod } from './tokens.ts';
+
+export type AuthMethod = 'password' | 'client_credentials';
+
+/** Who a request runs as: one User (or ClientApplication) acting through one ProjectMembership. */
+export interface Session {
+  id: string;
+  /** 'User/<id>' for people, 'ClientApplication/<id>' for programs. */
+  subject: string;
+  /** The User without passwordHash / mfaSecret (people only). */
+  user?: WithId<User>;
+  /** The ClientApplication without its secrets (programs only). */
+  client?: WithId<ClientApplication>;
+  membership: WithId<ProjectMembership>;
+  /** membership.profile: what the session acts as (Practitioner/…, Patient/…, ClientApplication/…). */
+  profile: Reference;
+  project: Reference<Project>;
+  projectId: string;
+  /** ISO instant the session was created (the login time). */
+  loginTime: string;
+  authMethod: AuthMethod;
+  clientId?: string;
+}
+
+/** One membership offered at login when the user has several (Medplum returns ProjectMembership resources). */
+export interface MembershipChoice {
+  resourceType: 'ProjectMembership';
+  id: string;
+  project: Reference<Project>;
+  profile: Reference;
+  user: Reference;
+  admin?: boolean;
+}
+
+/** Medplum's LoginAuthenticationResponse. */
+export interface LoginResponse {
+  login: string;
+  code?: string;
+  memberships?: MembershipChoice[];
+  mfaRequired?: boolean;
+}
+
+/** RFC 6749 token response with Medplum's extra `project` and `profile`. */
+export interface TokenResponse {
+  token_type: 'Bearer';
+  access_token: string;
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+  project: Reference<Project>;
+  profile: Reference;
+}
+
+/** GET /auth/me (Medplum's SessionDetails). */
+export interface MeResponse {
+  user: Record<string, unknown>;
+  profile: Record<string, unknown>;
+  project: Record<string, unknown>;
+  membership: WithId<ProjectMembership>;
+  config: { resourceType: 'UserConfiguration'; id?: string; menu?: unknown[] };
+  accessPolicy?: AccessPolicy;
+  security: { mfaEnrolled: boolean; sessionId: string; loginTime: string; authMethod: AuthMethod };
+}
+
+export type AuthAuditType =
+  | 'login'
+  | 'login-failure'
+  | 'lockout'
+  | 'login-refused-locked-out'
+  | 'mfa-failure'
+  | 'code-replay'
+  | 'client-login'
+  | 'client-login-failure'
+  | 'logout'
+  | 'role-switch'
+  | 'session-locked'
+  | 'unlock'
+  | 'unlock-failure'
+  | 'session-ended'
+  | 'password-set'
+  | 'mfa-enrolled';
+
+/** What the auth service reports to the audit module (which turns it into an AuditEvent). */
+export interface AuthAuditEvent {
+  type: AuthAuditType;
+  outcome: 'success' | 'failure';
+  /** ISO instant from the injected clock. */
+  recorded: string;
+  email?: string;
+  userId?: string;
+  membershipId?: string;
+  /** For role switches: the membership the session left. */
+  previousMembershipId?: string;
+  profile?: string;
+  projectId?: string;
+  sessionId?: string;
+  clientId?: string;
+  reason?: string;
+}
+
+export interface LoginRequest {
+  email: string;
+  password: string;
+  codeChallenge: string;
+  codeChallengeMethod: CodeChallengeMethod;
+  projectId?: string;
+  clientId?: string;
+  scope?: string;
+}
+
+export interface CodeExchangeRequest {
+  code: string;
+  code_verifier: string;
+  client_id?: string;
+}
+
+export interface AuthService {
+  login(req: LoginRequest): Promise<LoginResponse>;
+  chooseProfile(req: { login: string; profile: string }): LoginResponse;
+  verifyMfa(req: { login: string; token: string }): LoginResponse;
+  exchangeCode(req: CodeExchangeRequest): TokenResponse;
+  clientCredentials(req: { client_id: string; client_secret: string }): TokenResponse;
+  refresh(req: { refresh_token: string }): TokenResponse;
+  /** The session of a bearer access token; 401 when unknown, expired, ended or locked. */
+  authenticate(accessToken: string): Session;
+  unlock(accessToken: string, password: string): Promise<Session>;
+  logout(accessToken: string): void;
+  switchRole(session: Session, membershipId: string): Session;
+  me(session: Session): MeResponse;
+  /** Ends every open session of a membership (call it when a membership is deactivated or deleted). */
+  endSessionsForMembership(membershipId: string, reason?: string): number;
+  endSessionsForUser(userId: string, reason?: string): number;
+  /** Starts TOTP enrolment (or returns the one in progress): the secret and the otpauth:// URI to scan. */
+  enrollMfa(userId: string): { secret: string; enrollUri: string };
+  confirmMfa(userId: string, token: string): void;
+  setPassword(userId: string, password: string): Promise<void>;
+  /** Stores the hash of a ClientApplication secret; returns a newly generated secret when none is given. */
+  setClientSecret(clientId: string, secret?: string): string;
+  setUserDisabled(userId: string, disabled: boolean): void;
+  /** Deletes expired logins, refresh tokens and long-ended sessions; returns the rows removed. */
+  purgeExpired(): number;
+}
