@@ -41,6 +41,17 @@ export function paramId(resourceType: string, code: string): number {
   return (h >>> 1) || 1;
 }
 
+/** The part of a (possibly multi-base) expression that applies to one type; a bare `Observation` is kept whole. */
+function expressionForType(sp: SearchParameter, resourceType: string): string | undefined {
+  if (!sp.expression) {
+    return undefined;
+  }
+  if (RESOURCE_LEVEL.has(resourceType) || (sp.base?.length === 1 && sp.base[0] === resourceType)) {
+    return sp.expression;
+  }
+  return getExpressionForResourceType(resourceType, sp.expression);
+}
+
 export interface ParamRegistry {
   /** All resource types that have search parameters (every R4 resource type plus Medplum's). */
   readonly resourceTypes: ReadonlySet<string>;
@@ -69,7 +80,7 @@ function buildRegistry(definitions: SearchParameter[]): ParamRegistry {
   const usedPids = new Map<number, string>();
 
   const make = (sp: SearchParameter, resourceType: string): ParamDef | undefined => {
-    const expression = sp.expression ? (RESOURCE_LEVEL.has(resourceType) ? sp.expression : getExpressionForResourceType(resourceType, sp.expression)) : undefined;
+    const expression = expressionForType(sp, resourceType);
     const pid = paramId(resourceType, sp.code as string);
     const key = `${resourceType}.${sp.code}`;
     const previous = usedPids.get(pid);

@@ -15,14 +15,14 @@ export const searchIndexMigration: Migration = {
         pid INTEGER NOT NULL, code TEXT NOT NULL, system TEXT NOT NULL, rid INTEGER NOT NULL,
         PRIMARY KEY (pid, code, system, rid)
       ) WITHOUT ROWID;
-      CREATE INDEX idx_token_rid ON idx_token(rid);
+      CREATE INDEX idx_token_rid ON idx_token(rid, pid);
 
       -- strings: norm = lowercase, accents removed (for prefix and :contains); raw for :exact.
       CREATE TABLE idx_string (
         pid INTEGER NOT NULL, norm TEXT NOT NULL, rid INTEGER NOT NULL, raw TEXT NOT NULL,
         PRIMARY KEY (pid, norm, rid, raw)
       ) WITHOUT ROWID;
-      CREATE INDEX idx_string_rid ON idx_string(rid);
+      CREATE INDEX idx_string_rid ON idx_string(rid, pid);
 
       -- references: 'Type/id' split in two so chains join resource(type, id); canonical and absolute
       -- references keep the whole URL in ref_id with ref_type ''.
@@ -30,19 +30,19 @@ export const searchIndexMigration: Migration = {
         pid INTEGER NOT NULL, ref_id TEXT NOT NULL, ref_type TEXT NOT NULL, rid INTEGER NOT NULL,
         PRIMARY KEY (pid, ref_id, ref_type, rid)
       ) WITHOUT ROWID;
-      CREATE INDEX idx_ref_rid ON idx_ref(rid);
+      CREATE INDEX idx_ref_rid ON idx_ref(rid, pid);
 
       CREATE TABLE idx_date (
         pid INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, rid INTEGER NOT NULL,
         PRIMARY KEY (pid, lo, hi, rid)
       ) WITHOUT ROWID;
-      CREATE INDEX idx_date_rid ON idx_date(rid);
+      CREATE INDEX idx_date_rid ON idx_date(rid, pid);
 
       CREATE TABLE idx_number (
         pid INTEGER NOT NULL, value REAL NOT NULL, rid INTEGER NOT NULL,
         PRIMARY KEY (pid, value, rid)
       ) WITHOUT ROWID;
-      CREATE INDEX idx_number_rid ON idx_number(rid);
+      CREATE INDEX idx_number_rid ON idx_number(rid, pid);
 
       -- quantities: code is Quantity.code, unit is Quantity.unit (a search 'system|x' matches either).
       CREATE TABLE idx_quantity (
@@ -50,7 +50,7 @@ export const searchIndexMigration: Migration = {
         rid INTEGER NOT NULL,
         PRIMARY KEY (pid, value, system, code, unit, rid)
       ) WITHOUT ROWID;
-      CREATE INDEX idx_quantity_rid ON idx_quantity(rid);
+      CREATE INDEX idx_quantity_rid ON idx_quantity(rid, pid);
 
       -- composites: first component is a token (c1_system, c1_code), the second is one of token
       -- (v_system, v_code), quantity (v_num, v_system, v_code, v_unit), date (v_lo, v_hi), string (v_code = norm).
@@ -59,7 +59,7 @@ export const searchIndexMigration: Migration = {
         v_system TEXT, v_code TEXT, v_unit TEXT, v_num REAL, v_lo INTEGER, v_hi INTEGER
       );
       CREATE INDEX idx_composite_key ON idx_composite(pid, c1_code, c1_system);
-      CREATE INDEX idx_composite_rid ON idx_composite(rid);
+      CREATE INDEX idx_composite_rid ON idx_composite(rid, pid);
 
       -- compartment memberships: Patient compartment (CompartmentDefinition), meta.account, meta.compartment.
       CREATE TABLE compartment (

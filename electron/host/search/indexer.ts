@@ -1,0 +1,321 @@
+// Writes a resource's search index rows (inside the store's write transaction). For each resource
+// type a plan is built once: every search parameter with its compiled extractor. Indexing is then a
+// loop of extract -> convert -> INSERT with prepared statements.
+import type { Resource } from '@medplum/fhirtypes';
+import type { Db } from '../store/types.ts';
+import { loadFhirDefinitions, readPatientCompartment } from '../fhir/definitions.ts';
+import { compileExtractor, compileRelativeExtractor } from './extract.ts';
+import type { Extractor } from './extract.ts';
+import { COLUMN_PARAMS, getParamRegistry, paramId } from './params.ts';
+import type { ParamDef } from './params.ts';
+import type { SearchIndexer } from './types.ts';
+import { normalizeString, toDateRanges, toNumbers, toQuantities, toReferences, toStrings, toTokens } from './values.ts';
+import type { DateRange, QuantityValue, RefValue, Token } from './values.ts';
+
+export interface PlannedParam {
+  def: ParamDef;
+  extract: Extractor;
+  compiled: boolean;
+  /** Extra ids: token ':text' rows (string table), reference ':identifier' rows (token table). */
+  textPid: number;
+  identifierPid: number;
+  /** True when this reference parameter places the resource in the referenced Patient's compartment. */
+  patientCompartment: boolean;
+  composite?: { first: Extractor; second: Extractor; secondType: string };
+}
+
+const plans = new Map<string, PlannedParam[]>();
+
+/** The indexing plan of a resource type (immutable, built once per process). */
+export function getIndexPlan(resourceType: string): PlannedParam[] {
+  let plan = plans.get(resourceType);
+  if (!plan) {
+    plan = buildPlan(resourceType);
+    plans.set(resourceType, plan);
+  }
+  return plan;
+}
+
+function buildPlan(resourceType: string): PlannedParam[] {
+  // The compiler resolves element types through the StructureDefinitions.
+  loadFhirDefinitions();
+  const compartmentParams = new Set(readPatientCompartment()[resourceType] ?? []);
+  const out: PlannedParam[] = [];
+  for (const def of getParamRegistry().forType(resourceType).values()) {
+    if (!def.expression || COLUMN_PARAMS.has(def.code) || def.type === 'special') {
+      continue;
+    }
+    const { extract, compiled } = compileExtractor(resourceType, def.expression);
+    const planned: PlannedParam = {
+      def,
+      extract,
+      compiled,
+      textPid: paramId(def.resourceType, `${def.code}:text`),
+      identifierPid: paramId(def.resourceType, `${def.code}:identifier`),
+      patientCompartment: compartmentParams.has(def.code),
+    };
+    if (def.type === 'composite') {
+      const comps = def.components ?? [];
+      if (comps.length !== 2 || comps[0].param.type !== 'token') {
+        continue;
+      }
+      const first = compileRelativeExtractor(resourceType, def.expression, comps[0].expression);
+      const second = compileRelativeExtractor(resourceType, def.expression, comps[1].expression);
+      if (!first || !second) {
+        continue;
+      }
+      planned.composite = { first, second, secondType: comps[1].param.type as string };
+    }
+    out.push(planned);
+  }
+  return out;
+}
+
+interface Statements {
+  token: (pid: number, code: string, system: string, rid: number) => void;
+  string: (pid: number, norm: string, rid: number, raw: string) => void;
+  ref: (pid: number, refId: string, refType: string, rid: number) => void;
+  date: (pid: number, lo: number, hi: number, rid: number) => void;
+  number: (pid: number, value: number, rid: number) => void;
+  quantity: (pid: number, q: QuantityValue, rid: number) => void;
+  composite: (pid: number, c1: Token, rid: number, v: CompositeValue) => void;
+  compartment: (refId: string, refType: string, rid: number) => void;
+  remove: (rid: number) => void;
+}
+
+interface CompositeValue {
+  system?: string | null;
+  code?: string | null;
+  unit?: string | null;
+  num?: number | null;
+  lo?: number | null;
+  hi?: number | null;
+}
+
+const INDEX_TABLES = ['idx_token', 'idx_string', 'idx_ref', 'idx_date', 'idx_number', 'idx_quantity', 'idx_composite', 'compartment'];
+
+function prepare(db: Db): Statements {
+  const token = db.prepare('INSERT OR IGNORE INTO idx_token (pid, code, system, rid) VALUES (?, ?, ?, ?)');
+  const string = db.prepare('INSERT OR IGNORE INTO idx_string (pid, norm, rid, raw) VALUES (?, ?, ?, ?)');
+  const ref = db.prepare('INSERT OR IGNORE INTO idx_ref (pid, ref_id, ref_type, rid) VALUES (?, ?, ?, ?)');
+  const date = db.prepare('INSERT OR IGNORE INTO idx_date (pid, lo, hi, rid) VALUES (?, ?, ?, ?)');
+  const number = db.prepare('INSERT OR IGNORE INTO idx_number (pid, value, rid) VALUES (?, ?, ?)');
+  const quantity = db.prepare('INSERT OR IGNORE INTO idx_quantity (pid, value, system, code, unit, rid) VALUES (?, ?, ?, ?, ?, ?)');
+  const composite = db.prepare(
+    'INSERT INTO idx_composite (pid, c1_code, c1_system, rid, v_system, v_code, v_unit, v_num, v_lo, v_hi) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const compartment = db.prepare('INSERT OR IGNORE INTO compartment (ref_id, ref_type, rid) VALUES (?, ?, ?)');
+  const removes = INDEX_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`));
+  return {
+    token: (pid, code, system, rid) => token.run(pid, code, system, rid),
+    string: (pid, norm, rid, raw) => string.run(pid, norm, rid, raw),
+    ref: (pid, refId, refType, rid) => ref.run(pid, refId, refType, rid),
+    date: (pid, lo, hi, rid) => date.run(pid, lo, hi, rid),
+    number: (pid, value, rid) => number.run(pid, value, rid),
+    quantity: (pid, q, rid) => quantity.run(pid, q.value, q.system, q.code, q.unit, rid),
+    composite: (pid, c1, rid, v) =>
+      composite.run(pid, c1.code, c1.system, rid, v.system ?? null, v.code ?? null, v.unit ?? null, v.num ?? null, v.lo ?? null, v.hi ?? null),
+    compartment: (refId, refType, rid) => compartment.run(refId, refType, rid),
+    remove: (rid) => {
+      for (const s of removes) {
+        s.run(rid);
+      }
+    },
+  };
+}
+
+export function createSearchIndexer(): SearchIndexer {
+  // Prepared statements per database handle (the indexer may serve several stores in tests).
+  const statements = new WeakMap<Db, Statements>();
+  const stmts = (db: Db): Statements => {
+    let s = statements.get(db);
+    if (!s) {
+      s = prepare(db);
+      statements.set(db, s);
+    }
+    return s;
+  };
+  return {
+    index(db, rid, resource) {
+      indexResource(stmts(db), rid, resource);
+    },
+    remove(db, rid) {
+      stmts(db).remove(rid);
+    },
+  };
+}
+
+function indexResource(s: Statements, rid: number, resource: Resource): void {
+  const compartments = new Set<string>();
+  if (resource.resourceType === 'Patient' && resource.id) {
+    compartments.add(`Patient/${resource.id}`);
+  }
+  for (const ref of [...(resource.meta?.account ? [resource.meta.account] : []), ...(resource.meta?.compartment ?? [])]) {
+    if (typeof ref?.reference === 'string') {
+      compartments.add(ref.reference);
+    }
+  }
+  for (const p of getIndexPlan(resource.resourceType)) {
+    const values = p.extract(resource);
+    if (values.length === 0) {
+      continue;
+    }
+    const pid = p.def.pid;
+    switch (p.def.type) {
+      case 'token': {
+        const tokens: Token[] = [];
+        const texts: string[] = [];
+        for (const v of values) {
+          toTokens(v, tokens, texts);
+        }
+        for (const t of tokens) {
+          s.token(pid, t.code, t.system, rid);
+        }
+        for (const t of texts) {
+          s.string(p.textPid, normalizeString(t), rid, t);
+        }
+        break;
+      }
+      case 'uri':
+        for (const v of values) {
+          if (typeof v === 'string') {
+            s.token(pid, v, '', rid);
+          }
+        }
+        break;
+      case 'string': {
+        const strings: string[] = [];
+        for (const v of values) {
+          toStrings(v, strings);
+        }
+        for (const str of strings) {
+          s.string(pid, normalizeString(str), rid, str);
+        }
+        break;
+      }
+      case 'reference': {
+        const refs: RefValue[] = [];
+        const identifiers: Token[] = [];
+        for (const v of values) {
+          toReferences(v, refs, identifiers);
+        }
+        for (const r of refs) {
+          s.ref(pid, r.refId, r.refType, rid);
+          if (p.patientCompartment && r.refType === 'Patient') {
+            compartments.add(`Patient/${r.refId}`);
+          }
+        }
+        for (const t of identifiers) {
+          s.token(p.identifierPid, t.code, t.system, rid);
+        }
+        break;
+      }
+      case 'date': {
+        const ranges: DateRange[] = [];
+        for (const v of values) {
+          toDateRanges(v, ranges);
+        }
+        for (const r of ranges) {
+          s.date(pid, r.lo, r.hi, rid);
+        }
+        break;
+      }
+      case 'number': {
+        const nums: number[] = [];
+        for (const v of values) {
+          toNumbers(v, nums);
+        }
+        for (const n of nums) {
+          s.number(pid, n, rid);
+        }
+        break;
+      }
+      case 'quantity': {
+        const qs: QuantityValue[] = [];
+        for (const v of values) {
+          toQuantities(v, qs);
+        }
+        for (const q of qs) {
+          s.quantity(pid, q, rid);
+        }
+        break;
+      }
+      case 'composite':
+        if (p.composite) {
+          indexComposite(s, pid, rid, values, p.composite);
+        }
+        break;
+    }
+  }
+  for (const c of compartments) {
+    const slash = c.indexOf('/');
+    if (slash > 0) {
+      s.compartment(c.slice(slash + 1), c.slice(0, slash), rid);
+    }
+  }
+}
+
+function indexComposite(s: Statements, pid: number, rid: number, elements: unknown[], c: NonNullable<PlannedParam['composite']>): void {
+  const seen = new Set<string>();
+  for (const element of elements) {
+    const firsts: Token[] = [];
+    for (const v of c.first(element as Resource)) {
+      toTokens(v, firsts, []);
+    }
+    if (firsts.length === 0) {
+      continue;
+    }
+    const seconds: CompositeValue[] = [];
+    for (const v of c.second(element as Resource)) {
+      seconds.push(...compositeValues(v, c.secondType));
+    }
+    for (const f of firsts) {
+      for (const v of seconds) {
+        const key = JSON.stringify([f, v]);
+        if (!seen.has(key)) {
+          seen.add(key);
+          s.composite(pid, f, rid, v);
+        }
+      }
+    }
+  }
+}
+
+function compositeValues(v: unknown, type: string): CompositeValue[] {
+  switch (type) {
+    case 'token': {
+      const tokens: Token[] = [];
+      toTokens(v, tokens, []);
+      return tokens.map((t) => ({ system: t.system, code: t.code }));
+    }
+    case 'quantity': {
+      const qs: QuantityValue[] = [];
+      toQuantities(v, qs);
+      return qs.map((q) => ({ num: q.value, system: q.system, code: q.code, unit: q.unit }));
+    }
+    case 'number': {
+      const nums: number[] = [];
+      toNumbers(v, nums);
+      return nums.map((n) => ({ num: n }));
+    }
+    case 'date': {
+      const ranges: DateRange[] = [];
+      toDateRanges(v, ranges);
+      return ranges.map((r) => ({ lo: r.lo, hi: r.hi }));
+    }
+    case 'string': {
+      const strs: string[] = [];
+      toStrings(v, strs);
+      return strs.map((str) => ({ code: normalizeString(str), unit: str }));
+    }
+    case 'reference': {
+      const refs: RefValue[] = [];
+      toReferences(v, refs, []);
+      return refs.map((r) => ({ system: r.refType, code: r.refId }));
+    }
+    case 'uri':
+      return typeof v === 'string' ? [{ code: v }] : [];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,341 @@
+// Compiles the filter part of a FHIR search (every parameter that is not result control) into SQL
+// over `resource <alias>`: plain parameters, chains, reverse chains (_has), _id, _lastUpdated,
+// _compartment, with the access-control hook applied to every resource a condition looks at.
+// The most selective positive condition is written as an index-driven `IN (...)` lookup; the others
+// as correlated EXISTS probes through each index table's (rid, pid) index.
+import { splitSearchOnComma } from '@medplum/core';
+import { errors } from '../../../shared/errors.ts';
+import { bad, buildIndexPredicate, dateConds, numberConds, parseDateValue, quantityCond, splitPrefix, stringPrefixCond, tokenCond } from './filters.ts';
+import type { Cond, IndexPredicate } from './filters.ts';
+import { getParamRegistry, UNSUPPORTED_PARAMS } from './params.ts';
+import type { ParamDef } from './params.ts';
+import type { SearchOptions } from './types.ts';
+import { parseReferenceString } from './values.ts';
+
+export interface BuildContext {
+  project: string;
+  baseUrl?: string;
+  restrict?: SearchOptions['restrict'];
+  /** Source of unique table aliases for nested subqueries. */
+  nextAlias: () => string;
+}
+
+export function newBuildContext(opts: { project: string; baseUrl?: string; restrict?: SearchOptions['restrict'] }): BuildContext {
+  let n = 0;
+  return { ...opts, nextAlias: () => `a${++n}` };
+}
+
+/** One compiled filter: `check` is always valid; `driver` is an equivalent form that an index can drive. */
+export interface Built {
+  check: Cond;
+  driver?: Cond;
+  rank: number;
+  /** The driver needs the resource(type, ...) indexes usable (r.type compared plainly). */
+  typeIndexDriver?: boolean;
+}
+
+/** Result-control and format parameters: not filters. */
+export const RESULT_PARAMS = new Set([
+  '_count', '_offset', '_sort', '_include', '_revinclude', '_total', '_summary', '_elements', '_format', '_pretty', '_type',
+]);
+
+const RID_INDEX: Record<string, string> = {
+  idx_token: 'idx_token_rid',
+  idx_string: 'idx_string_rid',
+  idx_ref: 'idx_ref_rid',
+  idx_date: 'idx_date_rid',
+  idx_number: 'idx_number_rid',
+  idx_quantity: 'idx_quantity_rid',
+  idx_composite: 'idx_composite_rid',
+};
+
+function ors(conds: Cond[]): Cond {
+  return { sql: conds.map((c) => `(${c.sql})`).join(' OR '), params: conds.flatMap((c) => c.params) };
+}
+
+function fromIndexPredicate(p: IndexPredicate, alias: string): Built {
+  const pidSql = p.pid === null ? '' : 'pid = ? AND ';
+  const pidParams = p.pid === null ? [] : [p.pid];
+  const body = p.ors.length ? ors(p.ors) : { sql: '1', params: [] };
+  const check: Cond = {
+    sql: `${p.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${p.table} INDEXED BY ${RID_INDEX[p.table]} WHERE rid = ${alias}.rid AND ${pidSql}(${body.sql}))`,
+    params: [...pidParams, ...body.params],
+  };
+  if (p.negate) {
+    return { check, rank: 20 };
+  }
+  const branches = (p.ors.length ? p.ors : [{ sql: '1', params: [] }]).map((c) => ({
+    sql: `SELECT rid FROM ${p.table} WHERE ${pidSql}${c.sql}`,
+    params: [...pidParams, ...c.params],
+  }));
+  const driver: Cond = {
+    sql: `${alias}.rid IN (${branches.map((b) => b.sql).join(' UNION ')})`,
+    params: branches.flatMap((b) => b.params),
+  };
+  return { check, driver, rank: p.ors.length ? p.rank : 15 };
+}
+
+/** The access-control condition for rows of `type` under `alias`; null = none; false = none visible. */
+export function restrictCond(ctx: BuildContext, type: string, alias: string): Cond | null | false {
+  const frag = ctx.restrict?.(type);
+  if (frag === false) {
+    return false;
+  }
+  if (!frag) {
+    return null;
+  }
+  if (alias === 'r') {
+    return { sql: `(${frag.sql})`, params: frag.params };
+  }
+  // The fragment is written over `resource r`: evaluate it on the same row in its own scope.
+  return { sql: `EXISTS (SELECT 1 FROM resource r WHERE r.rid = ${alias}.rid AND (${frag.sql}))`, params: frag.params };
+}
+
+/** Conditions that rows of `type` under `alias` are live, in the project and visible. null: none can be. */
+function liveRows(ctx: BuildContext, type: string, alias: string): Cond | null {
+  const r = restrictCond(ctx, type, alias);
+  if (r === false) {
+    return null;
+  }
+  const sql = [`${alias}.type = ?`, `${alias}.project = ?`, `${alias}.deleted = 0`];
+  const params: unknown[] = [type, ctx.project];
+  if (r) {
+    sql.push(r.sql);
+    params.push(...r.params);
+  }
+  return { sql: sql.join(' AND '), params };
+}
+
+/** AND of the filters, with the best driver chosen. */
+export function combine(built: Built[]): { conds: Cond[]; typeIndexDriver: boolean; driven: boolean } {
+  let best: Built | undefined;
+  for (const b of built) {
+    if (b.driver && (!best || b.rank < best.rank)) {
+      best = b;
+    }
+  }
+  const conds = built.map((b) => (b === best ? (b.driver as Cond) : b.check));
+  return { conds, typeIndexDriver: !!best?.typeIndexDriver, driven: !!best };
+}
+
+/**
+ * Compiles every filter of `entries` (name, raw value) for resources of `resourceType` under
+ * `alias`. resourceType undefined = system level (only common parameters).
+ */
+export function buildFilters(ctx: BuildContext, resourceType: string | undefined, entries: [string, string][], alias: string): Built[] {
+  const out: Built[] = [];
+  for (const [key, value] of entries) {
+    if (RESULT_PARAMS.has(key.split(':')[0])) {
+      continue;
+    }
+    out.push(buildFilter(ctx, resourceType, key, value, alias));
+  }
+  return out;
+}
+
+function lookupParam(resourceType: string | undefined, code: string): ParamDef {
+  if (UNSUPPORTED_PARAMS.has(code)) {
+    throw errors.badRequest(`Search parameter "${code}" is not supported`, code);
+  }
+  const def = getParamRegistry().get(resourceType ?? 'Resource', code);
+  if (!def || !def.expression) {
+    throw errors.badRequest(`Unknown search parameter "${code}"${resourceType ? ` for ${resourceType}` : ''}`, code);
+  }
+  return def;
+}
+
+function values(code: string, raw: string): string[] {
+  const vals = splitSearchOnComma(raw);
+  if (vals.length === 0 || vals.some((v) => v === '')) {
+    bad(code, 'empty value');
+  }
+  return vals;
+}
+
+export function buildFilter(ctx: BuildContext, resourceType: string | undefined, key: string, raw: string, alias: string): Built {
+  if (key.startsWith('_has:')) {
+    return buildHas(ctx, resourceType, key, raw, alias);
+  }
+  const dot = key.indexOf('.');
+  if (dot > 0) {
+    return buildChain(ctx, resourceType, key.slice(0, dot), key.slice(dot + 1), raw, alias);
+  }
+  const colon = key.indexOf(':');
+  const code = colon < 0 ? key : key.slice(0, colon);
+  const modifier = colon < 0 ? undefined : key.slice(colon + 1);
+  switch (code) {
+    case '_id':
+      return buildId(code, modifier, raw, alias);
+    case '_lastUpdated':
+      return buildLastUpdated(code, modifier, raw, alias);
+    case '_compartment':
+      return buildCompartment(code, modifier, raw, alias, ctx.baseUrl);
+  }
+  const def = lookupParam(resourceType, code);
+  if (def.type === 'composite') {
+    if (modifier !== undefined) {
+      bad(code, `modifier :${modifier} is not supported for composites`);
+    }
+    return fromIndexPredicate(compositePredicate(def, values(code, raw)), alias);
+  }
+  const vals = modifier === 'missing' ? [raw] : values(code, raw);
+  return fromIndexPredicate(buildIndexPredicate(def, modifier, vals, ctx.baseUrl), alias);
+}
+
+function buildId(code: string, modifier: string | undefined, raw: string, alias: string): Built {
+  if (modifier !== undefined && modifier !== 'not') {
+    bad(code, `modifier :${modifier} is not supported`);
+  }
+  const ids = values(code, raw);
+  const sql = `${alias}.id ${modifier === 'not' ? 'NOT ' : ''}IN (${ids.map(() => '?').join(', ')})`;
+  const cond = { sql, params: ids };
+  return modifier === 'not' ? { check: cond, rank: 20 } : { check: cond, driver: cond, rank: 0, typeIndexDriver: true };
+}
+
+function buildLastUpdated(code: string, modifier: string | undefined, raw: string, alias: string): Built {
+  if (modifier !== undefined) {
+    bad(code, `modifier :${modifier} is not supported`);
+  }
+  const parts = values(code, raw).map((v) => {
+    const { prefix, rest } = splitPrefix(code, v);
+    return dateConds(prefix, parseDateValue(code, rest), `${alias}.last_updated`, `${alias}.last_updated`);
+  });
+  const cond: Cond = {
+    sql: parts.map((p) => `(${p.negate ? 'NOT ' : ''}(${p.cond.sql}))`).join(' OR '),
+    params: parts.flatMap((p) => p.cond.params),
+  };
+  const wrapped = { sql: `(${cond.sql})`, params: cond.params };
+  return { check: wrapped, driver: wrapped, rank: 8, typeIndexDriver: true };
+}
+
+function buildCompartment(code: string, modifier: string | undefined, raw: string, alias: string, baseUrl?: string): Built {
+  if (modifier !== undefined) {
+    bad(code, `modifier :${modifier} is not supported`);
+  }
+  const conds = values(code, raw).map((v): Cond => {
+    const ref = parseReferenceString(baseUrl && v.startsWith(baseUrl) ? v.slice(baseUrl.length) : v);
+    return ref.refType ? { sql: 'ref_id = ? AND ref_type = ?', params: [ref.refId, ref.refType] } : { sql: 'ref_id = ?', params: [ref.refId] };
+  });
+  return fromIndexPredicate({ table: 'compartment', pid: null, ors: conds, negate: false, rank: 1 }, alias);
+}
+
+function compositePredicate(def: ParamDef, vals: string[]): IndexPredicate {
+  const comps = def.components ?? [];
+  if (comps.length !== 2 || comps[0].param.type !== 'token') {
+    bad(def.code, 'this composite parameter is not supported');
+  }
+  const secondType = comps[1].param.type;
+  const ors = vals.map((v): Cond => {
+    const dollar = v.indexOf('$');
+    if (dollar < 0) {
+      bad(def.code, 'a composite value is first$second');
+    }
+    const first = tokenCond(v.slice(0, dollar), 'c1_code', 'c1_system');
+    const rest = v.slice(dollar + 1);
+    let second: Cond;
+    switch (secondType) {
+      case 'token':
+        second = tokenCond(rest, 'v_code', 'v_system');
+        break;
+      case 'quantity':
+        second = quantityCond(def.code, rest, 'v_num', 'v_system', 'v_code', 'v_unit').cond;
+        break;
+      case 'number': {
+        const { prefix, rest: n } = splitPrefix(def.code, rest);
+        second = numberConds(def.code, prefix, n, 'v_num').cond;
+        break;
+      }
+      case 'date': {
+        const { prefix, rest: d } = splitPrefix(def.code, rest);
+        second = dateConds(prefix, parseDateValue(def.code, d), 'v_lo', 'v_hi').cond;
+        break;
+      }
+      case 'string':
+        second = stringPrefixCond(rest, 'v_code');
+        break;
+      case 'reference': {
+        const ref = parseReferenceString(rest);
+        second = ref.refType ? { sql: 'v_code = ? AND v_system = ?', params: [ref.refId, ref.refType] } : { sql: 'v_code = ?', params: [ref.refId] };
+        break;
+      }
+      default:
+        second = { sql: 'v_code = ?', params: [rest] };
+    }
+    if (!rest) {
+      bad(def.code, 'a composite value is first$second');
+    }
+    return { sql: `${first.sql} AND ${second.sql}`, params: [...first.params, ...second.params] };
+  });
+  return { table: 'idx_composite', pid: def.pid, ors, negate: false, rank: 2 };
+}
+
+/** `subject:Patient.name=x`: resources whose reference points at a resource matching the rest. */
+function buildChain(ctx: BuildContext, resourceType: string | undefined, head: string, tail: string, raw: string, alias: string): Built {
+  const colon = head.indexOf(':');
+  const code = colon < 0 ? head : head.slice(0, colon);
+  const typeModifier = colon < 0 ? undefined : head.slice(colon + 1);
+  const def = lookupParam(resourceType, code);
+  if (def.type !== 'reference') {
+    bad(code, 'only reference parameters can be chained');
+  }
+  const nextCode = tail.split(/[.:]/)[0];
+  let targets = typeModifier ? [typeModifier] : def.target.filter((t) => nextCode.startsWith('_') || getParamRegistry().forType(t).has(nextCode));
+  if (typeModifier && def.target.length && !def.target.includes(typeModifier)) {
+    bad(code, `${typeModifier} is not a target of ${code}`);
+  }
+  if (!typeModifier && nextCode === '_has') {
+    targets = def.target;
+  }
+  if (targets.length === 0) {
+    bad(code, `no target type of ${code} has a parameter "${nextCode}"`);
+  }
+  const branches: Cond[] = [];
+  for (const target of targets) {
+    if (!getParamRegistry().resourceTypes.has(target)) {
+      bad(code, `unknown resource type ${target}`);
+    }
+    const b = ctx.nextAlias();
+    const x = ctx.nextAlias();
+    const live = liveRows(ctx, target, b);
+    const inner = combine([buildFilter(ctx, target, tail, raw, b)]).conds[0];
+    if (!live) {
+      continue;
+    }
+    branches.push({
+      sql: `SELECT ${x}.rid FROM resource ${b} CROSS JOIN idx_ref ${x} WHERE ${live.sql} AND ${inner.sql} AND ${x}.pid = ? AND ${x}.ref_id = ${b}.id AND ${x}.ref_type = ${b}.type`,
+      params: [...live.params, ...inner.params, def.pid],
+    });
+  }
+  const cond: Cond = branches.length
+    ? { sql: `${alias}.rid IN (${branches.map((br) => br.sql).join(' UNION ')})`, params: branches.flatMap((br) => br.params) }
+    : { sql: '0', params: [] };
+  return { check: cond, driver: cond, rank: 4 };
+}
+
+/** `_has:Observation:patient:code=x`: resources referenced (by `patient`) from an Observation matching code=x. */
+function buildHas(ctx: BuildContext, resourceType: string | undefined, key: string, raw: string, alias: string): Built {
+  const parts = key.split(':');
+  if (parts.length < 4 || !resourceType) {
+    throw errors.badRequest(`Invalid _has parameter "${key}": use _has:Type:reference:parameter on a typed search`, '_has');
+  }
+  const [, type, refCode] = parts;
+  const rest = parts.slice(3).join(':');
+  if (!getParamRegistry().resourceTypes.has(type)) {
+    throw errors.badRequest(`Invalid _has parameter "${key}": unknown resource type ${type}`, '_has');
+  }
+  const refDef = lookupParam(type, refCode);
+  if (refDef.type !== 'reference') {
+    bad(refCode, `${refCode} is not a reference parameter of ${type}`);
+  }
+  const b = ctx.nextAlias();
+  const x = ctx.nextAlias();
+  const live = liveRows(ctx, type, b);
+  const inner = combine([buildFilter(ctx, type, rest, raw, b)]).conds[0];
+  const cond: Cond = live
+    ? {
+        sql: `${alias}.id IN (SELECT ${x}.ref_id FROM resource ${b} CROSS JOIN idx_ref ${x} INDEXED BY idx_ref_rid WHERE ${live.sql} AND ${inner.sql} AND ${x}.rid = ${b}.rid AND ${x}.pid = ? AND ${x}.ref_type = ?)`,
+        params: [...live.params, ...inner.params, refDef.pid, resourceType],
+      }
+    : { sql: '0', params: [] };
+  return { check: cond, driver: cond, rank: 4, typeIndexDriver: true };
+}

@@ -1,0 +1,197 @@
+// The search entry points: findRids (conditional operations) and searchResources (searchset Bundle
+// with paging links, totals, includes). Everything is filtered in SQL.
+import { tryGetDataType } from '@medplum/core';
+import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
+import { errors } from '../../../shared/errors.ts';
+import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import type { Db } from '../store/types.ts';
+import { bad } from './filters.ts';
+import type { Cond } from './filters.ts';
+import { getParamRegistry } from './params.ts';
+import { buildFilters, combine, newBuildContext, restrictCond } from './query.ts';
+import type { BuildContext } from './query.ts';
+import { buildOrderBy, loadIncludes, parseCount, parseIncludes, parseOffset, subset, summaryElements } from './results.ts';
+import type { Row } from './results.ts';
+import type { FindRids, SearchFn, SearchOptions } from './types.ts';
+
+function isResourceType(type: string): boolean {
+  loadFhirDefinitions();
+  return tryGetDataType(type)?.kind === 'resource' || getParamRegistry().resourceTypes.has(type);
+}
+
+function parseQuery(query: string): [string, string][] {
+  const q = query.startsWith('?') ? query.slice(1) : query;
+  return [...new URLSearchParams(q)];
+}
+
+function single(entries: [string, string][], name: string): string | undefined {
+  const found = entries.filter(([k]) => k === name);
+  if (found.length > 1) {
+    bad(name, 'may appear only once');
+  }
+  return found[0]?.[1];
+}
+
+interface Where {
+  sql: string;
+  params: unknown[];
+}
+
+/** The WHERE clause of a search (type, project, liveness, access restriction, filters). */
+function buildWhere(db: Db, ctx: BuildContext, resourceType: string | undefined, entries: [string, string][], mainTypeForbidden: 'throw' | 'empty'): Where | null {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const filters = buildFilters(ctx, resourceType, entries, 'r');
+  const { conds, typeIndexDriver, driven } = combine(filters);
+  if (resourceType) {
+    // With an index-driven filter, keep SQLite from walking the whole type instead (unary + disables that index).
+    parts.push(driven && !typeIndexDriver ? '+r.type = ?' : 'r.type = ?');
+    params.push(resourceType);
+    const r = restrictCond(ctx, resourceType, 'r');
+    if (r === false) {
+      if (mainTypeForbidden === 'throw') {
+        throw errors.forbidden(`Searching ${resourceType} is not allowed`);
+      }
+      return null;
+    }
+    if (r) {
+      parts.push(r.sql);
+      params.push(...r.params);
+    }
+  } else {
+    const typesRaw = single(entries, '_type');
+    const types = typesRaw ? typesRaw.split(',') : undefined;
+    for (const t of types ?? []) {
+      if (!isResourceType(t)) {
+        bad('_type', `unknown resource type "${t}"`);
+      }
+    }
+    if (types) {
+      parts.push(`r.type IN (${types.map(() => '?').join(', ')})`);
+      params.push(...types);
+    }
+    if (ctx.restrict) {
+      const candidates = types ?? (db.prepare('SELECT DISTINCT type FROM resource WHERE project = ?').pluck().all(ctx.project) as string[]);
+      const branches: Cond[] = [];
+      for (const t of candidates) {
+        const r = restrictCond(ctx, t, 'r');
+        if (r !== false) {
+          branches.push(r ? { sql: `(r.type = ? AND ${r.sql})`, params: [t, ...r.params] } : { sql: 'r.type = ?', params: [t] });
+        }
+      }
+      if (branches.length === 0) {
+        return null;
+      }
+      parts.push(`(${branches.map((b) => b.sql).join(' OR ')})`);
+      params.push(...branches.flatMap((b) => b.params));
+    }
+  }
+  parts.push('r.project = ?', 'r.deleted = 0');
+  params.push(ctx.project);
+  for (const c of conds) {
+    parts.push(c.sql);
+    params.push(...c.params);
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+function checkType(resourceType: string | undefined): void {
+  if (resourceType !== undefined && !isResourceType(resourceType)) {
+    throw errors.badRequest(`Unknown resource type "${resourceType}"`);
+  }
+}
+
+export const findRids: FindRids = (db, resourceType, query, opts) => {
+  checkType(resourceType);
+  const entries = parseQuery(query);
+  const ctx = newBuildContext({ project: opts.project });
+  const where = buildWhere(db, ctx, resourceType, entries, 'empty');
+  if (!where) {
+    return [];
+  }
+  return db.prepare(`SELECT r.rid FROM resource r WHERE ${where.sql}`).pluck().all(...where.params) as number[];
+};
+
+export const searchResources: SearchFn = (db, resourceType, query, opts) => {
+  checkType(resourceType);
+  const entries = parseQuery(query);
+  const ctx = newBuildContext({ project: opts.project, baseUrl: opts.baseUrl, restrict: opts.restrict });
+  const maxCount = opts.maxCount ?? 1000;
+  const count = parseCount(single(entries, '_count'), Math.min(opts.defaultCount ?? 20, maxCount), maxCount);
+  const offset = parseOffset(single(entries, '_offset'));
+  const totalMode = single(entries, '_total') ?? 'accurate';
+  if (!['accurate', 'estimate', 'none'].includes(totalMode)) {
+    bad('_total', 'use accurate, estimate or none');
+  }
+  const summary = single(entries, '_summary');
+  if (summary !== undefined && !['true', 'false', 'count', 'data'].includes(summary)) {
+    bad('_summary', 'use true, false, count or data');
+  }
+  const elementsRaw = single(entries, '_elements');
+  const elements = elementsRaw ? elementsRaw.split(',').map((e) => e.trim()).filter(Boolean) : undefined;
+  const order = buildOrderBy(resourceType, single(entries, '_sort'));
+  const includes = parseIncludes(entries);
+  const where = buildWhere(db, ctx, resourceType, entries, 'throw');
+
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
+  const countRows = (): number => (where ? (db.prepare(`SELECT COUNT(*) FROM resource r WHERE ${where.sql}`).pluck().get(...where.params) as number) : 0);
+  if (summary === 'count' || count === 0) {
+    bundle.total = countRows();
+    bundle.link = links(opts, resourceType, entries, offset, count, false);
+    return bundle;
+  }
+  const rows = where
+    ? (db
+        .prepare(`SELECT r.rid, r.type, r.id, r.content FROM resource r WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`)
+        .all(...where.params, ...order.params, count + 1, offset) as Row[])
+    : [];
+  const hasMore = rows.length > count;
+  const page = hasMore ? rows.slice(0, count) : rows;
+  if (totalMode !== 'none') {
+    bundle.total = !hasMore && (offset === 0 || page.length > 0) ? offset + page.length : countRows();
+  }
+  const shape = (resource: Resource): Resource => {
+    if (elements) {
+      return subset(resource, elements);
+    }
+    if (summary === 'true') {
+      return subset(resource, summaryElements(resource.resourceType));
+    }
+    if (summary === 'data') {
+      const { text: _text, ...rest } = resource as Resource & { text?: unknown };
+      return rest as Resource;
+    }
+    return resource;
+  };
+  const entry: BundleEntry[] = page.map((row) => toEntry(opts, row, 'match', shape));
+  for (const row of loadIncludes(db, ctx, page, includes)) {
+    entry.push(toEntry(opts, row, 'include', shape));
+  }
+  bundle.link = links(opts, resourceType, entries, offset, count, hasMore);
+  bundle.entry = entry;
+  return bundle;
+};
+
+function toEntry(opts: SearchOptions, row: Row, mode: 'match' | 'include', shape: (r: Resource) => Resource): BundleEntry {
+  return { fullUrl: `${opts.baseUrl}${row.type}/${row.id}`, resource: shape(JSON.parse(row.content) as Resource), search: { mode } };
+}
+
+function links(opts: SearchOptions, resourceType: string | undefined, entries: [string, string][], offset: number, count: number, hasMore: boolean): BundleLink[] {
+  const base = resourceType ? `${opts.baseUrl}${resourceType}` : opts.baseUrl.replace(/\/$/, '');
+  const url = (newOffset: number): string => {
+    const q = new URLSearchParams(entries.filter(([k]) => k !== '_offset' && k !== '_count'));
+    q.append('_count', String(count));
+    if (newOffset > 0) {
+      q.append('_offset', String(newOffset));
+    }
+    return `${base}?${q.toString()}`;
+  };
+  const out: BundleLink[] = [{ relation: 'self', url: url(offset) }];
+  if (hasMore) {
+    out.push({ relation: 'next', url: url(offset + count) });
+  }
+  if (offset > 0) {
+    out.push({ relation: 'previous', url: url(Math.max(0, offset - count)) });
+  }
+  return out;
+}
