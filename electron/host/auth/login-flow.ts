@@ -51,7 +51,12 @@ export async function startLogin(ctx: AuthContext, req: LoginRequest): Promise<L
     failLogin(ctx, email, user?.id, user ? 'wrong password' : 'unknown email');
     throw invalidCredentials();
   }
-  clearFailures(ctx.db, email);
+  const mfaRequired = Boolean(user.mfaEnrolled && user.mfaSecret);
+  if (!mfaRequired) {
+    // With MFA the count is cleared only once the code is right, or the password alone would reset
+    // the MFA failures and let the 6-digit code be guessed at forever.
+    clearFailures(ctx.db, email);
+  }
   if (isDisabled(ctx, user.id)) {
     ctx.audit({ type: 'login-failure', outcome: 'failure', email, userId: user.id, reason: 'account disabled' });
     throw errors.forbidden('This account is disabled');
@@ -61,7 +66,6 @@ export async function startLogin(ctx: AuthContext, req: LoginRequest): Promise<L
     ctx.audit({ type: 'login-failure', outcome: 'failure', email, userId: user.id, reason: 'no active membership' });
     throw errors.forbidden('This account has no active membership' + (req.projectId ? ' in that project' : ''));
   }
-  const mfaRequired = Boolean(user.mfaEnrolled && user.mfaSecret);
   const id = randomUUID();
   ctx.db
     .prepare(
