@@ -1,0 +1,162 @@
+// Checks an AccessPolicy criteria string (FHIR search syntax) the way the search module will read it:
+// @medplum/core's parseSearchRequest, then every parameter against the R4 + Medplum SearchParameters,
+// chains (`a.b.c`) and reverse chains (`_has:Type:ref:param`) hop by hop. Used on save (a 400) and
+// when a session's policy is built (the entry then matches nothing: fail closed).
+import { getSearchParameters, isResourceType, parseSearchRequest } from '@medplum/core';
+import type { SearchRequest } from '@medplum/core';
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { loadFhirDefinitions } from '../fhir/definitions.ts';
+
+export type CriteriaCheck = { ok: true; request: SearchRequest; resourceType: string } | { ok: false; reason: string };
+
+/** Parameters the search module cannot answer (full text, named queries, lists). */
+const UNSUPPORTED = new Set(['_text', '_content', '_query', '_filter', '_list', '_type']);
+
+const COMMON_MODIFIERS = ['missing'];
+const MODIFIERS: Record<string, string[]> = {
+  string: ['exact', 'contains'],
+  token: ['not', 'text', 'in', 'not-in', 'above', 'below', 'of-type'],
+  reference: ['identifier', 'above', 'below'],
+  uri: ['above', 'below'],
+  date: [],
+  number: [],
+  quantity: [],
+  composite: [],
+  special: [],
+};
+
+function paramsOf(resourceType: string): Record<string, SearchParameter> {
+  return getSearchParameters(resourceType === '*' ? 'Resource' : resourceType) ?? {};
+}
+
+function describeTypes(types: string[]): string {
+  return types.length === 1 ? types[0] : `none of ${types.join(', ')}`;
+}
+
+/** The first type among `types` having the parameter, and the parameter. */
+function findParam(types: string[], code: string): { type: string; param: SearchParameter } | undefined {
+  for (const type of types) {
+    const param = paramsOf(type)[code];
+    if (param) {
+      return { type, param };
+    }
+  }
+  return undefined;
+}
+
+function checkModifier(param: SearchParameter, modifier: string | undefined, code: string): string | undefined {
+  if (!modifier) {
+    return undefined;
+  }
+  const allowed = [...COMMON_MODIFIERS, ...(MODIFIERS[param.type ?? ''] ?? [])];
+  if (allowed.includes(modifier)) {
+    return undefined;
+  }
+  if (param.type === 'reference' && (param.target ?? []).includes(modifier as never)) {
+    return undefined;
+  }
+  return `modifier ':${modifier}' is not valid for the ${param.type} parameter '${code}'`;
+}
+
+/** One parameter key (code, code:modifier, chain or _has) on a set of possible types. */
+function checkKey(types: string[], key: string): string | undefined {
+  if (key.startsWith('_has:')) {
+    const [, hasType, refCode, ...rest] = key.split(':');
+    if (!hasType || !refCode || rest.length === 0) {
+      return `'${key}' is not a valid _has parameter (expected _has:Type:reference:parameter)`;
+    }
+    if (!isResourceType(hasType)) {
+      return `'${hasType}' in '${key}' is not a resource type`;
+    }
+    const ref = paramsOf(hasType)[refCode];
+    if (!ref) {
+      return `${hasType} has no search parameter '${refCode}' (in '${key}')`;
+    }
+    if (ref.type !== 'reference') {
+      return `'${refCode}' of ${hasType} is not a reference parameter (in '${key}')`;
+    }
+    if (!types.includes('*') && ref.target?.length && !types.some((t) => (ref.target as string[]).includes(t))) {
+      return `'${refCode}' of ${hasType} cannot refer to ${types.join(' or ')} (in '${key}')`;
+    }
+    return checkKey([hasType], rest.join(':'));
+  }
+  const hops = key.split('.');
+  let current = types;
+  for (let i = 0; i < hops.length; i++) {
+    const [code, modifier] = hops[i].split(':');
+    if (UNSUPPORTED.has(code)) {
+      return `parameter '${code}' is not supported in criteria`;
+    }
+    const found = findParam(current, code);
+    if (!found) {
+      return `${describeTypes(current)} has no search parameter '${code}'${hops.length > 1 ? ` (in '${key}')` : ''}`;
+    }
+    const last = i === hops.length - 1;
+    if (last) {
+      return checkModifier(found.param, modifier, code);
+    }
+    if (found.param.type !== 'reference') {
+      return `'${code}' is not a reference parameter and cannot be chained (in '${key}')`;
+    }
+    const targets = current
+      .flatMap((t) => (paramsOf(t)[code]?.target as string[] | undefined) ?? [])
+      .filter((t, j, all) => all.indexOf(t) === j);
+    if (modifier) {
+      if (!targets.includes(modifier)) {
+        return `'${code}' cannot refer to ${modifier} (in '${key}')`;
+      }
+      current = [modifier];
+    } else {
+      if (targets.length === 0) {
+        return `'${code}' has no target type to chain through (in '${key}')`;
+      }
+      current = targets;
+    }
+  }
+  return undefined;
+}
+
+/** The raw parameter keys of a criteria string, as a query string parser sees them. */
+function rawKeys(query: string): string[] {
+  return [...new URLSearchParams(query).keys()];
+}
+
+/**
+ * Checks criteria for an entry of `entryType` ('*' or a type). Accepted: `Type?...` with Type equal
+ * to the entry's type, or `*?...`. Criteria may only filter (no _sort, _count, _include...).
+ */
+export function checkCriteria(entryType: string, criteria: string): CriteriaCheck {
+  loadFhirDefinitions();
+  const q = criteria.indexOf('?');
+  const type = q >= 0 ? criteria.slice(0, q) : criteria;
+  const query = q >= 0 ? criteria.slice(q + 1) : '';
+  if (type !== '*' && !isResourceType(type)) {
+    return { ok: false, reason: `'${type}' is not a resource type` };
+  }
+  if (type !== '*' && type !== entryType) {
+    return { ok: false, reason: `criteria are for ${type} but the entry is for ${entryType}` };
+  }
+  let request: SearchRequest;
+  try {
+    request = parseSearchRequest(`${type === '*' ? 'Resource' : type}?${query}`);
+  } catch (err) {
+    return { ok: false, reason: `criteria cannot be parsed: ${(err as Error).message}` };
+  }
+  const extras = (['sortRules', 'include', 'revInclude', 'count', 'offset', 'total', 'fields', 'types', 'cursor', 'summary'] as const).filter(
+    (k) => request[k] !== undefined
+  );
+  if (extras.length > 0) {
+    return { ok: false, reason: `criteria may only filter; remove ${extras.join(', ')}` };
+  }
+  const types = [type === '*' ? (entryType === '*' ? '*' : entryType) : type];
+  for (const key of rawKeys(query)) {
+    if (!key) {
+      return { ok: false, reason: 'criteria contain an empty parameter name' };
+    }
+    const problem = checkKey(types, key);
+    if (problem) {
+      return { ok: false, reason: problem };
+    }
+  }
+  return { ok: true, request, resourceType: type };
+}
