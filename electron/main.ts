@@ -1,0 +1,225 @@
+// Electron main process: thin wiring of the shell (electron/shell) around the host (electron/host).
+// One window loading the built renderer from the app's own protocol, deny-by-default web policies, one
+// IPC request channel and one event channel, the database key in the OS keychain, auto-lock.
+// This file and preload.ts are the only ones that import 'electron'; everything they call is plain Node.
+import {
+  BrowserWindow,
+  Menu,
+  app,
+  dialog,
+  ipcMain,
+  powerMonitor,
+  protocol,
+  safeStorage,
+  screen,
+  session,
+  type MenuItemConstructorOptions,
+  type WebContents,
+} from 'electron';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REQUEST_CHANNEL, type EmitBridgeEvent, type LockReason } from '../shared/contract/bridge.ts';
+import { toErrorResponse } from '../shared/errors.ts';
+import { createHost } from './host/host.ts';
+import { databasePath, ensureDataDir } from './host/paths.ts';
+import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler, isAppUrl } from './shell/app-protocol.ts';
+import { startAutoLock, type AutoLock } from './shell/auto-lock.ts';
+import { encryptPlainDatabase } from './shell/encrypt-database.ts';
+import { createEventBroadcaster } from './shell/events.ts';
+import type { HostFactory, ShellHost } from './shell/host-types.ts';
+import { createIpcRequestHandler } from './shell/ipc-request.ts';
+import { loadOrCreateDatabaseKey } from './shell/key-storage.ts';
+import { aboutPanelOptions, buildMenuTemplate } from './shell/menu.ts';
+import { denyPermissionCheck, denyPermissionRequest, denyWindowOpen, shouldBlockNavigation } from './shell/web-guards.ts';
+import { secureWebPreferences } from './shell/window-options.ts';
+import { MIN_SIZE, WINDOW_STATE_FILE, loadWindowState, saveWindowState, type Rect } from './shell/window-state.ts';
+
+export const PRODUCT_NAME = 'Outpost';
+
+/** Schemes the renderer's network stack may never reach: it only talks to app:// and the IPC door. */
+const BLOCKED_URL_PATTERNS = ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*', 'file://*/*'];
+
+export interface MainOptions {
+  /** Builds the host; the real one by default, a fake in tests. */
+  createHost?: HostFactory;
+  /** Built renderer folder (index.html). Default: `../renderer` beside the built main's folder. */
+  rendererDir?: string;
+  /** Built preload script. Default: `preload.cjs` beside the built main. */
+  preloadPath?: string;
+  /** Idle seconds before auto-lock (0 disables). */
+  idleLockSeconds?: number;
+  /** Locks every session; default: the host's `lockAllSessions` when it has one. */
+  lockSessions?: (host: ShellHost) => void | Promise<void>;
+  log?: (message: string) => void;
+}
+
+export interface MainProcess {
+  readonly window: BrowserWindow;
+  readonly host: ShellHost;
+  readonly emit: EmitBridgeEvent;
+  readonly dataDir: string;
+  /** Stops auto-lock, removes the IPC handler and closes the host (also run on 'will-quit'). */
+  shutdown(): Promise<void>;
+}
+
+function builtFolder(): string {
+  return dirname(fileURLToPath(import.meta.url));
+}
+
+/** Primary display first: a window with no valid saved state is centred there. */
+function currentWorkAreas(): Rect[] {
+  const primary = screen.getPrimaryDisplay();
+  return [primary, ...screen.getAllDisplays().filter((d) => d.id !== primary.id)].map((d) => d.workArea);
+}
+
+/** Every web contents (the window, and any that might ever be created) gets the same guards. */
+function hardenWebContents(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (shouldBlockNavigation(url)) {
+      event.preventDefault();
+    }
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (shouldBlockNavigation(url)) {
+      event.preventDefault();
+    }
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(denyWindowOpen);
+}
+
+function hardenSession(): void {
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler(denyPermissionRequest);
+  ses.setPermissionCheckHandler(denyPermissionCheck);
+  ses.setDevicePermissionHandler(denyPermissionCheck);
+  ses.webRequest.onBeforeRequest({ urls: BLOCKED_URL_PATTERNS }, (_details, callback) => callback({ cancel: true }));
+}
+
+function createMainWindow(dataDir: string, preloadPath: string): BrowserWindow {
+  const stateFile = join(dataDir, WINDOW_STATE_FILE);
+  const state = loadWindowState(stateFile, currentWorkAreas());
+  const window = new BrowserWindow({
+    ...state.bounds,
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
+    show: false,
+    title: PRODUCT_NAME,
+    webPreferences: secureWebPreferences(preloadPath, { devTools: !app.isPackaged }),
+  });
+  if (state.maximized) {
+    window.maximize();
+  }
+  window.once('ready-to-show', () => window.show());
+  window.on('close', () => {
+    saveWindowState(stateFile, { bounds: window.getNormalBounds(), maximized: window.isMaximized() });
+  });
+  if (app.isPackaged) {
+    // devTools: false already refuses to open them; this also closes any opened by a stray shortcut.
+    window.webContents.on('devtools-opened', () => window.webContents.closeDevTools());
+  }
+  void window.loadURL(APP_ENTRY_URL);
+  return window;
+}
+
+/**
+ * Starts the desktop app. The parts that must happen before `ready` (single-instance lock, privileged
+ * scheme, sandbox, userData path) run synchronously on call; the rest after `app.whenReady()`.
+ * Resolves null when another instance already runs (this one quits and focuses that one's window).
+ */
+export async function startMainProcess(options: MainOptions = {}): Promise<MainProcess | null> {
+  const log = options.log ?? ((message: string) => console.log(message));
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return null;
+  }
+  // A fixed folder name, whatever package.json's name: ~/.config/Outpost, %APPDATA%\Outpost, ...
+  app.setPath('userData', join(app.getPath('appData'), PRODUCT_NAME));
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
+  app.enableSandbox();
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
+
+  // The window exists only after ready; a second instance started before then has nothing to focus.
+  const windows: { main?: BrowserWindow } = {};
+  app.on('second-instance', () => {
+    const window = windows.main;
+    if (window && !window.isDestroyed()) {
+      if (window.isMinimized()) {
+        window.restore();
+      }
+      window.focus();
+    }
+  });
+  app.on('window-all-closed', () => app.quit());
+
+  await app.whenReady();
+
+  const dataDir = ensureDataDir(app.getPath('userData'));
+  const { key, protection, created } = loadOrCreateDatabaseKey({ dataDir, safeStorage });
+  if (protection === 'key-file') {
+    log('Outpost: no OS keychain is available; the database key is kept in a 0600 key file beside the data.');
+  }
+  const migration = encryptPlainDatabase(databasePath(dataDir), key);
+  if (migration.migrated) {
+    log(`Outpost: encrypted the existing database (${Object.keys(migration.rowCounts ?? {}).length} tables, every row kept).`);
+  } else if (created) {
+    log('Outpost: created a new database key.');
+  }
+
+  hardenSession();
+  protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: options.rendererDir ?? join(builtFolder(), '..', 'renderer') }));
+
+  const emit = createEventBroadcaster(
+    () => BrowserWindow.getAllWindows().map((w) => w.webContents),
+    isAppUrl,
+  );
+  const host = await (options.createHost ?? createHost)({ dataDir, key, emit });
+  const handleRequest = createIpcRequestHandler(() => host);
+  ipcMain.handle(REQUEST_CHANNEL, (event, envelope: unknown) => handleRequest({ senderUrl: event.senderFrame?.url }, envelope));
+
+  const version = app.getVersion();
+  app.setAboutPanelOptions(aboutPanelOptions({ productName: PRODUCT_NAME, version }));
+  const template = buildMenuTemplate({ productName: PRODUCT_NAME, version, platform: process.platform, isPackaged: app.isPackaged });
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template as MenuItemConstructorOptions[]));
+
+  const lockSessions = options.lockSessions ?? ((h: ShellHost) => h.lockAllSessions?.());
+  const autoLock: AutoLock = startAutoLock({
+    powerMonitor,
+    idleSeconds: options.idleLockSeconds,
+    lock: async (reason: LockReason) => {
+      await lockSessions(host);
+      emit('lock', { reason });
+    },
+    onError: (err) => log(`Outpost: auto-lock failed: ${JSON.stringify(toErrorResponse(err).outcome)}`),
+  });
+
+  const window = createMainWindow(dataDir, options.preloadPath ?? join(builtFolder(), 'preload.cjs'));
+
+  windows.main = window;
+
+  let closed = false;
+  const shutdown = async () => {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    autoLock.stop();
+    ipcMain.removeHandler(REQUEST_CHANNEL);
+    await host.close();
+  };
+  app.on('will-quit', () => {
+    void shutdown();
+  });
+
+  return { window, host, emit, dataDir, shutdown };
+}
+
+/** The real start: only when this file runs inside Electron's main process (never under tests). */
+if (process.versions.electron !== undefined && process.type === 'browser') {
+  startMainProcess().catch((err: unknown) => {
+    const { outcome } = toErrorResponse(err);
+    const text = outcome.issue?.[0]?.details?.text ?? 'Outpost could not start';
+    dialog.showErrorBox(`${PRODUCT_NAME} could not start`, text);
+    app.exit(1);
+  });
+}

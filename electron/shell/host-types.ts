@@ -1,0 +1,23 @@
+// What the shell needs of the host (electron/host/host.ts): its one door, a way to close, and, when the
+// auth layer provides it, a way to lock every session. The shell is coded against this shape so it can
+// be tested with a fake host and so it does not care how the host is built.
+import type { EmitBridgeEvent } from '../../shared/contract/bridge.ts';
+import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
+
+export interface ShellHost {
+  handle(request: HostRequest): Promise<HostResponse>;
+  close(): void | Promise<void>;
+  /** Locks every open session (auto-lock). Optional: a host without sessions has nothing to lock. */
+  lockAllSessions?(): void | Promise<void>;
+}
+
+export interface ShellHostOptions {
+  /** Where the host keeps its database (Electron: `app.getPath('userData')`). */
+  dataDir: string;
+  /** The database key (from the OS keychain); the store encrypts the file with it. */
+  key?: string;
+  /** Pushes an event to the renderer (sync progress, lock, role change). */
+  emit?: EmitBridgeEvent;
+}
+
+export type HostFactory = (options: ShellHostOptions) => ShellHost | Promise<ShellHost>;
