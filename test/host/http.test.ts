@@ -163,9 +163,9 @@ describe('FHIR REST over HTTP', () => {
     let url: string | undefined = api('Patient?identifier=urn:pager|&_count=2');
     const ids: string[] = [];
     for (let i = 0; url && i < 10; i++) {
-      const res = await fetch(url, { headers: auth });
+      const res: Response = await fetch(url, { headers: auth });
       expect(res.status).toBe(200);
-      const bundle = await res.json();
+      const bundle: any = await res.json();
       ids.push(...(bundle.entry ?? []).map((e: any) => e.resource.id));
       url = bundle.link?.find((l: any) => l.relation === 'next')?.url;
       if (url) expect(url.startsWith(`${server.url}/fhir/R4/`)).toBe(true);
