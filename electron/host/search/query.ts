@@ -92,12 +92,14 @@ export function restrictCond(ctx: BuildContext, type: string, alias: string): Co
 }
 
 /** Conditions that rows of `type` under `alias` are live, in the project and visible. null: none can be. */
-function liveRows(ctx: BuildContext, type: string, alias: string): Cond | null {
+function liveRows(ctx: BuildContext, type: string, alias: string, inner: Built): Cond | null {
   const r = restrictCond(ctx, type, alias);
   if (r === false) {
     return null;
   }
-  const sql = [`${alias}.type = ?`, `${alias}.project = ?`, `${alias}.deleted = 0`];
+  // When the inner filter drives through an index table, keep SQLite from walking the type index instead.
+  const plain = !inner.driver || inner.typeIndexDriver;
+  const sql = [`${plain ? '' : '+'}${alias}.type = ?`, `${alias}.project = ?`, `${alias}.deleted = 0`];
   const params: unknown[] = [type, ctx.project];
   if (r) {
     sql.push(r.sql);
@@ -296,8 +298,9 @@ function buildChain(ctx: BuildContext, resourceType: string | undefined, head: s
     }
     const b = ctx.nextAlias();
     const x = ctx.nextAlias();
-    const live = liveRows(ctx, target, b);
-    const inner = combine([buildFilter(ctx, target, tail, raw, b)]).conds[0];
+    const built = buildFilter(ctx, target, tail, raw, b);
+    const live = liveRows(ctx, target, b, built);
+    const inner = combine([built]).conds[0];
     if (!live) {
       continue;
     }
@@ -329,8 +332,9 @@ function buildHas(ctx: BuildContext, resourceType: string | undefined, key: stri
   }
   const b = ctx.nextAlias();
   const x = ctx.nextAlias();
-  const live = liveRows(ctx, type, b);
-  const inner = combine([buildFilter(ctx, type, rest, raw, b)]).conds[0];
+  const built = buildFilter(ctx, type, rest, raw, b);
+  const live = liveRows(ctx, type, b, built);
+  const inner = combine([built]).conds[0];
   const cond: Cond = live
     ? {
         sql: `${alias}.id IN (SELECT ${x}.ref_id FROM resource ${b} CROSS JOIN idx_ref ${x} INDEXED BY idx_ref_rid WHERE ${live.sql} AND ${inner.sql} AND ${x}.rid = ${b}.rid AND ${x}.pid = ? AND ${x}.ref_type = ?)`,
