@@ -1,0 +1,61 @@
+// Command-line flags of `npm run bench -- store [flags]`.
+
+export interface BenchArgs {
+  /** Resources to generate (whole Bundles until reached). */
+  resources: number;
+  /** Measured repetitions per search (varied parameter values). */
+  reps: number;
+  /** Resources loaded into MemoryRepository (0 skips it). */
+  memoryResources: number;
+  /** Also ingest into an unencrypted store. */
+  plain: boolean;
+  json: boolean;
+  /** Keep the temporary folder (its path is printed). */
+  keep: boolean;
+  seed: number;
+}
+
+export const USAGE = `npm run bench -- store [--resources 200000] [--reps 300] [--memory-resources <n>|0] [--no-plain] [--json] [--keep] [--seed n]`;
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const args: BenchArgs = { resources: 200_000, reps: 300, memoryResources: -1, plain: true, json: false, keep: false, seed: 20_260_101 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const number = (): number => {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 0) {
+        throw new Error(`${flag} needs a whole number\n${USAGE}`);
+      }
+      return value;
+    };
+    switch (flag) {
+      case '--resources':
+        args.resources = number();
+        break;
+      case '--reps':
+        args.reps = number();
+        break;
+      case '--memory-resources':
+        args.memoryResources = number();
+        break;
+      case '--no-plain':
+        args.plain = false;
+        break;
+      case '--json':
+        args.json = true;
+        break;
+      case '--keep':
+        args.keep = true;
+        break;
+      case '--seed':
+        args.seed = number();
+        break;
+      default:
+        throw new Error(`Unknown flag ${flag}\n${USAGE}`);
+    }
+  }
+  if (args.memoryResources < 0) {
+    args.memoryResources = args.resources;
+  }
+  return args;
+}

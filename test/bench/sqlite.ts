@@ -1,0 +1,41 @@
+// SQLite files for the baselines, opened with the same driver and settings as the store
+// (electron/host/store/database.ts: SQLCipher v4 when keyed, WAL, synchronous NORMAL, 64 MiB page
+// cache), so a ratio compares the store's own work and nothing else.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+
+export type BenchDb = Database.Database;
+
+export function openBenchDb(file: string, key?: string): BenchDb {
+  const db = new Database(file);
+  if (key !== undefined) {
+    db.pragma(`cipher = 'sqlcipher'`);
+    db.pragma('legacy = 4');
+    db.pragma(`hexkey = '${Buffer.from(key, 'utf8').toString('hex')}'`);
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  return db;
+}
+
+/** A fresh temporary folder for one benchmark run; `dispose` removes it with everything inside. */
+export function createTempDir(prefix: string): { dir: string; dispose(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Bytes of a database file and its WAL (0 for a missing file). */
+export function fileSizes(file: string): { db: number; wal: number } {
+  const size = (f: string): number => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  };
+  return { db: size(file), wal: size(`${file}-wal`) };
+}
