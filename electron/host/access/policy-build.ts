@@ -5,6 +5,7 @@
 import type { AccessPolicy, AccessPolicyResource, ProjectMembership, User } from '@medplum/fhirtypes';
 import { isResourceType } from '@medplum/core';
 import { errors } from '../../../shared/errors.ts';
+import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { checkCriteria } from './criteria.ts';
 import { fhirPathProblem, normalizeAccessPolicy } from './policy-validate.ts';
 import type { EffectivePolicy, EntryOrigin, Interaction, PolicyEntry, PolicyWarning, WriteConstraint } from './types.ts';
@@ -152,6 +153,7 @@ function reportMissing(field: string, m: MissingVariable, fail: (message: string
  * AccessPolicy does not exist (login fails with it).
  */
 export function buildEffectivePolicy(input: BuildInput): EffectivePolicy {
+  loadFhirDefinitions();
   const { membership } = input;
   const admin = membership.admin === true;
   const refs: { reference: string; parameters: ProjectMembershipParameter[] }[] = [];

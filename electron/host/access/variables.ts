@@ -146,11 +146,11 @@ export function substituteVariables(text: string, lookup: VariableLookup, mode: 
     const prefix = open && !braced ? open : '';
     const suffix = close && !braced ? close : '';
     const bare = `%${name}`;
+    if (mode === 'fhirpath' && FHIRPATH_ENVIRONMENT.has(name.split('.')[0])) {
+      return token; // FHIRPath's own variables win over any parameter of the same name
+    }
     const found = lookup(name);
     if (!found.known) {
-      if (mode === 'fhirpath' && FHIRPATH_ENVIRONMENT.has(name.split('.')[0])) {
-        return token;
-      }
       if (mode === 'criteria' && /^[0-9A-Fa-f]{2}$/.test(name)) {
         return token;
       }
