@@ -47,8 +47,9 @@ export interface TestAuth {
   close(): void;
 }
 
-export function createTestAuth(options: Partial<AuthServiceOptions> = {}): TestAuth {
-  let now = Date.parse('2026-03-01T09:00:00Z');
+/** `startAt`: the injected clock's start (a fixed date by default; real time for MedplumClient, which checks `exp`). */
+export function createTestAuth(options: Partial<AuthServiceOptions> = {}, startAt = Date.parse('2026-03-01T09:00:00Z')): TestAuth {
+  let now = startAt;
   const clock = (): Date => new Date(now);
   const store = createStore({ path: ':memory:', clock, migrations: [...authMigrations] });
   const audit: AuthAuditEvent[] = [];

@@ -145,6 +145,26 @@ export async function setUserPassword(ctx: AuthContext, userId: string, password
   ctx.audit({ type: 'password-set', outcome: 'success', email: user.email, userId });
 }
 
+export async function changeOwnPassword(ctx: AuthContext, session: Session, oldPassword: string, newPassword: string): Promise<void> {
+  if (!session.user) {
+    throw errors.forbidden('Only people have passwords');
+  }
+  assertAcceptablePassword(newPassword);
+  const user = requireUser(ctx, session.user.id);
+  const email = (user.email ?? '').toLowerCase();
+  const lockout = activeLockout(ctx.db, email, ctx.now());
+  if (lockout) {
+    throw lockedOutError(lockout, ctx.now());
+  }
+  if (!(await verifyPassword(oldPassword, user.passwordHash))) {
+    if (recordFailure(ctx.db, email, ctx.now())) {
+      ctx.audit({ type: 'lockout', outcome: 'failure', email, userId: user.id, reason: 'too many failed password checks' });
+    }
+    throw invalidCredentials();
+  }
+  await setUserPassword(ctx, user.id, newPassword);
+}
+
 /** Stores the SHA-256 of a ClientApplication secret (high-entropy, so a fast hash is enough). */
 export function storeClientSecret(ctx: AuthContext, clientId: string, secret?: string): string {
   if (!ctx.dir.clientApplication(clientId)) {

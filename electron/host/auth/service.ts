@@ -3,6 +3,7 @@
 import type { AccessPolicy } from '@medplum/fhirtypes';
 import type { Store } from '../store/types.ts';
 import {
+  changeOwnPassword,
   confirmMfaEnrollment,
   describeSession,
   purgeExpiredRows,
@@ -81,6 +82,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     enrollMfa: (userId) => startMfaEnrollment(ctx, userId),
     confirmMfa: (userId, token) => confirmMfaEnrollment(ctx, userId, token),
     setPassword: (userId, password) => setUserPassword(ctx, userId, password),
+    changePassword: (session, oldPassword, newPassword) => changeOwnPassword(ctx, session, oldPassword, newPassword),
     setClientSecret: (clientId, secret) => storeClientSecret(ctx, clientId, secret),
     setUserDisabled: tx((userId, disabled) => setDisabled(ctx, userId, disabled)),
     purgeExpired: () => purgeExpiredRows(ctx),

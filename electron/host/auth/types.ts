@@ -145,6 +145,8 @@ export interface AuthService {
   enrollMfa(userId: string): { secret: string; enrollUri: string };
   confirmMfa(userId: string, token: string): void;
   setPassword(userId: string, password: string): Promise<void>;
+  /** The session's User changes their own password: the current one is checked first (and counts towards lockout). */
+  changePassword(session: Session, oldPassword: string, newPassword: string): Promise<void>;
   /** Stores the hash of a ClientApplication secret; returns a newly generated secret when none is given. */
   setClientSecret(clientId: string, secret?: string): string;
   setUserDisabled(userId: string, disabled: boolean): void;
