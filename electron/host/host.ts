@@ -13,6 +13,15 @@ import { fhirRoutes, fhirSegmentMatchers } from './routes/fhir.ts';
 import { RouteError, createRouter, type Method, type Router } from './routes/router.ts';
 import { createStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
+import type { EmitBridgeEvent } from '../../shared/contract/bridge.ts';
+import type { Route, SegmentMatchers } from './routes/router.ts';
+
+/** Another domain of routes (e.g. auth under '/auth', '/oauth2'), mounted at `prefix` ('' = the host root). */
+export interface HostMount {
+  prefix: string;
+  routes: Route[];
+  matchers?: SegmentMatchers;
+}
 
 export interface HostOptions {
   /** The data folder (holds outpost.db), or ':memory:' for a throwaway in-memory store. */
@@ -26,6 +35,10 @@ export interface HostOptions {
   maxBodyBytes?: number;
   /** Told about unexpected (500) errors, which clients only see as "Internal server error". */
   onUnexpectedError?: (err: unknown, req: HostRequest) => void;
+  /** Pushes an event to the renderer (Electron); unused until sync and auth events exist. */
+  emit?: EmitBridgeEvent;
+  /** Extra route tables built on the host's store, tried after the FHIR API (`/fhir/R4`). */
+  mounts?: (store: Store) => HostMount[];
 }
 
 export interface Host {
@@ -56,26 +69,32 @@ function errorResponse(err: unknown): HostResponse {
   return { status, headers, body: outcome };
 }
 
-/** Splits '/fhir/R4/Patient/1?x=y' into the segments after the FHIR base and the raw query. */
-function splitPath(path: string): { segments: string[]; query: string } | undefined {
+interface CompiledMount {
+  prefix: string;
+  router: Router;
+}
+
+/** The mount whose prefix the path is under, with the decoded segments after it and the raw query. */
+function route(mounts: CompiledMount[], path: string): { mount: CompiledMount; segments: string[]; query: string } | undefined {
   const q = path.indexOf('?');
   const pathname = q < 0 ? path : path.slice(0, q);
   const query = q < 0 ? '' : path.slice(q + 1);
-  if (pathname !== FHIR_BASE_PATH && !pathname.startsWith(FHIR_BASE_PATH + '/')) {
+  const mount = mounts.find((m) => m.prefix === '' || pathname === m.prefix || pathname.startsWith(m.prefix + '/'));
+  if (!mount) {
     return undefined;
   }
-  const rest = pathname.slice(FHIR_BASE_PATH.length).split('/').filter((s) => s !== '');
+  const rest = pathname.slice(mount.prefix.length).split('/').filter((s) => s !== '');
   try {
-    return { segments: rest.map((s) => decodeURIComponent(s)), query };
+    return { mount, segments: rest.map((s) => decodeURIComponent(s)), query };
   } catch {
     throw errors.badRequest('Malformed percent-encoding in the path');
   }
 }
 
-function baseUrlFor(req: HostRequest, fallback: string): string {
-  const host = req.headers?.host;
+function baseUrlFor(headers: Record<string, string>, fallback: string, prefix: string): string {
+  const host = headers.host;
   const root = host && /^[A-Za-z0-9.\-[\]:]+$/.test(host) ? `http://${host}/` : fallback;
-  return `${root.replace(/\/+$/, '')}${FHIR_BASE_PATH}/`;
+  return `${root.replace(/\/+$/, '')}${prefix}/`;
 }
 
 export function createHost(options: HostOptions): Host {
@@ -87,7 +106,7 @@ export function createHost(options: HostOptions): Host {
   const fallbackBase = options.baseUrl ?? 'http://localhost/';
   let capability: CapabilityStatement | undefined;
 
-  const fhir: Router = createRouter(
+  const fhir = createRouter(
     fhirRoutes({
       store,
       get capability() {
@@ -98,6 +117,10 @@ export function createHost(options: HostOptions): Host {
     }),
     fhirSegmentMatchers
   );
+  const mounts: CompiledMount[] = [
+    { prefix: FHIR_BASE_PATH, router: fhir },
+    ...(options.mounts?.(store) ?? []).map((m) => ({ prefix: m.prefix.replace(/\/+$/, ''), router: createRouter(m.routes, m.matchers ?? {}) })),
+  ];
 
   async function dispatch(req: HostRequest): Promise<HostResponse> {
     if (!METHODS.has(String(req.method))) {
@@ -114,21 +137,21 @@ export function createHost(options: HostOptions): Host {
     if (method === 'OPTIONS') {
       throw errors.methodNotAllowed('OPTIONS is not supported');
     }
-    const split = splitPath(path);
-    if (!split) {
+    const found = route(mounts, path);
+    if (!found) {
       throw errors.notFound(`Not found: ${path.split('?')[0]}`);
     }
     const lowerHeaders: Record<string, string> = {};
     for (const [name, value] of Object.entries(headers)) {
       lowerHeaders[name.toLowerCase()] = value;
     }
-    const routed = await fhir.dispatch({
+    const routed = await found.mount.router.dispatch({
       method: (method === 'HEAD' ? 'GET' : method) as Method,
-      segments: split.segments,
-      query: split.query,
+      segments: found.segments,
+      query: found.query,
       headers: lowerHeaders,
       body,
-      baseUrl: baseUrlFor(parsed.data, fallbackBase),
+      baseUrl: baseUrlFor(lowerHeaders, fallbackBase, found.mount.prefix),
     });
     return method === 'HEAD' ? { status: routed.status, headers: routed.headers } : routed;
   }

@@ -297,3 +297,25 @@ describe('metadata and routing', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
   });
 });
+
+describe('mounts', () => {
+  it('routes other domains mounted beside the FHIR API, with their own 404/405', async () => {
+    const mounted = makeHost({
+      dataDir: ':memory:',
+      mounts: (store) => [
+        {
+          prefix: '',
+          routes: [{ method: 'GET', pattern: 'outpost/ping', handler: () => ({ status: 200, headers: {}, body: { ok: !!store } }) }],
+        },
+      ],
+    });
+    try {
+      expect((await mounted.call('GET', '/outpost/ping')).body).toEqual({ ok: true });
+      expect((await mounted.call('POST', '/outpost/ping', '{}')).status).toBe(405);
+      expect((await mounted.call('GET', '/outpost/nothing')).status).toBe(404);
+      expect((await mounted.call('GET', 'metadata')).status).toBe(200);
+    } finally {
+      mounted.dispose();
+    }
+  });
+});
