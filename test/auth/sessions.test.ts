@@ -65,6 +65,28 @@ describe('lockout', () => {
     expect((await attempt(PASSWORD)).code).toBeTruthy();
   });
 
+  it('concurrent attempts cannot outrun the lockout while bcrypt is busy', async () => {
+    t = createTestAuth();
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => attempt('wrong-password')));
+    const messages = results.map((r) => (r.status === 'rejected' ? String((r.reason as Error).message) : 'accepted'));
+    expect(messages.filter((m) => m === 'Email or password is invalid')).toHaveLength(5);
+    expect(messages.filter((m) => /locked/.test(m))).toHaveLength(3);
+    await expect(attempt(PASSWORD)).rejects.toThrow(/locked/);
+  });
+
+  it('with MFA, 4 wrong passwords then the right one still reaches the MFA step', async () => {
+    t = createTestAuth();
+    const { secret } = t.auth.enrollMfa(t.clinic.nurse.user.id);
+    t.auth.confirmMfa(t.clinic.nurse.user.id, totpAt(secret, Date.parse('2026-03-01T09:00:00Z')));
+    t.advance(30_000);
+    for (let i = 0; i < 4; i++) {
+      await expect(attempt('wrong-password')).rejects.toThrow('Email or password is invalid');
+    }
+    const started = await attempt(PASSWORD);
+    expect(started.mfaRequired).toBe(true);
+    expect(t.auth.verifyMfa({ login: started.login, token: totpAt(secret, Date.parse('2026-03-01T09:00:30Z')) }).code).toBeTruthy();
+  });
+
   it('wrong MFA codes count towards the lockout', async () => {
     t = createTestAuth();
     const { secret } = t.auth.enrollMfa(t.clinic.nurse.user.id);
@@ -185,6 +207,20 @@ describe('sessions', () => {
     await t.auth.setPassword(nurse.user.id, 'a-brand-new-password');
     await expect(attempt(PASSWORD)).rejects.toThrow('Email or password is invalid');
     expect((await attempt('a-brand-new-password')).code).toBeTruthy();
+  });
+});
+
+describe('housekeeping', () => {
+  it('purgeExpired removes finished logins, expired refresh tokens and old sessions, not live ones', async () => {
+    t = createTestAuth({ sessionTtlMs: 60 * 60_000, idleLockMs: 60 * 60_000 });
+    const old = await loginAs(t, 'jennifer@example.org');
+    t.auth.logout(old.access_token);
+    t.advance(2 * 60 * 60_000);
+    const live = await loginAs(t, 'jennifer@example.org');
+    expect(t.auth.purgeExpired()).toBeGreaterThan(0);
+    expect(t.store.db.prepare('SELECT count(*) AS n FROM auth_session').get()).toEqual({ n: 1 });
+    expect(t.auth.authenticate(live.access_token).user?.id).toBe(t.clinic.nurse.user.id);
+    expect(t.auth.refresh({ refresh_token: live.refresh_token ?? '' }).access_token).toBeTruthy();
   });
 });
 

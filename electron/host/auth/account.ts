@@ -25,8 +25,8 @@ export async function unlockSession(ctx: AuthContext, accessToken: string, passw
   if (lockout) {
     throw lockedOutError(lockout, ctx.now());
   }
+  const lockedNow = recordFailure(ctx.db, email, ctx.now()); // ahead of the awaited check, as at login
   if (!(await verifyPassword(password, user?.passwordHash))) {
-    const lockedNow = recordFailure(ctx.db, email, ctx.now());
     ctx.audit({ type: 'unlock-failure', outcome: 'failure', email, userId: row.user_id, sessionId: row.id });
     if (lockedNow) {
       ctx.audit({ type: 'lockout', outcome: 'failure', email, userId: row.user_id, reason: 'too many failed unlocks' });
@@ -156,8 +156,9 @@ export async function changeOwnPassword(ctx: AuthContext, session: Session, oldP
   if (lockout) {
     throw lockedOutError(lockout, ctx.now());
   }
+  const lockedNow = recordFailure(ctx.db, email, ctx.now()); // ahead of the awaited check, as at login
   if (!(await verifyPassword(oldPassword, user.passwordHash))) {
-    if (recordFailure(ctx.db, email, ctx.now())) {
+    if (lockedNow) {
       ctx.audit({ type: 'lockout', outcome: 'failure', email, userId: user.id, reason: 'too many failed password checks' });
     }
     throw invalidCredentials();

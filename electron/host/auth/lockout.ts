@@ -37,6 +37,17 @@ export function recordFailure(db: Db, email: string, now: number): boolean {
   return lockedUntil !== null;
 }
 
+/**
+ * Takes back one failure counted ahead of a check that then succeeded (see `startLogin`): the attempt
+ * is not a failure, and a lockout it triggered is lifted.
+ */
+export function undoFailure(db: Db, email: string, lockedByIt: boolean): void {
+  db.prepare(
+    `UPDATE auth_login_failure SET failures = max(failures - 1, 0),
+       locked_until = CASE WHEN ? THEN NULL ELSE locked_until END WHERE email = ?`,
+  ).run(lockedByIt ? 1 : 0, email);
+}
+
 export function clearFailures(db: Db, email: string): void {
   db.prepare('DELETE FROM auth_login_failure WHERE email = ?').run(email);
 }

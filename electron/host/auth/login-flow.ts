@@ -8,7 +8,7 @@ import type { Project, ProjectMembership, User } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { invalidCredentials, oauthError } from './auth-errors.ts';
 import type { AuthContext } from './context.ts';
-import { activeLockout, clearFailures, lockedOutError, recordFailure } from './lockout.ts';
+import { activeLockout, clearFailures, lockedOutError, recordFailure, undoFailure } from './lockout.ts';
 import { verifyPassword } from './passwords.ts';
 import { endSession, isDisabled, startSession } from './sessions.ts';
 import { constantTimeEqual, hashToken, randomToken, verifyPkce, type CodeChallengeMethod } from './tokens.ts';
@@ -45,16 +45,21 @@ export async function startLogin(ctx: AuthContext, req: LoginRequest): Promise<L
     ctx.audit({ type: 'login-refused-locked-out', outcome: 'failure', email, reason: 'account locked after failed logins' });
     throw lockedOutError(lockout, now);
   }
+  // Counted as a failure before the (slow, awaited) bcrypt check, so concurrent attempts cannot all
+  // slip past the lockout check while the first ones are still being verified.
+  const lockedByThis = recordFailure(ctx.db, email, now);
   const user = ctx.dir.userByEmail(email, req.projectId);
   const passwordOk = await verifyPassword(req.password, user?.passwordHash);
   if (!user || !passwordOk) {
-    failLogin(ctx, email, user?.id, user ? 'wrong password' : 'unknown email');
+    auditFailure(ctx, email, user?.id, user ? 'wrong password' : 'unknown email', lockedByThis);
     throw invalidCredentials();
   }
   const mfaRequired = Boolean(user.mfaEnrolled && user.mfaSecret);
-  if (!mfaRequired) {
+  if (mfaRequired) {
     // With MFA the count is cleared only once the code is right, or the password alone would reset
     // the MFA failures and let the 6-digit code be guessed at forever.
+    undoFailure(ctx.db, email, lockedByThis);
+  } else {
     clearFailures(ctx.db, email);
   }
   if (isDisabled(ctx, user.id)) {
@@ -212,7 +217,10 @@ export function projectIdOf(membership: ProjectMembership): string | undefined {
 }
 
 function failLogin(ctx: AuthContext, email: string, userId: string | undefined, reason: string): void {
-  const lockedNow = recordFailure(ctx.db, email, ctx.now());
+  auditFailure(ctx, email, userId, reason, recordFailure(ctx.db, email, ctx.now()));
+}
+
+function auditFailure(ctx: AuthContext, email: string, userId: string | undefined, reason: string, lockedNow: boolean): void {
   ctx.audit({ type: 'login-failure', outcome: 'failure', email, userId, reason });
   if (lockedNow) {
     ctx.audit({ type: 'lockout', outcome: 'failure', email, userId, reason: 'too many failed logins' });
