@@ -106,7 +106,7 @@ describe('protectOnWrite: readonly fields (scenario 6)', () => {
     const after = { ...obs, valueQuantity: undefined, valueString: 'hacked' };
     const out = protectOnWrite({ before: obs, after, hidden: [], readonly: ['value'], isCreate: false });
     expect(out.valueQuantity).toEqual(obs.valueQuantity);
-    expect((out as Record<string, unknown>).valueString).toBeUndefined();
+    expect((out as unknown as Record<string, unknown>).valueString).toBeUndefined();
   });
 
   it('does not mutate its inputs', () => {
