@@ -218,6 +218,9 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
       return { table, pid: def.pid, ors, negate: modifier === 'not', rank: 2 };
     }
     case 'string': {
+      if (values.some((v) => normalizeString(v) === '')) {
+        bad(code, 'empty value');
+      }
       const ors = values.map((v): Cond => {
         if (modifier === 'exact') {
           return { sql: 'norm = ? AND raw = ?', params: [normalizeString(v), v] };

@@ -174,6 +174,9 @@ function indexResource(s: Statements, rid: number, resource: Resource): void {
         for (const t of texts) {
           s.string(p.textPid, normalizeString(t), rid, t);
         }
+        if (tokens.length === 0) {
+          s.token(pid, '', '', rid); // present, though without a code: :missing=false must still match
+        }
         break;
       }
       case 'uri':
@@ -191,6 +194,9 @@ function indexResource(s: Statements, rid: number, resource: Resource): void {
         for (const str of strings) {
           s.string(pid, normalizeString(str), rid, str);
         }
+        if (strings.length === 0) {
+          s.string(pid, '', rid, ''); // present marker (see token)
+        }
         break;
       }
       case 'reference': {
@@ -207,6 +213,9 @@ function indexResource(s: Statements, rid: number, resource: Resource): void {
         }
         for (const t of identifiers) {
           s.token(p.identifierPid, t.code, t.system, rid);
+        }
+        if (refs.length === 0) {
+          s.ref(pid, '', '', rid); // present marker: a logical (identifier or display only) reference
         }
         break;
       }
