@@ -1,0 +1,141 @@
+import type { AccessPolicy, ProjectMembership } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { reviewMembership } from '../../electron/host/access/review.ts';
+import type { PolicyEntry } from '../../electron/host/access/types.ts';
+
+const membership = (extra: Partial<ProjectMembership>): ProjectMembership => ({
+  resourceType: 'ProjectMembership',
+  id: 'm1',
+  project: { reference: 'Project/p' },
+  user: { reference: 'User/u' },
+  profile: { reference: 'Practitioner/123' },
+  ...extra,
+});
+
+const policies = (...list: AccessPolicy[]) => new Map(list.map((p) => [`AccessPolicy/${p.id}`, p]));
+
+describe('reviewMembership', () => {
+  it('flags a membership without policy and the broad * it implies', () => {
+    const review = reviewMembership({ membership: membership({}), policies: policies() });
+    expect(review.warnings.map((w) => w.code)).toEqual(['no-policy', 'wildcard-without-criteria']);
+    expect(review.lines).toEqual(['every non-admin resource type: every interaction']);
+    expect(review.accessPolicy.resource).toEqual([{ resourceType: '*', interaction: ['create', 'read', 'vread', 'update', 'delete', 'search', 'history'] }]);
+  });
+
+  it('does not flag * restricted by a compartment or criteria', () => {
+    const portal: AccessPolicy = { resourceType: 'AccessPolicy', id: 'portal', resource: [{ resourceType: '*', compartment: { reference: 'Patient/{%patient.id}' }, interaction: ['read', 'search'] }] };
+    const review = reviewMembership({ membership: membership({ profile: { reference: 'Patient/me' }, accessPolicy: { reference: 'AccessPolicy/portal' } }), policies: policies(portal) });
+    expect(review.warnings).toEqual([]);
+    expect(review.lines).toEqual(['every non-admin resource type: read, search; only in the compartment of Patient/me']);
+  });
+
+  it('reports unfilled variables with the entry that grants nothing', () => {
+    const portal: AccessPolicy = { resourceType: 'AccessPolicy', id: 'portal', resource: [{ resourceType: 'Observation', compartment: { reference: 'Patient/{%patient.id}' } }] };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/portal' } }), policies: policies(portal) });
+    expect(review.warnings.map((w) => w.code)).toEqual(['unfilled-variable']);
+    expect(review.warnings[0].message).toContain('AccessPolicy/portal resource[0]');
+    expect(review.lines[0]).toContain('grants nothing');
+  });
+
+  it('finds entries shadowed by an earlier broader entry of the same type and interactions', () => {
+    const p: AccessPolicy = {
+      resourceType: 'AccessPolicy',
+      id: 'sh',
+      resource: [
+        { resourceType: 'Patient', interaction: ['read', 'search', 'update'] },
+        { resourceType: 'Patient', criteria: 'Patient?active=true', interaction: ['read'], hiddenFields: ['telecom'] },
+        { resourceType: 'Patient', interaction: ['delete'] },
+        { resourceType: 'Observation', criteria: 'Observation?status=final', interaction: ['read'] },
+        { resourceType: 'Observation', criteria: 'Observation?status=final', interaction: ['read'] },
+        { resourceType: 'Observation', criteria: 'Observation?status=amended', interaction: ['read'] },
+      ],
+    };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/sh' } }), policies: policies(p) });
+    const shadowed = review.warnings.filter((w) => w.code === 'shadowed-entry');
+    expect(shadowed.map((w) => w.origin?.index)).toEqual([1, 4]);
+    expect(shadowed[0].message).toContain('hidden/readonly fields and write constraints never apply');
+  });
+
+  it('a * entry shadows later typed entries it covers, not admin types', () => {
+    const p: AccessPolicy = { resourceType: 'AccessPolicy', id: 'w', resource: [{ resourceType: '*' }, { resourceType: 'Condition', readonly: true }, { resourceType: 'ClientApplication' }] };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/w' } }), policies: policies(p) });
+    expect(review.warnings.filter((w) => w.code === 'shadowed-entry').map((w) => w.origin?.index)).toEqual([1]);
+  });
+
+  it('flags hidden fields the same role can write', () => {
+    const p: AccessPolicy = {
+      resourceType: 'AccessPolicy',
+      id: 'hw',
+      resource: [
+        { resourceType: 'Patient', hiddenFields: ['telecom'], interaction: ['read', 'search'] },
+        { resourceType: 'Patient', criteria: 'Patient?active=true', interaction: ['update'] },
+        { resourceType: 'Observation', hiddenFields: ['note'], interaction: ['read', 'update'] },
+      ],
+    };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/hw' } }), policies: policies(p) });
+    const writable = review.warnings.filter((w) => w.code === 'hidden-writable');
+    expect(writable.map((w) => w.origin?.index)).toEqual([0]);
+    expect(writable[0].message).toContain('hides telecom');
+    expect(writable[0].message).toContain('update (AccessPolicy/hw resource[1] (Patient))');
+  });
+
+  it('hidden fields writable on create are flagged too', () => {
+    const p: AccessPolicy = { resourceType: 'AccessPolicy', id: 'hc', resource: [{ resourceType: 'Patient', hiddenFields: ['name'], interaction: ['read', 'create'] }] };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/hc' } }), policies: policies(p) });
+    expect(review.warnings.map((w) => w.code)).toEqual(['hidden-writable']);
+    expect(review.warnings[0].message).toContain('create');
+  });
+
+  it('counts what the role can see with the caller-provided SQL counter, per type, over the union of search entries', () => {
+    const p: AccessPolicy = {
+      resourceType: 'AccessPolicy',
+      id: 'c',
+      resource: [
+        { resourceType: 'Patient', criteria: 'Patient?_id=a', interaction: ['search'] },
+        { resourceType: 'Patient', criteria: 'Patient?_id=b', interaction: ['search'] },
+        { resourceType: 'Condition', interaction: ['create'] },
+        { resourceType: '*', compartment: { reference: 'Patient/a' }, interaction: ['search'] },
+      ],
+    };
+    const calls: [string, string[]][] = [];
+    const countVisible = (type: string, entries: PolicyEntry[]) => {
+      calls.push([type, entries.map((e) => e.criteria ?? e.compartment ?? '')]);
+      return entries.length * 10;
+    };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/c' } }), policies: policies(p), countVisible, countTypes: ['Observation', 'User'] });
+    expect(review.counts).toEqual([
+      { resourceType: 'Condition', count: 10 }, // the * compartment entry covers it for search
+      { resourceType: 'Observation', count: 10 },
+      { resourceType: 'Patient', count: 30 },
+      { resourceType: 'User', count: 0 },
+    ]);
+    expect(calls).toEqual([
+      ['Condition', ['Patient/a']],
+      ['Observation', ['Patient/a']],
+      ['Patient', ['Patient?_id=a', 'Patient?_id=b', 'Patient/a']],
+    ]);
+  });
+
+  it('describes entries in words', () => {
+    const p: AccessPolicy = {
+      resourceType: 'AccessPolicy',
+      id: 'words',
+      resource: [
+        {
+          resourceType: 'Patient',
+          criteria: 'Patient?general-practitioner=%profile',
+          interaction: ['read', 'search'],
+          hiddenFields: ['telecom'],
+          readonlyFields: ['identifier'],
+          writeConstraint: [{ language: 'text/fhirpath', expression: 'true', description: 'always' }],
+        },
+      ],
+    };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/words' } }), policies: policies(p) });
+    expect(review.lines).toEqual([
+      'Patient: read, search; only where Patient?general-practitioner=Practitioner/123; hidden: telecom; read-only: identifier; writes must satisfy "always"',
+    ]);
+    expect(review.membership).toBe('ProjectMembership/m1');
+    expect(review.profile).toBe('Practitioner/123');
+  });
+});
