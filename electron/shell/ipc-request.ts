@@ -9,17 +9,19 @@ import type { ShellHost } from './host-types.ts';
 
 const MAX_HEADERS = 100;
 const MAX_HEADER_VALUE_CHARS = 16 * 1024;
-const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /**
  * The IPC envelope: the host contract, stricter about what a renderer may send. Unknown keys are refused
- * (not silently dropped), header names must be lower-case tokens and their number and size are bounded.
+ * (not silently dropped), header names must be HTTP tokens (passed on lower-cased, as the contract says)
+ * and their number and size are bounded.
  */
 export const ipcEnvelopeSchema = hostRequestSchema
   .extend({
     headers: z
       .record(z.string().regex(HEADER_NAME).max(256), z.string().max(MAX_HEADER_VALUE_CHARS))
       .refine((headers) => Object.keys(headers).length <= MAX_HEADERS, { message: `At most ${MAX_HEADERS} headers` })
+      .transform((headers) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])))
       .default({}),
   })
   .strict();

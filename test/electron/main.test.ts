@@ -306,6 +306,12 @@ describe('Electron main process', () => {
       const post = { method: 'POST', path: '/fhir/R4/Patient', headers: { 'content-type': 'application/fhir+json' }, body: '{"resourceType":"Patient"}' };
       await invoke(env, 'app://outpost/patients/new', post);
       expect(host.record.handled[1]).toEqual(post);
+
+      // Header names reach the host lower-cased, as the host contract says.
+      await invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/Patient', headers: { Authorization: 'Bearer t', 'If-None-Match': 'W/"1"' } });
+      expect(host.record.handled[2].headers).toEqual({ authorization: 'Bearer t', 'if-none-match': 'W/"1"' });
+      await invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/metadata' });
+      expect(host.record.handled[3]).toEqual({ method: 'GET', path: '/fhir/R4/metadata', headers: {} });
     });
 
     it('refuses requests from any other origin without reaching the host', async () => {
@@ -332,7 +338,7 @@ describe('Electron main process', () => {
         { method: 'GET', path: 'fhir/R4/Patient', headers: {} },
         { method: 'GET', path: '', headers: {} },
         { method: 'GET', path: '/' + 'a'.repeat(17 * 1024), headers: {} },
-        { method: 'GET', path: '/fhir/R4/Patient', headers: { Authorization: 'Bearer x' } },
+        { method: 'GET', path: '/fhir/R4/Patient', headers: { 'x-bad\r\ninjected': 'x' } },
         { method: 'GET', path: '/fhir/R4/Patient', headers: { 'x-bad': 42 } },
         { method: 'GET', path: '/fhir/R4/Patient', headers: { 'bad header': 'x' } },
         { method: 'GET', path: '/fhir/R4/Patient', headers: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`x-${i}`, 'v'])) },
@@ -383,6 +389,33 @@ describe('Electron main process', () => {
       ]);
       env.windows[0].close();
       emit('lock', { reason: 'manual' }); // no window left: nothing to send to, nothing thrown
+    });
+  });
+
+  describe('with the real host', () => {
+    it('answers FHIR requests over IPC from an encrypted database in userData', async () => {
+      const env = useElectron();
+      const main = await startMainProcess({ rendererDir, preloadPath: '/built/electron/preload.cjs', idleLockSeconds: 0, log: () => {} });
+      running.push(main!);
+      const metadata = await invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/metadata', headers: {} });
+      expect(metadata.status).toBe(200);
+      expect(metadata.body).toMatchObject({ resourceType: 'CapabilityStatement' });
+      const created = await invoke(env, APP_PAGE, {
+        method: 'POST',
+        path: '/fhir/R4/Patient',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Canarysson' }] }),
+      });
+      expect(created.status).toBe(201);
+      const found = await invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/Patient?family=Canarysson', headers: {} });
+      expect(found.body).toMatchObject({ resourceType: 'Bundle', entry: [{ resource: { name: [{ family: 'Canarysson' }] } }] });
+      const bad = await invoke(env, APP_PAGE, { method: 'POST', path: '/fhir/R4/Patient', headers: {}, body: '{not json' });
+      expect(bad.status).toBe(400);
+      expect(bad.body).toMatchObject({ resourceType: 'OperationOutcome' });
+      await main!.shutdown();
+      const bytes = readFileSync(join(env.paths.userData, 'outpost.db'));
+      expect(bytes.subarray(0, 15).toString('latin1')).not.toBe('SQLite format 3');
+      expect(bytes.includes('Canarysson')).toBe(false);
     });
   });
 
