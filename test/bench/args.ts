@@ -5,7 +5,11 @@ export interface BenchArgs {
   resources: number;
   /** Measured repetitions per search (varied parameter values). */
   reps: number;
-  /** Resources loaded into MemoryRepository (0 skips it). */
+  /**
+   * Resources loaded into MemoryRepository (0 skips it). Default: 20,000 at most, since its scans cost
+   * up to 4 ms per resource (matchesSearchRequest evaluates the shared FHIRPath unions of R4
+   * parameters like Encounter `patient` and `date`): one Encounter search over 200k would take ~70 s.
+   */
   memoryResources: number;
   /** Also ingest into an unencrypted store. */
   plain: boolean;
@@ -13,12 +17,18 @@ export interface BenchArgs {
   /** Keep the temporary folder (its path is printed). */
   keep: boolean;
   seed: number;
+  /** Run the RSS probe child process (default on). */
+  rssProbe: boolean;
+  /** Internal: this process is the RSS probe child, reading its input from this file. */
+  probeInput?: string;
 }
 
-export const USAGE = `npm run bench -- store [--resources 200000] [--reps 300] [--memory-resources <n>|0] [--no-plain] [--json] [--keep] [--seed n]`;
+export const DEFAULT_MEMORY_RESOURCES = 20_000;
+
+export const USAGE = `npm run bench -- store [--resources 200000] [--reps 300] [--memory-resources <n>|0] [--no-plain] [--no-rss-probe] [--json] [--keep] [--seed n]`;
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { resources: 200_000, reps: 300, memoryResources: -1, plain: true, json: false, keep: false, seed: 20_260_101 };
+  const args: BenchArgs = { resources: 200_000, reps: 300, memoryResources: -1, plain: true, json: false, keep: false, seed: 20_260_101, rssProbe: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const number = (): number => {
@@ -41,6 +51,12 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case '--no-plain':
         args.plain = false;
         break;
+      case '--no-rss-probe':
+        args.rssProbe = false;
+        break;
+      case '--probe':
+        args.probeInput = argv[++i];
+        break;
       case '--json':
         args.json = true;
         break;
@@ -55,7 +71,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     }
   }
   if (args.memoryResources < 0) {
-    args.memoryResources = args.resources;
+    args.memoryResources = Math.min(args.resources, DEFAULT_MEMORY_RESOURCES);
   }
+  args.memoryResources = Math.min(args.memoryResources, args.resources);
   return args;
 }

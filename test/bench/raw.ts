@@ -1,17 +1,14 @@
 // The physical limit of ingest: better-sqlite3 inserting each resource's JSON text into a bare
 // (id, json) table, one transaction per Bundle, with no parsing, validation or indexing.
-import type { Resource } from '@medplum/fhirtypes';
-import type { GeneratedBundle } from './replicate.ts';
 import { openBenchDb } from './sqlite.ts';
 
-export interface IngestResult {
-  resources: number;
-  bundles: number;
-  /** Seconds spent inside the insert calls only (data generation excluded). */
-  seconds: number;
+export interface RawSink {
+  /** Inserts one Bundle's rows in one transaction; returns the milliseconds it took. */
+  insert(rows: [id: string, json: string][]): number;
+  close(): void;
 }
 
-export function rawIngest(file: string, key: string | undefined, bundles: Iterable<Pick<GeneratedBundle, 'bundle'>>): IngestResult {
+export function createRawSink(file: string, key: string | undefined): RawSink {
   const db = openBenchDb(file, key);
   db.exec('CREATE TABLE resource (id TEXT PRIMARY KEY, json TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO resource (id, json) VALUES (?, ?)');
@@ -20,21 +17,12 @@ export function rawIngest(file: string, key: string | undefined, bundles: Iterab
       insert.run(id, json);
     }
   });
-  let resources = 0;
-  let count = 0;
-  let ms = 0;
-  for (const { bundle } of bundles) {
-    // The JSON strings are made before the clock starts: the baseline measures storage alone.
-    const rows: [string, string][] = (bundle.entry ?? []).map((e) => {
-      const resource = e.resource as Resource;
-      return [resource.id as string, JSON.stringify(resource)];
-    });
-    const start = performance.now();
-    insertBundle(rows);
-    ms += performance.now() - start;
-    resources += rows.length;
-    count++;
-  }
-  db.close();
-  return { resources, bundles: count, seconds: ms / 1000 };
+  return {
+    insert(rows) {
+      const start = performance.now();
+      insertBundle(rows);
+      return performance.now() - start;
+    },
+    close: () => db.close(),
+  };
 }

@@ -1,0 +1,117 @@
+// Ingest, measured as a race: each generated Bundle goes to every contestant in turn (raw plain, raw
+// encrypted, store encrypted, store plain; the order rotates per Bundle), so all of them run under
+// the same machine load and the ratios hold on a shared, noisy machine. Only the time inside the
+// insert / processBundle calls counts; data generation and JSON.stringify of the raw rows do not.
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Store } from '../../electron/host/store/types.ts';
+import { createRawSink } from './raw.ts';
+import type { IngestRow } from './report.ts';
+
+/** Types whose generated -> store id mapping the searches need (small: patients and encounters). */
+const MAPPED_TYPES = new Set(['Patient', 'Encounter']);
+
+export interface StoreContestant {
+  path: string;
+  store: Store;
+  /** Filled with `Type/<generated id>` -> `Type/<store id>` for MAPPED_TYPES. */
+  idMap?: Map<string, string>;
+}
+
+interface Contestant {
+  row: IngestRow;
+  /** Runs one Bundle; returns milliseconds, or undefined when the Bundle failed. */
+  run(bundle: Bundle, text: string, rows: [string, string][]): number | undefined;
+  close(): void;
+}
+
+function rawContestant(path: string, file: string, key: string | undefined): Contestant {
+  const sink = createRawSink(file, key);
+  return {
+    row: { path, resources: 0, bundles: 0, seconds: 0 },
+    run: (_bundle, _text, rows) => sink.insert(rows),
+    close: () => sink.close(),
+  };
+}
+
+/** Runs a Bundle through the store, recording the store ids of patients and encounters. */
+export function storeProcess(store: Store, bundle: Bundle, idMap: Map<string, string> | undefined): number {
+  const generated = (bundle.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
+  const start = performance.now();
+  const response = store.processBundle(bundle);
+  const ms = performance.now() - start;
+  if (idMap) {
+    response.entry?.forEach((e, i) => {
+      const type = generated[i].slice(0, generated[i].indexOf('/'));
+      const location = e.response?.location;
+      if (MAPPED_TYPES.has(type) && location) {
+        const [t, id] = location.split('/');
+        idMap.set(generated[i], `${t}/${id}`);
+      }
+    });
+  }
+  return ms;
+}
+
+function storeContestant(c: StoreContestant, log: (m: string) => void): Contestant {
+  const row: IngestRow = { path: c.path, resources: 0, bundles: 0, seconds: 0, failedBundles: 0 };
+  return {
+    row,
+    run(_bundle, text) {
+      // Each store gets its own copy: processBundle may rewrite the Bundle it is given.
+      const own = JSON.parse(text) as Bundle;
+      try {
+        return storeProcess(c.store, own, c.idMap);
+      } catch (err) {
+        row.failedBundles = (row.failedBundles ?? 0) + 1;
+        if (row.failedBundles <= 3) {
+          log(`${c.path}: transaction failed: ${(err as Error).message}`);
+        }
+        return undefined;
+      }
+    },
+    close: () => undefined,
+  };
+}
+
+export interface RaceOptions {
+  rawPlainFile: string;
+  rawEncryptedFile: string;
+  key: string;
+  stores: StoreContestant[];
+  log(message: string): void;
+}
+
+export function ingestRace(bundles: Iterable<{ bundle: Bundle }>, opts: RaceOptions): IngestRow[] {
+  const contestants: Contestant[] = [
+    rawContestant('raw better-sqlite3, plain', opts.rawPlainFile, undefined),
+    rawContestant('raw better-sqlite3, encrypted', opts.rawEncryptedFile, opts.key),
+    ...opts.stores.map((s) => storeContestant(s, opts.log)),
+  ];
+  let index = 0;
+  let resources = 0;
+  let nextLog = 20_000;
+  for (const { bundle } of bundles) {
+    const text = JSON.stringify(bundle);
+    const rows: [string, string][] = (bundle.entry ?? []).map((e) => {
+      const resource = e.resource as Resource;
+      return [resource.id as string, JSON.stringify(resource)];
+    });
+    for (let k = 0; k < contestants.length; k++) {
+      const c = contestants[(index + k) % contestants.length];
+      const ms = c.run(bundle, text, rows);
+      if (ms !== undefined) {
+        c.row.seconds += ms / 1000;
+        c.row.resources += rows.length;
+        c.row.bundles++;
+      }
+    }
+    index++;
+    resources += rows.length;
+    if (resources >= nextLog) {
+      opts.log(`  ${resources} resources ingested by each`);
+      nextLog += 20_000;
+    }
+  }
+  contestants.forEach((c) => c.close());
+  return contestants.map((c) => c.row);
+}

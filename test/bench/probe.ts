@@ -1,0 +1,78 @@
+// The RSS probe: a child process that holds only what the app would (FHIR definitions, the store, a
+// Bundle at a time) ingests the same data into an encrypted store and runs the same searches, so its
+// peak RSS is the store's, free of the baselines' page caches and of MemoryRepository.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
+import { createStore } from '../../electron/host/store/index.ts';
+import type { CaseParams } from './cases.ts';
+import { storeProcess } from './ingest.ts';
+import { fixturesDir, loadTemplates, replicateBundles } from './replicate.ts';
+import { runStoreOnly } from './searches.ts';
+import { createTempDir } from './sqlite.ts';
+import { peakRss } from './stats.ts';
+
+export interface ProbeInput {
+  resources: number;
+  seed: number;
+  key: string;
+  params: CaseParams[][];
+}
+
+export interface ProbeResult {
+  resources: number;
+  ingestSeconds: number;
+  failedBundles: number;
+  storeP50: number[];
+  peakRss: number;
+  rssBeforeStore: number;
+}
+
+/** Child side: `bench store --probe <input.json>`; prints one JSON line. */
+export function runProbe(inputFile: string, repoRoot: string): void {
+  const input = JSON.parse(readFileSync(inputFile, 'utf8')) as ProbeInput;
+  loadFhirDefinitions();
+  const templates = loadTemplates(fixturesDir(repoRoot));
+  const rssBeforeStore = peakRss();
+  const tmp = createTempDir('outpost-bench-probe-');
+  try {
+    const store = createStore({ path: path.join(tmp.dir, 'store.db'), key: input.key });
+    const idMap = new Map<string, string>();
+    let ms = 0;
+    let resources = 0;
+    let failedBundles = 0;
+    for (const { bundle } of replicateBundles(templates, { resources: input.resources, seed: input.seed })) {
+      const count = bundle.entry?.length ?? 0;
+      try {
+        ms += storeProcess(store, bundle, idMap);
+        resources += count;
+      } catch {
+        failedBundles++;
+      }
+    }
+    const storeP50 = runStoreOnly(store, input.params, (ref) => idMap.get(ref) ?? ref);
+    store.close();
+    const result: ProbeResult = { resources, ingestSeconds: ms / 1000, failedBundles, storeP50, peakRss: peakRss(), rssBeforeStore };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    tmp.dispose();
+  }
+}
+
+/** Parent side: runs the probe in a child process and returns its result (undefined when it failed). */
+export function spawnProbe(repoRoot: string, dir: string, input: ProbeInput, log: (m: string) => void): ProbeResult | undefined {
+  const file = path.join(dir, 'probe-input.json');
+  writeFileSync(file, JSON.stringify(input));
+  const child = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'bench.mjs'), 'store', '--probe', file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (child.status !== 0) {
+    log(`RSS probe failed (exit ${child.status})`);
+    return undefined;
+  }
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as ProbeResult;
+}
