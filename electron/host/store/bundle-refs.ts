@@ -67,32 +67,45 @@ export interface ReferenceResolver {
 }
 
 /**
- * Returns a copy of `value` in which every `reference` string (anywhere: nested extensions,
- * contained resources, backbone elements) and every `url` equal to a declared fullUrl (Attachment.url)
- * points at the stored resource. Objects without anything to rewrite are still copied: the caller's
- * Bundle is never mutated.
+ * Returns `value` with every `reference` string (anywhere: nested extensions, contained resources,
+ * backbone elements) and every `url` equal to a declared fullUrl (Attachment.url) pointing at the
+ * stored resource. Copy-on-write: only the objects on the way to a rewritten string are copied, so
+ * the caller's Bundle is never mutated and untouched subtrees cost no allocation.
  */
 export function rewriteReferences(value: unknown, resolver: ReferenceResolver): unknown {
   if (Array.isArray(value)) {
-    const out = new Array(value.length);
+    let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
-      out[i] = rewriteReferences(value[i], resolver);
+      const v = value[i];
+      const r = typeof v === 'object' && v !== null ? rewriteReferences(v, resolver) : v;
+      if (r !== v) {
+        out ??= value.slice();
+        out[i] = r;
+      }
     }
-    return out;
+    return out ?? value;
   }
   if (typeof value !== 'object' || value === null) {
     return value;
   }
-  const out: Record<string, unknown> = {};
-  for (const key in value as Record<string, unknown>) {
-    const v = (value as Record<string, unknown>)[key];
+  const obj = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const key in obj) {
+    const v = obj[key];
+    let r: unknown = v;
     if (typeof v === 'string') {
-      out[key] = key === 'reference' || key === 'url' ? rewriteOne(key, v, resolver) : v;
-    } else {
-      out[key] = typeof v === 'object' && v !== null ? rewriteReferences(v, resolver) : v;
+      if (key === 'reference' || key === 'url') {
+        r = rewriteOne(key, v, resolver);
+      }
+    } else if (typeof v === 'object' && v !== null) {
+      r = rewriteReferences(v, resolver);
+    }
+    if (r !== v) {
+      out ??= { ...obj };
+      out[key] = r;
     }
   }
-  return out;
+  return out ?? obj;
 }
 
 function rewriteOne(key: string, v: string, resolver: ReferenceResolver): string {

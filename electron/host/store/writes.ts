@@ -3,7 +3,7 @@
 // runs many of them inside its single transaction.
 import { randomUUID } from 'node:crypto';
 import { deepEquals } from '@medplum/core';
-import type { Meta, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { parseContent, projectOf, type ResourceRow, type StoreCore } from './core.ts';
 import { applyFhirPathPatch, isFhirPathPatch } from './fhirpath-patch.ts';
@@ -34,16 +34,32 @@ function checkIfMatch(row: ResourceRow, ifMatch: string | undefined): void {
   }
 }
 
-/** The resource as stored: id and meta first, meta.versionId/lastUpdated/project the store's own. */
+/**
+ * The resource as stored: id and meta first, meta.versionId/lastUpdated/project the store's own.
+ * Plain loops rather than rest destructuring: this runs once per ingested resource, and V8's
+ * object-rest copy is several times slower.
+ */
 function stamp<T extends Resource>(resource: T, id: string, version: number, lastUpdated: Date, project: string): T {
-  const { resourceType, id: _ignoredId, meta, ...rest } = resource;
-  const { versionId: _v, lastUpdated: _l, project: _p, ...clientMeta } = (meta ?? {}) as Meta;
-  return {
-    resourceType,
-    id,
-    meta: { ...clientMeta, versionId: String(version), lastUpdated: lastUpdated.toISOString(), project },
-    ...rest,
-  } as unknown as T;
+  const meta: Record<string, unknown> = {};
+  const clientMeta = resource.meta as Record<string, unknown> | undefined;
+  if (clientMeta) {
+    for (const k in clientMeta) {
+      if (k !== 'versionId' && k !== 'lastUpdated' && k !== 'project') {
+        meta[k] = clientMeta[k];
+      }
+    }
+  }
+  meta.versionId = String(version);
+  meta.lastUpdated = lastUpdated.toISOString();
+  meta.project = project;
+  const out: Record<string, unknown> = { resourceType: resource.resourceType, id, meta };
+  const source = resource as unknown as Record<string, unknown>;
+  for (const k in source) {
+    if (k !== 'resourceType' && k !== 'id' && k !== 'meta') {
+      out[k] = source[k];
+    }
+  }
+  return out as unknown as T;
 }
 
 /** Writes a brand-new row. `id` is pre-assigned by transactions (urn:uuid mapping) and by update-as-create. */
@@ -56,7 +72,7 @@ export function insertNew<T extends Resource>(
   validated = false,
 ): WriteResult<T> {
   if (!validated) {
-    assertValidResource(resource);
+    assertValidResource(resource, ctx?.validation);
   }
   const now = core.clock();
   const project = projectOf(core, ctx);
@@ -89,7 +105,7 @@ export function createResource<T extends Resource>(
   opts: { ifNoneExist?: string } | undefined,
   ctx: CallContext | undefined,
 ): WriteResult<T> {
-  assertValidResource(resource);
+  assertValidResource(resource, ctx?.validation);
   if (opts?.ifNoneExist) {
     const rids = core.findRids(core.db, resource.resourceType, stripQuestionMark(opts.ifNoneExist), { project: projectOf(core, ctx) });
     if (rids.length > 1) {
@@ -110,7 +126,7 @@ export function updateResource<T extends Resource>(
   ctx: CallContext | undefined,
   method: WriteMethod = 'PUT',
 ): WriteResult<T> {
-  assertValidResource(resource);
+  assertValidResource(resource, ctx?.validation);
   if (resource.id === undefined) {
     throw errors.badRequest('An update needs the resource id', 'id');
   }
