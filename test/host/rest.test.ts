@@ -282,6 +282,30 @@ describe('metadata and routing', () => {
     expect(patientEntry.searchParam.map((p: any) => p.name)).toContain('birthdate');
   });
 
+  it('every search parameter the CapabilityStatement lists is answered', async () => {
+    const rest = (await host.call('GET', 'metadata')).body.rest[0];
+    const refused: string[] = [];
+    let probed = 0;
+    for (const resource of rest.resource) {
+      for (const param of resource.searchParam) {
+        probed++;
+        // :missing suits every simple type; a composite gets a value of each shape its second part may take.
+        const probes = param.type === 'composite' ? ['x$1', 'x$2020', 'x$y'] : [null];
+        let answered = false;
+        for (const probe of probes) {
+          const query = probe === null ? `${param.name}:missing=true` : `${param.name}=${encodeURIComponent(probe)}`;
+          if ((await host.call('GET', `${resource.type}?${query}&_count=0`)).status === 200) {
+            answered = true;
+            break;
+          }
+        }
+        if (!answered) refused.push(`${resource.type}?${param.name} (${param.type})`);
+      }
+    }
+    expect(probed).toBeGreaterThan(1000);
+    expect(refused).toEqual([]);
+  });
+
   it('405 with Allow for a method a path does not support; 404 outside the API', async () => {
     const res = await host.call('PATCH', 'Patient');
     expect(res.status).toBe(405);

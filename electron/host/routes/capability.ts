@@ -1,11 +1,13 @@
 // GET /fhir/R4/metadata: a CapabilityStatement that lists only what the host really does.
-import { getResourceTypes, getSearchParameters } from '@medplum/core';
+import { getResourceTypes } from '@medplum/core';
 import type {
   ResourceType,
   CapabilityStatement,
   CapabilityStatementRestResource,
   CapabilityStatementRestResourceSearchParam,
 } from '@medplum/fhirtypes';
+import { getIndexPlan } from '../search/indexer.ts';
+import { getParamRegistry } from '../search/params.ts';
 
 const TYPE_INTERACTIONS = [
   'read',
@@ -19,17 +21,20 @@ const TYPE_INTERACTIONS = [
   'search-type',
 ] as const;
 
-/** Search parameter types the CapabilityStatement may announce (FHIR's code list). */
-const SEARCH_PARAM_TYPES = new Set(['number', 'date', 'string', 'token', 'reference', 'composite', 'quantity', 'uri', 'special']);
-
+/**
+ * The parameters the search module really answers for a type: its registry, less 'special' parameters
+ * (like Location's `near`), those without an expression, and the composites it has no extractor for.
+ * The common ones (`_id`, `_tag`...) are listed once, at the rest level.
+ */
 function searchParams(resourceType: string): CapabilityStatementRestResourceSearchParam[] {
-  const params = getSearchParameters(resourceType) ?? {};
-  return Object.entries(params)
-    .filter(([, sp]) => SEARCH_PARAM_TYPES.has(sp.type as string))
-    .map(([name, sp]) => ({
-      name,
-      definition: sp.url,
-      type: sp.type as CapabilityStatementRestResourceSearchParam['type'],
+  const plan = new Map(getIndexPlan(resourceType).map((p) => [p.def.code, p]));
+  return [...getParamRegistry().forType(resourceType).values()]
+    .filter((def) => def.type !== 'special' && def.expression !== undefined && !def.code.startsWith('_'))
+    .filter((def) => def.type !== 'composite' || plan.get(def.code)?.composite !== undefined)
+    .map((def) => ({
+      name: def.code,
+      definition: def.definition.url,
+      type: def.type as CapabilityStatementRestResourceSearchParam['type'],
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
