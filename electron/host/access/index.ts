@@ -14,3 +14,5 @@ export { compileWriteConstraints, createWriteConstraintCache } from './write-con
 export type { WriteConstraintSet } from './write-constraints.ts';
 export { reviewMembership, describeEntry, findShadowedEntries, findWritableHiddenFields } from './review.ts';
 export type { PolicyReview, CountVisible } from './review.ts';
+export { restrictionFor, refusedSearchParams, assertSearchAllowed, createSearchGuard, criteriaFilters } from './search-guard.ts';
+export type { Restriction, EntryFilter, SearchGuard } from './search-guard.ts';
