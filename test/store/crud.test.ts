@@ -38,12 +38,12 @@ describe('create, read, vread', () => {
   });
 
   it('uses the call project over the default', () => {
-    const { resource } = store.create({ resourceType: 'Patient' }, undefined, { project: 'other' });
+    const { resource } = store.create<Patient>({ resourceType: 'Patient' }, undefined, { project: 'other' });
     expect(resource.meta?.project).toBe('other');
   });
 
   it('answers 404 for unknown ids and versions, 400 for unknown types and invalid resources', () => {
-    const { resource } = store.create({ resourceType: 'Patient' });
+    const { resource } = store.create<Patient>({ resourceType: 'Patient' });
     expect(statusOf(() => store.read('Patient', 'nope'))).toBe(404);
     expect(statusOf(() => store.vread('Patient', resource.id!, '2'))).toBe(404);
     expect(statusOf(() => store.vread('Patient', resource.id!, 'x'))).toBe(404);
@@ -86,7 +86,7 @@ describe('update', () => {
   });
 
   it('creates the resource with the given id when it does not exist', () => {
-    const r = store.update({ resourceType: 'Patient', id: 'my-own-id.1' });
+    const r = store.update<Patient>({ resourceType: 'Patient', id: 'my-own-id.1' });
     expect(r.status).toBe(201);
     expect(r.resource.meta?.versionId).toBe('1');
     expect(store.read('Patient', 'my-own-id.1').id).toBe('my-own-id.1');
@@ -156,7 +156,7 @@ describe('history', () => {
 
   it('pages type and system history through next links, with _since', () => {
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push(store.create({ resourceType: 'Patient' }).resource.id!);
+    for (let i = 0; i < 7; i++) ids.push(store.create<Patient>({ resourceType: 'Patient' }).resource.id!);
     const obs = store.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: 'x' } }).resource;
     const asQuery = (url: URL, resourceType?: string) => ({
       resourceType,
@@ -223,7 +223,7 @@ describe('conditional interactions', () => {
 
   it('conditional delete: 0 matches does nothing, 1 deletes it, several -> 412 and nothing deleted', () => {
     expect(store.conditionalDelete('Patient', 'identifier=urn:mrn|3')).toBe(0);
-    const p = store.create({ resourceType: 'Patient', ...ident('3') }).resource;
+    const p = store.create<Patient>({ resourceType: 'Patient', ...ident('3') }).resource;
     expect(store.conditionalDelete('Patient', 'identifier=urn:mrn|3')).toBe(1);
     expect(statusOf(() => store.read('Patient', p.id!))).toBe(410);
     store.create({ resourceType: 'Patient', ...ident('4') });

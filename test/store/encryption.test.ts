@@ -1,5 +1,6 @@
 // Encryption at rest: with a key, no trace of a resource in the file bytes, and the file cannot be
 // opened without the key (or with a wrong one); without a key, the canary is plainly there.
+import type { Patient } from '@medplum/fhirtypes';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,8 +18,8 @@ function fileBytes(file: string): Buffer {
 /** Writes the canary; returns its id and the bytes of the file and its WAL while the store was still open. */
 function writeCanary(file: string, key?: string): { id: string; openBytes: Buffer } {
   const store = createStore({ path: file, key });
-  const { resource } = store.create({ resourceType: 'Patient', name: [{ family: CANARY, given: [CANARY] }] });
-  store.update({ ...resource, gender: 'female' });
+  const { resource } = store.create<Patient>({ resourceType: 'Patient', name: [{ family: CANARY, given: [CANARY] }] });
+  store.update<Patient>({ ...resource, gender: 'female' });
   // While open, the latest pages live in the -wal file (closing checkpoints and removes it).
   const openBytes = fileBytes(file);
   expect(fs.existsSync(`${file}-wal`)).toBe(true);

@@ -1,5 +1,6 @@
 // Migrations: a fresh database gets every module's migrations, a re-open applies nothing twice, a later
 // module's migration is applied on the next start, and a database newer than the app is refused.
+import type { Patient } from '@medplum/fhirtypes';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ describe('migrations', () => {
     expect(recorded).toEqual(known);
     const tables = (store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((t) => t.name);
     expect(tables).toEqual(expect.arrayContaining(['resource', 'resource_history', 'schema_migration']));
-    const { resource } = store.create({ resourceType: 'Patient' });
+    const { resource } = store.create<Patient>({ resourceType: 'Patient' });
     store.close();
 
     const again = createStore({ path: file });
