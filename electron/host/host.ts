@@ -3,18 +3,17 @@
 // Medplum/FHIR server would. No module-level state: tests run many hosts side by side.
 import { readFileSync } from 'node:fs';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
+import type { EmitBridgeEvent } from '../../shared/contract/bridge.ts';
 import { MAX_BODY_BYTES, hostRequestSchema, type HostRequest, type HostResponse } from '../../shared/contract/host.ts';
-import { errors, toErrorResponse } from '../../shared/errors.ts';
+import { FhirError, errors, outcome, toErrorResponse } from '../../shared/errors.ts';
 import { FHIR_BASE_PATH, FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
 import { databasePath, ensureDataDir } from './paths.ts';
 import { buildCapabilityStatement } from './routes/capability.ts';
 import { fhirRoutes, fhirSegmentMatchers } from './routes/fhir.ts';
-import { RouteError, createRouter, type Method, type Router } from './routes/router.ts';
+import { RouteError, createRouter, type Method, type Route, type Router, type SegmentMatchers } from './routes/router.ts';
 import { createStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
-import type { EmitBridgeEvent } from '../../shared/contract/bridge.ts';
-import type { Route, SegmentMatchers } from './routes/router.ts';
 
 /** Another domain of routes (e.g. auth under '/auth', '/oauth2'), mounted at `prefix` ('' = the host root). */
 export interface HostMount {
@@ -105,6 +104,7 @@ export function createHost(options: HostOptions): Host {
   const maxBodyBytes = Math.min(options.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES);
   const fallbackBase = options.baseUrl ?? 'http://localhost/';
   let capability: CapabilityStatement | undefined;
+  let closed = false;
 
   const fhir = createRouter(
     fhirRoutes({
@@ -123,6 +123,9 @@ export function createHost(options: HostOptions): Host {
   ];
 
   async function dispatch(req: HostRequest): Promise<HostResponse> {
+    if (closed) {
+      throw new FhirError(503, outcome('error', 'transient', 'The host is closed'));
+    }
     if (!METHODS.has(String(req.method))) {
       throw errors.methodNotAllowed(`Unsupported method: ${String(req.method)}`);
     }
@@ -172,7 +175,10 @@ export function createHost(options: HostOptions): Host {
       }
     },
     close() {
-      store.close();
+      if (!closed) {
+        closed = true;
+        store.close();
+      }
     },
   };
 }

@@ -343,3 +343,24 @@ describe('mounts', () => {
     }
   });
 });
+
+describe('lifecycle', () => {
+  it('a closed host answers 503 and closing twice is harmless', async () => {
+    const closing = makeHost({ dataDir: ':memory:' });
+    closing.close();
+    closing.close();
+    const res = await closing.call('GET', 'metadata');
+    expect(res.status).toBe(503);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('hosts are independent: two data folders never see each other', async () => {
+    const other = makeHost();
+    try {
+      const created = await host.call('POST', 'Patient', patient('Only here'));
+      expect((await other.call('GET', `Patient/${created.body.id}`)).status).toBe(404);
+    } finally {
+      other.dispose();
+    }
+  });
+});
