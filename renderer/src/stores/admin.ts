@@ -1,0 +1,142 @@
+// Project administration: memberships (with their users and policies), access policies, invitations,
+// deactivation, policy review and "view as".
+import type { MedplumClient } from '@medplum/core';
+import type { AccessPolicy, ProjectMembership, Reference } from '@medplum/fhirtypes';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { errorText, issuePaths } from '../api/outcome.ts';
+
+/** Outpost's policy review endpoint (issue 3 §5): `?membership=<id>` for one, all memberships without it. */
+export const POLICY_REVIEW_PATH = 'outpost/policy-review';
+
+export interface PolicyReview {
+  membership?: string;
+  profile?: string;
+  admin?: boolean;
+  warnings: { code: string; message: string }[];
+  lines?: string[];
+  counts?: { resourceType: string; count: number }[];
+  accessPolicy?: AccessPolicy;
+}
+
+export interface InviteInput {
+  resourceType: 'Practitioner' | 'Patient' | 'RelatedPerson';
+  firstName: string;
+  lastName: string;
+  email: string;
+  password?: string;
+  accessPolicy?: string;
+  admin: boolean;
+}
+
+export interface ActionResult {
+  ok: boolean;
+  error?: string;
+  paths?: string[];
+  message?: string;
+}
+
+export interface AdminState {
+  memberships: ProjectMembership[];
+  policies: AccessPolicy[];
+  loading: boolean;
+  error?: string;
+  review?: PolicyReview;
+  reviewError?: string;
+  reviewing: boolean;
+  load(): Promise<void>;
+  invite(projectId: string, input: InviteInput): Promise<ActionResult>;
+  setMembershipActive(membership: ProjectMembership, active: boolean): Promise<ActionResult>;
+  saveMembership(membership: ProjectMembership): Promise<ActionResult>;
+  savePolicy(policy: AccessPolicy): Promise<ActionResult & { policy?: AccessPolicy }>;
+  loadReview(membershipId: string): Promise<void>;
+  reset(): void;
+}
+
+export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
+  const refresh = async (): Promise<void> => {
+    const [memberships, policies] = await Promise.all([
+      medplum.searchResources('ProjectMembership', new URLSearchParams({ _count: '200' })),
+      medplum.searchResources('AccessPolicy', new URLSearchParams({ _count: '200' })),
+    ]);
+    store.setState({ memberships: [...memberships], policies: [...policies] });
+  };
+  const act = async (fn: () => Promise<unknown>, message?: string): Promise<ActionResult> => {
+    try {
+      await fn();
+      await refresh().catch(() => undefined);
+      return { ok: true, message };
+    } catch (err) {
+      return { ok: false, error: errorText(err), paths: issuePaths(err) };
+    }
+  };
+
+  const store = createStore<AdminState>((set) => ({
+    memberships: [],
+    policies: [],
+    loading: false,
+    reviewing: false,
+
+    async load() {
+      set({ loading: true, error: undefined });
+      try {
+        await refresh();
+        set({ loading: false });
+      } catch (err) {
+        set({ loading: false, error: errorText(err) });
+      }
+    },
+
+    invite(projectId, input) {
+      const policy: Reference<AccessPolicy> | undefined = input.accessPolicy ? { reference: input.accessPolicy } : undefined;
+      return act(
+        () =>
+          medplum.invite(projectId, {
+            resourceType: input.resourceType,
+            firstName: input.firstName,
+            lastName: input.lastName,
+            email: input.email,
+            password: input.password || undefined,
+            sendEmail: false,
+            membership: { accessPolicy: policy, admin: input.admin },
+          }),
+        `Invited ${input.email}`
+      );
+    },
+
+    setMembershipActive(membership, active) {
+      return act(() => medplum.updateResource({ ...membership, active }), active ? 'Membership reactivated' : 'Membership deactivated');
+    },
+
+    saveMembership(membership) {
+      return act(() => medplum.updateResource(membership), 'Membership saved');
+    },
+
+    async savePolicy(policy) {
+      try {
+        const saved = policy.id ? await medplum.updateResource(policy) : await medplum.createResource(policy);
+        await refresh().catch(() => undefined);
+        return { ok: true, policy: saved, message: 'Policy saved' };
+      } catch (err) {
+        return { ok: false, error: errorText(err), paths: issuePaths(err) };
+      }
+    },
+
+    async loadReview(membershipId) {
+      set({ reviewing: true, reviewError: undefined, review: undefined });
+      try {
+        const answer = (await medplum.get(`${POLICY_REVIEW_PATH}?membership=${encodeURIComponent(membershipId)}`, { cache: 'no-cache' })) as
+          | PolicyReview
+          | PolicyReview[];
+        const review = Array.isArray(answer) ? answer.find((r) => r.membership?.endsWith(membershipId)) ?? answer[0] : answer;
+        set({ review, reviewing: false });
+      } catch (err) {
+        set({ reviewError: errorText(err), reviewing: false });
+      }
+    },
+
+    reset() {
+      set({ memberships: [], policies: [], loading: false, error: undefined, review: undefined, reviewError: undefined, reviewing: false });
+    },
+  }));
+  return store;
+}

@@ -1,0 +1,38 @@
+// All the renderer's stores, made together over one client. Logout and role switch clear every store
+// except the session itself (which resets its own state).
+import type { MedplumClient } from '@medplum/core';
+import type { StoreApi } from 'zustand/vanilla';
+import type { LockGate } from '../api/lock-gate.ts';
+import { createAdminStore, type AdminState } from './admin.ts';
+import { createAuditStore, type AuditState } from './audit.ts';
+import { createChartStore, type ChartState } from './chart.ts';
+import { createPatientsStore, type PatientsState } from './patients.ts';
+import { createSessionStore, type SessionState } from './session.ts';
+import { createSyncStore, type SyncState } from './sync.ts';
+import { createTransferStore, type TransferState } from './transfer.ts';
+
+export interface Stores {
+  session: StoreApi<SessionState>;
+  patients: StoreApi<PatientsState>;
+  chart: StoreApi<ChartState>;
+  admin: StoreApi<AdminState>;
+  audit: StoreApi<AuditState>;
+  sync: StoreApi<SyncState>;
+  transfer: StoreApi<TransferState>;
+}
+
+export function createStores(medplum: MedplumClient, gate: LockGate): Stores {
+  const patients = createPatientsStore(medplum);
+  const chart = createChartStore(medplum);
+  const admin = createAdminStore(medplum);
+  const audit = createAuditStore(medplum);
+  const sync = createSyncStore(medplum);
+  const transfer = createTransferStore(medplum);
+  const clearOthers = (): void => {
+    for (const s of [patients, chart, admin, audit, sync, transfer]) {
+      s.getState().reset();
+    }
+  };
+  const session = createSessionStore(medplum, gate, clearOthers);
+  return { session, patients, chart, admin, audit, sync, transfer };
+}

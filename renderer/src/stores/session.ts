@@ -1,0 +1,230 @@
+// Who is signed in and as which role: login (email, password, TOTP), the membership chooser, role
+// switch, lock/unlock, logout and first-run setup. Logout and role switch clear every other store.
+import type { MedplumClient } from '@medplum/core';
+import type { AccessPolicy, ProjectMembership, Reference } from '@medplum/fhirtypes';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { LockGate } from '../api/lock-gate.ts';
+import { errorText, outcomeOf } from '../api/outcome.ts';
+
+export interface MembershipChoice {
+  id: string;
+  project: Reference;
+  profile: Reference;
+  admin?: boolean;
+}
+
+/** GET /auth/me, as the host answers it. */
+export interface Me {
+  user?: { id?: string; email?: string; firstName?: string; lastName?: string };
+  profile: { resourceType?: string; id?: string; name?: { given?: string[]; family?: string; text?: string }[] } & Record<string, unknown>;
+  project: { id?: string; name?: string };
+  membership: ProjectMembership;
+  accessPolicy?: AccessPolicy;
+  security?: { mfaEnrolled?: boolean; loginTime?: string };
+}
+
+export type SessionPhase = 'starting' | 'setup' | 'login' | 'mfa' | 'choose' | 'ready';
+
+export interface SessionState {
+  phase: SessionPhase;
+  busy: boolean;
+  error?: string;
+  /** Set when the error is a lockout (too many failed attempts): shown as an alert, not a field error. */
+  lockedOut?: boolean;
+  locked: boolean;
+  unlockError?: string;
+  loginId?: string;
+  /** Memberships offered at login; the role switcher offers the same list. */
+  choices: MembershipChoice[];
+  me?: Me;
+  /** Bumped on every role switch: views keyed on it reload at once. */
+  epoch: number;
+  start(): Promise<void>;
+  setup(input: SetupInput): Promise<void>;
+  login(email: string, password: string): Promise<void>;
+  verifyMfa(token: string): Promise<void>;
+  choose(membershipId: string): Promise<void>;
+  switchRole(membershipId: string): Promise<void>;
+  /** The role changed elsewhere (another window, the host): reload who we are and every view. */
+  refreshRole(): Promise<void>;
+  lock(): void;
+  unlock(password: string): Promise<void>;
+  logout(): Promise<void>;
+  /** The session ended on the host's side (expired, membership deactivated). */
+  ended(message: string): void;
+}
+
+export interface SetupInput {
+  projectName: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  password: string;
+}
+
+/** The first-run endpoint the host is expected to offer (issue 3): GET says whether setup is needed, POST does it. */
+export const SETUP_PATH = 'outpost/setup';
+
+interface LoginAnswer {
+  login: string;
+  code?: string;
+  memberships?: (MembershipChoice & { resourceType?: string })[];
+  mfaRequired?: boolean;
+}
+
+export function profileName(me: Me | undefined): string {
+  const name = me?.profile?.name?.[0];
+  const text = name?.text ?? [...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
+  return text || [me?.user?.firstName, me?.user?.lastName].filter(Boolean).join(' ') || me?.user?.email || 'Unknown';
+}
+
+export function createSessionStore(medplum: MedplumClient, gate: LockGate, clearOthers: () => void): StoreApi<SessionState> {
+  return createStore<SessionState>((set, get) => {
+    const fail = (err: unknown): void => {
+      const text = errorText(err);
+      const code = outcomeOf(err)?.issue?.[0]?.code;
+      set({ busy: false, error: text, lockedOut: code === 'throttled' || /locked/i.test(text) });
+    };
+
+    const loadMe = async (): Promise<Me> => (await medplum.get('auth/me', { cache: 'no-cache' })) as Me;
+
+    const finish = async (code: string): Promise<void> => {
+      await medplum.processCode(code);
+      const me = await loadMe();
+      set({ phase: 'ready', busy: false, error: undefined, lockedOut: false, me, loginId: undefined, epoch: get().epoch + 1 });
+    };
+
+    const next = async (answer: LoginAnswer): Promise<void> => {
+      if (answer.memberships?.length) {
+        set({ choices: answer.memberships.map(({ id, project, profile, admin }) => ({ id, project, profile, admin })) });
+      }
+      if (answer.code) {
+        await finish(answer.code);
+      } else if (answer.mfaRequired) {
+        set({ phase: 'mfa', busy: false, loginId: answer.login, error: undefined });
+      } else if (answer.memberships?.length) {
+        set({ phase: 'choose', busy: false, loginId: answer.login, error: undefined });
+      } else {
+        throw new Error('The host answered the login without a code');
+      }
+    };
+
+    const reset = (message?: string): void => {
+      gate.abandon();
+      medplum.clear();
+      clearOthers();
+      set({ phase: 'login', busy: false, locked: false, me: undefined, choices: [], loginId: undefined, error: message, lockedOut: false, unlockError: undefined, epoch: get().epoch + 1 });
+    };
+
+    gate.onLock(() => set({ locked: true, unlockError: undefined }));
+
+    return {
+      phase: 'starting',
+      busy: false,
+      locked: false,
+      choices: [],
+      epoch: 0,
+
+      async start() {
+        try {
+          const status = (await medplum.get(SETUP_PATH, { cache: 'no-cache' })) as { needed?: boolean };
+          set({ phase: status?.needed ? 'setup' : 'login' });
+        } catch {
+          // No setup endpoint (or the host says no): go to login.
+          set({ phase: 'login' });
+        }
+      },
+
+      async setup(input) {
+        set({ busy: true, error: undefined });
+        try {
+          await medplum.post(SETUP_PATH, input);
+          set({ phase: 'login', busy: false });
+          await get().login(input.email, input.password);
+        } catch (err) {
+          fail(err);
+        }
+      },
+
+      async login(email, password) {
+        set({ busy: true, error: undefined, lockedOut: false, choices: [] });
+        try {
+          await next((await medplum.startLogin({ email, password })) as LoginAnswer);
+        } catch (err) {
+          fail(err);
+        }
+      },
+
+      async verifyMfa(token) {
+        set({ busy: true, error: undefined });
+        try {
+          await next((await medplum.post('auth/mfa/verify', { login: get().loginId, token })) as LoginAnswer);
+        } catch (err) {
+          fail(err);
+        }
+      },
+
+      async choose(membershipId) {
+        set({ busy: true, error: undefined });
+        try {
+          await next((await medplum.post('auth/profile', { login: get().loginId, profile: membershipId })) as LoginAnswer);
+        } catch (err) {
+          fail(err);
+        }
+      },
+
+      async switchRole(membershipId) {
+        set({ busy: true, error: undefined });
+        try {
+          const me = (await medplum.post('auth/switch-role', { membership: membershipId })) as Me;
+          medplum.invalidateAll();
+          clearOthers();
+          set({ me, busy: false, epoch: get().epoch + 1 });
+        } catch (err) {
+          fail(err);
+        }
+      },
+
+      async refreshRole() {
+        try {
+          const me = await loadMe();
+          medplum.invalidateAll();
+          clearOthers();
+          set({ me, epoch: get().epoch + 1 });
+        } catch (err) {
+          set({ error: errorText(err) });
+        }
+      },
+
+      lock() {
+        gate.lock();
+      },
+
+      async unlock(password) {
+        set({ busy: true, unlockError: undefined });
+        try {
+          const me = (await medplum.post('auth/unlock', { password })) as Me;
+          gate.unlock();
+          set({ locked: false, busy: false, me: me ?? get().me });
+        } catch (err) {
+          set({ busy: false, unlockError: errorText(err) });
+        }
+      },
+
+      async logout() {
+        try {
+          await medplum.post('auth/logout', {});
+        } catch {
+          // Ended already: the local state is cleared either way.
+        }
+        reset();
+      },
+
+      ended(message) {
+        if (get().phase === 'ready') {
+          reset(message);
+        }
+      },
+    };
+  });
+}
