@@ -111,6 +111,8 @@ describe('rejections name the entry and say why', () => {
     ['_has with an unknown type', { resourceType: 'Patient', criteria: 'Patient?_has:Nope:subject:code=x' }, 'AccessPolicy.resource[0].criteria', /'Nope' .* is not a resource type/],
     ['_has whose reference cannot point back', { resourceType: 'Patient', criteria: 'Patient?_has:Observation:specimen:code=x' }, 'AccessPolicy.resource[0].criteria', /cannot refer to Patient/],
     ['_has with an unknown final parameter', { resourceType: 'Patient', criteria: 'Patient?_has:Observation:subject:flavour=x' }, 'AccessPolicy.resource[0].criteria', /Observation has no search parameter 'flavour'/],
+    ['* criteria with a type-specific parameter', { resourceType: '*', criteria: '*?subject=Patient/x' }, 'AccessPolicy.resource[0].criteria', /a \* entry .* has no search parameter 'subject'/],
+    ['* entry with typed criteria', { resourceType: '*', criteria: 'Patient?active=true' }, 'AccessPolicy.resource[0].criteria', /for Patient but the entry is for \*/],
     ['bad modifier', { resourceType: 'Patient', criteria: 'Patient?name:sideways=x' }, 'AccessPolicy.resource[0].criteria', /modifier ':sideways'/],
     ['criteria with _sort', { resourceType: 'Patient', criteria: 'Patient?_sort=name' }, 'AccessPolicy.resource[0].criteria', /may only filter/],
     ['unknown resource type', { resourceType: 'Patiant' }, 'AccessPolicy.resource[0].resourceType', /'Patiant' is not a resource type/],

@@ -30,7 +30,10 @@ function paramsOf(resourceType: string): Record<string, SearchParameter> {
 }
 
 function describeTypes(types: string[]): string {
-  return types.length === 1 ? types[0] : `none of ${types.join(', ')}`;
+  if (types.length === 1) {
+    return types[0] === '*' ? 'a * entry (only parameters every type has: _id, _lastUpdated, _tag, _profile, _security, _source, _compartment)' : types[0];
+  }
+  return `none of ${types.join(', ')}`;
 }
 
 /** The first type among `types` having the parameter, and the parameter. */

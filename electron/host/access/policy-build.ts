@@ -35,11 +35,12 @@ const ADMIN_ENTRIES: AccessPolicyResource[] = [
   {
     resourceType: 'Project',
     interaction: ['read', 'vread', 'search', 'history', 'update'],
-    readonlyFields: ['superAdmin', 'features', 'link', 'owner', 'systemSetting', 'strictMode'],
-    hiddenFields: ['secret', 'systemSecret'],
+    readonlyFields: ['superAdmin', 'features', 'link', 'owner', 'systemSetting', 'systemSecret'],
+    hiddenFields: ['systemSecret'],
   },
-  { resourceType: 'ProjectMembership', readonlyFields: ['project'] },
-  { resourceType: 'User', hiddenFields: ['passwordHash', 'mfaSecret'], readonlyFields: ['passwordHash', 'mfaSecret', 'project'] },
+  { resourceType: 'ProjectMembership' },
+  // Passwords and MFA secrets are set through the auth endpoints only, never through FHIR.
+  { resourceType: 'User', hiddenFields: ['passwordHash', 'mfaSecret'], readonlyFields: ['passwordHash', 'mfaSecret'] },
   { resourceType: 'AccessPolicy' },
   { resourceType: 'ClientApplication' },
   { resourceType: 'Bot' },
