@@ -18,6 +18,11 @@ export interface HttpServerOptions {
   hostname?: '127.0.0.1';
   /** A fixed token (tests); default: a fresh random one written to `<dataDir>/http-token`. */
   token?: string;
+  /**
+   * Whether the adapter itself demands its bearer token (default true). Once the host authenticates
+   * requests with login sessions, the adapter can leave that to the host.
+   */
+  requireToken?: boolean;
 }
 
 export interface HttpServer {
@@ -112,6 +117,7 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
   const tokenFile = options.token ? undefined : join(host.dataDir, TOKEN_FILE);
   const token = options.token ?? writeSecret(tokenFile as string);
   const tokenBytes = Buffer.from(token);
+  const requireToken = options.requireToken ?? true;
   let allowedHosts = new Set<string>();
   let allowedOrigins = new Set<string>();
 
@@ -131,7 +137,7 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
         sendError(res, errors.forbidden('Cross-origin requests are not allowed'));
         return;
       }
-      if (!tokenMatches(req.headers.authorization, tokenBytes)) {
+      if (requireToken && !tokenMatches(req.headers.authorization, tokenBytes)) {
         sendError(res, errors.unauthorized('Missing or wrong bearer token'), { 'www-authenticate': 'Bearer' });
         return;
       }
