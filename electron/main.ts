@@ -111,8 +111,19 @@ function createMainWindow(dataDir: string, preloadPath: string): BrowserWindow {
     window.maximize();
   }
   window.once('ready-to-show', () => window.show());
+  const save = () => saveWindowState(stateFile, { bounds: window.getNormalBounds(), maximized: window.isMaximized() });
+  // Saved when it closes, and shortly after it stops moving, so a crash does not forget it either.
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const saveSoon = () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => !window.isDestroyed() && save(), 1_000);
+    pending.unref?.();
+  };
+  window.on('resize', saveSoon);
+  window.on('move', saveSoon);
   window.on('close', () => {
-    saveWindowState(stateFile, { bounds: window.getNormalBounds(), maximized: window.isMaximized() });
+    clearTimeout(pending);
+    save();
   });
   if (app.isPackaged) {
     // devTools: false already refuses to open them; this also closes any opened by a stray shortcut.
@@ -129,12 +140,13 @@ function createMainWindow(dataDir: string, preloadPath: string): BrowserWindow {
  */
 export async function startMainProcess(options: MainOptions = {}): Promise<MainProcess | null> {
   const log = options.log ?? ((message: string) => console.log(message));
+  // A fixed folder name, whatever package.json's name: ~/.config/Outpost, %APPDATA%\Outpost, ...
+  // Set first: the single-instance lock lives in the userData folder.
+  app.setPath('userData', join(app.getPath('appData'), PRODUCT_NAME));
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return null;
   }
-  // A fixed folder name, whatever package.json's name: ~/.config/Outpost, %APPDATA%\Outpost, ...
-  app.setPath('userData', join(app.getPath('appData'), PRODUCT_NAME));
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
   app.enableSandbox();
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));

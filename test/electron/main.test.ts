@@ -160,6 +160,7 @@ describe('Electron main process', () => {
         expect(env.order.indexOf(step), step).toBeGreaterThanOrEqual(0);
         expect(env.order.indexOf(step), step).toBeLessThan(ready);
       }
+      expect(env.order.indexOf('setPath:userData')).toBeLessThan(env.order.indexOf('requestSingleInstanceLock'));
       expect(env.privilegedSchemes).toEqual([{ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }]);
       expect(env.paths.userData).toBe(join(root, 'appData', PRODUCT_NAME));
     });
@@ -186,6 +187,21 @@ describe('Electron main process', () => {
       const second = await start({ displays: [{ x: 0, y: 0, width: 2560, height: 1400 }] });
       expect(second.env.windows[0].bounds).toEqual({ x: 300, y: 120, width: 1500, height: 1000 });
       await second.main!.shutdown();
+
+      // Moving the window saves its place shortly after, without waiting for it to close.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        second.env.windows[0].bounds = { x: 10, y: 20, width: 900, height: 700 };
+        second.env.windows[0].emit('move');
+        second.env.windows[0].emit('resize');
+        vi.advanceTimersByTime(1_000);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect(JSON.parse(readFileSync(join(second.env.paths.userData, 'window-state.json'), 'utf8'))).toEqual({
+        bounds: { x: 10, y: 20, width: 900, height: 700 },
+        maximized: false,
+      });
 
       writeFileSync(join(second.env.paths.userData, 'window-state.json'), '{"bounds":{"x":"<script>","y":1e99}}');
       const third = await start({ displays: [{ x: 0, y: 0, width: 2560, height: 1400 }] });
