@@ -25,10 +25,15 @@ export function newBuildContext(opts: { project: string; baseUrl?: string; restr
   return { ...opts, nextAlias: () => `a${++n}` };
 }
 
-/** One compiled filter: `check` is always valid; `driver` is an equivalent form that an index can drive. */
+/**
+ * One compiled filter: `check` is always valid; `driver` is an equivalent form that an index can
+ * drive; `set`, when present, is a SELECT of the distinct matching rids that the query joins from
+ * (a fixed join order, so the plan does not depend on table statistics).
+ */
 export interface Built {
   check: Cond;
   driver?: Cond;
+  set?: Cond;
   rank: number;
   /** The driver needs the resource(type, ...) indexes usable (r.type compared plainly). */
   typeIndexDriver?: boolean;
@@ -68,11 +73,10 @@ function fromIndexPredicate(p: IndexPredicate, alias: string): Built {
     sql: `SELECT rid FROM ${p.table} WHERE ${pidSql}${c.sql}`,
     params: [...pidParams, ...c.params],
   }));
-  const driver: Cond = {
-    sql: `${alias}.rid IN (${branches.map((b) => b.sql).join(' UNION ')})`,
-    params: branches.flatMap((b) => b.params),
-  };
-  return { check, driver, rank: p.ors.length ? p.rank : 15 };
+  const union = branches.length === 1 ? `SELECT DISTINCT${branches[0].sql.slice('SELECT'.length)}` : branches.map((b) => b.sql).join(' UNION ');
+  const set: Cond = { sql: union, params: branches.flatMap((b) => b.params) };
+  const driver: Cond = { sql: `${alias}.rid IN (${set.sql})`, params: set.params };
+  return { check, driver, set, rank: p.ors.length ? p.rank : 15 };
 }
 
 /** The access-control condition for rows of `type` under `alias`; null = none; false = none visible. */
@@ -98,7 +102,7 @@ function liveRows(ctx: BuildContext, type: string, alias: string, inner: Built):
     return null;
   }
   // When the inner filter drives through an index table, keep SQLite from walking the type index instead.
-  const plain = !inner.driver || inner.typeIndexDriver;
+  const plain = !inner.driver || inner.typeIndexDriver || inner.set;
   const sql = [`${plain ? '' : '+'}${alias}.type = ?`, `${alias}.project = ?`, `${alias}.deleted = 0`];
   const params: unknown[] = [type, ctx.project];
   if (r) {
@@ -108,16 +112,37 @@ function liveRows(ctx: BuildContext, type: string, alias: string, inner: Built):
   return { sql: sql.join(' AND '), params };
 }
 
+export interface Combined {
+  /** FROM clause: `resource <alias>`, or the driving rid set joined to it in a fixed order. */
+  from: Cond;
+  conds: Cond[];
+  typeIndexDriver: boolean;
+  driven: boolean;
+}
+
 /** AND of the filters, with the best driver chosen. */
-export function combine(built: Built[]): { conds: Cond[]; typeIndexDriver: boolean; driven: boolean } {
+export function combine(ctx: BuildContext, built: Built[], alias: string): Combined {
   let best: Built | undefined;
   for (const b of built) {
     if (b.driver && (!best || b.rank < best.rank)) {
       best = b;
     }
   }
+  if (best?.set) {
+    const d = ctx.nextAlias();
+    return {
+      from: { sql: `(${best.set.sql}) AS ${d} CROSS JOIN resource ${alias} ON ${alias}.rid = ${d}.rid`, params: best.set.params },
+      conds: built.filter((b) => b !== best).map((b) => b.check),
+      typeIndexDriver: false,
+      driven: true,
+    };
+  }
   const conds = built.map((b) => (b === best ? (b.driver as Cond) : b.check));
-  return { conds, typeIndexDriver: !!best?.typeIndexDriver, driven: !!best };
+  return { from: { sql: `resource ${alias}`, params: [] }, conds, typeIndexDriver: !!best?.typeIndexDriver, driven: !!best };
+}
+
+function and(conds: Cond[]): Cond {
+  return conds.length ? { sql: conds.map((c) => c.sql).join(' AND '), params: conds.flatMap((c) => c.params) } : { sql: '1', params: [] };
 }
 
 /**
@@ -300,19 +325,23 @@ function buildChain(ctx: BuildContext, resourceType: string | undefined, head: s
     const x = ctx.nextAlias();
     const built = buildFilter(ctx, target, tail, raw, b);
     const live = liveRows(ctx, target, b, built);
-    const inner = combine([built]).conds[0];
     if (!live) {
       continue;
     }
+    const inner = combine(ctx, [built], b);
+    const where = and(inner.conds);
     branches.push({
-      sql: `SELECT ${x}.rid FROM resource ${b} CROSS JOIN idx_ref ${x} WHERE ${live.sql} AND ${inner.sql} AND ${x}.pid = ? AND ${x}.ref_id = ${b}.id AND ${x}.ref_type = ${b}.type`,
-      params: [...live.params, ...inner.params, def.pid],
+      sql: `SELECT ${x}.rid FROM ${inner.from.sql} CROSS JOIN idx_ref ${x} WHERE ${live.sql} AND ${where.sql} AND ${x}.pid = ? AND ${x}.ref_id = ${b}.id AND ${x}.ref_type = ${b}.type`,
+      params: [...inner.from.params, ...live.params, ...where.params, def.pid],
     });
   }
-  const cond: Cond = branches.length
-    ? { sql: `${alias}.rid IN (${branches.map((br) => br.sql).join(' UNION ')})`, params: branches.flatMap((br) => br.params) }
-    : { sql: '0', params: [] };
-  return { check: cond, driver: cond, rank: 4 };
+  if (branches.length === 0) {
+    const none = { sql: '0', params: [] };
+    return { check: none, driver: none, rank: 0, typeIndexDriver: true };
+  }
+  const set: Cond = { sql: branches.length === 1 ? `SELECT DISTINCT${branches[0].sql.slice('SELECT'.length)}` : branches.map((br) => br.sql).join(' UNION '), params: branches.flatMap((br) => br.params) };
+  const cond: Cond = { sql: `${alias}.rid IN (${set.sql})`, params: set.params };
+  return { check: cond, driver: cond, set, rank: 4 };
 }
 
 /** `_has:Observation:patient:code=x`: resources referenced (by `patient`) from an Observation matching code=x. */
@@ -334,12 +363,15 @@ function buildHas(ctx: BuildContext, resourceType: string | undefined, key: stri
   const x = ctx.nextAlias();
   const built = buildFilter(ctx, type, rest, raw, b);
   const live = liveRows(ctx, type, b, built);
-  const inner = combine([built]).conds[0];
-  const cond: Cond = live
-    ? {
-        sql: `${alias}.id IN (SELECT ${x}.ref_id FROM resource ${b} CROSS JOIN idx_ref ${x} INDEXED BY idx_ref_rid WHERE ${live.sql} AND ${inner.sql} AND ${x}.rid = ${b}.rid AND ${x}.pid = ? AND ${x}.ref_type = ?)`,
-        params: [...live.params, ...inner.params, refDef.pid, resourceType],
-      }
-    : { sql: '0', params: [] };
+  if (!live) {
+    const none = { sql: '0', params: [] };
+    return { check: none, driver: none, rank: 0, typeIndexDriver: true };
+  }
+  const inner = combine(ctx, [built], b);
+  const where = and(inner.conds);
+  const cond: Cond = {
+    sql: `${alias}.id IN (SELECT ${x}.ref_id FROM ${inner.from.sql} CROSS JOIN idx_ref ${x} INDEXED BY idx_ref_rid WHERE ${live.sql} AND ${where.sql} AND ${x}.rid = ${b}.rid AND ${x}.pid = ? AND ${x}.ref_type = ?)`,
+    params: [...inner.from.params, ...live.params, ...where.params, refDef.pid, resourceType],
+  };
   return { check: cond, driver: cond, rank: 4, typeIndexDriver: true };
 }

@@ -33,6 +33,8 @@ function single(entries: [string, string][], name: string): string | undefined {
 }
 
 interface Where {
+  /** FROM clause (with its parameters, which come before the WHERE ones). */
+  from: Cond;
   sql: string;
   params: unknown[];
 }
@@ -42,7 +44,7 @@ function buildWhere(db: Db, ctx: BuildContext, resourceType: string | undefined,
   const parts: string[] = [];
   const params: unknown[] = [];
   const filters = buildFilters(ctx, resourceType, entries, 'r');
-  const { conds, typeIndexDriver, driven } = combine(filters);
+  const { from, conds, typeIndexDriver, driven } = combine(ctx, filters, 'r');
   if (resourceType) {
     // With an index-driven filter, keep SQLite from walking the whole type instead (unary + disables that index).
     parts.push(driven && !typeIndexDriver ? '+r.type = ?' : 'r.type = ?');
@@ -92,7 +94,7 @@ function buildWhere(db: Db, ctx: BuildContext, resourceType: string | undefined,
     parts.push(c.sql);
     params.push(...c.params);
   }
-  return { sql: parts.join(' AND '), params };
+  return { from, sql: parts.join(' AND '), params };
 }
 
 function checkType(resourceType: string | undefined): void {
@@ -109,7 +111,7 @@ export const findRids: FindRids = (db, resourceType, query, opts) => {
   if (!where) {
     return [];
   }
-  return db.prepare(`SELECT r.rid FROM resource r WHERE ${where.sql}`).pluck().all(...where.params) as number[];
+  return db.prepare(`SELECT r.rid FROM ${where.from.sql} WHERE ${where.sql}`).pluck().all(...where.from.params, ...where.params) as number[];
 };
 
 export const searchResources: SearchFn = (db, resourceType, query, opts) => {
@@ -134,17 +136,13 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
   const where = buildWhere(db, ctx, resourceType, entries, 'throw');
 
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
-  const countRows = (): number => (where ? (db.prepare(`SELECT COUNT(*) FROM resource r WHERE ${where.sql}`).pluck().get(...where.params) as number) : 0);
+  const countRows = (): number => (where ? (db.prepare(`SELECT COUNT(*) FROM ${where.from.sql} WHERE ${where.sql}`).pluck().get(...where.from.params, ...where.params) as number) : 0);
   if (summary === 'count' || count === 0) {
     bundle.total = countRows();
     bundle.link = links(opts, resourceType, entries, offset, count, false);
     return bundle;
   }
-  const rows = where
-    ? (db
-        .prepare(`SELECT r.rid, r.type, r.id, r.content FROM resource r WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`)
-        .all(...where.params, ...order.params, count + 1, offset) as Row[])
-    : [];
+  const rows = where ? (db.prepare(pageSql(where, order)).all(...where.from.params, ...where.params, ...order.params, count + 1, offset) as Row[]) : [];
   const hasMore = rows.length > count;
   const page = hasMore ? rows.slice(0, count) : rows;
   if (totalMode !== 'none') {
@@ -171,6 +169,23 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
   bundle.entry = entry;
   return bundle;
 };
+
+function pageSql(where: Where, order: Cond): string {
+  return `SELECT r.rid, r.type, r.id, r.content FROM ${where.from.sql} WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
+}
+
+/** The SQL and parameters of a search's page query (for EXPLAIN QUERY PLAN in tests and diagnostics). */
+export function explainableSearch(db: Db, resourceType: string | undefined, query: string, opts: SearchOptions): { sql: string; params: unknown[] } {
+  checkType(resourceType);
+  const entries = parseQuery(query);
+  const ctx = newBuildContext({ project: opts.project, baseUrl: opts.baseUrl, restrict: opts.restrict });
+  const order = buildOrderBy(resourceType, single(entries, '_sort'));
+  const where = buildWhere(db, ctx, resourceType, entries, 'throw');
+  if (!where) {
+    throw errors.forbidden();
+  }
+  return { sql: pageSql(where, order), params: [...where.from.params, ...where.params, ...order.params, 20, 0] };
+}
 
 function toEntry(opts: SearchOptions, row: Row, mode: 'match' | 'include', shape: (r: Resource) => Resource): BundleEntry {
   return { fullUrl: `${opts.baseUrl}${row.type}/${row.id}`, resource: shape(JSON.parse(row.content) as Resource), search: { mode } };

@@ -1,0 +1,60 @@
+// The hot searches must be answered through indexes: EXPLAIN QUERY PLAN shows SEARCH steps on the
+// index tables and the resource primary key, and no full SCAN of any table.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStore } from '../../electron/host/store/index.ts';
+import type { Store } from '../../electron/host/store/index.ts';
+import { explainableSearch } from '../../electron/host/search/search.ts';
+import { BASE_URL } from './helpers.ts';
+
+let store: Store;
+
+beforeAll(() => {
+  store = createStore({ path: ':memory:', baseUrl: BASE_URL });
+  const p = store.create({ resourceType: 'Patient', name: [{ family: 'Doe' }] }).resource;
+  store.create({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '1' }] }, subject: { reference: `Patient/${p.id}` }, effectiveDateTime: '2020-01-01' });
+  store.db.exec('ANALYZE');
+});
+
+afterAll(() => store.close());
+
+function plan(type: string, query: string): string[] {
+  const project = (store.db.prepare('SELECT project FROM resource LIMIT 1').pluck().get() as string) ?? 'p';
+  const { sql, params } = explainableSearch(store.db, type, query, { project, baseUrl: BASE_URL });
+  return (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+}
+
+/** SCANs are allowed only over the driving rid sets (co-routines of index lookups), never over a table. */
+function expectIndexed(steps: string[], uses: RegExp): void {
+  const subqueries = new Set(steps.map((s) => /^(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(s)?.[1]).filter(Boolean));
+  expect(steps.filter((s) => /^SCAN /.test(s) && !subqueries.has(s.slice(5).trim())), steps.join('\n')).toEqual([]);
+  expect(steps.some((s) => uses.test(s)), steps.join('\n')).toBe(true);
+}
+
+describe('query plans of the hot searches', () => {
+  it('token by code', () => {
+    expectIndexed(plan('Observation', 'code=http://loinc.org|8302-2'), /SEARCH idx_token USING PRIMARY KEY \(pid=\? AND code=\?/);
+  });
+  it('reference by subject', () => {
+    expectIndexed(plan('Observation', 'subject=Patient/123'), /SEARCH idx_ref USING PRIMARY KEY \(pid=\? AND ref_id=\? AND ref_type=\?\)/);
+  });
+  it('string by name (prefix range)', () => {
+    expectIndexed(plan('Patient', 'name=smi'), /SEARCH idx_string USING PRIMARY KEY \(pid=\? AND norm>\? AND norm<\?\)/);
+  });
+  it('date range', () => {
+    expectIndexed(plan('Observation', 'date=ge2020-01-01&date=lt2021-01-01'), /SEARCH idx_date USING .*\(pid=\? AND (hi>\?|lo<\?)\)/);
+    expectIndexed(plan('Observation', 'date=2020'), /SEARCH idx_date USING .*\(pid=\? AND (lo>\?|hi<\?)/);
+  });
+  it("a patient's observations by code and date: one lookup drives, the others probe by (rid, pid)", () => {
+    const steps = plan('Observation', 'subject=Patient/123&code=1&date=ge2020');
+    expectIndexed(steps, /SEARCH r USING INTEGER PRIMARY KEY/);
+    expect(steps.some((s) => /idx_token USING COVERING INDEX idx_token_rid \(rid=\? AND pid=\?/.test(s))).toBe(true);
+  });
+  it('chain and reverse chain', () => {
+    expectIndexed(plan('Observation', 'subject:Patient.name=doe'), /SEARCH idx_string USING PRIMARY KEY/);
+    expectIndexed(plan('Patient', '_has:Observation:subject:code=1'), /SEARCH idx_token USING PRIMARY KEY/);
+  });
+  it('compartment and _id', () => {
+    expectIndexed(plan('Observation', '_compartment=Patient/123'), /SEARCH compartment USING PRIMARY KEY/);
+    expectIndexed(plan('Patient', '_id=abc'), /SEARCH r USING INDEX resource_type_id \(type=\? AND id=\?\)/);
+  });
+});
