@@ -16,3 +16,5 @@ export { reviewMembership, describeEntry, findShadowedEntries, findWritableHidde
 export type { PolicyReview, CountVisible } from './review.ts';
 export { restrictionFor, refusedSearchParams, assertSearchAllowed, createSearchGuard, criteriaFilters } from './search-guard.ts';
 export type { Restriction, EntryFilter, SearchGuard } from './search-guard.ts';
+export { visibleVersion, decideWrite, decideDelete } from './decisions.ts';
+export type { EntryMatcher, WriteDecision, WriteInput } from './decisions.ts';
