@@ -1,5 +1,6 @@
 // Bad search input at the search layer: every malformed or hostile value is a 400 OperationOutcome
 // naming the parameter, or simply matches nothing; never an SQL error, never a change to the data.
+import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFhirError } from '../../shared/errors.ts';
 import { createStore } from '../../electron/host/store/index.ts';
@@ -20,7 +21,7 @@ function counts(): unknown {
 
 beforeAll(() => {
   store = createStore({ path: ':memory:', baseUrl: BASE_URL });
-  const p = store.create({ resourceType: 'Patient', name: [{ family: 'Doe' }], birthDate: '1990-01-01' }).resource;
+  const p = store.create<Resource>({ resourceType: 'Patient', name: [{ family: 'Doe' }], birthDate: '1990-01-01' }).resource;
   store.create({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${p.id}` }, valueQuantity: { value: 1 } });
 });
 

@@ -1,5 +1,6 @@
 // The hot searches must be answered through indexes: EXPLAIN QUERY PLAN shows SEARCH steps on the
 // index tables and the resource primary key, and no full SCAN of any table.
+import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../electron/host/store/index.ts';
 import type { Store } from '../../electron/host/store/index.ts';
@@ -10,7 +11,7 @@ let store: Store;
 
 beforeAll(() => {
   store = createStore({ path: ':memory:', baseUrl: BASE_URL });
-  const p = store.create({ resourceType: 'Patient', name: [{ family: 'Doe' }] }).resource;
+  const p = store.create<Resource>({ resourceType: 'Patient', name: [{ family: 'Doe' }] }).resource;
   store.create({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '1' }] }, subject: { reference: `Patient/${p.id}` }, effectiveDateTime: '2020-01-01' });
   store.db.exec('ANALYZE');
 });
