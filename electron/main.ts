@@ -19,7 +19,7 @@ import {
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REQUEST_CHANNEL, type EmitBridgeEvent, type LockReason } from '../shared/contract/bridge.ts';
-import { toErrorResponse } from '../shared/errors.ts';
+import { isFhirError, toErrorResponse } from '../shared/errors.ts';
 import { createHost } from './host/host.ts';
 import { databasePath, ensureDataDir } from './host/paths.ts';
 import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler, isAppUrl } from './shell/app-protocol.ts';
@@ -229,8 +229,13 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
 /** The real start: only when this file runs inside Electron's main process (never under tests). */
 if (process.versions.electron !== undefined && process.type === 'browser') {
   startMainProcess().catch((err: unknown) => {
-    const { outcome } = toErrorResponse(err);
-    const text = outcome.issue?.[0]?.details?.text ?? 'Outpost could not start';
+    // Shown to the person at this machine (never to the renderer), so the real reason is fine to show.
+    console.error(err);
+    const text = isFhirError(err)
+      ? (err.outcome.issue?.[0]?.details?.text ?? 'Outpost could not start')
+      : err instanceof Error
+        ? err.message
+        : String(err);
     dialog.showErrorBox(`${PRODUCT_NAME} could not start`, text);
     app.exit(1);
   });

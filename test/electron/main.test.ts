@@ -493,6 +493,16 @@ describe('Electron main process', () => {
       expect(existsSync(join(second.env.paths.userData, 'outpost.key'))).toBe(false);
     });
 
+    it('refuses to start, opening nothing, when the keychain cannot unseal the key (a copied data folder)', async () => {
+      const first = await start();
+      await first.main!.shutdown();
+      safeStorage = createFakeSafeStorage(); // another user's or machine's keychain
+      await expect(start()).rejects.toThrow(/could not unlock the database key/);
+      expect(host.record.options).toHaveLength(1);
+      expect(h.env.windows).toHaveLength(0);
+      expect(h.env.ipcHandlers.size).toBe(0);
+    });
+
     it('encrypts a plain database from an earlier version before the host opens it', async () => {
       const userData = join(root, 'appData', PRODUCT_NAME);
       mkdirSync(userData, { recursive: true });
