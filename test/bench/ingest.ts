@@ -3,7 +3,7 @@
 // the same machine load and the ratios hold on a shared, noisy machine. Only the time inside the
 // insert / processBundle calls counts; data generation and JSON.stringify of the raw rows do not.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { Store } from '../../electron/host/store/types.ts';
+import type { CallContext, Store } from '../../electron/host/store/types.ts';
 import { createRawSink } from './raw.ts';
 import type { IngestRow } from './report.ts';
 
@@ -13,6 +13,8 @@ const MAPPED_TYPES = new Set(['Patient', 'Encounter']);
 export interface StoreContestant {
   path: string;
   store: Store;
+  /** Per-call context, e.g. `{ validation: 'structure' }` for the importer's path. */
+  ctx?: CallContext;
   /** Filled with `Type/<generated id>` -> `Type/<store id>` for MAPPED_TYPES. */
   idMap?: Map<string, string>;
 }
@@ -34,10 +36,10 @@ function rawContestant(path: string, file: string, key: string | undefined): Con
 }
 
 /** Runs a Bundle through the store, recording the store ids of patients and encounters. */
-export function storeProcess(store: Store, bundle: Bundle, idMap: Map<string, string> | undefined): number {
+export function storeProcess(store: Store, bundle: Bundle, ctx: CallContext | undefined, idMap: Map<string, string> | undefined): number {
   const generated = (bundle.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
   const start = performance.now();
-  const response = store.processBundle(bundle);
+  const response = store.processBundle(bundle, ctx);
   const ms = performance.now() - start;
   if (idMap) {
     response.entry?.forEach((e, i) => {
@@ -60,7 +62,7 @@ function storeContestant(c: StoreContestant, log: (m: string) => void): Contesta
       // Each store gets its own copy: processBundle may rewrite the Bundle it is given.
       const own = JSON.parse(text) as Bundle;
       try {
-        return storeProcess(c.store, own, c.idMap);
+        return storeProcess(c.store, own, c.ctx, c.idMap);
       } catch (err) {
         row.failedBundles = (row.failedBundles ?? 0) + 1;
         if (row.failedBundles <= 3) {

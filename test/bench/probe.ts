@@ -1,6 +1,7 @@
 // The RSS probe: a child process that holds only what the app would (FHIR definitions, the store, a
-// Bundle at a time) ingests the same data into an encrypted store and runs the same searches, so its
-// peak RSS is the store's, free of the baselines' page caches and of MemoryRepository.
+// Bundle at a time) ingests the same data into an encrypted store the way the importer does
+// (structural validation) and runs the same searches, so its peak RSS is the store's, free of the
+// baselines' page caches and of MemoryRepository.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -45,7 +46,7 @@ export function runProbe(inputFile: string, repoRoot: string): void {
     for (const { bundle } of replicateBundles(templates, { resources: input.resources, seed: input.seed })) {
       const count = bundle.entry?.length ?? 0;
       try {
-        ms += storeProcess(store, bundle, idMap);
+        ms += storeProcess(store, bundle, { validation: 'structure' }, idMap);
         resources += count;
       } catch {
         failedBundles++;

@@ -10,6 +10,7 @@ import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
 import { createStore } from '../../electron/host/store/index.ts';
+import type { CallContext, Store } from '../../electron/host/store/types.ts';
 import { type BenchArgs, parseBenchArgs } from './args.ts';
 import { type CaseParams, searchCases } from './cases.ts';
 import { createFloorDb } from './floor.ts';
@@ -82,13 +83,23 @@ export async function main(argv: string[]): Promise<void> {
   // A random 256-bit key, as the app keeps one in the OS keychain.
   const key = randomBytes(32).toString('hex');
   try {
+    // The importer's path (structural validation) is the headline; full validation (the REST path,
+    // @medplum/core's validateResource with FHIRPath invariants) and an unencrypted file run beside it.
+    const structure: CallContext = { validation: 'structure' };
     const storeFile = path.join(tmp.dir, 'store.db');
     const store = createStore({ path: storeFile, key });
     const idMap = new Map<string, string>();
-    const contestants: StoreContestant[] = [{ path: 'store processBundle, encrypted', store, idMap }];
-    const plainStore = args.plain ? createStore({ path: path.join(tmp.dir, 'store-plain.db') }) : undefined;
-    if (plainStore) {
-      contestants.push({ path: 'store processBundle, plain', store: plainStore });
+    const contestants: StoreContestant[] = [{ path: 'store processBundle, encrypted, structural validation', store, ctx: structure, idMap }];
+    const extraStores: Store[] = [];
+    if (args.fullValidation) {
+      const full = createStore({ path: path.join(tmp.dir, 'store-full.db'), key });
+      extraStores.push(full);
+      contestants.push({ path: 'store processBundle, encrypted, full validation', store: full, ctx: { validation: 'full' } });
+    }
+    if (args.plain) {
+      const plain = createStore({ path: path.join(tmp.dir, 'store-plain.db') });
+      extraStores.push(plain);
+      contestants.push({ path: 'store processBundle, plain, structural validation', store: plain, ctx: structure });
     }
     log(`ingest race: ${args.resources} resources, Bundle by Bundle into ${2 + contestants.length} databases`);
     const ingest = ingestRace(bundles(), {
@@ -98,7 +109,7 @@ export async function main(argv: string[]): Promise<void> {
       stores: contestants,
       log,
     });
-    plainStore?.close();
+    extraStores.forEach((s) => s.close());
     const storeSize = fileSizes(storeFile);
 
     log('floor tables');
