@@ -119,6 +119,8 @@ describe('rejections name the entry and say why', () => {
     ['protected type', { resourceType: 'Login' }, 'AccessPolicy.resource[0].resourceType', /protected/],
     ['bad interaction code', { resourceType: 'Patient', interaction: ['read', 'patch'] }, 'AccessPolicy.resource[0].interaction[1]', /'patch' is not an interaction/],
     ['unparsable FHIRPath', { resourceType: 'Patient', writeConstraint: [{ expression: 'status = = 1', description: 'x' }] }, 'AccessPolicy.resource[0].writeConstraint[0].expression', /FHIRPath cannot be parsed/],
+    ['FHIRPath with an unknown function', { resourceType: 'Observation', writeConstraint: [{ expression: 'status.shout()', description: 'x' }] }, 'AccessPolicy.resource[0].writeConstraint[0].expression', /cannot be evaluated: Not implemented: shout/],
+    ['FHIRPath with resolve()', { resourceType: 'Observation', writeConstraint: [{ expression: "subject.resolve().active = true", description: 'x' }] }, 'AccessPolicy.resource[0].writeConstraint[0].expression', /cannot be evaluated: .*resolve/],
     ['hidden path on an unknown element', { resourceType: 'Patient', hiddenFields: ['name.surname'] }, 'AccessPolicy.resource[0].hiddenFields[0]', /HumanName has no element 'surname'/],
     ['readonly path that is not a path', { resourceType: 'Patient', readonlyFields: ['name..family'] }, 'AccessPolicy.resource[0].readonlyFields[0]', /not a field path/],
     ['path below a primitive', { resourceType: 'Patient', hiddenFields: ['gender.code'] }, 'AccessPolicy.resource[0].hiddenFields[0]', /primitive/],

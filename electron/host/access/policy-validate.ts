@@ -6,6 +6,7 @@
 import { isResourceType } from '@medplum/core';
 import type { AccessPolicy, AccessPolicyResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4';
 import { FhirError } from '../../../shared/errors.ts';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { checkCriteria } from './criteria.ts';
@@ -69,6 +70,22 @@ export function fhirPathProblem(expression: string): string | undefined {
     return undefined;
   } catch (err) {
     return (err as Error).message.split('\n')[0];
+  }
+}
+
+/**
+ * Evaluates an expression once on an empty resource of the type, to catch what parses but can never
+ * run: unknown functions, asynchronous ones (resolve()), undefined %variables. Data-dependent errors
+ * cannot show on an empty resource, so they are not reported here (they fail closed at run time).
+ */
+function fhirPathDryRunProblem(expression: string, resourceType: string): string | undefined {
+  const empty = { resourceType: resourceType === '*' ? 'Basic' : resourceType };
+  try {
+    fhirpath.evaluate(empty, expression, { before: empty, after: empty }, r4);
+    return undefined;
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0];
+    return /Not implemented|undefined environment variable|asynchronous function/i.test(message) ? message : undefined;
   }
 }
 
@@ -152,9 +169,15 @@ function checkEntry(problems: PolicyProblem[], raw: LooseEntry, i: number): void
       problems.push({ expression: `${wat}.expression`, message: 'a write constraint needs a FHIRPath expression' });
       return;
     }
-    const problem = fhirPathProblem(substituteVariables(wc.expression, placeholderLookup, 'fhirpath').text);
+    const expression = substituteVariables(wc.expression, placeholderLookup, 'fhirpath').text;
+    const problem = fhirPathProblem(expression);
     if (problem) {
       problems.push({ expression: `${wat}.expression`, message: `FHIRPath cannot be parsed: ${problem}` });
+      return;
+    }
+    const runProblem = fhirPathDryRunProblem(expression, type);
+    if (runProblem) {
+      problems.push({ expression: `${wat}.expression`, message: `FHIRPath cannot be evaluated: ${runProblem}` });
     }
   });
 }
