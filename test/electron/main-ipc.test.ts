@@ -1,0 +1,216 @@
+// electron/main.ts under a fake 'electron' (main-harness.ts): the one IPC request channel (origin,
+// validation and size refusals that never reach the host, replies and failures as OperationOutcome),
+// events to the window, auto-lock, the keychain key and the plain-database migration at start-up, and
+// IPC through to the real host.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { describe, expect, it, vi } from 'vitest';
+import { EVENT_CHANNEL, REQUEST_CHANNEL } from '../../shared/contract/bridge.ts';
+import { MAX_BODY_BYTES } from '../../shared/contract/host.ts';
+import { createFakeSafeStorage } from './fake-safe-storage.ts';
+import { APP_PAGE, OK_BODY, useMainHarness } from './main-harness.ts';
+
+vi.mock('electron', async () => (await import('./main-harness.ts')).fakeElectronModule);
+
+describe('Electron main process: IPC, events, auto-lock, keys', () => {
+  const t = useMainHarness();
+
+  describe('IPC', () => {
+    it('registers exactly one request channel', async () => {
+      const { env } = await t.start();
+      expect([...env.ipcHandlers.keys()]).toEqual([REQUEST_CHANNEL]);
+    });
+
+    it('passes a valid request from the app to host.handle and brings its reply back', async () => {
+      const { env } = await t.start();
+      const envelope = { method: 'GET', path: '/fhir/R4/Patient?name=smith', headers: { accept: 'application/fhir+json' } };
+      const reply = await t.invoke(env, APP_PAGE, envelope);
+      expect(t.host.record.handled).toEqual([envelope]);
+      expect(reply).toEqual({ status: 200, headers: { 'content-type': 'application/fhir+json' }, body: OK_BODY });
+      expect(structuredClone(reply)).toEqual(reply);
+
+      const post = { method: 'POST', path: '/fhir/R4/Patient', headers: { 'content-type': 'application/fhir+json' }, body: '{"resourceType":"Patient"}' };
+      await t.invoke(env, 'app://outpost/patients/new', post);
+      expect(t.host.record.handled[1]).toEqual(post);
+
+      // Header names reach the host lower-cased, as the host contract says.
+      await t.invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/Patient', headers: { Authorization: 'Bearer t', 'If-None-Match': 'W/"1"' } });
+      expect(t.host.record.handled[2].headers).toEqual({ authorization: 'Bearer t', 'if-none-match': 'W/"1"' });
+      await t.invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/metadata' });
+      expect(t.host.record.handled[3]).toEqual({ method: 'GET', path: '/fhir/R4/metadata', headers: {} });
+    });
+
+    it('refuses requests from any other origin without reaching the host', async () => {
+      const { env } = await t.start();
+      const envelope = { method: 'GET', path: '/fhir/R4/Patient', headers: {} };
+      for (const sender of ['https://evil.example/', 'http://127.0.0.1:8103/', 'file:///tmp/x.html', 'app://evil/index.html', 'app://user:pw@outpost/', 'about:blank', '', null]) {
+        const reply = await t.invoke(env, sender, envelope);
+        expect(reply.status, String(sender)).toBe(403);
+        expect(reply.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden' }] });
+      }
+      expect(t.host.record.handled).toEqual([]);
+    });
+
+    it('refuses envelopes that fail validation without reaching the host', async () => {
+      const { env } = await t.start();
+      const invalid: unknown[] = [
+        undefined,
+        null,
+        'GET /fhir/R4/Patient',
+        [],
+        {},
+        { method: 'TRACE', path: '/fhir/R4/Patient', headers: {} },
+        { method: 'get', path: '/fhir/R4/Patient', headers: {} },
+        { method: 'GET', path: 'fhir/R4/Patient', headers: {} },
+        { method: 'GET', path: '', headers: {} },
+        { method: 'GET', path: '/' + 'a'.repeat(17 * 1024), headers: {} },
+        { method: 'GET', path: '/fhir/R4/Patient', headers: { 'x-bad\r\ninjected': 'x' } },
+        { method: 'GET', path: '/fhir/R4/Patient', headers: { 'x-bad': 42 } },
+        { method: 'GET', path: '/fhir/R4/Patient', headers: { 'bad header': 'x' } },
+        { method: 'GET', path: '/fhir/R4/Patient', headers: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`x-${i}`, 'v'])) },
+        { method: 'GET', path: '/fhir/R4/Patient', headers: { 'x-big': 'v'.repeat(17 * 1024) } },
+        { method: 'POST', path: '/fhir/R4/Patient', headers: {}, body: { resourceType: 'Patient' } },
+        { method: 'GET', path: '/fhir/R4/Patient', headers: {}, __proto__: { polluted: true }, extra: 'field' },
+      ];
+      for (const envelope of invalid) {
+        const reply = await t.invoke(env, APP_PAGE, envelope);
+        expect(reply.status, JSON.stringify(envelope)).toBe(400);
+        expect(reply.headers['content-type']).toContain('fhir+json');
+        expect(reply.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid' }] });
+      }
+      expect(t.host.record.handled).toEqual([]);
+    });
+
+    it('refuses a body over the size limit without reaching the host', async () => {
+      const { env } = await t.start();
+      const body = 'x'.repeat(MAX_BODY_BYTES + 1);
+      const reply = await t.invoke(env, APP_PAGE, { method: 'POST', path: '/fhir/R4/Binary', headers: {}, body });
+      expect(reply.status).toBe(413);
+      expect(reply.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'too-costly' }] });
+      // Multi-byte characters count as the bytes they take, not as string length.
+      const wide = 'é'.repeat(MAX_BODY_BYTES / 2 + 1);
+      expect((await t.invoke(env, APP_PAGE, { method: 'POST', path: '/fhir/R4/Binary', headers: {}, body: wide })).status).toBe(413);
+      expect(t.host.record.handled).toEqual([]);
+    });
+
+    it('answers a host failure with a 500 OperationOutcome that leaks nothing', async () => {
+      t.host.record.reply = async () => {
+        throw new Error('SQLITE_CORRUPT at /home/someone/secret/path.db');
+      };
+      const { env } = await t.start();
+      const reply = await t.invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/Patient', headers: {} });
+      expect(reply.status).toBe(500);
+      expect(JSON.stringify(reply)).not.toContain('secret');
+      expect(reply.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'exception' }] });
+    });
+
+    it('sends host events to the window on the event channel', async () => {
+      const { env } = await t.start();
+      const emit = t.host.record.options[0].emit!;
+      emit('sync-progress', { phase: 'pull', done: 5, total: 20 });
+      emit('role-change', { membershipId: 'm-2' });
+      expect(env.windows[0].webContents.sent).toEqual([
+        [EVENT_CHANNEL, { event: 'sync-progress', payload: { phase: 'pull', done: 5, total: 20 } }],
+        [EVENT_CHANNEL, { event: 'role-change', payload: { membershipId: 'm-2' } }],
+      ]);
+      env.windows[0].close();
+      emit('lock', { reason: 'manual' }); // no window left: nothing to send to, nothing thrown
+    });
+  });
+
+  describe('with the real host', () => {
+    it('answers FHIR requests over IPC from an encrypted database in userData', async () => {
+      const { env, main } = await t.start({}, { realHost: true });
+      const metadata = await t.invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/metadata', headers: {} });
+      expect(metadata.status).toBe(200);
+      expect(metadata.body).toMatchObject({ resourceType: 'CapabilityStatement' });
+      const created = await t.invoke(env, APP_PAGE, {
+        method: 'POST',
+        path: '/fhir/R4/Patient',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Canarysson' }] }),
+      });
+      expect(created.status).toBe(201);
+      const found = await t.invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/Patient?family=Canarysson', headers: {} });
+      expect(found.body).toMatchObject({ resourceType: 'Bundle', entry: [{ resource: { name: [{ family: 'Canarysson' }] } }] });
+      const bad = await t.invoke(env, APP_PAGE, { method: 'POST', path: '/fhir/R4/Patient', headers: {}, body: '{not json' });
+      expect(bad.status).toBe(400);
+      expect(bad.body).toMatchObject({ resourceType: 'OperationOutcome' });
+      await main!.shutdown();
+      const bytes = readFileSync(join(env.paths.userData, 'outpost.db'));
+      expect(bytes.subarray(0, 15).toString('latin1')).not.toBe('SQLite format 3');
+      expect(bytes.includes('Canarysson')).toBe(false);
+    });
+  });
+
+  describe('auto-lock', () => {
+    it('locks every session and tells the renderer on screen lock and suspend', async () => {
+      const { env } = await t.start();
+      env.powerMonitor.emit('lock-screen');
+      env.powerMonitor.emit('suspend');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(t.host.record.locked).toBe(2);
+      expect(env.windows[0].webContents.sent).toEqual([
+        [EVENT_CHANNEL, { event: 'lock', payload: { reason: 'lock-screen' } }],
+        [EVENT_CHANNEL, { event: 'lock', payload: { reason: 'suspend' } }],
+      ]);
+    });
+
+    it('stops listening when the app quits, and closes the host', async () => {
+      const { env } = await t.start();
+      env.appEvents.emit('will-quit');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(t.host.record.closed).toBe(1);
+      expect(env.ipcHandlers.size).toBe(0);
+      env.powerMonitor.emit('lock-screen');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(t.host.record.locked).toBe(0);
+    });
+  });
+
+  describe('database key and encryption at rest', () => {
+    it('creates the key once in the OS keychain and gives the same key to the host on every start', async () => {
+      const first = await t.start();
+      await first.main!.shutdown();
+      const second = await t.start();
+      expect(t.host.record.options.map((o) => o.dataDir)).toEqual([second.env.paths.userData, second.env.paths.userData]);
+      const [a, b] = t.host.record.options.map((o) => o.key);
+      expect(a).toMatch(/^[0-9a-f]{64}$/);
+      expect(b).toBe(a);
+      expect(t.safeStorage.encryptCalls).toBe(1);
+      expect(existsSync(join(second.env.paths.userData, 'outpost.key.sealed'))).toBe(true);
+      expect(existsSync(join(second.env.paths.userData, 'outpost.key'))).toBe(false);
+    });
+
+    it('refuses to start, opening nothing, when the keychain cannot unseal the key (a copied data folder)', async () => {
+      const first = await t.start();
+      await first.main!.shutdown();
+      t.safeStorage = createFakeSafeStorage(); // another user's or machine's keychain
+      await expect(t.start()).rejects.toThrow(/could not unlock the database key/);
+      expect(t.host.record.options).toHaveLength(1);
+      expect(t.env.windows).toHaveLength(0);
+      expect(t.env.ipcHandlers.size).toBe(0);
+    });
+
+    it('encrypts a plain database from an earlier version before the host opens it', async () => {
+      const userData = join(t.root, 'appData', 'Outpost');
+      mkdirSync(userData, { recursive: true });
+      const plain = new Database(join(userData, 'outpost.db'));
+      plain.exec("CREATE TABLE notes(text); INSERT INTO notes VALUES ('canary-note-1'), ('canary-note-2')");
+      plain.close();
+
+      await t.start();
+      const bytes = readFileSync(join(userData, 'outpost.db'));
+      expect(bytes.subarray(0, 15).toString('latin1')).not.toBe('SQLite format 3');
+      expect(bytes.includes('canary-note')).toBe(false);
+      const key = t.host.record.options[0].key!;
+      const reopened = new Database(join(userData, 'outpost.db'));
+      reopened.pragma(`cipher = 'sqlcipher'`);
+      reopened.pragma('legacy = 4');
+      reopened.pragma(`hexkey = '${Buffer.from(key, 'utf8').toString('hex')}'`);
+      expect(reopened.prepare('SELECT text FROM notes ORDER BY text').pluck().all()).toEqual(['canary-note-1', 'canary-note-2']);
+      reopened.close();
+    });
+  });
+});
