@@ -63,17 +63,19 @@ export function App() {
     );
   }
   return (
-    <div className="app" aria-hidden={session.locked || undefined}>
-      <a className="skip-link" href="#main-content">
-        Skip to content
-      </a>
-      <Header route={route} />
-      <div id="main-content" tabIndex={-1}>
-        <ErrorBoundary resetKey={JSON.stringify(route)}>
-          <Page key={session.epoch} route={route} />
-        </ErrorBoundary>
+    <>
+      <div className="app" aria-hidden={session.locked || undefined} inert={session.locked || undefined}>
+        <a className="skip-link" href="#main-content">
+          Skip to content
+        </a>
+        <Header route={route} />
+        <div id="main-content" tabIndex={-1}>
+          <ErrorBoundary resetKey={JSON.stringify(route)}>
+            <Page key={session.epoch} route={route} />
+          </ErrorBoundary>
+        </div>
       </div>
       {session.locked ? <LockScreen /> : null}
-    </div>
+    </>
   );
 }
