@@ -1,7 +1,7 @@
 // Child process of crash.test.ts: imports transaction Bundles into a store until it is killed.
 // argv: <db file> <tag prefix> <bundle files...>. Every resource of Bundle k carries
 // meta.source = `<prefix>-<k>`, so the parent can tell, per Bundle, whether it is wholly there.
-// Prints "ready" once the store is open, then "committed <k>" after each Bundle.
+// Prints "ready" once the store is open, then "begin <k>" and "committed <k>" around each Bundle.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import type { Bundle } from '@medplum/fhirtypes';
@@ -17,6 +17,7 @@ for (let k = 0; ; k++) {
     ...source,
     entry: source.entry?.map((e) => ({ ...e, resource: e.resource && { ...e.resource, meta: { ...e.resource.meta, source: `${prefix}-${k}` } } })),
   };
+  process.stdout.write(`begin ${k}\n`);
   // The importer's validation mode (structure.ts): the test is about atomicity, and faster Bundles mean
   // more of them commit between kills.
   store.processBundle(tagged, { validation: 'structure' });

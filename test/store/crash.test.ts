@@ -10,7 +10,7 @@ import { readBundle, repoRoot, syntheaFiles, tempDir } from './helpers.ts';
 
 const TRIALS_PER_CHAIN = 10;
 const CHAINS = 2; // two database files killed in parallel: 20 trials
-const MAX_DELAY_MS = 3000;
+const MAX_DELAY_MS = 2000;
 
 const bundleFiles = syntheaFiles()
   .map((f) => ({ f, size: fs.statSync(f).size }))
@@ -23,8 +23,15 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
+interface Trial {
+  /** Bundles the child reported committed. */
+  committed: number;
+  /** Whether the kill landed inside a Bundle's transaction (begun, commit not reported). */
+  inFlight: boolean;
+}
+
 /** Starts the child, waits until its store is open, lets it work for `delayMs`, then SIGKILLs it. */
-function runAndKill(file: string, prefix: string, delayMs: number): Promise<number> {
+function runAndKill(file: string, prefix: string, delayMs: number): Promise<Trial> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'store', 'crash-child.ts'), file, prefix, ...bundleFiles], {
       cwd: repoRoot,
@@ -45,7 +52,8 @@ function runAndKill(file: string, prefix: string, delayMs: number): Promise<numb
         reject(new Error(`child exited by itself (code ${code}): ${err.slice(0, 2000)}`));
         return;
       }
-      resolve((out.match(/committed/g) ?? []).length);
+      const committed = (out.match(/committed/g) ?? []).length;
+      resolve({ committed, inFlight: (out.match(/begin/g) ?? []).length > committed });
     });
   });
 }
@@ -87,19 +95,24 @@ describe('crash safety', () => {
       const file = path.join(dir, 'store.db');
       let stored = 0;
       let committedByChild = 0;
+      let inFlightKills = 0;
       for (let t = 0; t < TRIALS_PER_CHAIN; t++) {
         const delay = Math.floor(Math.random() * MAX_DELAY_MS);
-        committedByChild += await runAndKill(file, `c${c}t${t}`, delay);
+        const trial = await runAndKill(file, `c${c}t${t}`, delay);
+        committedByChild += trial.committed;
+        inFlightKills += trial.inFlight ? 1 : 0;
         const now = check(file);
         // Whatever the child reported committed is there (and perhaps one more it had no time to report).
         expect(now).toBeGreaterThanOrEqual(committedByChild);
         expect(now).toBeGreaterThanOrEqual(stored);
         stored = now;
       }
-      return stored;
+      return { stored, inFlightKills };
     });
     const results = await Promise.all(chains);
-    // The test is only meaningful if the children did real work between kills.
-    expect(results.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // The test is only meaningful if the children did real work between kills, and some kills
+    // landed in the middle of a Bundle's transaction.
+    expect(results.reduce((a, r) => a + r.stored, 0)).toBeGreaterThan(0);
+    expect(results.reduce((a, r) => a + r.inFlightKills, 0)).toBeGreaterThan(0);
   });
 });
