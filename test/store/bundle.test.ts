@@ -173,6 +173,25 @@ describe('transaction', () => {
     failsWith(412, () => store.processBundle(tx({ resource: { ...a, gender: 'male' }, request: { method: 'PUT', url: `Patient/${a.id}`, ifMatch: 'W/"1"' } })));
     failsWith(400, () => store.processBundle(tx({ resource: { ...a, id: 'other' }, request: { method: 'PUT', url: `Patient/${a.id}` } })));
   });
+  it('handles conditional update and delete entries, and urn:oid fullUrls', () => {
+    const existing = store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:mrn', value: '10' }], gender: 'male' }).resource;
+    const doomed = store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:mrn', value: '11' }] }).resource;
+    const oid = 'urn:oid:1.2.3.4.5';
+    const response = store.processBundle(
+      tx(
+        { fullUrl: oid, resource: { resourceType: 'Patient', identifier: [{ system: 'urn:mrn', value: '10' }], gender: 'female' }, request: { method: 'PUT', url: 'Patient?identifier=urn:mrn|10' } },
+        { resource: { resourceType: 'Patient', identifier: [{ system: 'urn:mrn', value: '12' }] }, request: { method: 'PUT', url: 'Patient?identifier=urn:mrn|12' } },
+        { request: { method: 'DELETE', url: 'Patient?identifier=urn:mrn|11' } },
+        post('urn:uuid:88888888-8888-4888-8888-888888888888', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: oid } } as Observation),
+      ),
+    );
+    expect(response.entry!.map((e) => e.response?.status)).toEqual(['200 OK', '201 Created', '204 No Content', '201 Created']);
+    expect(response.entry![0].resource?.id).toBe(existing.id);
+    expect(store.read<Patient>('Patient', existing.id!).gender).toBe('female');
+    expect(() => store.read('Patient', doomed.id!)).toThrow(FhirError);
+    expect((response.entry![3].resource as Observation).subject?.reference).toBe(`Patient/${existing.id}`);
+    expect(store.search('Patient', 'identifier=urn:mrn|12').entry).toHaveLength(1);
+  });
 });
 
 describe('batch', () => {
