@@ -16,8 +16,10 @@ const CACHE_SIZE_KIB = 64 * 1024;
  */
 export function openDatabase(path: string, key?: string): Db {
   const db = new Database(path);
+  // An in-memory database is never at rest, and SQLCipher refuses a key for it: the key is ignored.
+  const inMemory = path === ':memory:' || path === '';
   try {
-    if (key !== undefined) {
+    if (key !== undefined && !inMemory) {
       if (key.length === 0) {
         throw errors.badRequest('The database key must not be empty');
       }
@@ -39,7 +41,7 @@ export function openDatabase(path: string, key?: string): Db {
       }
       throw err;
     }
-    if (path !== ':memory:') {
+    if (!inMemory) {
       db.pragma('journal_mode = WAL');
     }
     db.pragma('synchronous = NORMAL');
