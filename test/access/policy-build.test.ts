@@ -167,6 +167,12 @@ describe('buildEffectivePolicy', () => {
     expect(admin.source.admin).toBe(true);
   });
 
+  it('warns about the fields it does not apply (basedOn, ipAccessRule)', () => {
+    const p = policy('x', [{ resourceType: 'Patient' }], { basedOn: [{ reference: 'AccessPolicy/y' }], ipAccessRule: [{ value: '10.0.0.0/8', action: 'allow' }] });
+    const result = buildEffectivePolicy({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/x' } }), policies: store(p) });
+    expect(result.warnings.map((w) => w.code)).toEqual(['ignored-field', 'ignored-field']);
+  });
+
   it('toAccessPolicy renders the effective policy as an AccessPolicy resource', () => {
     const p = policy('doc', [{ resourceType: 'Patient', readonly: true, criteria: 'Patient?_id=%profile.id' }]);
     const result = buildEffectivePolicy({ membership: membership({ profile: { reference: 'Patient/me' }, accessPolicy: { reference: 'AccessPolicy/doc' } }), policies: store(p) });

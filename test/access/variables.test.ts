@@ -119,6 +119,19 @@ describe('values are safe inside criteria', () => {
     expect(splitSearchOnComma(filterValue)).toEqual([value]);
   });
 
+  it('random values built from special characters stay one value (generated)', () => {
+    const alphabet = ['&', ',', '$', '|', '\\', '%', '=', '#', '+', ' ', '?', '/', ':', 'a', '1', 'é', '{', '}', '%2C', '\\,'];
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let n = 0; n < 300; n++) {
+      const value = Array.from({ length: 1 + Math.floor(next() * 8) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+      const l = createVariableLookup({ membership: practitionerMembership }, [{ name: 'v', valueString: value }]);
+      const req = parseSearchRequest(substituteVariables('Patient?name=%v&active=true', l, 'criteria').text);
+      expect(req.filters?.map((f) => f.code), value).toEqual(['name', 'active']);
+      expect(splitSearchOnComma(req.filters?.[0].value ?? ''), value).toEqual([value]);
+    }
+  });
+
   it('escapes FHIR special characters with backslashes and query characters with percent-encoding', () => {
     expect(escapeSearchValue('a,b$c|d\\e')).toBe('a\\,b\\$c\\|d\\\\e');
     expect(escapeSearchValue('a&b=c#d+e f%')).toBe('a%26b%3Dc%23d%2Be%20f%25');

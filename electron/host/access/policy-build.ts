@@ -183,6 +183,9 @@ export function buildEffectivePolicy(input: BuildInput): EffectivePolicy {
     if (policy.basedOn?.length) {
       warnings.push({ code: 'ignored-field', message: `${reference}: basedOn is not applied; copy the entries you need` });
     }
+    if (policy.ipAccessRule?.length) {
+      warnings.push({ code: 'ignored-field', message: `${reference}: ipAccessRule is not applied (Outpost serves the loopback interface only)` });
+    }
     (normalized.resource ?? []).forEach((raw, index) => {
       const origin = { policy: reference, index };
       if (!admin && ADMIN_ONLY_TYPES.has(raw.resourceType)) {
