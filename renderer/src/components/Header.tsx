@@ -25,6 +25,7 @@ export function Header({ route }: { route: Route }) {
     { route: { name: 'sync' }, label: 'Sync' },
   ];
   const current = me.membership?.id;
+  const oneProject = new Set(session.choices.map((c) => c.project.reference)).size <= 1;
   return (
     <header className="app-header">
       <div className="brand">Outpost</div>
@@ -40,7 +41,7 @@ export function Header({ route }: { route: Route }) {
           <select id={switchId} value={current} disabled={session.busy} onChange={(e) => void session.switchRole(e.target.value)}>
             {session.choices.map((c) => (
               <option key={c.id} value={c.id}>
-                {`${c.profile.display ?? c.profile.reference} (${referenceType(c.profile.reference)})${c.project.display ? ` — ${c.project.display}` : ''}`}
+                {`${c.profile.display ?? c.profile.reference} (${referenceType(c.profile.reference)})${!oneProject && c.project.display ? ` — ${c.project.display}` : ''}`}
               </option>
             ))}
           </select>

@@ -25,9 +25,9 @@ export function ErrorMessage({ error, title }: { error?: string; title?: string 
   );
 }
 
-export function Notice({ children }: { children: ReactNode }) {
+export function Notice({ children, tone = 'info' }: { children: ReactNode; tone?: 'info' | 'success' }) {
   return (
-    <div className="notice" role="status">
+    <div className={tone === 'success' ? 'notice success' : 'notice'} role="status">
       {children}
     </div>
   );

@@ -85,7 +85,7 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw;
   const start = Math.floor(min / step) * step;
   const ticks: number[] = [];
-  for (let v = start; v <= max + step * 0.5; v += step) {
+  for (let v = start; ticks.length === 0 || ticks[ticks.length - 1] < max; v += step) {
     ticks.push(Number(v.toFixed(10)));
   }
   return ticks;

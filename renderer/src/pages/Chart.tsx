@@ -122,7 +122,7 @@ function Demographics({ patient, hidden }: { patient: Patient; hidden: Set<strin
     ['Name', h('name'), formatHumanName(patient.name?.[0])],
     ['Birth date', h('birthDate'), patient.birthDate],
     ['Gender', h('gender'), patient.gender],
-    ['Identifiers', h('identifier'), patient.identifier?.map((i) => `${i.type?.text ?? i.type?.coding?.[0]?.display ?? i.system ?? ''} ${i.value ?? ''}`.trim()).join('; ')],
+    ['Identifiers', h('identifier'), patient.identifier?.map((i) => [i.type?.text ?? i.type?.coding?.[0]?.display, i.value].filter(Boolean).join(' ')).join('; ')],
     ['Phone / email', h('telecom'), patient.telecom?.map((t) => t.value).filter(Boolean).join(', ')],
     ['Address', h('address'), patient.address?.map((a) => formatAddress(a)).join('; ')],
     ['Marital status', h('maritalStatus'), formatCodeableConcept(patient.maritalStatus)],

@@ -24,6 +24,8 @@ export function EditPage({ type, id, patientId }: Props) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [serverError, setServerError] = useState<string>();
   const [saving, setSaving] = useState(false);
+  const [conflict, setConflict] = useState(false);
+  const [reloads, setReloads] = useState(0);
   const read = chart.read;
 
   useEffect(() => {
@@ -50,7 +52,7 @@ export function EditPage({ type, id, patientId }: Props) {
     return () => {
       alive = false;
     };
-  }, [type, id, read]);
+  }, [type, id, read, reloads]);
 
   const rules = writeRules(policy, type);
   const hidden = hiddenPaths(original ?? ({ resourceType: type } as Resource), policy);
@@ -80,6 +82,7 @@ export function EditPage({ type, id, patientId }: Props) {
       return;
     }
     setServerError(result.error);
+    setConflict(Boolean(result.conflict));
     const byPath: Record<string, string> = {};
     for (const f of FIELDS[type]) {
       if (result.paths?.some((p) => p.includes(f.path))) byPath[f.key] = result.error ?? 'Rejected';
@@ -125,6 +128,21 @@ export function EditPage({ type, id, patientId }: Props) {
           })}
         </div>
         <ErrorMessage title="Not saved" error={serverError} />
+        {conflict ? (
+          <p className="notice">
+            Someone changed this record after you opened it. Your changes were not saved and theirs were not overwritten.{' '}
+            <button
+              type="button"
+              className="secondary small"
+              onClick={() => {
+                setConflict(false);
+                setReloads(reloads + 1);
+              }}
+            >
+              Load their version
+            </button>
+          </p>
+        ) : null}
         <div className="actions">
           <button type="submit" disabled={saving || rules.readonly}>
             {saving ? 'Saving…' : 'Save'}

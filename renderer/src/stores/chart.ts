@@ -13,7 +13,7 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { errorText, isNotFound, issuePaths } from '../api/outcome.ts';
+import { errorText, isNotFound, issuePaths, outcomeOf } from '../api/outcome.ts';
 
 export interface ChartSections {
   encounters: Encounter[];
@@ -33,6 +33,8 @@ export interface SaveResult<T extends Resource = Resource> {
   error?: string;
   /** FHIR paths the server's OperationOutcome points at. */
   paths?: string[];
+  /** Someone changed the record since it was read (412/409). */
+  conflict?: boolean;
 }
 
 export interface ChartState {
@@ -117,7 +119,8 @@ export function createChartStore(medplum: MedplumClient): StoreApi<ChartState> {
         if (patientId) void get().load(patientId);
         return { ok: true, resource: saved as typeof resource };
       } catch (err) {
-        return { ok: false, error: errorText(err), paths: issuePaths(err) };
+        const code = outcomeOf(err)?.issue?.[0]?.code;
+        return { ok: false, error: errorText(err), paths: issuePaths(err), conflict: code === 'conflict' || /version/i.test(errorText(err)) };
       }
     },
 

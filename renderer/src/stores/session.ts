@@ -16,7 +16,7 @@ export interface MembershipChoice {
 /** GET /auth/me, as the host answers it. */
 export interface Me {
   user?: { id?: string; email?: string; firstName?: string; lastName?: string };
-  profile: { resourceType?: string; id?: string; name?: { given?: string[]; family?: string; text?: string }[] } & Record<string, unknown>;
+  profile: { resourceType?: string; id?: string; name?: { prefix?: string[]; given?: string[]; family?: string; text?: string }[] } & Record<string, unknown>;
   project: { id?: string; name?: string };
   membership: ProjectMembership;
   accessPolicy?: AccessPolicy;
@@ -74,7 +74,7 @@ interface LoginAnswer {
 
 export function profileName(me: Me | undefined): string {
   const name = me?.profile?.name?.[0];
-  const text = name?.text ?? [...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
+  const text = name?.text ?? [...(name?.prefix ?? []), ...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
   return text || [me?.user?.firstName, me?.user?.lastName].filter(Boolean).join(' ') || me?.user?.email || 'Unknown';
 }
 

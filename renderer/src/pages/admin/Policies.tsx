@@ -166,7 +166,7 @@ export function PoliciesTab() {
               </div>
             )}
             {result.error && result.entry === undefined ? <ErrorMessage title="Not saved" error={result.error} /> : null}
-            {result.message ? <Notice>{result.message}</Notice> : null}
+            {result.message ? <Notice tone="success">{result.message}</Notice> : null}
             <div className="actions">
               <button type="button" onClick={() => void save()} disabled={saving || (view === 'json' && !check?.policy)}>
                 {saving ? 'Saving…' : 'Save policy'}

@@ -38,7 +38,7 @@ export function UsersTab({ onViewAs }: { onViewAs(membershipId: string): void })
 
   return (
     <div>
-      {result.text ? result.ok ? <Notice>{result.text}</Notice> : <ErrorMessage error={result.text} /> : null}
+      {result.text ? result.ok ? <Notice tone="success">{result.text}</Notice> : <ErrorMessage error={result.text} /> : null}
       <table className="data" aria-label="Memberships">
         <thead>
           <tr>
