@@ -112,6 +112,22 @@ function resolvedPaths(resourceType: string, sp: SearchParameter): PathSegment[]
 }
 
 /**
+ * The element paths each search parameter of a type reads. Derived from the immutable R4 definitions
+ * only, so it is memoized per type for the life of the process (like @medplum/core's own index).
+ */
+const paramPathsByType = new Map<string, readonly { code: string; paths: PathSegment[][] }[]>();
+
+function paramPaths(resourceType: string): readonly { code: string; paths: PathSegment[][] }[] {
+  let list = paramPathsByType.get(resourceType);
+  if (!list) {
+    loadFhirDefinitions();
+    list = Object.entries(getSearchParameters(resourceType) ?? {}).map(([code, sp]) => ({ code, paths: resolvedPaths(resourceType, sp) }));
+    paramPathsByType.set(resourceType, list);
+  }
+  return list;
+}
+
+/**
  * The search parameter codes of a type that read data inside a hidden field (or read a field that
  * contains one): searching, sorting or chaining on them must be refused for the role.
  */
@@ -122,8 +138,7 @@ export function hiddenSearchParams(resourceType: string, hiddenFields: readonly 
   }
   loadFhirDefinitions();
   const hidden = hiddenFields.map((f) => resolveFieldPath(resourceType, f).segments);
-  for (const [code, sp] of Object.entries(getSearchParameters(resourceType) ?? {})) {
-    const paths = resolvedPaths(resourceType, sp);
+  for (const { code, paths } of paramPaths(resourceType)) {
     if (paths.some((p) => hidden.some((h) => pathsOverlap(h, p)))) {
       refused.add(code);
     }
