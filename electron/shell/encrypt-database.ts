@@ -1,8 +1,9 @@
 // Migration of a plain (unencrypted) database, left by an earlier version, to the encrypted format the
 // store opens with its key. It works on a copy and replaces the original only after the copy has been
 // checked (opens with the key through the store's own opener, integrity ok, the same rows in every
-// table, the same schema version): a crash or a failed check at any point leaves the plain file as it
-// was, and a later start simply tries again.
+// table, the same schema version): a crash or a failed check at any point leaves the plain database
+// with every row (only switched from WAL to rollback journal, which the store undoes on open), and a
+// later start simply tries again.
 //
 // The copy is encrypted in place with SQLite3MultipleCiphers' rekey, which rewrites every page: tables,
 // indexes, FTS shadow tables and header fields all come over, where copying table by table through an
