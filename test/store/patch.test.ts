@@ -56,8 +56,8 @@ describe('JSON Patch', () => {
     expect(store.read('Patient', patient.id!)).toEqual(resource);
   });
 
-  it('fails a whole patch when a test op fails (412), on bad ops (400) and on invalid results (400)', () => {
-    failsWith(412, () =>
+  it('fails a whole patch with 400 (as Medplum) when a test op fails, on bad ops and on invalid results', () => {
+    failsWith(400, () =>
       store.patch('Patient', patient.id!, [
         { op: 'replace', path: '/gender', value: 'male' },
         { op: 'test', path: '/gender', value: 'female' },

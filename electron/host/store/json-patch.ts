@@ -1,5 +1,5 @@
 // JSON Patch (RFC 6902): add, remove, replace, move, copy, test, applied to a copy of the document.
-// A failed `test` is a 412 (the client's precondition does not hold); any malformed operation a 400.
+// Any failure, a failed `test` included, is a 400 (as Medplum answers) and the document is untouched.
 import { errors } from '../../../shared/errors.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -169,7 +169,7 @@ export function applyJsonPatch<T>(document: T, operations: unknown): T {
           actual = undefined;
         }
         if (!jsonEqual(actual, op.value)) {
-          throw errors.preconditionFailed(`Patch test failed at ${op.path}`);
+          throw errors.badRequest(`Patch test failed at ${op.path}`, op.path);
         }
         break;
       }
