@@ -155,6 +155,16 @@ describe('buildEffectivePolicy', () => {
     expect(result.warnings.map((w) => w.code)).toEqual(['legacy-form', 'legacy-form']);
   });
 
+  it('fails closed on mask forms it cannot read (a stored policy that skipped validation)', () => {
+    const p = policy('odd', [
+      { resourceType: 'Patient', hidden: 'name' } as never,
+      { resourceType: 'Patient', readonly: 'true' } as never,
+      { resourceType: 'Patient', hiddenFields: 'name' } as never,
+    ]);
+    const result = buildEffectivePolicy({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/odd' } }), policies: store(p) });
+    expect(result.entries.map((e) => e.matchesNothing)).toEqual([true, true, true]);
+  });
+
   it('drops admin-only types for a non-admin and adds admin entries for an admin', () => {
     const p = policy('mixed', [{ resourceType: 'ProjectMembership' }, { resourceType: 'Patient' }]);
     const nonAdmin = buildEffectivePolicy({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/mixed' } }), policies: store(p) });

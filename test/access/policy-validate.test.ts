@@ -113,6 +113,8 @@ describe('rejections name the entry and say why', () => {
     ['_has with an unknown final parameter', { resourceType: 'Patient', criteria: 'Patient?_has:Observation:subject:flavour=x' }, 'AccessPolicy.resource[0].criteria', /Observation has no search parameter 'flavour'/],
     ['* criteria with a type-specific parameter', { resourceType: '*', criteria: '*?subject=Patient/x' }, 'AccessPolicy.resource[0].criteria', /a \* entry .* has no search parameter 'subject'/],
     ['* entry with typed criteria', { resourceType: '*', criteria: 'Patient?active=true' }, 'AccessPolicy.resource[0].criteria', /for Patient but the entry is for \*/],
+    ['hidden that is not a list', { resourceType: 'Patient', hidden: 'name' }, 'AccessPolicy.resource[0].hidden', /must be a list/],
+    ['readonly that is neither a boolean nor a list', { resourceType: 'Patient', readonly: 'yes' }, 'AccessPolicy.resource[0].readonly', /true\/false/],
     ['bad modifier', { resourceType: 'Patient', criteria: 'Patient?name:sideways=x' }, 'AccessPolicy.resource[0].criteria', /modifier ':sideways'/],
     ['criteria with _sort', { resourceType: 'Patient', criteria: 'Patient?_sort=name' }, 'AccessPolicy.resource[0].criteria', /may only filter/],
     ['unknown resource type', { resourceType: 'Patiant' }, 'AccessPolicy.resource[0].resourceType', /'Patiant' is not a resource type/],

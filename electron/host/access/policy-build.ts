@@ -93,6 +93,15 @@ function buildEntry(raw: AccessPolicyResource, ctx: EntryContext): PolicyEntry {
   } else if (PROTECTED_TYPES.has(type)) {
     fail(`${type} is a protected type`);
   }
+  const loose = raw as AccessPolicyResource & { hidden?: unknown; readonly?: unknown };
+  if (loose.hidden !== undefined || (loose.readonly !== undefined && typeof loose.readonly !== 'boolean')) {
+    fail('hidden / readonly have a form that cannot be read (expected a list of field paths, or readonly true/false)');
+  }
+  for (const field of ['hiddenFields', 'readonlyFields'] as const) {
+    if (raw[field] !== undefined && (!Array.isArray(raw[field]) || raw[field].some((f) => typeof f !== 'string'))) {
+      fail(`${field} must be a list of field paths`);
+    }
+  }
   const interactions = interactionsOf(raw, (message) => warnings.push({ code: 'invalid-entry', message: `${describeOrigin(origin)}: ${message}`, origin }));
 
   let criteria: string | undefined;

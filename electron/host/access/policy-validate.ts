@@ -147,6 +147,9 @@ function checkEntry(problems: PolicyProblem[], raw: LooseEntry, i: number): void
       });
     }
   }
+  if (raw.hidden !== undefined) {
+    problems.push({ expression: `${at}.hidden`, message: 'hidden must be a list of field paths (it is read as hiddenFields)' });
+  }
   if (raw.readonly !== undefined && typeof raw.readonly !== 'boolean') {
     problems.push({ expression: `${at}.readonly`, message: 'readonly must be true/false (or a list of field paths)' });
   }
