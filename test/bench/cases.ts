@@ -136,10 +136,20 @@ export const searchCases: SearchCase[] = [
     },
     query: (p) => ({ type: 'Encounter', query: `date=ge${p.from}&date=lt${p.to}&_count=50` }),
     floor: (db) => {
+      // FHIR overlap semantics: ge X = the period ends at or after X, lt Y = it starts before Y.
+      const longest = (db
+        .prepare(`SELECT max(e.value - s.value) FROM idx s JOIN idx e ON e.rid = s.rid AND e.param = 'Encounter.date.end' WHERE s.param = 'Encounter.date'`)
+        .pluck()
+        .get() ?? 0) as number;
       const stmt = db.prepare(`
-        SELECT r.json FROM idx d JOIN res r ON r.rid = d.rid
-        WHERE d.param = 'Encounter.date' AND d.value >= ? AND d.value < ? LIMIT 50`);
-      return (p) => matchRows(stmt.all(dayMs(p.from), dayMs(p.to)) as { json: string }[]);
+        SELECT r.json FROM idx s
+        JOIN idx e ON e.rid = s.rid AND e.param = 'Encounter.date.end' AND e.value >= ?
+        JOIN res r ON r.rid = s.rid
+        WHERE s.param = 'Encounter.date' AND s.value >= ? AND s.value < ? LIMIT 50`);
+      return (p) => {
+        const from = dayMs(p.from);
+        return matchRows(stmt.all(from, from - longest, dayMs(p.to)) as { json: string }[]);
+      };
     },
   },
   {

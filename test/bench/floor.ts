@@ -57,8 +57,12 @@ export function extractFloorRows(resource: Resource): IndexRow[] {
       const e = resource as Encounter;
       push('Encounter.subject', ref(e.subject));
       (e.participant ?? []).forEach((p) => push('Encounter.participant', ref(p.individual)));
-      // The floor indexes the period's start only: "encounters in a period" = started in it.
-      push('Encounter.date', e.period?.start === undefined ? undefined : Date.parse(e.period.start));
+      // A period is two rows, start and end; the query bounds the start by the longest period in
+      // the data (floor.ts's caller computes it once), so an overlap search is one short range.
+      if (e.period?.start !== undefined) {
+        push('Encounter.date', Date.parse(e.period.start));
+        push('Encounter.date.end', Date.parse(e.period.end ?? e.period.start));
+      }
       break;
     }
     case 'Condition': {

@@ -28,6 +28,8 @@ export interface ProbeResult {
   storeP50: number[];
   peakRss: number;
   rssBeforeStore: number;
+  /** process.memoryUsage() after the searches, before closing the store: where the RSS is. */
+  end: { rss: number; heapTotal: number; heapUsed: number; external: number };
 }
 
 /** Child side: `bench store --probe <input.json>`; prints one JSON line. */
@@ -53,8 +55,17 @@ export function runProbe(inputFile: string, repoRoot: string): void {
       }
     }
     const storeP50 = runStoreOnly(store, input.params, (ref) => idMap.get(ref) ?? ref);
+    const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
     store.close();
-    const result: ProbeResult = { resources, ingestSeconds: ms / 1000, failedBundles, storeP50, peakRss: peakRss(), rssBeforeStore };
+    const result: ProbeResult = {
+      resources,
+      ingestSeconds: ms / 1000,
+      failedBundles,
+      storeP50,
+      peakRss: peakRss(),
+      rssBeforeStore,
+      end: { rss, heapTotal, heapUsed, external },
+    };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     tmp.dispose();
