@@ -4,6 +4,7 @@
 import { errors } from '../../../shared/errors.ts';
 import type { ParamDef } from './params.ts';
 import { paramId } from './params.ts';
+import { dateBounds, dateTableConds } from './dates.ts';
 import { normalizeString, parseDateRange, parseReferenceString } from './values.ts';
 import type { DateRange } from './values.ts';
 
@@ -49,33 +50,6 @@ export function parseDateValue(code: string, value: string): DateRange {
     bad(code, `"${value}" is not a date`);
   }
   return range;
-}
-
-/** Conditions on an [lo, hi] range (columns named lo/hi) for a date prefix, FHIR R4 semantics. */
-export function dateConds(prefix: string, s: DateRange, lo = 'lo', hi = 'hi'): { cond: Cond; negate: boolean } {
-  switch (prefix) {
-    case 'eq':
-      return { cond: { sql: `${lo} >= ? AND ${hi} <= ?`, params: [s.lo, s.hi] }, negate: false };
-    case 'ne':
-      return { cond: { sql: `${lo} >= ? AND ${hi} <= ?`, params: [s.lo, s.hi] }, negate: true };
-    case 'gt':
-      return { cond: { sql: `${hi} > ?`, params: [s.hi] }, negate: false };
-    case 'lt':
-      return { cond: { sql: `${lo} < ?`, params: [s.lo] }, negate: false };
-    case 'ge':
-      return { cond: { sql: `${hi} >= ?`, params: [s.lo] }, negate: false };
-    case 'le':
-      return { cond: { sql: `${lo} <= ?`, params: [s.hi] }, negate: false };
-    case 'sa':
-      return { cond: { sql: `${lo} > ?`, params: [s.hi] }, negate: false };
-    case 'eb':
-      return { cond: { sql: `${hi} < ?`, params: [s.lo] }, negate: false };
-    default: {
-      // ap: overlaps the value widened by 10% of its distance from now (at least a day).
-      const width = Math.max(86_400_000, Math.abs(Date.now() - s.lo) * 0.1);
-      return { cond: { sql: `${lo} <= ? AND ${hi} >= ?`, params: [s.hi + width, s.lo - width] }, negate: false };
-    }
-  }
 }
 
 /** Conditions on a numeric column for a number prefix; `eq` uses the value's implied precision. */
@@ -156,6 +130,10 @@ function likeEscape(s: string): string {
 function missingPredicate(def: ParamDef, table: string, value: string): IndexPredicate {
   if (value !== 'true' && value !== 'false') {
     bad(def.code, ':missing takes true or false');
+  }
+  if (def.type === 'date') {
+    // Short and long ranges are stored under pid and -pid.
+    return { table, pid: null, ors: [{ sql: 'pid IN (?, ?)', params: [def.pid, -def.pid] }], negate: value === 'true', rank: 9 };
   }
   return { table, pid: def.pid, ors: [], negate: value === 'true', rank: 9 };
 }
@@ -241,10 +219,15 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
       if (modifier !== undefined) {
         bad(code, `modifier :${modifier} is not supported for dates`);
       }
-      return rangePredicate(def, table, values, (v) => {
+      const parts = values.map((v) => {
         const { prefix, rest } = splitPrefix(code, v);
-        return dateConds(prefix, parseDateValue(code, rest));
+        return dateBounds(prefix, parseDateValue(code, rest));
       });
+      const negate = parts[0].negate;
+      if (parts.some((p) => p.negate !== negate)) {
+        bad(code, 'ne cannot be combined with other prefixes in one OR list');
+      }
+      return { table, pid: null, ors: parts.flatMap((p) => dateTableConds(def.pid, p.bounds)), negate, rank: 5 };
     }
     case 'number': {
       if (modifier !== undefined) {

@@ -2,8 +2,10 @@
 // type a plan is built once: every search parameter with its compiled extractor. Indexing is then a
 // loop of extract -> convert -> INSERT with prepared statements.
 import type { Resource } from '@medplum/fhirtypes';
+import type { Statement } from 'better-sqlite3-multiple-ciphers';
 import type { Db } from '../store/types.ts';
 import { loadFhirDefinitions, readPatientCompartment } from '../fhir/definitions.ts';
+import { isShortRange } from './dates.ts';
 import { compileExtractor, compileRelativeExtractor } from './extract.ts';
 import type { Extractor } from './extract.ts';
 import { COLUMN_PARAMS, getParamRegistry, paramId } from './params.ts';
@@ -80,6 +82,9 @@ interface Statements {
   quantity: (pid: number, q: QuantityValue, rid: number) => void;
   composite: (pid: number, c1: Token, rid: number, v: CompositeValue) => void;
   compartment: (refId: string, refType: string, rid: number) => void;
+  /** Writes the buffered rows of the current resource (one multi-row INSERT per table). */
+  flush: () => void;
+  discard: () => void;
   remove: (rid: number) => void;
 }
 
@@ -94,28 +99,75 @@ interface CompositeValue {
 
 const INDEX_TABLES = ['idx_token', 'idx_string', 'idx_ref', 'idx_date', 'idx_number', 'idx_quantity', 'idx_composite', 'compartment'];
 
+const INSERTS: Record<string, { head: string; columns: number }> = {
+  idx_token: { head: 'INSERT OR IGNORE INTO idx_token (pid, code, system, rid) VALUES ', columns: 4 },
+  idx_string: { head: 'INSERT OR IGNORE INTO idx_string (pid, norm, rid, raw) VALUES ', columns: 4 },
+  idx_ref: { head: 'INSERT OR IGNORE INTO idx_ref (pid, ref_id, ref_type, rid) VALUES ', columns: 4 },
+  idx_date: { head: 'INSERT OR IGNORE INTO idx_date (pid, lo, hi, rid) VALUES ', columns: 4 },
+  idx_number: { head: 'INSERT OR IGNORE INTO idx_number (pid, value, rid) VALUES ', columns: 3 },
+  idx_quantity: { head: 'INSERT OR IGNORE INTO idx_quantity (pid, value, system, code, unit, rid) VALUES ', columns: 6 },
+  idx_composite: { head: 'INSERT INTO idx_composite (pid, c1_code, c1_system, rid, v_system, v_code, v_unit, v_num, v_lo, v_hi) VALUES ', columns: 10 },
+  compartment: { head: 'INSERT OR IGNORE INTO compartment (ref_id, ref_type, rid) VALUES ', columns: 3 },
+};
+
+/** Rows per INSERT statement: one statement call per table per resource in the common case. */
+const MAX_ROWS = 32;
+
 function prepare(db: Db): Statements {
-  const token = db.prepare('INSERT OR IGNORE INTO idx_token (pid, code, system, rid) VALUES (?, ?, ?, ?)');
-  const string = db.prepare('INSERT OR IGNORE INTO idx_string (pid, norm, rid, raw) VALUES (?, ?, ?, ?)');
-  const ref = db.prepare('INSERT OR IGNORE INTO idx_ref (pid, ref_id, ref_type, rid) VALUES (?, ?, ?, ?)');
-  const date = db.prepare('INSERT OR IGNORE INTO idx_date (pid, lo, hi, rid) VALUES (?, ?, ?, ?)');
-  const number = db.prepare('INSERT OR IGNORE INTO idx_number (pid, value, rid) VALUES (?, ?, ?)');
-  const quantity = db.prepare('INSERT OR IGNORE INTO idx_quantity (pid, value, system, code, unit, rid) VALUES (?, ?, ?, ?, ?, ?)');
-  const composite = db.prepare(
-    'INSERT INTO idx_composite (pid, c1_code, c1_system, rid, v_system, v_code, v_unit, v_num, v_lo, v_hi) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const compartment = db.prepare('INSERT OR IGNORE INTO compartment (ref_id, ref_type, rid) VALUES (?, ?, ?)');
+  // Buffered row values per table, written by flush() with a statement prepared for that row count.
+  const buffers = new Map<string, unknown[]>(INDEX_TABLES.map((t) => [t, []]));
+  const cache = new Map<string, Statement<unknown[]>>();
+  const statement = (table: string, rows: number): Statement<unknown[]> => {
+    const key = `${table}:${rows}`;
+    let st = cache.get(key);
+    if (!st) {
+      const { head, columns } = INSERTS[table];
+      const tuple = `(${new Array(columns).fill('?').join(', ')})`;
+      st = db.prepare<unknown[]>(head + new Array(rows).fill(tuple).join(', '));
+      cache.set(key, st);
+    }
+    return st;
+  };
+  const b = (table: string): unknown[] => buffers.get(table) as unknown[];
+  const token = b('idx_token');
+  const string = b('idx_string');
+  const ref = b('idx_ref');
+  const date = b('idx_date');
+  const number = b('idx_number');
+  const quantity = b('idx_quantity');
+  const composite = b('idx_composite');
+  const compartment = b('compartment');
   const removes = INDEX_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`));
   return {
-    token: (pid, code, system, rid) => token.run(pid, code, system, rid),
-    string: (pid, norm, rid, raw) => string.run(pid, norm, rid, raw),
-    ref: (pid, refId, refType, rid) => ref.run(pid, refId, refType, rid),
-    date: (pid, lo, hi, rid) => date.run(pid, lo, hi, rid),
-    number: (pid, value, rid) => number.run(pid, value, rid),
-    quantity: (pid, q, rid) => quantity.run(pid, q.value, q.system, q.code, q.unit, rid),
+    token: (pid, code, system, rid) => token.push(pid, code, system, rid),
+    string: (pid, norm, rid, raw) => string.push(pid, norm, rid, raw),
+    ref: (pid, refId, refType, rid) => ref.push(pid, refId, refType, rid),
+    date: (pid, lo, hi, rid) => date.push(pid, lo, hi, rid),
+    number: (pid, value, rid) => number.push(pid, value, rid),
+    quantity: (pid, q, rid) => quantity.push(pid, q.value, q.system, q.code, q.unit, rid),
     composite: (pid, c1, rid, v) =>
-      composite.run(pid, c1.code, c1.system, rid, v.system ?? null, v.code ?? null, v.unit ?? null, v.num ?? null, v.lo ?? null, v.hi ?? null),
-    compartment: (refId, refType, rid) => compartment.run(refId, refType, rid),
+      composite.push(pid, c1.code, c1.system, rid, v.system ?? null, v.code ?? null, v.unit ?? null, v.num ?? null, v.lo ?? null, v.hi ?? null),
+    compartment: (refId, refType, rid) => compartment.push(refId, refType, rid),
+    flush: () => {
+      for (const [table, values] of buffers) {
+        if (values.length === 0) {
+          continue;
+        }
+        const columns = INSERTS[table].columns;
+        const rows = values.length / columns;
+        for (let start = 0; start < rows; start += MAX_ROWS) {
+          const n = Math.min(MAX_ROWS, rows - start);
+          const chunk = n === rows ? values : values.slice(start * columns, (start + n) * columns);
+          statement(table, n).run(...chunk);
+        }
+        values.length = 0;
+      }
+    },
+    discard: () => {
+      for (const values of buffers.values()) {
+        values.length = 0;
+      }
+    },
     remove: (rid) => {
       for (const s of removes) {
         s.run(rid);
@@ -137,7 +189,14 @@ export function createSearchIndexer(): SearchIndexer {
   };
   return {
     index(db, rid, resource) {
-      indexResource(stmts(db), rid, resource);
+      const s = stmts(db);
+      try {
+        indexResource(s, rid, resource);
+        s.flush();
+      } catch (err) {
+        s.discard(); // a failed resource leaves no rows behind for the next one
+        throw err;
+      }
     },
     remove(db, rid) {
       stmts(db).remove(rid);
@@ -225,7 +284,7 @@ function indexResource(s: Statements, rid: number, resource: Resource): void {
           toDateRanges(v, ranges);
         }
         for (const r of ranges) {
-          s.date(pid, r.lo, r.hi, rid);
+          s.date(isShortRange(r.lo, r.hi) ? pid : -pid, r.lo, r.hi, rid);
         }
         break;
       }

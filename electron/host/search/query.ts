@@ -5,7 +5,8 @@
 // as correlated EXISTS probes through each index table's (rid, pid) index.
 import { splitSearchOnComma } from '@medplum/core';
 import { errors } from '../../../shared/errors.ts';
-import { bad, buildIndexPredicate, dateConds, numberConds, parseDateValue, quantityCond, splitPrefix, stringPrefixCond, tokenCond } from './filters.ts';
+import { boundsSql, dateBounds, dateTableConds, intersectBounds } from './dates.ts';
+import { bad, buildIndexPredicate, numberConds, parseDateValue, quantityCond, splitPrefix, stringPrefixCond, tokenCond } from './filters.ts';
 import type { Cond, IndexPredicate } from './filters.ts';
 import { getParamRegistry, UNSUPPORTED_PARAMS } from './params.ts';
 import type { ParamDef } from './params.ts';
@@ -151,13 +152,50 @@ function and(conds: Cond[]): Cond {
  */
 export function buildFilters(ctx: BuildContext, resourceType: string | undefined, entries: [string, string][], alias: string): Built[] {
   const out: Built[] = [];
-  for (const [key, value] of entries) {
-    if (RESULT_PARAMS.has(key.split(':')[0])) {
+  const filters = entries.filter(([key]) => !RESULT_PARAMS.has(key.split(':')[0]));
+  const merged = mergeDateRanges(resourceType, filters, alias);
+  for (const [key, value] of filters) {
+    if (merged.keys.has(key)) {
       continue;
     }
     out.push(buildFilter(ctx, resourceType, key, value, alias));
   }
-  return out;
+  return [...merged.built, ...out];
+}
+
+/**
+ * `date=ge2020&date=lt2021`: the conditions on one date parameter are applied to the same stored
+ * value, so the index is scanned once over a range bounded on both sides (for single-valued date
+ * parameters, the usual case, this is exactly FHIR's AND).
+ */
+function mergeDateRanges(resourceType: string | undefined, filters: [string, string][], alias: string): { keys: Set<string>; built: Built[] } {
+  const keys = new Set<string>();
+  const built: Built[] = [];
+  const counts = new Map<string, number>();
+  for (const [key] of filters) {
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of counts) {
+    if (n < 2 || /[.:]/.test(key) || key.startsWith('_')) {
+      continue;
+    }
+    const def = getParamRegistry().get(resourceType ?? 'Resource', key);
+    if (!def || def.type !== 'date' || !def.expression) {
+      continue;
+    }
+    const values = filters.filter(([k]) => k === key).map(([, v]) => v);
+    if (values.some((v) => v.includes(',') || v.startsWith('ne'))) {
+      continue;
+    }
+    let bounds = {};
+    for (const v of values) {
+      const { prefix, rest } = splitPrefix(key, v);
+      bounds = intersectBounds(bounds, dateBounds(prefix, parseDateValue(key, rest)).bounds);
+    }
+    keys.add(key);
+    built.push(fromIndexPredicate({ table: 'idx_date', pid: null, ors: dateTableConds(def.pid, bounds), negate: false, rank: 5 }, alias));
+  }
+  return { keys, built };
 }
 
 function lookupParam(resourceType: string | undefined, code: string): ParamDef {
@@ -225,7 +263,8 @@ function buildLastUpdated(code: string, modifier: string | undefined, raw: strin
   }
   const parts = values(code, raw).map((v) => {
     const { prefix, rest } = splitPrefix(code, v);
-    return dateConds(prefix, parseDateValue(code, rest), `${alias}.last_updated`, `${alias}.last_updated`);
+    const { bounds, negate } = dateBounds(prefix, parseDateValue(code, rest));
+    return { cond: boundsSql(bounds, `${alias}.last_updated`, `${alias}.last_updated`), negate };
   });
   const cond: Cond = {
     sql: parts.map((p) => `(${p.negate ? 'NOT ' : ''}(${p.cond.sql}))`).join(' OR '),
@@ -274,7 +313,7 @@ function compositePredicate(def: ParamDef, vals: string[]): IndexPredicate {
       }
       case 'date': {
         const { prefix, rest: d } = splitPrefix(def.code, rest);
-        second = dateConds(prefix, parseDateValue(def.code, d), 'v_lo', 'v_hi').cond;
+        second = boundsSql(dateBounds(prefix, parseDateValue(def.code, d)).bounds, 'v_lo', 'v_hi');
         break;
       }
       case 'string':

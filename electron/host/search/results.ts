@@ -4,6 +4,7 @@ import { tryGetDataType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import type { Db } from '../store/types.ts';
+import { prepareCached } from './statements.ts';
 import { bad } from './filters.ts';
 import type { Cond } from './filters.ts';
 import { getParamRegistry } from './params.ts';
@@ -45,9 +46,11 @@ export function buildOrderBy(resourceType: string | undefined, sort: string | un
       if (!def || !s || !def.expression) {
         throw errors.badRequest(`Invalid _sort: cannot sort by "${code}"`, '_sort');
       }
-      const expr = `(SELECT ${desc ? s.desc : s.asc} FROM ${s.table} INDEXED BY ${s.index} WHERE rid = r.rid AND pid = ?)`;
+      // Dates are stored under pid (short ranges) and -pid (long ones).
+      const pids = def.type === 'date' ? [def.pid, -def.pid] : [def.pid];
+      const expr = `(SELECT ${desc ? s.desc : s.asc} FROM ${s.table} INDEXED BY ${s.index} WHERE rid = r.rid AND pid IN (${pids.map(() => '?').join(', ')}))`;
       parts.push(`${expr} IS NULL, ${expr}${dir}`);
-      params.push(def.pid, def.pid);
+      params.push(...pids, ...pids);
     }
   }
   parts.push('r.rid');
@@ -205,7 +208,7 @@ function include(db: Db, ctx: BuildContext, frontier: Row[], spec: IncludeSpec):
       const sql = `SELECT t.rid, t.type, t.id, t.content FROM idx_ref x JOIN resource t ON t.type = x.ref_type AND t.id = x.ref_id
         WHERE x.rid IN (SELECT value FROM json_each(?)) AND x.pid = ? AND t.project = ? AND t.deleted = 0${typeCond} AND ${visible.sql}`;
       const params = [JSON.stringify(rids), p.pid, ctx.project, ...(spec.targetType ? [spec.targetType] : []), ...visible.params];
-      out.push(...(db.prepare(sql).all(...params) as Row[]));
+      out.push(...(prepareCached(db, sql).all(...params) as Row[]));
     }
   }
   return out;
@@ -229,7 +232,7 @@ function revInclude(db: Db, ctx: BuildContext, frontier: Row[], spec: IncludeSpe
         JOIN resource t ON t.rid = x.rid
         WHERE p.rid IN (SELECT value FROM json_each(?))${typeCond} AND t.type = ? AND t.project = ? AND t.deleted = 0 AND ${visible.sql}`;
       const params = [p.pid, JSON.stringify(frontier.map((f) => f.rid)), ...(spec.targetType ? [spec.targetType] : []), sourceType, ctx.project, ...visible.params];
-      out.push(...(db.prepare(sql).all(...params) as Row[]));
+      out.push(...(prepareCached(db, sql).all(...params) as Row[]));
     }
   }
   return out;

@@ -5,6 +5,7 @@ import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtyp
 import { errors } from '../../../shared/errors.ts';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import type { Db } from '../store/types.ts';
+import { prepareCached } from './statements.ts';
 import { bad } from './filters.ts';
 import type { Cond } from './filters.ts';
 import { getParamRegistry } from './params.ts';
@@ -73,7 +74,7 @@ function buildWhere(db: Db, ctx: BuildContext, resourceType: string | undefined,
       params.push(...types);
     }
     if (ctx.restrict) {
-      const candidates = types ?? (db.prepare('SELECT DISTINCT type FROM resource WHERE project = ?').pluck().all(ctx.project) as string[]);
+      const candidates = types ?? (prepareCached(db, 'SELECT DISTINCT type FROM resource WHERE project = ?').pluck().all(ctx.project) as string[]);
       const branches: Cond[] = [];
       for (const t of candidates) {
         const r = restrictCond(ctx, t, 'r');
@@ -111,7 +112,7 @@ export const findRids: FindRids = (db, resourceType, query, opts) => {
   if (!where) {
     return [];
   }
-  return db.prepare(`SELECT r.rid FROM ${where.from.sql} WHERE ${where.sql}`).pluck().all(...where.from.params, ...where.params) as number[];
+  return prepareCached(db, `SELECT r.rid FROM ${where.from.sql} WHERE ${where.sql}`).pluck().all(...where.from.params, ...where.params) as number[];
 };
 
 export const searchResources: SearchFn = (db, resourceType, query, opts) => {
@@ -136,13 +137,13 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
   const where = buildWhere(db, ctx, resourceType, entries, 'throw');
 
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
-  const countRows = (): number => (where ? (db.prepare(`SELECT COUNT(*) FROM ${where.from.sql} WHERE ${where.sql}`).pluck().get(...where.from.params, ...where.params) as number) : 0);
+  const countRows = (): number => (where ? (prepareCached(db, `SELECT COUNT(*) FROM ${where.from.sql} WHERE ${where.sql}`).pluck().get(...where.from.params, ...where.params) as number) : 0);
   if (summary === 'count' || count === 0) {
     bundle.total = countRows();
     bundle.link = links(opts, resourceType, entries, offset, count, false);
     return bundle;
   }
-  const rows = where ? (db.prepare(pageSql(where, order)).all(...where.from.params, ...where.params, ...order.params, count + 1, offset) as Row[]) : [];
+  const rows = where ? (prepareCached(db, pageSql(where, order)).all(...where.from.params, ...where.params, ...order.params, count + 1, offset) as Row[]) : [];
   const hasMore = rows.length > count;
   const page = hasMore ? rows.slice(0, count) : rows;
   if (totalMode !== 'none') {
