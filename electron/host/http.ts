@@ -10,6 +10,7 @@ import { errors, toErrorResponse, type FhirError } from '../../shared/errors.ts'
 import { FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
 import type { Host } from './host.ts';
 import { TOKEN_FILE, writeSecret } from './paths.ts';
+import { isApiPath, serveStatic } from './static.ts';
 
 export interface HttpServerOptions {
   /** 0 (default) picks a free port. */
@@ -23,6 +24,12 @@ export interface HttpServerOptions {
    * requests with login sessions, the adapter can leave that to the host.
    */
   requireToken?: boolean;
+  /**
+   * The built renderer folder (dist/renderer). When set, GET and HEAD requests outside the API paths
+   * (see ./static.ts) are answered with its files, index.html for client-side routes; they need no
+   * token: the app's code is not a secret, the API behind it stays guarded.
+   */
+  rendererDir?: string;
 }
 
 export interface HttpServer {
@@ -135,6 +142,12 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
       const origin = req.headers.origin;
       if (origin !== undefined && !allowedOrigins.has(origin)) {
         sendError(res, errors.forbidden('Cross-origin requests are not allowed'));
+        return;
+      }
+      if (options.rendererDir && (req.method === 'GET' || req.method === 'HEAD') && !isApiPath(req.url ?? '/')) {
+        const file = serveStatic(options.rendererDir, req.url ?? '/');
+        res.writeHead(file.status, file.headers);
+        res.end(req.method === 'HEAD' ? undefined : file.body);
         return;
       }
       if (requireToken && !tokenMatches(req.headers.authorization, tokenBytes)) {

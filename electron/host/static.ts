@@ -57,6 +57,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+/** Paths the host's router answers; every other GET is the renderer's (a file or a client-side route). */
+export const API_PREFIXES: readonly string[] = ['/fhir', '/auth', '/oauth2', '/admin', '/outpost', '/scim', '/.well-known'];
+
+export function isApiPath(urlPath: string): boolean {
+  const pathname = urlPath.split(/[?#]/)[0];
+  return API_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+}
+
 function answer(status: number, body: Buffer | string, contentType: string, cache: string): StaticResponse {
   const buffer = typeof body === 'string' ? Buffer.from(body) : body;
   return {

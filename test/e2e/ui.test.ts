@@ -103,7 +103,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     expect(await chart.locator('circle').count()).toBeGreaterThanOrEqual(12);
     expect(await chart.locator('polyline').count()).toBeGreaterThanOrEqual(1);
     // Blood pressure: two series on one chart, in mm[Hg].
-    await page.getByLabel('Measure').selectOption({ label: 'Blood pressure (24)' });
+    await page.getByLabel('Measure').selectOption({ label: 'Blood pressure (12)' });
     expect(await chart.locator('polyline').count()).toBe(2);
     expect(await chart.textContent()).toContain('mm[Hg]');
     await screenshot(page, 'chart-vitals');

@@ -4,7 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveStatic } from '../../electron/host/static.ts';
+import { createHost } from '../../electron/host/host.ts';
+import { startHttpServer } from '../../electron/host/http.ts';
+import { isApiPath, serveStatic } from '../../electron/host/static.ts';
 
 let root: string;
 let outside: string;
@@ -56,5 +58,34 @@ describe('serveStatic', () => {
 
   it('says the renderer is not built when the folder is missing', () => {
     expect(serveStatic(join(root, 'nope'), '/').status).toBe(503);
+  });
+});
+
+describe('the loopback adapter serving the renderer', () => {
+  it('serves the app without the token, and still guards the API', async () => {
+    const host = createHost({ dataDir: ':memory:' });
+    const server = await startHttpServer(host, { token: 'secret-token', rendererDir: root });
+    try {
+      const page = await fetch(`${server.url}/patients/1`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await page.text()).toContain('<title>Outpost</title>');
+      expect((await fetch(`${server.url}/fhir/R4/metadata`)).status).toBe(401);
+      const api = await fetch(`${server.url}/fhir/R4/metadata`, { headers: { authorization: 'Bearer secret-token' } });
+      expect(api.status).toBe(200);
+      expect((await fetch(`${server.url}/index.html`, { method: 'POST' })).status).toBe(401);
+    } finally {
+      await server.close();
+      host.close();
+    }
+  });
+
+  it("tells API paths from the app's", () => {
+    expect(isApiPath('/fhir/R4/Patient?name=x')).toBe(true);
+    expect(isApiPath('/auth/login')).toBe(true);
+    expect(isApiPath('/oauth2/token')).toBe(true);
+    expect(isApiPath('/fhirish')).toBe(false);
+    expect(isApiPath('/')).toBe(false);
+    expect(isApiPath('/assets/index.js')).toBe(false);
   });
 });

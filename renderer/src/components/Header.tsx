@@ -37,7 +37,9 @@ export function Header({ route }: { route: Route }) {
       </div>
       {session.choices.length > 1 ? (
         <div className="role-switch">
-          <label htmlFor={switchId}>Switch role</label>
+          <label htmlFor={switchId} className="visually-hidden">
+            Switch role
+          </label>
           <select id={switchId} value={current} disabled={session.busy} onChange={(e) => void session.switchRole(e.target.value)}>
             {session.choices.map((c) => (
               <option key={c.id} value={c.id}>

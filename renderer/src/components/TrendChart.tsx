@@ -6,7 +6,7 @@ import { niceTicks, timeTicks, trendGroups } from './trend.ts';
 
 const WIDTH = 760;
 const HEIGHT = 300;
-const M = { top: 20, right: 24, bottom: 48, left: 64 };
+const M = { top: 20, right: 44, bottom: 48, left: 64 };
 const COLORS = ['#1f5fa8', '#c0392b', '#2e7d32', '#8e44ad'];
 
 const dateFormat = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' });
@@ -41,7 +41,7 @@ export function TrendChart({ observations }: { observations: Observation[] }) {
         <select id={selectId} value={group.key} onChange={(e) => setSelected(e.target.value)}>
           {groups.map((g) => (
             <option key={g.key} value={g.key}>
-              {g.label} ({g.series.reduce((n, s) => n + s.points.length, 0)})
+              {g.label} ({Math.max(...g.series.map((s) => s.points.length))})
             </option>
           ))}
         </select>
