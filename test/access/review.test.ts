@@ -86,6 +86,40 @@ describe('reviewMembership', () => {
     expect(review.warnings[0].message).toContain('create');
   });
 
+  it('no warning when every writing entry masks the hidden fields (readonly on create, hidden or readonly on update)', () => {
+    const p: AccessPolicy = {
+      resourceType: 'AccessPolicy',
+      id: 'ok',
+      resource: [
+        { resourceType: 'Patient', hiddenFields: ['name.family'], readonlyFields: ['name'], interaction: ['read', 'create', 'update'] },
+        { resourceType: 'Observation', hiddenFields: ['note'], interaction: ['read', 'update'] },
+      ],
+    };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/ok' } }), policies: policies(p) });
+    expect(review.warnings).toEqual([]);
+    // An admin's User entry hides and protects passwordHash / mfaSecret: nothing to flag either.
+    const admin = reviewMembership({ membership: membership({ admin: true, accessPolicy: { reference: 'AccessPolicy/ok' } }), policies: policies(p) });
+    expect(admin.warnings).toEqual([]);
+  });
+
+  it('a * writer reaches the hidden fields of a typed entry, and the other way round', () => {
+    const p: AccessPolicy = {
+      resourceType: 'AccessPolicy',
+      id: 'star',
+      resource: [
+        { resourceType: 'Patient', hiddenFields: ['telecom'], interaction: ['read'] },
+        { resourceType: '*', hiddenFields: ['text'], interaction: ['read'] },
+        { resourceType: 'Observation', criteria: 'Observation?status=final', interaction: ['update'] },
+        { resourceType: '*', criteria: '*?_tag=x', interaction: ['create'], readonlyFields: ['telecom'] },
+      ],
+    };
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/star' } }), policies: policies(p) });
+    const writable = review.warnings.filter((w) => w.code === 'hidden-writable');
+    expect(writable.map((w) => w.origin?.index)).toEqual([1]);
+    expect(writable[0].message).toContain('update (AccessPolicy/star resource[2] (Observation))');
+    expect(writable[0].message).toContain('create (AccessPolicy/star resource[3] (*))');
+  });
+
   it('counts what the role can see with the caller-provided SQL counter, per type, over the union of search entries', () => {
     const p: AccessPolicy = {
       resourceType: 'AccessPolicy',

@@ -72,24 +72,42 @@ export function findShadowedEntries(policy: EffectivePolicy): PolicyWarning[] {
   return warnings;
 }
 
-/** Hidden fields this role can still write: on create, or on update through an entry that does not mask them. */
+/** Is a field path covered by one of the mask paths (equal, or inside one)? */
+function coveredBy(field: string, masks: readonly string[]): boolean {
+  return masks.some((m) => field === m || field.startsWith(`${m}.`));
+}
+
+/** Do two entries' types meet (a `*` meets every type it covers)? */
+function typesMeet(a: PolicyEntry, b: PolicyEntry): boolean {
+  if (a.resourceType === b.resourceType) {
+    return true;
+  }
+  if (a.resourceType === '*') {
+    return entryCoversType(a, b.resourceType);
+  }
+  return b.resourceType === '*' && entryCoversType(b, a.resourceType);
+}
+
+/**
+ * Hidden fields this role can still write: on create through an entry that does not make them
+ * readonly (readonly fields are dropped on create), or on update through an entry that neither hides
+ * nor makes them readonly (those keep the stored value).
+ */
 export function findWritableHiddenFields(policy: EffectivePolicy): PolicyWarning[] {
   const warnings: PolicyWarning[] = [];
   for (const entry of policy.entries) {
     if (entry.matchesNothing || entry.hiddenFields.length === 0) {
       continue;
     }
-    const types = entry.resourceType === '*' ? ['*'] : [entry.resourceType];
-    const writers = types.flatMap((t) =>
-      policy.entries.filter((w) => !w.matchesNothing && (w.resourceType === t || w.resourceType === '*') && (w.interactions.has('create') || w.interactions.has('update')))
-    );
     const ways = new Set<string>();
-    for (const w of writers) {
-      if (w.interactions.has('create')) {
+    for (const w of policy.entries) {
+      if (w.matchesNothing || !typesMeet(entry, w)) {
+        continue;
+      }
+      if (w.interactions.has('create') && entry.hiddenFields.some((f) => !coveredBy(f, w.readonlyFields))) {
         ways.add(`create (${label(w)})`);
       }
-      const masked = entry.hiddenFields.every((f) => w.hiddenFields.includes(f) || w.readonlyFields.includes(f));
-      if (w.interactions.has('update') && !masked) {
+      if (w.interactions.has('update') && entry.hiddenFields.some((f) => !coveredBy(f, [...w.hiddenFields, ...w.readonlyFields]))) {
         ways.add(`update (${label(w)})`);
       }
     }
