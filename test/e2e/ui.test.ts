@@ -3,8 +3,9 @@
 // with the missing feature named (see WAITING below).
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, buildRenderer, chromiumAvailable, launchBrowser, openApp, screenshot, signIn, startBrowserMode, type BrowserMode } from './harness.ts';
+import { DEMO, REPO_ROOT, buildRenderer, chromiumAvailable, launchBrowser, openApp, screenshot, signIn, startBrowserMode, type BrowserMode } from './harness.ts';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 
 /** Host features the skipped scenarios wait for (issue 3: access enforcement on routes, demo seed, invite, audit). */
@@ -297,6 +298,43 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await user.getByRole('button', { name: 'Search' }).click();
     await user.getByText('Your session has ended').waitFor();
     await screenshot(user, 'deactivated-session-ended');
+  });
+
+  it('imports Synthea bundles with a progress bar, finds the new patient, exports, and shows the sync and audit screens', async () => {
+    const synthea = join(REPO_ROOT, '..', 'shared', 'fixtures', 'synthea-r4');
+    const page = await open();
+    await signIn(page, DEMO.admin);
+    await page.getByRole('link', { name: 'Import / export' }).click();
+    await page.getByLabel('Choose files').setInputFiles([
+      join(synthea, 'hospitalInformation1559319163815.json.gz'),
+      join(synthea, 'Jacob_Larson_0b324782-31d1-4659-89ab-58e075d6e61f.json.gz'),
+    ]);
+    await page.getByText('Import finished').waitFor({ timeout: 60_000 });
+    const summary = (await page.getByRole('status').filter({ hasText: 'resources imported' }).textContent()) ?? '';
+    expect(Number(/(\d+) resources imported/.exec(summary)?.[1])).toBeGreaterThan(50);
+    expect(summary).not.toContain('failed');
+    expect(await page.locator('progress').getAttribute('value')).toBe('2');
+    await page.getByRole('button', { name: 'Export' }).click();
+    await page.getByRole('link', { name: /Download outpost-export-.*\.ndjson/ }).waitFor({ timeout: 60_000 });
+    await screenshot(page, 'import-export');
+
+    await page.getByRole('link', { name: 'Patients' }).click();
+    await page.getByLabel('Name').fill('Larson');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(() => /^1 patient\b/.test(document.querySelector('[data-testid=patient-count]')?.textContent ?? ''));
+    await page.getByRole('table', { name: 'Patients' }).getByRole('link').first().click();
+    await page.getByTestId('trend-chart').waitFor();
+    await screenshot(page, 'imported-patient-chart');
+
+    await page.getByRole('link', { name: 'Sync' }).click();
+    await page.getByRole('heading', { name: 'Sync' }).waitFor();
+    await page.getByText(/Sync is not set up on this computer yet|pending change/).waitFor();
+    await screenshot(page, 'sync-panel');
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('search', { name: 'Filter audit events' }).waitFor();
+    await page.waitForFunction(() => !document.querySelector('[aria-live=polite]')?.textContent?.includes('Loading'));
+    await screenshot(page, 'audit-log');
+    await page.close();
   });
 
   it('locks and unlocks: the data is covered until the right password is entered', async () => {

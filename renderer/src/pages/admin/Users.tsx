@@ -65,7 +65,8 @@ export function UsersTab({ onViewAs }: { onViewAs(membershipId: string): void })
               </td>
               <td>{m.admin ? 'Yes' : 'No'}</td>
               <td>{m.active === false ? 'Deactivated' : 'Active'}</td>
-              <td className="row-actions">
+              <td>
+                <div className="row-actions">
                 <button type="button" className="secondary small" onClick={() => setEditing(structuredClone(m))}>
                   Edit
                 </button>
@@ -75,6 +76,7 @@ export function UsersTab({ onViewAs }: { onViewAs(membershipId: string): void })
                 <button type="button" className="secondary small" onClick={() => onViewAs(m.id as string)} aria-label={`View as ${m.profile?.display ?? m.id}`}>
                   View as
                 </button>
+                </div>
               </td>
             </tr>
           ))}
