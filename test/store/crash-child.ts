@@ -1,5 +1,5 @@
 // Child process of crash.test.ts: imports transaction Bundles into a store until it is killed.
-// argv: <db file> <tag prefix> <bundle files...>. Every resource of Bundle k carries
+// argv: <db file> <key or '-'> <tag prefix> <bundle files...>. Every resource of Bundle k carries
 // meta.source = `<prefix>-<k>`, so the parent can tell, per Bundle, whether it is wholly there.
 // Prints "ready" once the store is open, then "begin <k>" and "committed <k>" around each Bundle.
 import fs from 'node:fs';
@@ -7,9 +7,9 @@ import zlib from 'node:zlib';
 import type { Bundle } from '@medplum/fhirtypes';
 import { createStore } from '../../electron/host/store/index.ts';
 
-const [file, prefix, ...bundleFiles] = process.argv.slice(2);
+const [file, keyArg, prefix, ...bundleFiles] = process.argv.slice(2);
 const bundles = bundleFiles.map((f) => JSON.parse(zlib.gunzipSync(fs.readFileSync(f)).toString('utf8')) as Bundle);
-const store = createStore({ path: file });
+const store = createStore({ path: file, key: keyArg === '-' ? undefined : keyArg });
 process.stdout.write('ready\n');
 for (let k = 0; ; k++) {
   const source = bundles[k % bundles.length];

@@ -1,6 +1,7 @@
 // Crash safety: a child process importing large transaction Bundles is killed with SIGKILL at random
-// moments; after each kill the database passes `PRAGMA integrity_check`, and every Bundle the child
-// started is either wholly stored (resources and their history) or wholly absent.
+// moments (one chain of kills on a plain file, one on an encrypted one); after each kill the database
+// passes `PRAGMA integrity_check`, and every Bundle the child started is either wholly stored
+// (resources and their history) or wholly absent.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,8 @@ import { readBundle, repoRoot, syntheaFiles, tempDir } from './helpers.ts';
 
 const TRIALS_PER_CHAIN = 10;
 const CHAINS = 2; // two database files killed in parallel: 20 trials
+/** One chain plain, one encrypted: SQLCipher pages and WAL must survive kills too. */
+const KEYS = [undefined, 'crash-test key'];
 const MAX_DELAY_MS = 2000;
 
 const bundleFiles = syntheaFiles()
@@ -31,9 +34,9 @@ interface Trial {
 }
 
 /** Starts the child, waits until its store is open, lets it work for `delayMs`, then SIGKILLs it. */
-function runAndKill(file: string, prefix: string, delayMs: number): Promise<Trial> {
+function runAndKill(file: string, key: string | undefined, prefix: string, delayMs: number): Promise<Trial> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'store', 'crash-child.ts'), file, prefix, ...bundleFiles], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'store', 'crash-child.ts'), file, key ?? '-', prefix, ...bundleFiles], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -59,8 +62,8 @@ function runAndKill(file: string, prefix: string, delayMs: number): Promise<Tria
 }
 
 /** Checks the database after a kill; returns how many Bundles are stored. */
-function check(file: string): number {
-  const db = openDatabase(file);
+function check(file: string, key: string | undefined): number {
+  const db = openDatabase(file, key);
   try {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'resource'`).get() as { n: number };
@@ -98,10 +101,10 @@ describe('crash safety', () => {
       let inFlightKills = 0;
       for (let t = 0; t < TRIALS_PER_CHAIN; t++) {
         const delay = Math.floor(Math.random() * MAX_DELAY_MS);
-        const trial = await runAndKill(file, `c${c}t${t}`, delay);
+        const trial = await runAndKill(file, KEYS[c % KEYS.length], `c${c}t${t}`, delay);
         committedByChild += trial.committed;
         inFlightKills += trial.inFlight ? 1 : 0;
-        const now = check(file);
+        const now = check(file, KEYS[c % KEYS.length]);
         // Whatever the child reported committed is there (and perhaps one more it had no time to report).
         expect(now).toBeGreaterThanOrEqual(committedByChild);
         expect(now).toBeGreaterThanOrEqual(stored);
