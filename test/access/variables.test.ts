@@ -82,6 +82,13 @@ describe('token boundaries (structural, never a replace-all)', () => {
     expect(r.missing).toEqual([]);
   });
 
+  it('hyphenated parameter names are whole names too', () => {
+    const l = createVariableLookup({ membership: patientMembership }, [{ name: 'patient-org', valueReference: { reference: 'Organization/o3' } }]);
+    expect(substituteVariables('Patient?organization=%patient-org', l, 'criteria').text).toBe('Patient?organization=Organization/o3');
+    const r = substituteVariables('Patient?organization=%patient-unknown', l, 'criteria');
+    expect(r.missing).toEqual([{ token: '%patient-unknown', name: 'patient-unknown', reason: 'unknown' }]);
+  });
+
   it('an unknown longer name is reported, not partly substituted', () => {
     const r = sub('Patient?_id=%profileX');
     expect(r.text).toBe('Patient?_id=%profileX');

@@ -33,7 +33,9 @@ export interface SubstitutionResult {
 /** FHIRPath's own environment variables: never policy variables, left for the evaluator. */
 const FHIRPATH_ENVIRONMENT = new Set(['before', 'after', 'resource', 'context', 'rootResource', 'ucum', 'sct', 'loinc', 'vs', 'ext', 'factory', 'terminologies']);
 
-const TOKEN = /(\{)?%([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(\})?/g;
+// A token's name runs as far as identifier characters, dots and hyphens go, so `%patient-org` and
+// `%patientOrg` are whole names, never `%patient` followed by text.
+const TOKEN = /(\{)?%([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)(\})?/g;
 
 function referenceId(reference: string | undefined): string | undefined {
   if (!reference) {
@@ -146,7 +148,7 @@ export function substituteVariables(text: string, lookup: VariableLookup, mode: 
     const prefix = open && !braced ? open : '';
     const suffix = close && !braced ? close : '';
     const bare = `%${name}`;
-    if (mode === 'fhirpath' && FHIRPATH_ENVIRONMENT.has(name.split('.')[0])) {
+    if (mode === 'fhirpath' && FHIRPATH_ENVIRONMENT.has(name.split(/[.-]/)[0])) {
       return token; // FHIRPath's own variables win over any parameter of the same name
     }
     const found = lookup(name);
