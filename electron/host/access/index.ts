@@ -1,5 +1,23 @@
 // Public surface of the access engine's pure logic (no database): what the enforcement point, the
 // SQL compiler, /auth/me and the policy review use.
+//
+// Wiring, per session (rebuild whenever a policy or the membership changes):
+//   policy = buildEffectivePolicy({ membership, policies: ref => stored AccessPolicy, user })  // 400 if a policy is missing
+//   guard = createSearchGuard(policy); constraints = createWriteConstraintCache()
+//   /auth/me: toAccessPolicy(policy)
+// Per request:
+//   typeAllowed(policy, type, interaction) false -> 403 (PATCH = 'patch', counted as update)
+//   search: guard.assertAllowed(type, query) (403 on hidden-field params); SearchOptions.restrict =
+//     type => guard.restriction(type, 'search') compiled with the search module's buildFilters
+//     (false = type not searchable, null = unrestricted, else OR over entries of AND over filters)
+//   read/vread/history/search results: visibleVersion(policy, interaction, resource, matches) -> copy
+//     without hidden fields, or undefined (404 for read/vread; absent from searches)
+//   create/update/patch: decideWrite({ policy, before, after, matches, constraintsOf: constraints.forEntry })
+//     -> resource to store (readonly/hidden protected) or a 403; delete: decideDelete(...)
+//   `matches(entry, resource)` answers with SQL: restrictionFor's filters of that one entry against
+//   the row (for a new version, inside the write transaction, so a 403 rolls back).
+// On save of an AccessPolicy: validateAccessPolicy(policy) (400 naming AccessPolicy.resource[i].x);
+// store normalizeAccessPolicy(policy).policy so the guide's `hidden` / `readonly: [..]` become fields.
 export * from './types.ts';
 export { buildEffectivePolicy, toAccessPolicy, ADMIN_ORIGIN, DEFAULT_ORIGIN } from './policy-build.ts';
 export type { BuildInput, PolicyResolver } from './policy-build.ts';
