@@ -12,6 +12,8 @@ export const PROJECT_NAME = 'General Hospital - Main Campus';
 
 export interface SeededClinic {
   maryId: string;
+  /** A record as the host sends it to a role with hidden fields (the masked marker, see renderer/src/api/access.ts). */
+  maskedId: string;
   sarahPatientId: string;
   patientCount: number;
 }
@@ -88,10 +90,21 @@ export function seedClinic(store: Store): SeededClinic {
   create({ resourceType: 'MedicationRequest', subject, status: 'active', intent: 'order', medicationCodeableConcept: { text: 'Lisinopril 10 mg tablet' }, authoredOn: '2024-01-10' } as Resource);
   create({ resourceType: 'CarePlan', subject, status: 'active', intent: 'plan', title: 'Hypertension management', period: { start: '2024-01-10' } } as Resource);
 
-  let count = 2;
+  const masked = create({
+    resourceType: 'Patient',
+    meta: {
+      tag: [{ system: 'https://outpost.local/fhir/CodeSystem/access', code: 'masked' }],
+      extension: ['telecom', 'address', 'identifier'].map((path) => ({ url: 'https://outpost.local/fhir/StructureDefinition/hidden-field', valueString: path })),
+    },
+    name: [{ given: ['Morgan'], family: 'Masked' }],
+    gender: 'other',
+    birthDate: '1990-09-09',
+  } as Resource);
+
+  let count = 3;
   for (let i = 0; i < GIVEN.length; i++) {
     create({ resourceType: 'Patient', name: [{ given: [GIVEN[i]], family: FAMILY[i % FAMILY.length] }], gender: i % 2 ? 'male' : 'female', birthDate: `19${50 + i}-0${(i % 9) + 1}-1${i % 9}`, identifier: [{ system: 'https://outpost.local/mrn', value: `MRN-3${String(i).padStart(3, '0')}` }] });
     count++;
   }
-  return { maryId: mary.id, sarahPatientId: sarahPatient.id, patientCount: count };
+  return { maryId: mary.id, maskedId: masked.id, sarahPatientId: sarahPatient.id, patientCount: count };
 }

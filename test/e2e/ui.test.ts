@@ -160,6 +160,26 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await page.close();
   });
 
+  it('shows fields the host marked hidden as "hidden by access policy", never as empty', async () => {
+    const page = await open();
+    await signIn(page, DEMO.nurse);
+    await page.getByLabel('Name').fill('Masked');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(() => /^1 patient\b/.test(document.querySelector('[data-testid=patient-count]')?.textContent ?? ''));
+    const row = (await page.getByRole('table', { name: 'Patients' }).locator('tbody tr').first().textContent()) ?? '';
+    expect(row.match(/hidden by access policy/g)).toHaveLength(2); // identifier and address
+    await page.getByRole('link', { name: 'Morgan Masked' }).click();
+    await page.getByText('Some fields of this record are hidden by your access policy.').waitFor();
+    const demographics = (await page.locator('.demographics').textContent()) ?? '';
+    expect(demographics.match(/hidden by access policy/g)).toHaveLength(3);
+    await page.getByText('No numeric vital signs or lab values to chart.').waitFor();
+    await screenshot(page, 'masked-fields');
+    await page.getByRole('link', { name: 'Edit patient' }).click();
+    expect(await page.getByLabel('Phone').inputValue()).toBe('hidden by access policy');
+    expect(await page.getByLabel('Phone').isDisabled()).toBe(true);
+    await page.close();
+  });
+
   it.skip(`Robert Johnson sees only his mother's data; another patient's URL shows "not found" — ${WAITING.demo}; ${WAITING.access}`, async () => {
     const page = await open();
     await signIn(page, DEMO.robert);

@@ -122,7 +122,7 @@ function Demographics({ patient, hidden }: { patient: Patient; hidden: Set<strin
     ['Name', h('name'), formatHumanName(patient.name?.[0])],
     ['Birth date', h('birthDate'), patient.birthDate],
     ['Gender', h('gender'), patient.gender],
-    ['Identifiers', h('identifier'), patient.identifier?.map((i) => [i.type?.text ?? i.type?.coding?.[0]?.display, i.value].filter(Boolean).join(' ')).join('; ')],
+    ['Identifiers', h('identifier'), identifierList(patient)],
     ['Phone / email', h('telecom'), patient.telecom?.map((t) => t.value).filter(Boolean).join(', ')],
     ['Address', h('address'), patient.address?.map((a) => formatAddress(a)).join('; ')],
     ['Marital status', h('maritalStatus'), formatCodeableConcept(patient.maritalStatus)],
@@ -143,6 +143,23 @@ function Demographics({ patient, hidden }: { patient: Patient; hidden: Set<strin
         ))}
       </dl>
     </div>
+  );
+}
+
+/** Typed identifiers (MRN, SSN...) one per line; untyped ones only when there is nothing else. */
+function identifierList(patient: Patient): ReactNode {
+  const all = patient.identifier ?? [];
+  const typed = all.filter((i) => i.type);
+  const shown = (typed.length ? typed : all).filter((i) => i.value);
+  if (shown.length === 0) return undefined;
+  return (
+    <ul className="id-list">
+      {shown.map((i, n) => (
+        <li key={n}>
+          {i.type ? <span className="id-type">{i.type.text ?? i.type.coding?.[0]?.display ?? i.type.coding?.[0]?.code}</span> : null} {i.value}
+        </li>
+      ))}
+    </ul>
   );
 }
 
