@@ -14,7 +14,7 @@
 //     without hidden fields, or undefined (404 for read/vread; absent from searches)
 //   create/update/patch: decideWrite({ policy, before, after, matches, constraintsOf: constraints.forEntry })
 //     -> resource to store (readonly/hidden protected) or a 403; delete: decideDelete(...)
-//   `matches(entry, resource)` answers with SQL: restrictionFor's filters of that one entry against
+//   `matches(entry, resource)` answers with SQL: entryFilters(entry) (empty = always) against
 //   the row (for a new version, inside the write transaction, so a 403 rolls back).
 // On save of an AccessPolicy: validateAccessPolicy(policy) (400 naming AccessPolicy.resource[i].x);
 // store normalizeAccessPolicy(policy).policy so the guide's `hidden` / `readonly: [..]` become fields.
@@ -32,7 +32,7 @@ export { compileWriteConstraints, createWriteConstraintCache } from './write-con
 export type { WriteConstraintSet } from './write-constraints.ts';
 export { reviewMembership, describeEntry, findShadowedEntries, findWritableHiddenFields } from './review.ts';
 export type { PolicyReview, CountVisible } from './review.ts';
-export { restrictionFor, refusedSearchParams, assertSearchAllowed, createSearchGuard, criteriaFilters } from './search-guard.ts';
+export { restrictionFor, refusedSearchParams, assertSearchAllowed, createSearchGuard, criteriaFilters, entryFilters } from './search-guard.ts';
 export type { Restriction, EntryFilter, SearchGuard } from './search-guard.ts';
 export { visibleVersion, decideWrite, decideDelete } from './decisions.ts';
 export type { EntryMatcher, WriteDecision, WriteInput } from './decisions.ts';

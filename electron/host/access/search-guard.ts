@@ -32,6 +32,15 @@ export function criteriaFilters(criteria: string): [string, string][] {
   return q < 0 ? [] : [...new URLSearchParams(criteria.slice(q + 1)).entries()];
 }
 
+/** One entry's filters (criteria parameters, then the compartment); empty when it restricts nothing. */
+export function entryFilters(entry: Pick<PolicyEntry, 'criteria' | 'compartment'>): [string, string][] {
+  const filters = entry.criteria ? criteriaFilters(entry.criteria) : [];
+  if (entry.compartment) {
+    filters.push(['_compartment', entry.compartment]);
+  }
+  return filters;
+}
+
 export function restrictionFor(policy: Pick<EffectivePolicy, 'entries'>, resourceType: string, interaction: RequestedInteraction): Restriction {
   const entries = entriesFor(policy, resourceType, interaction);
   if (entries.length === 0) {
@@ -39,10 +48,7 @@ export function restrictionFor(policy: Pick<EffectivePolicy, 'entries'>, resourc
   }
   const out: EntryFilter[] = [];
   for (const entry of entries) {
-    const filters = entry.criteria ? criteriaFilters(entry.criteria) : [];
-    if (entry.compartment) {
-      filters.push(['_compartment', entry.compartment]);
-    }
+    const filters = entryFilters(entry);
     if (filters.length === 0) {
       return null;
     }
