@@ -9,6 +9,9 @@ import type { Store } from '../../electron/host/store/types.ts';
 
 export const DEMO_PASSWORD = 'outpost-demo-1';
 export const PROJECT_NAME = 'General Hospital - Main Campus';
+/** TOTP secret (base32) of the MFA-enrolled test user `MFA_EMAIL`. */
+export const MFA_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+export const MFA_EMAIL = 'mfa.demo@demo.outpost';
 
 export interface SeededClinic {
   maryId: string;
@@ -28,7 +31,8 @@ export function seedClinic(store: Store): SeededClinic {
   const project = { reference: `Project/${DEFAULT_PROJECT_ID}`, display: PROJECT_NAME };
 
   const person = (email: string, firstName: string, lastName: string, profiles: { type: 'Practitioner' | 'Patient'; id: string; display: string; admin?: boolean }[]): void => {
-    const user = create({ resourceType: 'User', firstName, lastName, email, passwordHash: hash } as Resource);
+    const mfa = email === MFA_EMAIL ? { mfaEnrolled: true, mfaSecret: MFA_SECRET } : {};
+    const user = create({ resourceType: 'User', firstName, lastName, email, passwordHash: hash, ...mfa } as Resource);
     for (const p of profiles) {
       create({
         resourceType: 'ProjectMembership',
@@ -50,6 +54,9 @@ export function seedClinic(store: Store): SeededClinic {
   person('jennifer.williams@demo.outpost', 'Jennifer', 'Williams', [{ type: 'Practitioner', id: nurse.id, display: 'Nurse Jennifer Williams' }]);
   const admin = create({ resourceType: 'Practitioner', name: [{ given: ['Alex'], family: 'Admin' }] });
   person('admin@demo.outpost', 'Alex', 'Admin', [{ type: 'Practitioner', id: admin.id, display: 'Alex Admin', admin: true }]);
+
+  const mfaPerson = create({ resourceType: 'Practitioner', name: [{ given: ['Omar'], family: 'Factor' }] });
+  person(MFA_EMAIL, 'Omar', 'Factor', [{ type: 'Practitioner', id: mfaPerson.id, display: 'Omar Factor' }]);
 
   const mary = create({
     resourceType: 'Patient',

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, REPO_ROOT, buildRenderer, chromiumAvailable, launchBrowser, openApp, screenshot, signIn, startBrowserMode, type BrowserMode } from './harness.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { totpAt } from '../../electron/host/auth/totp.ts';
+import { MFA_EMAIL, MFA_SECRET } from './seed.ts';
 import type { BrowserContext } from 'playwright-core';
 
 /** Host features the skipped scenarios wait for (issue 3: access enforcement on routes, demo seed, invite, audit). */
@@ -53,6 +55,25 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Email or password is invalid');
     await page.getByLabel('Password').focus();
     await screenshot(page, 'login-wrong-password');
+    await page.close();
+  });
+
+  it('asks for the authenticator code when the user enrolled TOTP, and refuses a wrong one in words', async () => {
+    const page = await open();
+    await page.getByLabel('Email').fill(MFA_EMAIL);
+    await page.getByLabel('Password').fill('outpost-demo-1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    const code = page.getByLabel('Code from your authenticator app');
+    const right = totpAt(MFA_SECRET, Date.now());
+    await code.fill(right === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('alert').waitFor();
+    await screenshot(page, 'mfa-wrong-code');
+    await code.fill(totpAt(MFA_SECRET, Date.now()));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByTestId('active-role').waitFor();
+    expect(await page.getByTestId('active-role').textContent()).toContain('Omar Factor');
     await page.close();
   });
 
