@@ -14,6 +14,9 @@
 //     without hidden fields, or undefined (404 for read/vread; absent from searches)
 //   create/update/patch: decideWrite({ policy, before, after, matches, constraintsOf: constraints.forEntry })
 //     -> resource to store (readonly/hidden protected) or a 403; delete: decideDelete(...)
+//   PATCH: apply the patch to the role's visible version of the stored resource (not the stored one:
+//     a JSON Patch `test` op on a hidden path would be an existence oracle), then decideWrite with
+//     before = the stored version, after = the patched result; hidden values come back from `before`.
 //   `matches(entry, resource)` answers with SQL: entryFilters(entry) (empty = always) against
 //   the row (for a new version, inside the write transaction, so a 403 rolls back).
 // On save of an AccessPolicy: validateAccessPolicy(policy) (400 naming AccessPolicy.resource[i].x);
