@@ -5,6 +5,10 @@ import type { AccessPolicy, ProjectMembership, Reference } from '@medplum/fhirty
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { errorText, issuePaths } from '../api/outcome.ts';
 
+/** Expected admin endpoint (no host route yet): sets a member's password, body {password}. */
+export const resetPasswordPath = (projectId: string, membershipId: string): string =>
+  `admin/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(membershipId)}/reset-password`;
+
 /** Outpost's policy review endpoint (issue 3 §5): `?membership=<id>` for one, all memberships without it. */
 export const POLICY_REVIEW_PATH = 'outpost/policy-review';
 
@@ -47,6 +51,7 @@ export interface AdminState {
   invite(projectId: string, input: InviteInput): Promise<ActionResult>;
   setMembershipActive(membership: ProjectMembership, active: boolean): Promise<ActionResult>;
   saveMembership(membership: ProjectMembership): Promise<ActionResult>;
+  resetPassword(projectId: string, membershipId: string, password: string): Promise<ActionResult>;
   savePolicy(policy: AccessPolicy): Promise<ActionResult & { policy?: AccessPolicy }>;
   loadReview(membershipId: string): Promise<void>;
   reset(): void;
@@ -109,6 +114,10 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
 
     saveMembership(membership) {
       return act(() => medplum.updateResource(membership), 'Membership saved');
+    },
+
+    resetPassword(projectId, membershipId, password) {
+      return act(() => medplum.post(resetPasswordPath(projectId, membershipId), { password }), 'Password changed');
     },
 
     async savePolicy(policy) {

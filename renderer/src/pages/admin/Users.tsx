@@ -122,6 +122,18 @@ function MembershipEditor({ membership, onClose }: { membership: ProjectMembersh
   const [m, setM] = useState(membership);
   const [accessText, setAccessText] = useState(JSON.stringify(membership.access ?? [], null, 2));
   const [error, setError] = useState<string>();
+  const [password, setPassword] = useState('');
+  const [passwordResult, setPasswordResult] = useState<{ ok?: boolean; text?: string }>({});
+  const projectId = useApp('session').me?.project?.id;
+  const resetPassword = async (): Promise<void> => {
+    if (password.length < 8) {
+      setPasswordResult({ ok: false, text: 'At least 8 characters' });
+      return;
+    }
+    const answer = await admin.resetPassword(projectId ?? '', membership.id as string, password);
+    setPasswordResult({ ok: answer.ok, text: answer.ok ? answer.message : answer.error });
+    if (answer.ok) setPassword('');
+  };
   let accessProblem: string | undefined;
   let access: ProjectMembershipAccess[] | undefined;
   try {
@@ -159,6 +171,15 @@ function MembershipEditor({ membership, onClose }: { membership: ProjectMembersh
         {accessProblem ? <span className="field-error">{accessProblem}</span> : null}
       </div>
       <ErrorMessage error={error} />
+      {m.user?.reference?.startsWith('User/') ? (
+        <div className="reset-password">
+          <Field label="New password" type="password" value={password} onChange={setPassword} autoComplete="new-password" />
+          <button type="button" className="secondary" onClick={() => void resetPassword()}>
+            Reset password
+          </button>
+          {passwordResult.text ? passwordResult.ok ? <Notice tone="success">{passwordResult.text}</Notice> : <ErrorMessage error={passwordResult.text} /> : null}
+        </div>
+      ) : null}
       <div className="actions">
         <button type="button" onClick={() => void save()} disabled={Boolean(accessProblem)}>
           Save membership
