@@ -143,7 +143,9 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
     bundle.link = links(opts, resourceType, entries, offset, count, false);
     return bundle;
   }
-  const rows = where ? (prepareCached(db, pageSql(where, order)).all(...where.from.params, ...where.params, ...order.params, count + 1, offset) as Row[]) : [];
+  // Sort and page on rids only (a sorter carrying every row's JSON is several times slower), then read the page.
+  const rids = where ? (prepareCached(db, pageSql(where, order, count + 1, offset)).pluck().all(...where.from.params, ...where.params, ...order.params) as number[]) : [];
+  const rows = loadRows(db, rids);
   const hasMore = rows.length > count;
   const page = hasMore ? rows.slice(0, count) : rows;
   if (totalMode !== 'none') {
@@ -171,8 +173,25 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
   return bundle;
 };
 
-function pageSql(where: Where, order: Cond): string {
-  return `SELECT r.rid, r.type, r.id, r.content FROM ${where.from.sql} WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
+/**
+ * LIMIT and OFFSET are written as literals: they are integers this module parsed, and a bound LIMIT
+ * makes SQLite re-plan the statement on every run (tens of microseconds, more than a selective search).
+ */
+function pageSql(where: Where, order: Cond, limit: number, offset: number): string {
+  if (!Number.isSafeInteger(limit) || !Number.isSafeInteger(offset)) {
+    throw errors.badRequest('Invalid _count or _offset');
+  }
+  return `SELECT r.rid FROM ${where.from.sql} WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ${limit} OFFSET ${offset}`;
+}
+
+/** The rows of `rids`, in that order. */
+export function loadRows(db: Db, rids: number[]): Row[] {
+  if (rids.length === 0) {
+    return [];
+  }
+  return prepareCached(db, 'SELECT r.rid, r.type, r.id, r.content FROM json_each(?) j CROSS JOIN resource r ON r.rid = j.value ORDER BY j.key').all(
+    JSON.stringify(rids),
+  ) as Row[];
 }
 
 /** The SQL and parameters of a search's page query (for EXPLAIN QUERY PLAN in tests and diagnostics). */
@@ -185,7 +204,7 @@ export function explainableSearch(db: Db, resourceType: string | undefined, quer
   if (!where) {
     throw errors.forbidden();
   }
-  return { sql: pageSql(where, order), params: [...where.from.params, ...where.params, ...order.params, 20, 0] };
+  return { sql: pageSql(where, order, 20, 0), params: [...where.from.params, ...where.params, ...order.params] };
 }
 
 function toEntry(opts: SearchOptions, row: Row, mode: 'match' | 'include', shape: (r: Resource) => Resource): BundleEntry {
