@@ -173,3 +173,35 @@ describe('reviewMembership', () => {
     expect(review.profile).toBe('Practitioner/123');
   });
 });
+
+describe('review of the guide clinic roles', () => {
+  // The guide's own "AccessPolicy Structure" example, as the attending-physician policy.
+  const attending = {
+    resourceType: 'AccessPolicy',
+    id: 'attending-physician',
+    resource: [
+      { resourceType: 'Patient', criteria: 'Patient?general-practitioner=Practitioner/{%user.profile.id}', interaction: ['create', 'read', 'update', 'search'], readonly: ['id', 'meta'] },
+      { resourceType: 'Observation', compartment: { reference: 'Patient/{%patient.id}' }, interaction: ['create', 'read', 'update', 'search', 'history'] },
+    ],
+  } as unknown as AccessPolicy;
+  const research: AccessPolicy = {
+    resourceType: 'AccessPolicy',
+    id: 'research',
+    resource: [{ resourceType: 'Patient', criteria: 'Patient?_tag=study-cohort-2024', hiddenFields: ['name', 'telecom', 'address', 'identifier'], interaction: ['read', 'search'] }],
+  };
+
+  it("flags that the guide's physician policy grants no Observation to a practitioner (%patient has no value)", () => {
+    const review = reviewMembership({ membership: membership({ profile: { reference: 'Practitioner/chen-md' }, accessPolicy: { reference: 'AccessPolicy/attending-physician' } }), policies: policies(attending) });
+    expect(review.warnings.map((w) => w.code)).toEqual(['legacy-form', 'unfilled-variable']);
+    expect(review.lines).toEqual([
+      'Patient: create, read, update, search; only where Patient?general-practitioner=Practitioner/chen-md; read-only: id, meta',
+      'Observation: create, read, update, search, history; only in the compartment of Patient/{%patient.id} (grants nothing: see warnings)',
+    ]);
+  });
+
+  it('the researcher policy needs no warning', () => {
+    const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/research' } }), policies: policies(research) });
+    expect(review.warnings).toEqual([]);
+    expect(review.lines).toEqual(['Patient: read, search; only where Patient?_tag=study-cohort-2024; hidden: name, telecom, address, identifier']);
+  });
+});
