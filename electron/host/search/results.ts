@@ -205,8 +205,11 @@ function include(db: Db, ctx: BuildContext, frontier: Row[], spec: IncludeSpec):
         continue;
       }
       const typeCond = spec.targetType ? ' AND t.type = ?' : '';
-      const sql = `SELECT t.rid, t.type, t.id, t.content FROM idx_ref x JOIN resource t ON t.type = x.ref_type AND t.id = x.ref_id
-        WHERE x.rid IN (SELECT value FROM json_each(?)) AND x.pid = ? AND t.project = ? AND t.deleted = 0${typeCond} AND ${visible.sql}`;
+      // Fixed join order: from the page's rids to their references to the referenced rows.
+      const sql = `SELECT t.rid, t.type, t.id, t.content FROM json_each(?) j
+        CROSS JOIN idx_ref x INDEXED BY idx_ref_rid ON x.rid = j.value AND x.pid = ?
+        CROSS JOIN resource t ON t.type = x.ref_type AND t.id = x.ref_id
+        WHERE t.project = ? AND t.deleted = 0${typeCond} AND ${visible.sql}`;
       const params = [JSON.stringify(rids), p.pid, ctx.project, ...(spec.targetType ? [spec.targetType] : []), ...visible.params];
       out.push(...(prepareCached(db, sql).all(...params) as Row[]));
     }
@@ -228,10 +231,13 @@ function revInclude(db: Db, ctx: BuildContext, frontier: Row[], spec: IncludeSpe
         continue;
       }
       const typeCond = spec.targetType ? ' AND p.type = ?' : '';
-      const sql = `SELECT t.rid, t.type, t.id, t.content FROM resource p JOIN idx_ref x ON x.pid = ? AND x.ref_id = p.id AND x.ref_type = p.type
-        JOIN resource t ON t.rid = x.rid
-        WHERE p.rid IN (SELECT value FROM json_each(?))${typeCond} AND t.type = ? AND t.project = ? AND t.deleted = 0 AND ${visible.sql}`;
-      const params = [p.pid, JSON.stringify(frontier.map((f) => f.rid)), ...(spec.targetType ? [spec.targetType] : []), sourceType, ctx.project, ...visible.params];
+      // Fixed join order: from the page's rows to the references pointing at them to the referring rows.
+      const sql = `SELECT t.rid, t.type, t.id, t.content FROM json_each(?) j
+        CROSS JOIN resource p ON p.rid = j.value
+        CROSS JOIN idx_ref x ON x.pid = ? AND x.ref_id = p.id AND x.ref_type = p.type
+        CROSS JOIN resource t ON t.rid = x.rid
+        WHERE t.type = ? AND t.project = ? AND t.deleted = 0${typeCond} AND ${visible.sql}`;
+      const params = [JSON.stringify(frontier.map((f) => f.rid)), p.pid, sourceType, ctx.project, ...(spec.targetType ? [spec.targetType] : []), ...visible.params];
       out.push(...(prepareCached(db, sql).all(...params) as Row[]));
     }
   }
