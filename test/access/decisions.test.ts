@@ -60,6 +60,18 @@ describe('decideWrite', () => {
     expect(updated.resource).toEqual({ resourceType: 'Patient', id: 'p', identifier: [{ value: 'MRN' }], name: [{ family: 'F', given: ['G', 'H'] }] });
   });
 
+  it('hidden fields of the read entry survive an update through an entry that hides nothing', () => {
+    const policy = effective([
+      { resourceType: 'Patient', hiddenFields: ['name.family'], interaction: ['read', 'search'] },
+      { resourceType: 'Patient', interaction: ['update'] },
+    ]);
+    const stored: Patient = { resourceType: 'Patient', id: 'p', name: [{ family: 'F', given: ['G'] }] };
+    const seen = visibleVersion(policy, 'read', stored, matches) as Patient;
+    expect(seen.name).toEqual([{ given: ['G'] }]);
+    const saved = decideWrite<Patient>({ policy, before: stored, after: { ...seen, gender: 'female' }, matches });
+    expect(saved.resource).toEqual({ ...stored, gender: 'female' });
+  });
+
   it('scenario 7 through the write decision, compiling constraints once with a cache', () => {
     const policy = effective([
       {

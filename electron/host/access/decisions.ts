@@ -49,8 +49,9 @@ export interface WriteDecision<T extends Resource> {
  * is outside it (a user cannot move a resource out of, or into, their reach), or when a write
  * constraint of the governing entry is not exactly true. The caller has already answered 404 when
  * the stored version is not readable.
- * Masks: on update, those of the entry governing the stored version (what the client saw); on
- * create, those of the entry governing what was sent.
+ * Masks: on update, those of the update entry governing the stored version plus the hidden fields
+ * of the read entry governing it (what the client saw); on create, those of the entry governing
+ * what was sent.
  */
 export function decideWrite<T extends Resource>(input: WriteInput<T>): WriteDecision<T> {
   const { policy, before, after, matches } = input;
@@ -69,13 +70,11 @@ export function decideWrite<T extends Resource>(input: WriteInput<T>): WriteDeci
   } else {
     maskEntry = governingEntry(candidates, (e) => matches(e, after));
   }
-  const resource = protectOnWrite({
-    before,
-    after,
-    hidden: maskEntry?.hiddenFields ?? [],
-    readonly: maskEntry?.readonlyFields ?? [],
-    isCreate: !before,
-  });
+  // On update the client saw the stored version through the read entry that governs it: what that
+  // entry hides must survive too, even when the update entry hides nothing.
+  const readEntry = before ? governingEntry(entriesFor(policy, type, 'read'), (e) => matches(e, before)) : undefined;
+  const hidden = [...new Set([...(maskEntry?.hiddenFields ?? []), ...(readEntry?.hiddenFields ?? [])])];
+  const resource = protectOnWrite({ before, after, hidden, readonly: maskEntry?.readonlyFields ?? [], isCreate: !before });
   const entry = governingEntry(candidates, (e) => matches(e, resource));
   if (!entry) {
     throw errors.forbidden(before ? `The new version of this ${type} would be outside what this role may update` : `This role may not create this ${type}`);
