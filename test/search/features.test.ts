@@ -287,6 +287,19 @@ describe('restrict (access-control hook)', () => {
   });
 });
 
+describe('meta.account and meta.compartment', () => {
+  it('place a resource in those compartments', () => {
+    const org = create({ resourceType: 'Organization', name: 'Account Holder' });
+    const tagged = create({
+      resourceType: 'Patient',
+      name: [{ family: 'Accounted' }],
+      meta: { account: { reference: `Organization/${org.id}` }, compartment: [{ reference: 'Project/p-1' }] },
+    } as Resource);
+    expect(find('Patient', `_compartment=Organization/${org.id}`)).toEqual([tagged.id]);
+    expect(find('Patient', '_compartment=Project/p-1')).toEqual([tagged.id]);
+  });
+});
+
 describe('writes keep the index current', () => {
   it('an update re-indexes and a delete removes from results', () => {
     const p = create({ resourceType: 'Patient', name: [{ family: 'Tempo' }], gender: 'other' });

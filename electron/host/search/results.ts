@@ -19,10 +19,11 @@ export interface Row {
 }
 
 const SORT_SQL: Record<string, { table: string; index: string; asc: string; desc: string }> = {
-  token: { table: 'idx_token', index: 'idx_token_rid', asc: 'MIN(code)', desc: 'MAX(code)' },
-  uri: { table: 'idx_token', index: 'idx_token_rid', asc: 'MIN(code)', desc: 'MAX(code)' },
-  string: { table: 'idx_string', index: 'idx_string_rid', asc: 'MIN(norm)', desc: 'MAX(norm)' },
-  reference: { table: 'idx_ref', index: 'idx_ref_rid', asc: 'MIN(ref_id)', desc: 'MAX(ref_id)' },
+  // NULLIF: the '' rows are presence markers (see indexer.ts), not values.
+  token: { table: 'idx_token', index: 'idx_token_rid', asc: "MIN(NULLIF(code, ''))", desc: "MAX(NULLIF(code, ''))" },
+  uri: { table: 'idx_token', index: 'idx_token_rid', asc: "MIN(NULLIF(code, ''))", desc: "MAX(NULLIF(code, ''))" },
+  string: { table: 'idx_string', index: 'idx_string_rid', asc: "MIN(NULLIF(norm, ''))", desc: "MAX(NULLIF(norm, ''))" },
+  reference: { table: 'idx_ref', index: 'idx_ref_rid', asc: "MIN(NULLIF(ref_id, ''))", desc: "MAX(NULLIF(ref_id, ''))" },
   date: { table: 'idx_date', index: 'idx_date_rid', asc: 'MIN(lo)', desc: 'MAX(hi)' },
   number: { table: 'idx_number', index: 'idx_number_rid', asc: 'MIN(value)', desc: 'MAX(value)' },
   quantity: { table: 'idx_quantity', index: 'idx_quantity_rid', asc: 'MIN(value)', desc: 'MAX(value)' },
