@@ -173,3 +173,33 @@ describe('FHIR REST over HTTP', () => {
     expect(new Set(ids).size).toBe(5);
   });
 });
+
+describe('browser mode with the renderer', () => {
+  it('serves the built renderer without the token, and the API still with it only', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tempDir } = await import('./helpers.ts');
+    const dist = tempDir('outpost-renderer-');
+    mkdirSync(join(dist, 'assets'));
+    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>Outpost</title><script src="/assets/app.js"></script>');
+    writeFileSync(join(dist, 'assets', 'app.js'), 'console.log("outpost")');
+    const ui = await startHttpServer(host, { port: 0, token: 'ui-test-token', rendererDir: dist });
+    try {
+      const index = await fetch(`${ui.url}/`);
+      expect(index.status).toBe(200);
+      expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await index.text()).toContain('<title>Outpost</title>');
+      const route = await fetch(`${ui.url}/patients/123`);
+      expect(await route.text()).toContain('<title>Outpost</title>');
+      const js = await fetch(`${ui.url}/assets/app.js`);
+      expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+      expect((await fetch(`${ui.url}/assets/missing.js`)).status).toBe(404);
+      expect((await fetch(`${ui.url}/fhir/R4/metadata`)).status).toBe(401);
+      expect((await fetch(`${ui.url}/fhir/R4/metadata`, { headers: { authorization: 'Bearer ui-test-token' } })).status).toBe(200);
+      expect((await fetch(`${ui.url}/`, { headers: { origin: 'http://evil.example' } })).status).toBe(403);
+    } finally {
+      await ui.close();
+    }
+  });
+});
