@@ -10,6 +10,8 @@ import type { EffectivePolicy, Interaction, PolicyEntry } from './types.ts';
 import type { WriteConstraintSet } from './write-constraints.ts';
 import { compileWriteConstraints } from './write-constraints.ts';
 
+const READ_TYPE: Interaction[] = ['read', 'vread', 'search', 'history'];
+
 /** Does the resource satisfy this entry's criteria and compartment? (an unrestricted entry: always) */
 export type EntryMatcher = (entry: PolicyEntry, resource: Resource) => boolean;
 
@@ -50,7 +52,7 @@ export interface WriteDecision<T extends Resource> {
  * constraint of the governing entry is not exactly true. The caller has already answered 404 when
  * the stored version is not readable.
  * Masks: on update, those of the update entry governing the stored version plus the hidden fields
- * of the read entry governing it (what the client saw); on create, those of the entry governing
+ * of the entries governing its reads (what the client saw); on create, those of the entry governing
  * what was sent.
  */
 export function decideWrite<T extends Resource>(input: WriteInput<T>): WriteDecision<T> {
@@ -70,10 +72,12 @@ export function decideWrite<T extends Resource>(input: WriteInput<T>): WriteDeci
   } else {
     maskEntry = governingEntry(candidates, (e) => matches(e, after));
   }
-  // On update the client saw the stored version through the read entry that governs it: what that
-  // entry hides must survive too, even when the update entry hides nothing.
-  const readEntry = before ? governingEntry(entriesFor(policy, type, 'read'), (e) => matches(e, before)) : undefined;
-  const hidden = [...new Set([...(maskEntry?.hiddenFields ?? []), ...(readEntry?.hiddenFields ?? [])])];
+  // On update the client saw the stored version through the entries governing its reads (read,
+  // vread, search, history): what they hide must survive too, even when the update entry hides nothing.
+  const seenThrough = before
+    ? READ_TYPE.map((i) => governingEntry(entriesFor(policy, type, i), (e) => matches(e, before))).filter((e) => e !== undefined)
+    : [];
+  const hidden = [...new Set([...(maskEntry?.hiddenFields ?? []), ...seenThrough.flatMap((e) => e.hiddenFields)])];
   const resource = protectOnWrite({ before, after, hidden, readonly: maskEntry?.readonlyFields ?? [], isCreate: !before });
   const entry = governingEntry(candidates, (e) => matches(e, resource));
   if (!entry) {
