@@ -54,6 +54,28 @@ describe('query plans of the hot searches', () => {
     expectIndexed(plan('Observation', 'subject:Patient.name=doe'), /SEARCH idx_string USING PRIMARY KEY/);
     expectIndexed(plan('Patient', '_has:Observation:subject:code=1'), /SEARCH idx_token USING PRIMARY KEY/);
   });
+  it('_include and _revinclude start from the page rows', () => {
+    const seen: string[] = [];
+    const prepare = store.db.prepare.bind(store.db);
+    const spy = (sql: string): ReturnType<typeof prepare> => {
+      seen.push(sql);
+      return prepare(sql);
+    };
+    store.db.prepare = spy as typeof store.db.prepare;
+    try {
+      store.search('Observation', '_include=Observation:subject&_revinclude=Provenance:target&_count=7');
+    } finally {
+      store.db.prepare = prepare;
+    }
+    const includes = seen.filter((sql) => sql.includes('json_each(?) j') && sql.includes('idx_ref x'));
+    expect(includes).toHaveLength(2);
+    for (const sql of includes) {
+      const steps = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...sql.split('?').slice(1).map(() => '[1]')) as { detail: string }[]).map((r) => r.detail);
+      expect(steps[0], steps.join('\n')).toMatch(/^SCAN j/);
+      expect(steps.filter((s) => /^SCAN (?!j)/.test(s)), steps.join('\n')).toEqual([]);
+    }
+  });
+
   it('compartment and _id', () => {
     expectIndexed(plan('Observation', '_compartment=Patient/123'), /SEARCH compartment USING PRIMARY KEY/);
     expectIndexed(plan('Patient', '_id=abc'), /SEARCH r USING INDEX resource_type_id \(type=\? AND id=\?\)/);

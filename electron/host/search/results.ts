@@ -209,7 +209,7 @@ function include(db: Db, ctx: BuildContext, frontier: Row[], spec: IncludeSpec):
       // Fixed join order: from the page's rids to their references to the referenced rows.
       const sql = `SELECT t.rid, t.type, t.id, t.content FROM json_each(?) j
         CROSS JOIN idx_ref x INDEXED BY idx_ref_rid ON x.rid = j.value AND x.pid = ?
-        CROSS JOIN resource t ON t.type = x.ref_type AND t.id = x.ref_id
+        CROSS JOIN resource t INDEXED BY resource_type_id ON t.type = x.ref_type AND t.id = x.ref_id
         WHERE t.project = ? AND t.deleted = 0${typeCond} AND ${visible.sql}`;
       const params = [JSON.stringify(rids), p.pid, ctx.project, ...(spec.targetType ? [spec.targetType] : []), ...visible.params];
       out.push(...(prepareCached(db, sql).all(...params) as Row[]));
