@@ -158,6 +158,11 @@ describe('FHIRPath mode', () => {
     expect(substituteVariables('note.text = %q', l, 'fhirpath').text).toBe("note.text = 'it\\'s'");
   });
 
+  it('an unknown token inside a FHIRPath string is text; outside it is reported', () => {
+    expect(sub("note.text = '50%off'", 'fhirpath')).toEqual({ text: "note.text = '50%off'", missing: [] });
+    expect(sub('note.text = %off', 'fhirpath').missing).toEqual([{ token: '%off', name: 'off', reason: 'unknown' }]);
+  });
+
   it('leaves FHIRPath environment variables alone', () => {
     const r = sub("%before.exists() implies %before.status != 'final' and %after.id = %resource.id", 'fhirpath');
     expect(r.text).toBe("%before.exists() implies %before.status != 'final' and %after.id = %resource.id");

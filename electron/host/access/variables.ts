@@ -137,7 +137,8 @@ function stringLiteralRanges(expression: string): [number, number][] {
  * Replaces every variable token of one string value. Tokens that name no variable, or a variable
  * without value, are left as written and reported in `missing`; the caller fails closed.
  * In 'criteria' mode an unknown two-hex-digit token (`%C3`) is percent-encoding, not a variable.
- * In 'fhirpath' mode FHIRPath's environment variables (%before, %after, %resource...) are left alone.
+ * In 'fhirpath' mode FHIRPath's environment variables (%before, %after, %resource...) are left alone,
+ * and so is an unknown token inside a string literal (text such as '50%off').
  */
 export function substituteVariables(text: string, lookup: VariableLookup, mode: SubstitutionMode): SubstitutionResult {
   const missing: MissingVariable[] = [];
@@ -151,10 +152,12 @@ export function substituteVariables(text: string, lookup: VariableLookup, mode: 
     if (mode === 'fhirpath' && FHIRPATH_ENVIRONMENT.has(name.split(/[.-]/)[0])) {
       return token; // FHIRPath's own variables win over any parameter of the same name
     }
+    const at = offset + (open ?? '').length;
+    const insideLiteral = mode === 'fhirpath' && literals.some(([s, e]) => at > s && at < e);
     const found = lookup(name);
     if (!found.known) {
-      if (mode === 'criteria' && /^[0-9A-Fa-f]{2}$/.test(name)) {
-        return token;
+      if ((mode === 'criteria' && /^[0-9A-Fa-f]{2}$/.test(name)) || insideLiteral) {
+        return token; // percent-encoding in a URL, or plain text such as '50%off' in a FHIRPath string
       }
       missing.push({ token: braced ? token : bare, name, reason: 'unknown' });
       return token;
@@ -167,11 +170,8 @@ export function substituteVariables(text: string, lookup: VariableLookup, mode: 
     switch (mode) {
       case 'criteria':
         return prefix + escapeSearchValue(value) + suffix;
-      case 'fhirpath': {
-        const at = offset + (open ?? '').length;
-        const insideLiteral = literals.some(([s, e]) => at > s && at < e);
+      case 'fhirpath':
         return prefix + (insideLiteral ? escapeFhirPathString(value) : `'${escapeFhirPathString(value)}'`) + suffix;
-      }
       default:
         return prefix + value + suffix;
     }
