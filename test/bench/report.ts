@@ -42,6 +42,8 @@ export interface Report {
   cases: CaseResult[];
   memory?: { resources: number; seconds: number; subset: boolean };
   storeSize: { db: number; wal: number };
+  /** After close (WAL checkpointed into the file). */
+  storeSizeClosed: { db: number; wal: number };
   floorSize: { db: number; wal: number };
   /** The child process that held only the store (undefined when skipped or failed). */
   probe?: ProbeResult;
@@ -155,6 +157,7 @@ export function formatReport(r: Report): string {
   out.push('### Size and memory');
   const rows: string[][] = [
     ['store database (encrypted), file + WAL after ingest', `${mib(r.storeSize.db)} + ${mib(r.storeSize.wal)}`, ''],
+    ['store database after close (WAL checkpointed), file + WAL', `${mib(r.storeSizeClosed.db)} + ${mib(r.storeSizeClosed.wal)}`, ''],
     ['floor database, file + WAL', `${mib(r.floorSize.db)} + ${mib(r.floorSize.wal)}`, ''],
     ['floor build (extract + insert + index)', `${r.floorSeconds.toFixed(1)} s`, ''],
   ];

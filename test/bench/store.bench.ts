@@ -80,6 +80,13 @@ export async function main(argv: string[]): Promise<void> {
   const templates = loadTemplates(fixturesDir(repoRoot));
   const bundles = (): Generator<{ bundle: Bundle }> => replicateBundles(templates, { resources: args.resources, seed: args.seed });
   const tmp = createTempDir('outpost-bench-');
+  // An interrupted run must not leave a gigabyte of databases in the temp folder.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    tmp.dispose();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   // A random 256-bit key, as the app keeps one in the OS keychain.
   const key = randomBytes(32).toString('hex');
   try {
@@ -139,6 +146,7 @@ export async function main(argv: string[]): Promise<void> {
     const cases = runStoreAndFloor(store, floor.db, params, mapRef);
     store.close();
     floor.close();
+    const storeSizeClosed = fileSizes(storeFile);
     const rssMain = peakRss();
 
     let probe;
@@ -160,6 +168,7 @@ export async function main(argv: string[]): Promise<void> {
       cases,
       memory: memory?.report,
       storeSize,
+      storeSizeClosed,
       floorSize,
       probe,
       rssMain,
@@ -168,6 +177,8 @@ export async function main(argv: string[]): Promise<void> {
     };
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (args.keep) {
       log(`kept ${tmp.dir}`);
     } else {
