@@ -80,7 +80,14 @@ export function writeSecret(file: string, bytes = 32): string {
   return secret;
 }
 
-/** The database key of the CLI/browser mode: `outpost.key` beside the database. */
+/**
+ * The database key of the CLI/browser mode: `outpost.key` beside the database, created with the
+ * database. A database without its key file is refused rather than given a new key that cannot open it.
+ */
 export function readOrCreateDatabaseKey(dataDir: string): string {
-  return readOrCreateSecret(join(dataDir, KEY_FILE));
+  const keyFile = join(dataDir, KEY_FILE);
+  if (!existsSync(keyFile) && existsSync(databasePath(dataDir))) {
+    throw new Error(`${databasePath(dataDir)} exists but its key file ${keyFile} is missing: restore it from the backup of this data folder`);
+  }
+  return readOrCreateSecret(keyFile);
 }

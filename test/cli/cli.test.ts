@@ -2,7 +2,7 @@
 // errors, import of all Synthea fixtures with every reference resolved, export then re-import into a
 // fresh folder, and serve answering /fhir/R4/metadata with its token.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -135,6 +135,25 @@ describe('import and export', () => {
       host.close();
     }
   }, 600_000);
+
+  it('a database whose key file is missing or wrong is refused with a clear message', () => {
+    const dir = tempDir('outpost-key-');
+    expect(outpost(['export', join(dir, 'out'), '--data', dir]).code).toBe(0);
+    const keyFile = join(dir, 'outpost.key');
+    const key = readFileSync(keyFile, 'utf8');
+    rmSync(keyFile);
+    const missing = outpost(['export', join(dir, 'out'), '--data', dir]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('outpost.key is missing');
+    expect(existsSync(keyFile)).toBe(false);
+    writeFileSync(keyFile, 'not-the-key\n', { mode: 0o600 });
+    const wrong = outpost(['export', join(dir, 'out'), '--data', dir]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/wrong key/);
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
+    writeFileSync(keyFile, key, { mode: 0o600 });
+    expect(outpost(['export', join(dir, 'out'), '--data', dir]).code).toBe(0);
+  });
 
   it('a missing file is an error, not a crash', () => {
     const res = outpost(['import', '/nonexistent/file.json', '--data', tempDir()]);

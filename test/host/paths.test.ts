@@ -1,5 +1,5 @@
 // The data folder: per-user defaults per platform, overrides, and secret files with mode 0600.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultDataDir, readOrCreateDatabaseKey, resolveDataDir, KEY_FILE } from '../../electron/host/paths.ts';
@@ -28,5 +28,11 @@ describe('data folder', () => {
     expect(readOrCreateDatabaseKey(dir)).toBe(key);
     expect(readFileSync(join(dir, KEY_FILE), 'utf8').trim()).toBe(key);
     expect(statSync(join(dir, KEY_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses to invent a key for an existing database whose key file is gone', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'outpost.db'), '');
+    expect(() => readOrCreateDatabaseKey(dir)).toThrow(/outpost\.key is missing/);
   });
 });

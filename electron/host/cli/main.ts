@@ -1,6 +1,7 @@
 // Entry of the `outpost` command line (bin/outpost.mjs loads it through tsx).
 // Unknown commands or flags print the usage on stderr and exit with code 2.
 import { parseArgs } from 'node:util';
+import { FhirError } from '../../../shared/errors.ts';
 import { resolveDataDir } from '../paths.ts';
 import { exportCommand, importCommand, serveCommand, type CliIo } from './commands.ts';
 import { DEFAULT_PORT, USAGE } from './usage.ts';
@@ -80,6 +81,19 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** A failure as a person should read it: expected ones by their message, anything else with its stack. */
+function describe(err: unknown): string {
+  if (err instanceof FhirError) {
+    const issue = err.outcome.issue?.[0];
+    return issue?.details?.text ?? issue?.diagnostics ?? err.message;
+  }
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT' || code === 'EADDRINUSE' || code === 'EACCES' || code === 'EPERM' || /key file .* is missing/.test(String((err as Error)?.message))) {
+    return (err as Error).message;
+  }
+  return (err as Error)?.stack ?? String(err);
+}
+
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[], io?: Partial<CliIo>): Promise<number> {
   const full: CliIo = {
@@ -100,8 +114,7 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
       full.stderr.write(`outpost: ${err.message}\n\n${USAGE[err.command] ?? USAGE.main}`);
       return 2;
     }
-    const code = (err as NodeJS.ErrnoException).code;
-    full.stderr.write(`outpost: ${code === 'ENOENT' || code === 'EADDRINUSE' || code === 'EACCES' ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
+    full.stderr.write(`outpost: ${describe(err)}\n`);
     return 1;
   }
 }
