@@ -80,7 +80,7 @@ interface Statements {
   date: (pid: number, lo: number, hi: number, rid: number) => void;
   number: (pid: number, value: number, rid: number) => void;
   quantity: (pid: number, q: QuantityValue, rid: number) => void;
-  composite: (pid: number, c1: Token, rid: number, v: CompositeValue) => void;
+  composite: (pid: number, c1: Token, rid: number, k: number, v: CompositeValue) => void;
   compartment: (refId: string, refType: string, rid: number) => void;
   /** Writes the buffered rows of the current resource (one multi-row INSERT per table). */
   flush: () => void;
@@ -106,7 +106,7 @@ const INSERTS: Record<string, { head: string; columns: number }> = {
   idx_date: { head: 'INSERT OR IGNORE INTO idx_date (pid, lo, hi, rid) VALUES ', columns: 4 },
   idx_number: { head: 'INSERT OR IGNORE INTO idx_number (pid, value, rid) VALUES ', columns: 3 },
   idx_quantity: { head: 'INSERT OR IGNORE INTO idx_quantity (pid, value, system, code, unit, rid) VALUES ', columns: 6 },
-  idx_composite: { head: 'INSERT INTO idx_composite (pid, c1_code, c1_system, rid, v_system, v_code, v_unit, v_num, v_lo, v_hi) VALUES ', columns: 10 },
+  idx_composite: { head: 'INSERT INTO idx_composite (pid, c1_code, c1_system, rid, k, v_system, v_code, v_unit, v_num, v_lo, v_hi) VALUES ', columns: 11 },
   compartment: { head: 'INSERT OR IGNORE INTO compartment (ref_id, ref_type, rid) VALUES ', columns: 3 },
 };
 
@@ -145,8 +145,8 @@ function prepare(db: Db): Statements {
     date: (pid, lo, hi, rid) => date.push(pid, lo, hi, rid),
     number: (pid, value, rid) => number.push(pid, value, rid),
     quantity: (pid, q, rid) => quantity.push(pid, q.value, q.system, q.code, q.unit, rid),
-    composite: (pid, c1, rid, v) =>
-      composite.push(pid, c1.code, c1.system, rid, v.system ?? null, v.code ?? null, v.unit ?? null, v.num ?? null, v.lo ?? null, v.hi ?? null),
+    composite: (pid, c1, rid, k, v) =>
+      composite.push(pid, c1.code, c1.system, rid, k, v.system ?? null, v.code ?? null, v.unit ?? null, v.num ?? null, v.lo ?? null, v.hi ?? null),
     compartment: (refId, refType, rid) => compartment.push(refId, refType, rid),
     flush: () => {
       for (const [table, values] of buffers) {
@@ -227,11 +227,21 @@ function indexResource(s: Statements, rid: number, resource: Resource): void {
         for (const v of values) {
           toTokens(v, tokens, texts);
         }
+        const seen = new Set<string>();
         for (const t of tokens) {
-          s.token(pid, t.code, t.system, rid);
+          const key = `${t.system}|${t.code}`;
+          if (!seen.has(key)) {
+            seen.add(key);
+            s.token(pid, t.code, t.system, rid);
+          }
         }
+        seen.clear();
         for (const t of texts) {
-          s.string(p.textPid, normalizeString(t), rid, t);
+          // Coding.display and CodeableConcept.text are often the same words.
+          if (!seen.has(t)) {
+            seen.add(t);
+            s.string(p.textPid, normalizeString(t), rid, t);
+          }
         }
         if (tokens.length === 0) {
           s.token(pid, '', '', rid); // present, though without a code: :missing=false must still match
@@ -250,7 +260,7 @@ function indexResource(s: Statements, rid: number, resource: Resource): void {
         for (const v of values) {
           toStrings(v, strings);
         }
-        for (const str of strings) {
+        for (const str of new Set(strings)) {
           s.string(pid, normalizeString(str), rid, str);
         }
         if (strings.length === 0) {
@@ -342,7 +352,7 @@ function indexComposite(s: Statements, pid: number, rid: number, elements: unkno
         const key = JSON.stringify([f, v]);
         if (!seen.has(key)) {
           seen.add(key);
-          s.composite(pid, f, rid, v);
+          s.composite(pid, f, rid, seen.size, v);
         }
       }
     }

@@ -59,9 +59,10 @@ export const searchIndexMigration: Migration = {
       -- (v_system, v_code), quantity (v_num, v_system, v_code, v_unit), date (v_lo, v_hi), string (v_code = norm).
       CREATE TABLE idx_composite (
         pid INTEGER NOT NULL, c1_code TEXT NOT NULL, c1_system TEXT NOT NULL, rid INTEGER NOT NULL,
-        v_system TEXT, v_code TEXT, v_unit TEXT, v_num REAL, v_lo INTEGER, v_hi INTEGER
-      );
-      CREATE INDEX idx_composite_key ON idx_composite(pid, c1_code, c1_system);
+        k INTEGER NOT NULL,  -- row number within the resource and parameter (makes the key unique)
+        v_system TEXT, v_code TEXT, v_unit TEXT, v_num REAL, v_lo INTEGER, v_hi INTEGER,
+        PRIMARY KEY (pid, c1_code, c1_system, rid, k)
+      ) WITHOUT ROWID;
       CREATE INDEX idx_composite_rid ON idx_composite(rid, pid);
 
       -- compartment memberships: Patient compartment (CompartmentDefinition), meta.account, meta.compartment.
