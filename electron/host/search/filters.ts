@@ -4,7 +4,7 @@
 import { errors } from '../../../shared/errors.ts';
 import type { ParamDef } from './params.ts';
 import { paramId } from './params.ts';
-import { dateBounds, dateTableConds } from './dates.ts';
+import { boundsSql, dateBounds, dateTableConds } from './dates.ts';
 import { normalizeString, parseDateRange, parseReferenceString } from './values.ts';
 import type { DateRange } from './values.ts';
 
@@ -309,4 +309,55 @@ function referencePredicate(def: ParamDef, modifier: string | undefined, values:
     return { sql: 'ref_id = ?', params: [v] };
   });
   return { table: 'idx_ref', pid: def.pid, ors, negate: modifier === 'not', rank: 1 };
+}
+
+/** `code$value` composites: a token first component, then the second component's own syntax. */
+export function compositePredicate(def: ParamDef, vals: string[]): IndexPredicate {
+  const comps = def.components ?? [];
+  if (comps.length !== 2 || comps[0].param.type !== 'token') {
+    bad(def.code, 'this composite parameter is not supported');
+  }
+  const secondType = comps[1].param.type;
+  const ors = vals.map((v): Cond => {
+    const dollar = v.indexOf('$');
+    if (dollar < 0) {
+      bad(def.code, 'a composite value is first$second');
+    }
+    const first = tokenCond(v.slice(0, dollar), 'c1_code', 'c1_system');
+    const rest = v.slice(dollar + 1);
+    let second: Cond;
+    switch (secondType) {
+      case 'token':
+        second = tokenCond(rest, 'v_code', 'v_system');
+        break;
+      case 'quantity':
+        second = quantityCond(def.code, rest, 'v_num', 'v_system', 'v_code', 'v_unit').cond;
+        break;
+      case 'number': {
+        const { prefix, rest: n } = splitPrefix(def.code, rest);
+        second = numberConds(def.code, prefix, n, 'v_num').cond;
+        break;
+      }
+      case 'date': {
+        const { prefix, rest: d } = splitPrefix(def.code, rest);
+        second = boundsSql(dateBounds(prefix, parseDateValue(def.code, d)).bounds, 'v_lo', 'v_hi');
+        break;
+      }
+      case 'string':
+        second = stringPrefixCond(rest, 'v_code');
+        break;
+      case 'reference': {
+        const ref = parseReferenceString(rest);
+        second = ref.refType ? { sql: 'v_code = ? AND v_system = ?', params: [ref.refId, ref.refType] } : { sql: 'v_code = ?', params: [ref.refId] };
+        break;
+      }
+      default:
+        second = { sql: 'v_code = ?', params: [rest] };
+    }
+    if (!rest) {
+      bad(def.code, 'a composite value is first$second');
+    }
+    return { sql: `${first.sql} AND ${second.sql}`, params: [...first.params, ...second.params] };
+  });
+  return { table: 'idx_composite', pid: def.pid, ors, negate: false, rank: 2 };
 }

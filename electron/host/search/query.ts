@@ -6,7 +6,7 @@
 import { splitSearchOnComma } from '@medplum/core';
 import { errors } from '../../../shared/errors.ts';
 import { boundsSql, dateBounds, dateTableConds, intersectBounds } from './dates.ts';
-import { bad, buildIndexPredicate, numberConds, parseDateValue, quantityCond, splitPrefix, stringPrefixCond, tokenCond } from './filters.ts';
+import { bad, buildIndexPredicate, compositePredicate, parseDateValue, splitPrefix } from './filters.ts';
 import type { Cond, IndexPredicate } from './filters.ts';
 import { getParamRegistry, UNSUPPORTED_PARAMS } from './params.ts';
 import type { ParamDef } from './params.ts';
@@ -283,56 +283,6 @@ function buildCompartment(code: string, modifier: string | undefined, raw: strin
     return ref.refType ? { sql: 'ref_id = ? AND ref_type = ?', params: [ref.refId, ref.refType] } : { sql: 'ref_id = ?', params: [ref.refId] };
   });
   return fromIndexPredicate({ table: 'compartment', pid: null, ors: conds, negate: false, rank: 1 }, alias);
-}
-
-function compositePredicate(def: ParamDef, vals: string[]): IndexPredicate {
-  const comps = def.components ?? [];
-  if (comps.length !== 2 || comps[0].param.type !== 'token') {
-    bad(def.code, 'this composite parameter is not supported');
-  }
-  const secondType = comps[1].param.type;
-  const ors = vals.map((v): Cond => {
-    const dollar = v.indexOf('$');
-    if (dollar < 0) {
-      bad(def.code, 'a composite value is first$second');
-    }
-    const first = tokenCond(v.slice(0, dollar), 'c1_code', 'c1_system');
-    const rest = v.slice(dollar + 1);
-    let second: Cond;
-    switch (secondType) {
-      case 'token':
-        second = tokenCond(rest, 'v_code', 'v_system');
-        break;
-      case 'quantity':
-        second = quantityCond(def.code, rest, 'v_num', 'v_system', 'v_code', 'v_unit').cond;
-        break;
-      case 'number': {
-        const { prefix, rest: n } = splitPrefix(def.code, rest);
-        second = numberConds(def.code, prefix, n, 'v_num').cond;
-        break;
-      }
-      case 'date': {
-        const { prefix, rest: d } = splitPrefix(def.code, rest);
-        second = boundsSql(dateBounds(prefix, parseDateValue(def.code, d)).bounds, 'v_lo', 'v_hi');
-        break;
-      }
-      case 'string':
-        second = stringPrefixCond(rest, 'v_code');
-        break;
-      case 'reference': {
-        const ref = parseReferenceString(rest);
-        second = ref.refType ? { sql: 'v_code = ? AND v_system = ?', params: [ref.refId, ref.refType] } : { sql: 'v_code = ?', params: [ref.refId] };
-        break;
-      }
-      default:
-        second = { sql: 'v_code = ?', params: [rest] };
-    }
-    if (!rest) {
-      bad(def.code, 'a composite value is first$second');
-    }
-    return { sql: `${first.sql} AND ${second.sql}`, params: [...first.params, ...second.params] };
-  });
-  return { table: 'idx_composite', pid: def.pid, ors, negate: false, rank: 2 };
 }
 
 /** `subject:Patient.name=x`: resources whose reference points at a resource matching the rest. */
