@@ -1,0 +1,129 @@
+// AuditEvent resources as Medplum writes them: type `audit-event-type|rest` with the restful
+// interaction as subtype for FHIR calls, DICOM 110114 (User Authentication) with login / logout
+// subtypes for the auth flow. They name resources by reference and searches by their query, never
+// by content, so no hidden field value or secret can be carried into one.
+import type { AuditEvent, Reference } from '@medplum/fhirtypes';
+
+export const AUDIT_EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
+export const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
+export const DICOM = 'http://dicom.nema.org/resources/ontology/DCM';
+export const OUTPOST_AUDIT = 'https://outpost.local/fhir/CodeSystem/audit-subtype';
+
+export type AuditOutcome = 'success' | 'denied' | 'error';
+export type Action = 'C' | 'R' | 'U' | 'D' | 'E';
+
+export interface Agent {
+  who: Reference;
+  user?: Reference;
+  name?: string;
+}
+
+export interface RestAuditInput {
+  project: string;
+  agent: Agent;
+  /** Restful interaction code: read, vread, update, patch, delete, history-instance, history-type, create, search-type, ... */
+  interaction: string;
+  outcome: AuditOutcome;
+  /** Why it was denied or failed (the OperationOutcome text, which never carries hidden values). */
+  reason?: string;
+  /** 'Patient/123' */
+  entity?: string;
+  /** A search's query ('Patient?name=...'). */
+  query?: string;
+  recorded: string;
+}
+
+const ACTION: Record<string, Action> = {
+  create: 'C',
+  read: 'R',
+  vread: 'R',
+  search: 'R',
+  'search-type': 'R',
+  'search-system': 'R',
+  'history-instance': 'R',
+  'history-type': 'R',
+  'history-system': 'R',
+  update: 'U',
+  patch: 'U',
+  delete: 'D',
+};
+
+export function outcomeCode(outcome: AuditOutcome): '0' | '4' | '8' {
+  return outcome === 'success' ? '0' : outcome === 'denied' ? '4' : '8';
+}
+
+function agents(agent: Agent): AuditEvent['agent'] {
+  // A User or ClientApplication is a legitimate agent (Medplum writes them); the fhirtypes narrow `who`.
+  const list: AuditEvent['agent'] = [{ who: agent.who as never, requestor: true, ...(agent.name ? { name: agent.name } : {}) }];
+  if (agent.user?.reference && agent.user.reference !== agent.who.reference) {
+    list.push({ who: agent.user as never, requestor: false });
+  }
+  return list;
+}
+
+export function restAuditEvent(input: RestAuditInput): AuditEvent {
+  const entity: AuditEvent['entity'] = [];
+  if (input.entity) {
+    entity.push({ what: { reference: input.entity } });
+  }
+  if (input.query !== undefined) {
+    entity.push({ query: Buffer.from(input.query, 'utf8').toString('base64'), description: 'search query (base64)' });
+  }
+  return {
+    resourceType: 'AuditEvent',
+    type: { system: AUDIT_EVENT_TYPE, code: 'rest', display: 'RESTful Operation' },
+    subtype: [{ system: RESTFUL_INTERACTION, code: input.interaction, display: input.interaction }],
+    action: ACTION[input.interaction] ?? 'E',
+    recorded: input.recorded,
+    outcome: outcomeCode(input.outcome),
+    ...(input.reason ? { outcomeDesc: input.reason.slice(0, 500) } : {}),
+    agent: agents(input.agent),
+    source: { observer: { display: 'Outpost' } },
+    ...(entity.length ? { entity } : {}),
+  };
+}
+
+export interface AuthAuditInput {
+  project: string;
+  agent: Agent;
+  /** login, login-failure, lockout, logout, role-switch, ... (the auth service's event types). */
+  event: string;
+  outcome: AuditOutcome;
+  reason?: string;
+  entity?: string;
+  recorded: string;
+}
+
+const DICOM_SUBTYPE: Record<string, { code: string; display: string }> = {
+  login: { code: '110122', display: 'Login' },
+  'client-login': { code: '110122', display: 'Login' },
+  'login-failure': { code: '110122', display: 'Login' },
+  'client-login-failure': { code: '110122', display: 'Login' },
+  'mfa-failure': { code: '110122', display: 'Login' },
+  'login-refused-locked-out': { code: '110122', display: 'Login' },
+  unlock: { code: '110122', display: 'Login' },
+  'unlock-failure': { code: '110122', display: 'Login' },
+  logout: { code: '110123', display: 'Logout' },
+  'session-ended': { code: '110123', display: 'Logout' },
+  'session-locked': { code: '110123', display: 'Logout' },
+};
+
+export function authAuditEvent(input: AuthAuditInput): AuditEvent {
+  const dicom = DICOM_SUBTYPE[input.event];
+  const subtype = [
+    ...(dicom ? [{ system: DICOM, ...dicom }] : []),
+    { system: OUTPOST_AUDIT, code: input.event, display: input.event },
+  ];
+  return {
+    resourceType: 'AuditEvent',
+    type: { system: DICOM, code: '110114', display: 'User Authentication' },
+    subtype,
+    action: 'E',
+    recorded: input.recorded,
+    outcome: outcomeCode(input.outcome),
+    ...(input.reason ? { outcomeDesc: input.reason.slice(0, 500) } : {}),
+    agent: agents(input.agent),
+    source: { observer: { display: 'Outpost' } },
+    ...(input.entity ? { entity: [{ what: { reference: input.entity } }] } : {}),
+  };
+}

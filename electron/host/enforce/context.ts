@@ -1,0 +1,176 @@
+// What every part of the enforcement point shares for one principal: the raw store, the principal,
+// audit, row lookups, visibility and masking. Kept apart from the interaction code so reads, writes,
+// history and bundles use one definition of "visible" and one of "what leaves the host".
+import type { Resource } from '@medplum/fhirtypes';
+import { errors, toErrorResponse } from '../../../shared/errors.ts';
+import { entriesFor, governingEntry, removeHiddenFields, type PolicyEntry, type RequestedInteraction } from '../access/index.ts';
+import type { AuditLog } from '../audit/log.ts';
+import type { SqlFragment } from '../search/types.ts';
+import type { CallContext, Db, Store } from '../store/types.ts';
+import type { Principal } from './principal.ts';
+
+export const ACCESS_TAG_SYSTEM = 'https://outpost.local/fhir/CodeSystem/access';
+export const HIDDEN_FIELD_EXTENSION = 'https://outpost.local/fhir/StructureDefinition/hidden-field';
+
+/** What the enforcement point needs from the auth service (admin-side hooks). */
+export interface AuthHooks {
+  setClientSecret(clientId: string, secret?: string): string;
+  endSessionsForMembership(membershipId: string, reason?: string): number;
+}
+
+export interface EnforceDeps {
+  store: Store;
+  audit: AuditLog;
+  auth?: AuthHooks;
+}
+
+export interface Row {
+  rid: number;
+  type: string;
+  id: string;
+  project: string;
+  version: number;
+  deleted: number;
+  content: string;
+}
+
+export interface Enforcer {
+  deps: EnforceDeps;
+  p: Principal;
+  db: Db;
+  /** The call context of the raw store: always the principal's project. */
+  ctx(callCtx?: CallContext): CallContext;
+  row(type: string, id: string): Row | undefined;
+  /** 403 unless some entry lets this principal do `interaction` on `type`. */
+  requireType(type: string, interaction: RequestedInteraction): void;
+  /** Entries for (type, interaction), with the host's own rules for AuditEvent. */
+  entries(type: string, interaction: RequestedInteraction): PolicyEntry[];
+  /** The search restriction of a type as SQL over `resource r` (false: none visible; null: all). */
+  restrict(type: string, interaction: RequestedInteraction): SqlFragment | null | false;
+  /** The entry governing a stored row for a read-type interaction, or undefined when invisible. */
+  governing(type: string, interaction: RequestedInteraction, rid: number): PolicyEntry | undefined;
+  /** The resource as it may leave the host under `entry`: hidden fields removed and marked, secrets gone. */
+  present<T extends Resource>(resource: T, entry: PolicyEntry | undefined): T;
+  /** Runs one interaction and writes its AuditEvent (also when it fails: outcome 4 with the reason). */
+  audited<T>(interaction: string, target: { entity?: string; query?: string }, fn: () => T, transactional?: boolean): T;
+}
+
+/** Entries answering every AuditEvent read for admins (AuditEvents are the host's own, append-only). */
+const AUDIT_READ: RequestedInteraction[] = ['read', 'vread', 'search', 'history'];
+const SECRET_FIELDS: Record<string, string[]> = {
+  User: ['passwordHash', 'mfaSecret'],
+  ClientApplication: ['secret', 'retiringSecret'],
+  Project: ['secret', 'systemSecret'],
+};
+
+export function stripSecrets<T extends Resource>(resource: T): T {
+  const fields = SECRET_FIELDS[resource.resourceType];
+  if (!fields || !fields.some((f) => f in resource)) {
+    return resource;
+  }
+  const copy = { ...resource } as Record<string, unknown>;
+  for (const f of fields) {
+    delete copy[f];
+  }
+  return copy as T;
+}
+
+export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
+  const db = deps.store.db;
+  const rowStmt = db.prepare('SELECT rid, type, id, project, version, deleted, content FROM resource WHERE type = ? AND id = ?');
+  const auditAll: PolicyEntry = {
+    resourceType: 'AuditEvent',
+    interactions: new Set(['read', 'vread', 'search', 'history']),
+    hiddenFields: [],
+    readonlyFields: [],
+    writeConstraints: [],
+    matchesNothing: false,
+    origin: { policy: '(audit)', index: 0 },
+  };
+
+  function entries(type: string, interaction: RequestedInteraction): PolicyEntry[] {
+    if (type === 'AuditEvent') {
+      return p.admin && AUDIT_READ.includes(interaction) ? [auditAll] : [];
+    }
+    return entriesFor(p.policy, type, interaction);
+  }
+
+  const e: Enforcer = {
+    deps,
+    p,
+    db,
+    ctx: (callCtx) => ({ ...callCtx, project: p.project, search: undefined }),
+    row(type, id) {
+      const row = rowStmt.get(type, id) as Row | undefined;
+      if (!row) {
+        return undefined;
+      }
+      // A project's own Project resource is stored wherever it was created; it belongs to itself.
+      const inProject = row.project === p.project || (type === 'Project' && id === p.project);
+      return inProject ? row : undefined;
+    },
+    requireType(type, interaction) {
+      if (entries(type, interaction).length === 0) {
+        throw errors.forbidden(`This role may not ${interaction === 'patch' ? 'update' : interaction} ${type}`);
+      }
+    },
+    entries,
+    restrict(type, interaction) {
+      if (type === 'AuditEvent') {
+        return entries(type, interaction).length ? null : false;
+      }
+      const r = p.compiler.restriction(p.guard.restriction(type, interaction), type);
+      if (type === 'Project' && r !== false) {
+        const own: SqlFragment = { sql: 'r.id = ?', params: [p.project] };
+        return r === null ? own : { sql: `(${r.sql}) AND r.id = ?`, params: [...r.params, p.project] };
+      }
+      return r;
+    },
+    governing(type, interaction, rid) {
+      if (type === 'Project') {
+        const row = db.prepare('SELECT id FROM resource WHERE rid = ?').pluck().get(rid);
+        if (row !== p.project) {
+          return undefined;
+        }
+      }
+      return governingEntry(entries(type, interaction), (entry) => p.compiler.rowMatches(entry, type, rid));
+    },
+    present(resource, entry) {
+      const hidden = entry?.hiddenFields ?? [];
+      let out = stripSecrets(hidden.length ? removeHiddenFields(resource, hidden) : resource);
+      if (hidden.length) {
+        const meta = { ...(out.meta ?? {}) };
+        meta.tag = [...(meta.tag ?? []).filter((t) => !(t.system === ACCESS_TAG_SYSTEM && t.code === 'masked')), { system: ACCESS_TAG_SYSTEM, code: 'masked' }];
+        meta.extension = [
+          ...(meta.extension ?? []).filter((x) => x.url !== HIDDEN_FIELD_EXTENSION),
+          ...hidden.map((path) => ({ url: HIDDEN_FIELD_EXTENSION, valueString: path })),
+        ];
+        out = { ...out, meta };
+      }
+      return out;
+    },
+    audited(interaction, target, fn, transactional = false) {
+      const base = { project: p.project, agent: p.agent, interaction, ...target };
+      let result: ReturnType<typeof fn>;
+      try {
+        if (transactional) {
+          // The change and its AuditEvent commit together; a denial rolls back and is audited below.
+          return db.transaction(() => {
+            const r = fn();
+            deps.audit.rest({ ...base, outcome: 'success' });
+            return r;
+          })();
+        }
+        result = fn();
+      } catch (err) {
+        const { status, outcome } = toErrorResponse(err);
+        const reason = outcome.issue?.[0]?.details?.text ?? outcome.issue?.[0]?.diagnostics ?? `HTTP ${status}`;
+        deps.audit.rest({ ...base, outcome: status >= 500 ? 'error' : 'denied', reason: `${status} ${reason}` });
+        throw err;
+      }
+      deps.audit.rest({ ...base, outcome: 'success' });
+      return result;
+    },
+  };
+  return e;
+}

@@ -1,0 +1,264 @@
+// Write interactions through the enforcement point. Each runs in one SQLite transaction with its
+// AuditEvent: the access engine decides (decideWrite / decideDelete) with criteria answered by SQL;
+// a resource that is not stored yet (a create, the new version of an update) is matched by writing
+// it in a savepoint that is always rolled back, so chained criteria work for writes as for reads.
+import { randomUUID } from 'node:crypto';
+import type { AccessPolicy, ClientApplication, ProjectMembership, Resource } from '@medplum/fhirtypes';
+import { errors } from '../../../shared/errors.ts';
+import { decideDelete, decideWrite, normalizeAccessPolicy, validateAccessPolicy, type PolicyEntry } from '../access/index.ts';
+import { applyFhirPathPatch, applyJsonPatch } from '../store/index.ts';
+import type { CallContext, WriteResult } from '../store/types.ts';
+import type { Enforcer } from './context.ts';
+import { readAs } from './reads.ts';
+
+class Probe extends Error {
+  constructor(readonly matched: Map<PolicyEntry, boolean>) {
+    super('probe');
+  }
+}
+
+/** An EntryMatcher that answers from the stored row when `resource` is it, else by a rolled-back probe write. */
+function matcherFor(e: Enforcer, storedRid: Map<Resource, number>) {
+  const probes = new WeakMap<Resource, Map<PolicyEntry, boolean>>();
+  const probe = e.db.transaction((resource: Resource, entries: PolicyEntry[]) => {
+    const id = resource.id ?? randomUUID();
+    e.deps.store.update({ ...resource, id }, undefined, { project: e.p.project, validation: 'structure' });
+    const rid = e.db.prepare('SELECT rid FROM resource WHERE type = ? AND id = ?').pluck().get(resource.resourceType, id) as number;
+    throw new Probe(new Map(entries.map((entry) => [entry, e.p.compiler.rowMatches(entry, resource.resourceType, rid)])));
+  });
+  return (entry: PolicyEntry, resource: Resource): boolean => {
+    const type = resource.resourceType;
+    if (e.p.compiler.fragment(entry, type) === null) {
+      return !entry.matchesNothing;
+    }
+    const rid = storedRid.get(resource);
+    if (rid !== undefined) {
+      return e.p.compiler.rowMatches(entry, type, rid);
+    }
+    let known = probes.get(resource);
+    if (!known || !known.has(entry)) {
+      const entries = [...new Set([...e.p.policy.entries.filter((x) => x.resourceType === type || x.resourceType === '*'), entry])];
+      try {
+        probe(resource, entries);
+      } catch (err) {
+        if (!(err instanceof Probe)) {
+          throw err;
+        }
+        known = err.matched;
+        probes.set(resource, known);
+      }
+    }
+    return known?.get(entry) ?? false;
+  };
+}
+
+/** References to resources of another project are refused (nothing crosses projects, writes included). */
+function assertReferencesInProject(e: Enforcer, resource: Resource): void {
+  const refs: string[] = [];
+  const walk = (v: unknown, key: string): void => {
+    if (Array.isArray(v)) {
+      v.forEach((x) => walk(x, key));
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        walk(x, k);
+      }
+    } else if (key === 'reference' && typeof v === 'string') {
+      refs.push(v);
+    }
+  };
+  walk(resource, '');
+  const stmt = e.db.prepare('SELECT project FROM resource WHERE type = ? AND id = ?');
+  for (const ref of refs) {
+    const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref);
+    if (!m || (m[1] === 'Project' && m[2] === e.p.project)) {
+      continue;
+    }
+    const row = stmt.get(m[1], m[2]) as { project: string } | undefined;
+    if (row && row.project !== e.p.project) {
+      throw errors.forbidden(`Reference ${ref} points outside this project`);
+    }
+  }
+}
+
+/** Type-specific rules of the admin types and the host's own AuditEvents, before the store write. */
+function prepareAdminType<T extends Resource>(e: Enforcer, resource: T): { resource: T; clientSecret?: string } {
+  switch (resource.resourceType) {
+    case 'AuditEvent':
+      throw errors.forbidden('AuditEvents are append-only and written by Outpost itself');
+    case 'AccessPolicy': {
+      validateAccessPolicy(resource as unknown as AccessPolicy);
+      return { resource: normalizeAccessPolicy(resource as unknown as AccessPolicy).policy as unknown as T };
+    }
+    case 'ClientApplication': {
+      const { secret, retiringSecret: _r, ...rest } = resource as unknown as ClientApplication;
+      return { resource: rest as unknown as T, clientSecret: secret };
+    }
+    case 'ProjectMembership': {
+      const project = (resource as unknown as ProjectMembership).project?.reference;
+      if (project !== `Project/${e.p.project}`) {
+        throw errors.forbidden('A membership must belong to this project');
+      }
+      return { resource };
+    }
+    case 'User': {
+      const { passwordHash: _p, mfaSecret: _m, ...rest } = resource as unknown as Record<string, unknown>;
+      return { resource: rest as unknown as T };
+    }
+    default:
+      return { resource };
+  }
+}
+
+function afterWrite(e: Enforcer, stored: Resource, clientSecret: string | undefined): void {
+  if (stored.resourceType === 'ClientApplication' && clientSecret !== undefined && stored.id) {
+    e.deps.auth?.setClientSecret(stored.id, clientSecret);
+  }
+  if (stored.resourceType === 'ProjectMembership' && stored.id && (stored as ProjectMembership).active === false) {
+    e.deps.auth?.endSessionsForMembership(stored.id, 'membership deactivated');
+  }
+}
+
+/** What the writer gets back: the stored version as this role reads it (write-only roles: as written). */
+function answer<T extends Resource>(e: Enforcer, result: WriteResult<T>, decided: PolicyEntry): WriteResult<T> {
+  const row = e.row(result.resource.resourceType, result.resource.id ?? '');
+  const readEntry = row ? e.governing(row.type, 'read', row.rid) : undefined;
+  return { ...result, resource: e.present(result.resource, readEntry ?? decided) };
+}
+
+/** Create (id given: the id a transaction pre-assigned or an update-as-create). */
+export function createAs<T extends Resource>(e: Enforcer, resource: T, opts: { ifNoneExist?: string } | undefined, callCtx?: CallContext, id?: string): WriteResult<T> {
+  const type = resource?.resourceType;
+  return e.audited('create', { entity: id ? `${type}/${id}` : undefined }, () => {
+    e.requireType(type, 'create');
+    if (opts?.ifNoneExist) {
+      const found = e.deps.store.search(type, `${opts.ifNoneExist.replace(/^\?/, '')}&_count=2&_total=none`, {
+        ...e.ctx(callCtx),
+        search: { restrict: (t) => e.restrict(t, 'search') },
+      });
+      const matches = found.entry ?? [];
+      if (matches.length > 1) {
+        throw errors.preconditionFailed(`If-None-Exist matched ${matches.length} resources: ${opts.ifNoneExist}`);
+      }
+      if (matches.length === 1 && matches[0].resource) {
+        return { status: 200 as const, resource: readAs<T>(e, 'read', type, matches[0].resource.id ?? '', undefined, callCtx) };
+      }
+    }
+    const prepared = prepareAdminType(e, resource);
+    assertReferencesInProject(e, prepared.resource);
+    const matches = matcherFor(e, new Map());
+    const decision = decideWrite({ policy: e.p.policy, after: prepared.resource, matches, constraintsOf: e.p.constraintsOf });
+    const toStore = id ? ({ ...decision.resource, id } as T) : decision.resource;
+    const result = id ? e.deps.store.update<T>(toStore, undefined, e.ctx(callCtx)) : e.deps.store.create<T>(toStore, undefined, e.ctx(callCtx));
+    afterWrite(e, result.resource, prepared.clientSecret);
+    return answer(e, { ...result, status: 201 }, decision.entry);
+  }, true);
+}
+
+function updateStored<T extends Resource>(e: Enforcer, interaction: 'update' | 'patch', type: string, id: string, makeAfter: (visible: T, before: T) => T, ifMatch: string | undefined, callCtx?: CallContext): WriteResult<T> {
+  e.requireType(type, interaction);
+  const row = e.row(type, id);
+  if (!row) {
+    throw errors.notFound(`${type}/${id} not found`);
+  }
+  if (row.deleted) {
+    throw errors.gone(`${type}/${id} was deleted`);
+  }
+  const before = JSON.parse(row.content) as T;
+  const readEntry = e.governing(type, 'read', row.rid);
+  if (!readEntry) {
+    throw errors.notFound(`${type}/${id} not found`);
+  }
+  if (type === 'AuditEvent') {
+    throw errors.forbidden('AuditEvents are append-only');
+  }
+  const after = makeAfter(readAs<T>(e, 'read', type, id, undefined, callCtx), before);
+  if (after?.resourceType !== type || after.id !== id) {
+    throw errors.badRequest('An update must not change resourceType or id', 'id');
+  }
+  const { meta: _m, ...visibleMeta } = after;
+  const prepared = prepareAdminType(e, { ...visibleMeta, meta: stripMarkers(after.meta) } as T);
+  assertReferencesInProject(e, prepared.resource);
+  const matches = matcherFor(e, new Map([[before, row.rid]]));
+  const decision = decideWrite({ policy: e.p.policy, before, after: prepared.resource, matches, constraintsOf: e.p.constraintsOf });
+  const result = e.deps.store.update<T>(decision.resource, ifMatch ? { ifMatch } : undefined, e.ctx(callCtx));
+  afterWrite(e, result.resource, prepared.clientSecret);
+  return answer(e, result, decision.entry);
+}
+
+/** The host's masking marks are not data: a client sending them back must not store them. */
+function stripMarkers(meta: Resource['meta']): Resource['meta'] {
+  if (!meta) {
+    return meta;
+  }
+  const out = { ...meta };
+  out.tag = meta.tag?.filter((t) => !(t.system === 'https://outpost.local/fhir/CodeSystem/access' && t.code === 'masked'));
+  out.extension = meta.extension?.filter((x) => x.url !== 'https://outpost.local/fhir/StructureDefinition/hidden-field');
+  if (!out.tag?.length) delete out.tag;
+  if (!out.extension?.length) delete out.extension;
+  return out;
+}
+
+export function updateAs<T extends Resource>(e: Enforcer, resource: T, opts: { ifMatch?: string } | undefined, callCtx?: CallContext): WriteResult<T> {
+  const type = resource?.resourceType;
+  const id = resource?.id ?? '';
+  if (!e.row(type, id) && e.deps.store.db.prepare('SELECT 1 FROM resource WHERE type = ? AND id = ?').get(type, id) === undefined) {
+    if (opts?.ifMatch !== undefined) {
+      throw errors.preconditionFailed(`If-Match given, but ${type}/${id} does not exist`);
+    }
+    return createAs(e, resource, undefined, callCtx, id); // update as create: needs create permission
+  }
+  return e.audited('update', { entity: `${type}/${id}` }, () => updateStored<T>(e, 'update', type, id, () => resource, opts?.ifMatch, callCtx), true);
+}
+
+export function patchAs<T extends Resource>(e: Enforcer, type: string, id: string, patch: unknown, opts: { ifMatch?: string } | undefined, callCtx?: CallContext): WriteResult<T> {
+  return e.audited('patch', { entity: `${type}/${id}` }, () =>
+    updateStored<T>(e, 'patch', type, id, (visible, before) => {
+      if (opts?.ifMatch !== undefined && !new RegExp(`^\\s*(W/)?"?${before.meta?.versionId}"?\\s*$`).test(opts.ifMatch)) {
+        throw errors.preconditionFailed(`Version mismatch: the current version of ${type}/${id} is ${before.meta?.versionId}`);
+      }
+      // The patch applies to what this role sees: a `test` on a hidden path cannot probe its value.
+      const base = { ...visible, meta: stripMarkers(visible.meta) } as T;
+      if (Array.isArray(patch)) {
+        return applyJsonPatch(base, patch);
+      }
+      if ((patch as Resource | undefined)?.resourceType === 'Parameters') {
+        return applyFhirPathPatch(base, patch as never);
+      }
+      throw errors.badRequest('A patch must be a JSON Patch array or a FHIRPath Patch Parameters resource');
+    }, undefined, callCtx), true);
+}
+
+export function deleteAs(e: Enforcer, type: string, id: string): void {
+  e.audited('delete', { entity: `${type}/${id}` }, () => {
+    e.requireType(type, 'delete');
+    if (type === 'AuditEvent') {
+      throw errors.forbidden('AuditEvents are append-only');
+    }
+    const row = e.row(type, id);
+    if (!row) {
+      throw errors.notFound(`${type}/${id} not found`);
+    }
+    if (row.deleted) {
+      return;
+    }
+    if (!e.governing(type, 'read', row.rid)) {
+      throw errors.notFound(`${type}/${id} not found`);
+    }
+    decideDelete(e.p.policy, JSON.parse(row.content) as Resource, (entry) => e.p.compiler.rowMatches(entry, type, row.rid));
+    e.deps.store.delete(type, id, { project: row.project });
+    if (type === 'ProjectMembership') {
+      e.deps.auth?.endSessionsForMembership(id, 'membership deleted');
+    }
+  }, true);
+}
+
+/** The visible matches of a conditional query (at most 2 looked at). */
+export function visibleMatches(e: Enforcer, type: string, query: string, callCtx?: CallContext): string[] {
+  const q = query.replace(/^\?/, '');
+  e.p.guard.assertAllowed(type, [...new URLSearchParams(q)]);
+  const found = e.deps.store.search(type, `${q}&_count=2&_total=none&_elements=id`, {
+    ...e.ctx(callCtx),
+    search: { restrict: (t) => e.restrict(t, 'read') },
+  });
+  return (found.entry ?? []).map((x) => x.resource?.id ?? '').filter(Boolean);
+}
