@@ -1,5 +1,7 @@
 // The commands of `outpost`: each opens the data folder, does its work and returns an exit code.
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createHost, type Host } from '../host.ts';
 import { startHttpServer } from '../http.ts';
 import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
@@ -24,12 +26,29 @@ export function openHost(dataDir: string, io: Pick<CliIo, 'stderr'>): Host {
   });
 }
 
+/**
+ * The built renderer (`npm run build`) that browser mode serves beside the API: dist/renderer of the
+ * package this code runs from, whether from the sources (tsx) or bundled as dist/host/cli.js.
+ */
+export function builtRendererDir(from: string = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) {
+      return join(dir, 'dist', 'renderer');
+    }
+    if (dir === dirname(dir)) {
+      return join(dirname(from), 'renderer');
+    }
+  }
+}
+
 export async function serveCommand(dataDir: string, port: number, io: CliIo): Promise<number> {
   const host = openHost(dataDir, io);
   try {
-    const server = await startHttpServer(host, { port, hostname: '127.0.0.1' });
+    const rendererDir = builtRendererDir();
+    const server = await startHttpServer(host, { port, hostname: '127.0.0.1', rendererDir });
     io.stdout.write(
       `Outpost is serving ${server.url}/fhir/R4/\n` +
+        (existsSync(join(rendererDir, 'index.html')) ? `Open ${server.url}/ in a browser for the app\n` : '') +
         `Data folder: ${dataDir}\n` +
         `Token: ${server.token}\n` +
         `(send 'Authorization: Bearer <token>'; the token is also in ${server.tokenFile}, mode 0600)\n`
