@@ -86,5 +86,8 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     setClientSecret: (clientId, secret) => storeClientSecret(ctx, clientId, secret),
     setUserDisabled: tx((userId, disabled) => setDisabled(ctx, userId, disabled)),
     purgeExpired: () => purgeExpiredRows(ctx),
+    // Screen lock / suspend: every open people's session locks at once; each unlocks with its password.
+    lockAllSessions: () =>
+      ctx.db.prepare("UPDATE auth_session SET locked = 1 WHERE ended IS NULL AND locked = 0 AND auth_method = 'password'").run().changes,
   };
 }

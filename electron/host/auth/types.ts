@@ -152,4 +152,6 @@ export interface AuthService {
   setUserDisabled(userId: string, disabled: boolean): void;
   /** Deletes expired logins, refresh tokens and long-ended sessions; returns the rows removed. */
   purgeExpired(): number;
+  /** Locks every open password session (screen lock, suspend); returns how many were locked. */
+  lockAllSessions(): number;
 }
