@@ -80,7 +80,6 @@ function buildRegistry(definitions: SearchParameter[]): ParamRegistry {
   const usedPids = new Map<number, string>();
 
   const make = (sp: SearchParameter, resourceType: string): ParamDef | undefined => {
-    const expression = expressionForType(sp, resourceType);
     const pid = paramId(resourceType, sp.code as string);
     const key = `${resourceType}.${sp.code}`;
     const previous = usedPids.get(pid);
@@ -95,12 +94,19 @@ function buildRegistry(definitions: SearchParameter[]): ParamRegistry {
         return undefined;
       }
     }
+    // The per-type expression needs a FHIRPath parse: done on first use (most types are never touched).
+    let expression: string | undefined | null = null;
     return {
       code: sp.code as string,
       type: sp.type as ParamType,
       resourceType,
       pid,
-      expression,
+      get expression(): string | undefined {
+        if (expression === null) {
+          expression = expressionForType(sp, resourceType);
+        }
+        return expression;
+      },
       target: sp.target ?? [],
       components,
       definition: sp,
