@@ -8,11 +8,19 @@ import { MAX_BODY_BYTES, hostRequestSchema, type HostRequest, type HostResponse 
 import { FhirError, errors, outcome, toErrorResponse } from '../../shared/errors.ts';
 import { FHIR_BASE_PATH, FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
+import { createAuditLog, type AuditLog } from './audit/log.ts';
+import { auditMigrations } from './audit/schema.ts';
+import { toAccessPolicy } from './access/index.ts';
+import { authenticateRequest, authRoutes } from './auth/routes.ts';
+import { authMigrations } from './auth/schema.ts';
+import { createAuthService } from './auth/service.ts';
+import type { AuthService, Session } from './auth/types.ts';
+import { createAccessRepository, createPrincipalCache } from './enforce/index.ts';
 import { databasePath, ensureDataDir } from './paths.ts';
 import { buildCapabilityStatement } from './routes/capability.ts';
 import { fhirRoutes, fhirSegmentMatchers } from './routes/fhir.ts';
 import { RouteError, createRouter, type Method, type Route, type Router, type SegmentMatchers } from './routes/router.ts';
-import { createStore } from './store/index.ts';
+import { createStore, DEFAULT_PROJECT_ID } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
 /** Another domain of routes (e.g. auth under '/auth', '/oauth2'), mounted at `prefix` ('' = the host root). */
@@ -36,8 +44,37 @@ export interface HostOptions {
   onUnexpectedError?: (err: unknown, req: HostRequest) => void;
   /** Pushes an event to the renderer (Electron); unused until sync and auth events exist. */
   emit?: EmitBridgeEvent;
-  /** Extra route tables built on the host's store, tried after the FHIR API (`/fhir/R4`). */
-  mounts?: (store: Store) => HostMount[];
+  /**
+   * Extra route tables built on the host's store, tried after the FHIR API (`/fhir/R4`). Mounts that
+   * share a prefix ('' included, where the auth routes live) are merged, auth's routes first.
+   */
+  mounts?: (store: Store, services: HostServices) => HostMount[];
+  /** false turns AuditEvents off: only for measuring their overhead in benchmarks. */
+  audit?: boolean;
+  /**
+   * What a /fhir/R4 request without a session is: 'reject' (401, the default) or 'system' (the host's
+   * own trusted context, full access to the default project, audited as system). 'system' is for
+   * in-process callers that hold the host object (tests of the store layer, direct CLI commands).
+   */
+  anonymous?: 'reject' | 'system';
+  /** Auth options (idle lock, token lifetimes). */
+  authOptions?: { idleLockMs?: number; sessionTtlMs?: number; accessTokenTtlMs?: number };
+}
+
+/** Session-scoped access to the store: the one enforcement point (see electron/host/enforce). */
+export interface HostAccess {
+  /** An access-checked, audited Store acting as the session. */
+  forSession(session: Session): Store;
+  /** The Store of a request's bearer token (401 without a valid session). */
+  forHeaders(headers: Record<string, string | undefined>): Store;
+  /** The host's own system context (CLI import/export, seeds): full access to one project, audited as system. */
+  system(project?: string, name?: string): Store;
+}
+
+export interface HostServices {
+  auth: AuthService;
+  access: HostAccess;
+  audit: AuditLog;
 }
 
 export interface Host {
@@ -46,6 +83,11 @@ export interface Host {
   readonly store: Store;
   readonly dataDir: string;
   readonly maxBodyBytes: number;
+  readonly auth: AuthService;
+  readonly access: HostAccess;
+  readonly audit: AuditLog;
+  /** Screen lock / suspend: locks every open session (each unlocks with its password). */
+  lockAllSessions(): number;
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
@@ -100,7 +142,30 @@ export function createHost(options: HostOptions): Host {
   loadFhirDefinitions();
   const dataDir = options.dataDir;
   const path = dataDir === ':memory:' ? ':memory:' : databasePath(ensureDataDir(dataDir));
-  const store = createStore({ path, key: options.key, clock: options.clock });
+  const store = createStore({ path, key: options.key, clock: options.clock, migrations: [...authMigrations, ...auditMigrations] });
+  const clock = options.clock ?? (() => new Date());
+  const audit = createAuditLog({ store, clock, defaultProject: DEFAULT_PROJECT_ID, enabled: options.audit });
+  const principals = createPrincipalCache(store.db);
+  const auth = createAuthService({
+    store,
+    clock,
+    ...options.authOptions,
+    audit: (event) => audit.auth(event),
+    resolveAccessPolicy: (session) => toAccessPolicy(principals.policyOf(session)),
+  });
+  const deps = { store, audit, auth };
+  const access: HostAccess = {
+    forSession: (session) => createAccessRepository(deps, principals.forSession(session)),
+    forHeaders(headers) {
+      if (!headers.authorization && options.anonymous === 'system') {
+        return access.system();
+      }
+      return access.forSession(authenticateRequest(auth, headers));
+    },
+    system: (project = DEFAULT_PROJECT_ID, name) => createAccessRepository(deps, principals.system(project, name)),
+  };
+  /** The session-scoped store of each FHIR request, set before routing (headers object is the key). */
+  const requestStores = new WeakMap<object, Store>();
   const maxBodyBytes = Math.min(options.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES);
   const fallbackBase = options.baseUrl ?? 'http://localhost/';
   let capability: CapabilityStatement | undefined;
@@ -108,7 +173,13 @@ export function createHost(options: HostOptions): Host {
 
   const fhir = createRouter(
     fhirRoutes({
-      store,
+      storeFor(req) {
+        const scoped = requestStores.get(req.headers);
+        if (!scoped) {
+          throw errors.unauthorized('Authentication required');
+        }
+        return scoped;
+      },
       get capability() {
         capability ??= buildCapabilityStatement(readVersion(), new Date().toISOString());
         return capability;
@@ -117,9 +188,18 @@ export function createHost(options: HostOptions): Host {
     }),
     fhirSegmentMatchers
   );
+  const services: HostServices = { auth, access, audit };
+  const extra: HostMount[] = [{ prefix: '', routes: [meRoute(auth, access), ...authRoutes(auth)] }, ...(options.mounts?.(store, services) ?? [])];
+  const byPrefix = new Map<string, HostMount>();
+  for (const m of extra) {
+    const prefix = m.prefix.replace(/\/+$/, '');
+    const known = byPrefix.get(prefix);
+    byPrefix.set(prefix, known ? { prefix, routes: [...known.routes, ...m.routes], matchers: { ...known.matchers, ...m.matchers } } : { ...m, prefix });
+  }
+  // Longest prefix first, so '' (the host root) is tried last.
   const mounts: CompiledMount[] = [
     { prefix: FHIR_BASE_PATH, router: fhir },
-    ...(options.mounts?.(store) ?? []).map((m) => ({ prefix: m.prefix.replace(/\/+$/, ''), router: createRouter(m.routes, m.matchers ?? {}) })),
+    ...[...byPrefix.values()].sort((a, b) => b.prefix.length - a.prefix.length).map((m) => ({ prefix: m.prefix, router: createRouter(m.routes, m.matchers ?? {}) })),
   ];
 
   async function dispatch(req: HostRequest): Promise<HostResponse> {
@@ -148,6 +228,10 @@ export function createHost(options: HostOptions): Host {
     for (const [name, value] of Object.entries(headers)) {
       lowerHeaders[name.toLowerCase()] = value;
     }
+    if (found.mount.router === fhir && !(found.segments.length === 1 && found.segments[0] === 'metadata')) {
+      // Every FHIR request but the CapabilityStatement runs as a session, through the enforcement point.
+      requestStores.set(lowerHeaders, access.forHeaders(lowerHeaders));
+    }
     const routed = await found.mount.router.dispatch({
       method: (method === 'HEAD' ? 'GET' : method) as Method,
       segments: found.segments,
@@ -163,6 +247,10 @@ export function createHost(options: HostOptions): Host {
     store,
     dataDir,
     maxBodyBytes,
+    auth,
+    access,
+    audit,
+    lockAllSessions: () => auth.lockAllSessions(),
     async handle(req) {
       try {
         return await dispatch(req);
@@ -183,3 +271,23 @@ export function createHost(options: HostOptions): Host {
   };
 }
 
+
+/** GET /auth/me with the profile as the session may read it (hidden fields removed and marked). */
+function meRoute(auth: AuthService, access: HostAccess): Route {
+  return {
+    method: 'GET',
+    pattern: 'auth/me',
+    handler: (req) => {
+      const session = authenticateRequest(auth, req.headers);
+      const me = auth.me(session);
+      const [type, id] = (session.profile.reference ?? '').split('/');
+      let profile: Record<string, unknown> = { resourceType: type, id };
+      try {
+        profile = access.forSession(session).read(type, id) as unknown as Record<string, unknown>;
+      } catch {
+        // Not readable by its own role: identity only.
+      }
+      return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { ...me, profile } };
+    },
+  };
+}

@@ -82,7 +82,10 @@ export function createPrincipalCache(db: Db): PrincipalCache {
       session.projectId,
       session.membership,
       'user',
-      { who: { reference: session.profile.reference, display: session.profile.display }, user: { reference: session.subject } },
+      {
+        who: { reference: session.profile.reference, ...(session.profile.display ? { display: session.profile.display } : {}) },
+        user: { reference: session.subject },
+      },
       session,
     );
     cache.set(key, { stamp, principal });

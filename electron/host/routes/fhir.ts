@@ -13,7 +13,8 @@ import { ok, okOutcome, resourceResponse } from './responses.ts';
 import type { Route, RouteRequest, SegmentMatchers } from './router.ts';
 
 export interface FhirRouteDeps {
-  store: Store;
+  /** The access-checked store of the request's session (the one enforcement point); 401 without one. */
+  storeFor(req: RouteRequest): Store;
   /** The CapabilityStatement without its per-request `implementation.url`. */
   capability: CapabilityStatement;
   /** Per-request call context (project, access restrictions later). */
@@ -44,17 +45,16 @@ function requireQuery(req: RouteRequest, what: string): string {
 }
 
 export function fhirRoutes(deps: FhirRouteDeps): Route[] {
-  const { store } = deps;
   const ctx = (req: RouteRequest): CallContext => deps.context(req);
 
   const metadata = (req: RouteRequest): HostResponse =>
     ok({ ...deps.capability, implementation: { description: 'Outpost', url: req.baseUrl } });
 
   const read = (req: RouteRequest): HostResponse =>
-    resourceResponse(200, store.read(urlType(req), req.params.id, ctx(req)), req.baseUrl);
+    resourceResponse(200, deps.storeFor(req).read(urlType(req), req.params.id, ctx(req)), req.baseUrl);
 
   const vread = (req: RouteRequest): HostResponse =>
-    resourceResponse(200, store.vread(urlType(req), req.params.id, req.params.vid, ctx(req)), req.baseUrl);
+    resourceResponse(200, deps.storeFor(req).vread(urlType(req), req.params.id, req.params.vid, ctx(req)), req.baseUrl);
 
   const create = (req: RouteRequest): HostResponse => {
     const type = urlType(req);
@@ -62,7 +62,7 @@ export function fhirRoutes(deps: FhirRouteDeps): Route[] {
     // A create's id is the server's to choose (FHIR: a client-supplied id is ignored).
     const { id: _ignored, ...withoutId } = resource;
     const ifNoneExist = req.headers['if-none-exist'];
-    const result = store.create(withoutId as typeof resource, ifNoneExist ? { ifNoneExist } : undefined, ctx(req));
+    const result = deps.storeFor(req).create(withoutId as typeof resource, ifNoneExist ? { ifNoneExist } : undefined, ctx(req));
     return resourceResponse(result.status, result.resource, req.baseUrl, req.headers.prefer);
   };
 
@@ -76,7 +76,7 @@ export function fhirRoutes(deps: FhirRouteDeps): Route[] {
       );
     }
     const ifMatch = req.headers['if-match'];
-    const result = store.update(resource, ifMatch ? { ifMatch } : undefined, ctx(req));
+    const result = deps.storeFor(req).update(resource, ifMatch ? { ifMatch } : undefined, ctx(req));
     return resourceResponse(result.status, result.resource, req.baseUrl, req.headers.prefer);
   };
 
@@ -84,7 +84,7 @@ export function fhirRoutes(deps: FhirRouteDeps): Route[] {
     const type = urlType(req);
     const query = requireQuery(req, 'A conditional update');
     const resource = readResourceBody(req, type);
-    const result = store.conditionalUpdate(type, query, resource, ctx(req));
+    const result = deps.storeFor(req).conditionalUpdate(type, query, resource, ctx(req));
     return resourceResponse(result.status, result.resource, req.baseUrl, req.headers.prefer);
   };
 
@@ -92,31 +92,31 @@ export function fhirRoutes(deps: FhirRouteDeps): Route[] {
     const type = urlType(req);
     const body = readPatchBody(req);
     const ifMatch = req.headers['if-match'];
-    const result = store.patch(type, req.params.id, body, ifMatch ? { ifMatch } : undefined, ctx(req));
+    const result = deps.storeFor(req).patch(type, req.params.id, body, ifMatch ? { ifMatch } : undefined, ctx(req));
     return resourceResponse(result.status, result.resource, req.baseUrl, req.headers.prefer);
   };
 
   const remove = (req: RouteRequest): HostResponse => {
-    store.delete(urlType(req), req.params.id, ctx(req));
+    deps.storeFor(req).delete(urlType(req), req.params.id, ctx(req));
     return okOutcome(`Deleted ${req.params.type}/${req.params.id}`);
   };
 
   const conditionalDelete = (req: RouteRequest): HostResponse => {
     const type = urlType(req);
-    const count = store.conditionalDelete(type, requireQuery(req, 'A conditional delete'), ctx(req));
+    const count = deps.storeFor(req).conditionalDelete(type, requireQuery(req, 'A conditional delete'), ctx(req));
     return okOutcome(`Deleted ${count} ${type} resource${count === 1 ? '' : 's'}`);
   };
 
-  const search = (req: RouteRequest): HostResponse => ok(store.search(urlType(req), req.query, ctx(req)));
-  const searchPost = (req: RouteRequest): HostResponse => ok(store.search(urlType(req), readSearchForm(req), ctx(req)));
-  const systemSearch = (req: RouteRequest): HostResponse => ok(store.search(undefined, req.query, ctx(req)));
-  const systemSearchPost = (req: RouteRequest): HostResponse => ok(store.search(undefined, readSearchForm(req), ctx(req)));
+  const search = (req: RouteRequest): HostResponse => ok(deps.storeFor(req).search(urlType(req), req.query, ctx(req)));
+  const searchPost = (req: RouteRequest): HostResponse => ok(deps.storeFor(req).search(urlType(req), readSearchForm(req), ctx(req)));
+  const systemSearch = (req: RouteRequest): HostResponse => ok(deps.storeFor(req).search(undefined, req.query, ctx(req)));
+  const systemSearchPost = (req: RouteRequest): HostResponse => ok(deps.storeFor(req).search(undefined, readSearchForm(req), ctx(req)));
 
   /** GET Patient/123/Observation = Observation search with `_compartment=Patient/123`. */
   const compartmentSearch = (req: RouteRequest): HostResponse => {
     const type = urlType(req);
     const compartment = `_compartment=${encodeURIComponent(`Patient/${req.params.id}`)}`;
-    return ok(store.search(type, req.query ? `${compartment}&${req.query}` : compartment, ctx(req)));
+    return ok(deps.storeFor(req).search(type, req.query ? `${compartment}&${req.query}` : compartment, ctx(req)));
   };
 
   const history =
@@ -125,7 +125,7 @@ export function fhirRoutes(deps: FhirRouteDeps): Route[] {
       const query = readHistoryQuery(req.query);
       const resourceType = level === 'system' ? undefined : urlType(req);
       const id = level === 'instance' ? req.params.id : undefined;
-      return ok(store.history({ ...query, resourceType, id }, ctx(req)));
+      return ok(deps.storeFor(req).history({ ...query, resourceType, id }, ctx(req)));
     };
 
   const bundle = (req: RouteRequest): HostResponse => {
@@ -137,7 +137,7 @@ export function fhirRoutes(deps: FhirRouteDeps): Route[] {
     if (value.type !== 'batch' && value.type !== 'transaction') {
       throw errors.badRequest(`Bundle.type must be batch or transaction, got ${String(value.type)}`, 'Bundle.type');
     }
-    return ok(store.processBundle(value, ctx(req)));
+    return ok(deps.storeFor(req).processBundle(value, ctx(req)));
   };
 
   return [

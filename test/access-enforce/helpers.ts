@@ -1,0 +1,106 @@
+// A host on ':memory:' with one or two projects, people with memberships and policies, and real
+// logins through the host's door (POST /auth/login, /auth/profile, /oauth2/token).
+import type { AccessPolicy, Project, ProjectMembership, Resource, User } from '@medplum/fhirtypes';
+import bcrypt from 'bcryptjs';
+import { createHost, type Host } from '../../electron/host/host.ts';
+import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
+
+export const PASSWORD = 'correct-horse-battery';
+let hash: string | undefined;
+const passwordHash = (): string => (hash ??= bcrypt.hashSync(PASSWORD, 4));
+const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+
+export interface Reply {
+  status: number;
+  body: any;
+  text: string;
+}
+
+export interface TestClinic {
+  host: Host;
+  project: string;
+  advance(ms: number): void;
+  /** Writes as the trusted seed (raw store, in `project`). */
+  seed<T extends Resource>(resource: T, project?: string): T & { id: string };
+  newProject(name: string): string;
+  policy(resource: AccessPolicy['resource'], project?: string): string;
+  /** A user with one membership; returns its email and membership id. */
+  person(name: string, membership: Partial<ProjectMembership>, project?: string, profileType?: string): Promise<{ email: string; membership: string; profile: string; user: string }>;
+  /** A second membership for an existing user. */
+  addMembership(user: string, membership: Partial<ProjectMembership>, project?: string, profileType?: string): { membership: string; profile: string };
+  login(email: string, membership?: string, password?: string): Promise<string>;
+  call(token: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
+  close(): void;
+}
+
+export function createClinic(options: { audit?: boolean } = {}): TestClinic {
+  let now = Date.parse('2026-03-01T09:00:00Z');
+  const host = createHost({ dataDir: ':memory:', clock: () => new Date(now), audit: options.audit });
+  const seed = <T extends Resource>(resource: T, project?: string): T & { id: string } =>
+    host.store.create(resource, undefined, { project: project ?? clinic.project }).resource as T & { id: string };
+  const newProject = (name: string): string => host.store.create<Project>({ resourceType: 'Project', name }).resource.id as string;
+  let n = 0;
+
+  async function call(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+    const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const res = await host.handle({
+      method: method as 'GET',
+      path: path.startsWith('/') ? path : `/fhir/R4/${path}`,
+      headers: { ...(text !== undefined ? { 'content-type': 'application/fhir+json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      body: text,
+    });
+    return { status: res.status, body: res.body, text: JSON.stringify(res.body ?? null) };
+  }
+
+  function addMembership(user: string, membership: Partial<ProjectMembership>, project?: string, profileType = 'Practitioner') {
+    const p = project ?? clinic.project;
+    const profile = membership.profile?.reference ?? `${profileType}/${seed({ resourceType: profileType, name: [{ family: `Profile${++n}` }] } as Resource, p).id}`;
+    const m = seed<ProjectMembership>(
+      { resourceType: 'ProjectMembership', project: { reference: `Project/${p}` }, user: { reference: `User/${user}` }, profile: { reference: profile }, ...membership } as ProjectMembership,
+      p,
+    );
+    return { membership: m.id, profile };
+  }
+
+  const clinic: TestClinic = {
+    host,
+    project: '',
+    advance: (ms) => {
+      now += ms;
+    },
+    seed,
+    newProject,
+    policy: (resource, project) => seed<AccessPolicy>({ resourceType: 'AccessPolicy', name: `policy ${++n}`, resource }, project).id,
+    async person(name, membership, project, profileType) {
+      const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${++n}@example.org`;
+      const user = seed<User>({ resourceType: 'User', firstName: name, lastName: 'Test', email, passwordHash: passwordHash() }, project);
+      const m = addMembership(user.id, membership, project, profileType);
+      return { email, user: user.id, ...m };
+    },
+    addMembership,
+    async login(email, membership, password = PASSWORD) {
+      const started = await call(undefined, 'POST', '/auth/login', { email, password, codeChallenge: pkceChallenge(VERIFIER, 'S256'), codeChallengeMethod: 'S256' });
+      if (started.status !== 200) {
+        throw Object.assign(new Error(`login ${started.status}: ${started.text}`), { reply: started });
+      }
+      let code = started.body.code as string | undefined;
+      if (!code) {
+        const chosen = await call(undefined, 'POST', '/auth/profile', { login: started.body.login, profile: membership });
+        code = chosen.body.code;
+      }
+      const token = await host.handle({
+        method: 'POST',
+        path: '/oauth2/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: code ?? '', code_verifier: VERIFIER }).toString(),
+      });
+      return (token.body as { access_token: string }).access_token;
+    },
+    call,
+    close: () => host.close(),
+  };
+  clinic.project = newProject('General Hospital');
+  return clinic;
+}
+
+export const patient = (family: string, extra: Record<string, unknown> = {}) => ({ resourceType: 'Patient', name: [{ given: ['Ann'], family }], ...extra });
