@@ -53,6 +53,7 @@ const RID_INDEX: Record<string, string> = {
   idx_number: 'idx_number_rid',
   idx_quantity: 'idx_quantity_rid',
   idx_composite: 'idx_composite_rid',
+  compartment: 'compartment_rid',
 };
 
 function ors(conds: Cond[]): Cond {
