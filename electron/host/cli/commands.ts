@@ -1,6 +1,6 @@
 // The commands of `outpost`: each opens the data folder, does its work and returns an exit code.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHost, type Host } from '../host.ts';
 import { startHttpServer } from '../http.ts';
@@ -27,10 +27,14 @@ export function openHost(dataDir: string, io: Pick<CliIo, 'stderr'>): Host {
 }
 
 /**
- * The built renderer (`npm run build`) that browser mode serves beside the API: dist/renderer of the
- * package this code runs from, whether from the sources (tsx) or bundled as dist/host/cli.js.
+ * The built renderer (`npm run build`) that browser mode serves beside the API: $OUTPOST_RENDERER_DIR
+ * when set, else dist/renderer of the package this code runs from (the sources run by tsx, or
+ * dist/host/cli.js).
  */
-export function builtRendererDir(from: string = fileURLToPath(import.meta.url)): string {
+export function builtRendererDir(from: string = fileURLToPath(import.meta.url), env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OUTPOST_RENDERER_DIR) {
+    return resolve(env.OUTPOST_RENDERER_DIR);
+  }
   for (let dir = dirname(from); ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) {
       return join(dir, 'dist', 'renderer');
