@@ -54,7 +54,8 @@ export function buildOrderBy(resourceType: string | undefined, sort: string | un
       params.push(...pids, ...pids);
     }
   }
-  parts.push('r.rid');
+  // Ties by rid, in the direction of the last key (so an index on (type, last_updated) also gives the order).
+  parts.push(sort?.split(',').pop()?.startsWith('-') ? 'r.rid DESC' : 'r.rid');
   return { sql: parts.join(', '), params };
 }
 
