@@ -1,0 +1,11 @@
+// Project administration and first-run setup (issue 3): the route table for the host, and the pieces
+// the CLI and the demo seed reuse.
+export { adminRoutes, adminSegmentMatchers, reviewJson } from './routes.ts';
+export type { AdminAccess, AdminDeps, AdminAction } from './context.ts';
+export { runSetup, setupNeeded } from './setup.ts';
+export { inviteMember } from './invite.ts';
+export { resetMemberPassword, setMembershipActive } from './members.ts';
+export { reviewProject, reviewProjectMembership, projectMemberships } from './review.ts';
+export type { FailedReview } from './review.ts';
+export { countVisible, restrictHook, typesInProject } from './visible.ts';
+export { createMembership, createProfile, createUser, userByEmail, displayName } from './identities.ts';

@@ -1,0 +1,138 @@
+// The route table of first-run setup, project administration and the policy review, with patterns
+// relative to the host root (mount with prefix '' beside the auth routes, or concatenate the tables):
+//   GET  outpost/setup                                            {needed}
+//   POST outpost/setup                                            first project + its admin (409 once set up)
+//   POST admin/projects/:projectId/invite                         Medplum's invite -> ProjectMembership
+//   POST admin/projects/:projectId/members/:membershipId/reset-password   {password}; ends the user's sessions
+//   POST admin/projects/:projectId/members/:membershipId/deactivate       ends the membership's sessions
+//   POST admin/projects/:projectId/members/:membershipId/activate
+//   GET  outpost/policy-review[?membership=<id>]                  PolicyReview (one) or PolicyReview[] (all)
+// Every admin route needs a project admin session of that project (403 otherwise).
+import { allOk } from '@medplum/core';
+import type { HostResponse } from '../../../shared/contract/host.ts';
+import { errors, isFhirError } from '../../../shared/errors.ts';
+import type { PolicyReview } from '../access/index.ts';
+import type { Route, RouteRequest, SegmentMatchers } from '../routes/router.ts';
+import { isValidFhirId } from '../store/index.ts';
+import type { Session } from '../auth/types.ts';
+import { agentOf, createAdminContext, parseJsonBody, requireProjectAdmin, type AdminAction, type AdminContext, type AdminDeps } from './context.ts';
+import { inviteMember } from './invite.ts';
+import { resetMemberPassword, setMembershipActive } from './members.ts';
+import { reviewProject } from './review.ts';
+import { inviteBodySchema, resetPasswordBodySchema, setupBodySchema } from './schemas.ts';
+import { runSetup, setupNeeded } from './setup.ts';
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
+const FHIR_JSON_UTF8 = 'application/fhir+json; charset=utf-8';
+
+const json = (body: unknown, status = 200): HostResponse => ({ status, headers: { 'content-type': JSON_UTF8 }, body });
+const fhirJson = (body: unknown, status = 200): HostResponse => ({ status, headers: { 'content-type': FHIR_JSON_UTF8 }, body });
+
+/** Segment matchers of the admin table: project and membership ids are FHIR ids. */
+export const adminSegmentMatchers: SegmentMatchers = {
+  projectId: isValidFhirId,
+  membershipId: isValidFhirId,
+};
+
+/** A review as JSON (entry interaction sets as arrays). */
+export function reviewJson(review: PolicyReview): unknown {
+  return {
+    ...review,
+    policy: { ...review.policy, entries: review.policy.entries.map((e) => ({ ...e, interactions: [...e.interactions] })) },
+  };
+}
+
+/** Runs an admin action and writes its AuditEvent, success or failure (with the reason). */
+async function audited<T>(ctx: AdminContext, session: Session, action: AdminAction, entity: string | undefined, fn: () => T | Promise<T>): Promise<T> {
+  const base = { action, project: session.projectId, agent: agentOf(session), entity };
+  try {
+    const result = await fn();
+    ctx.audit({ ...base, outcome: 'success' });
+    return result;
+  } catch (err) {
+    const status = isFhirError(err) ? err.status : 500;
+    const reason = isFhirError(err) ? (err.outcome.issue?.[0]?.details?.text ?? err.message) : 'internal error';
+    ctx.audit({ ...base, outcome: status === 401 || status === 403 ? 'denied' : 'error', reason });
+    throw err;
+  }
+}
+
+export function adminRoutes(deps: AdminDeps): Route[] {
+  const ctx = createAdminContext(deps);
+  const { store, auth } = ctx;
+
+  const memberAction = (active: boolean) => async (req: RouteRequest) => {
+    const session = requireProjectAdmin(ctx, req, req.params.projectId);
+    const { membershipId } = req.params;
+    const membership = await audited(ctx, session, active ? 'membership-activated' : 'membership-deactivated', `ProjectMembership/${membershipId}`, () =>
+      setMembershipActive(ctx.access.forSession(session), auth, session, membershipId, active)
+    );
+    return fhirJson(membership);
+  };
+
+  return [
+    { method: 'GET', pattern: 'outpost/setup', handler: () => json({ needed: setupNeeded(store) }) },
+    {
+      method: 'POST',
+      pattern: 'outpost/setup',
+      handler: async (req) => {
+        const body = parseJsonBody(req, setupBodySchema);
+        const result = await runSetup(store, body);
+        const agent = { who: { reference: `Practitioner/${result.profile.id}` }, user: { reference: `User/${result.user.id}` }, name: `${body.firstName} ${body.lastName}` };
+        ctx.audit({ action: 'setup', project: result.project.id, agent, outcome: 'success', entity: `Project/${result.project.id}` });
+        const { passwordHash: _hash, ...user } = result.user;
+        return json({ project: result.project, user, profile: result.profile, membership: result.membership }, 201);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'admin/projects/:projectId/invite',
+      handler: async (req) => {
+        const { projectId } = req.params;
+        const session = requireProjectAdmin(ctx, req, projectId);
+        const body = parseJsonBody(req, inviteBodySchema);
+        const result = await audited(ctx, session, 'invite', undefined, () => inviteMember(store, ctx.access.forSession(session), projectId, body));
+        return fhirJson(result.membership);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'admin/projects/:projectId/members/:membershipId/reset-password',
+      handler: async (req) => {
+        const { projectId, membershipId } = req.params;
+        const session = requireProjectAdmin(ctx, req, projectId);
+        const { password } = parseJsonBody(req, resetPasswordBodySchema);
+        await audited(ctx, session, 'reset-password', `ProjectMembership/${membershipId}`, () =>
+          resetMemberPassword(ctx.access.forSession(session), auth, session, membershipId, password)
+        );
+        return fhirJson(allOk);
+      },
+    },
+    { method: 'POST', pattern: 'admin/projects/:projectId/members/:membershipId/deactivate', handler: memberAction(false) },
+    { method: 'POST', pattern: 'admin/projects/:projectId/members/:membershipId/activate', handler: memberAction(true) },
+    {
+      method: 'GET',
+      pattern: 'outpost/policy-review',
+      handler: (req) => {
+        const session = ctx.sessionOf(req);
+        if (session.membership.admin !== true) {
+          throw errors.forbidden('Only a project administrator may review policies');
+        }
+        const params = new URLSearchParams(req.query);
+        const membership = params.get('membership') ?? undefined;
+        const id = membership?.replace(/^ProjectMembership\//, '');
+        if (id !== undefined && !isValidFhirId(id)) {
+          throw errors.badRequest('membership must be a ProjectMembership id', 'membership');
+        }
+        const reviews = reviewProject(store, session.projectId, id);
+        if (id !== undefined) {
+          if (!reviews.length) {
+            throw errors.notFound(`ProjectMembership/${id} not found`);
+          }
+          return json(reviewJson(reviews[0]));
+        }
+        return json(reviews.map(reviewJson));
+      },
+    },
+  ];
+}

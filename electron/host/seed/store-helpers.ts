@@ -1,0 +1,11 @@
+// Small adapters between the seed and the store/access modules.
+import type { AccessPolicy } from '@medplum/fhirtypes';
+import { normalizeAccessPolicy, validateAccessPolicy } from '../access/index.ts';
+
+export { DEFAULT_PROJECT_ID } from '../store/index.ts';
+
+/** A policy as it is saved through FHIR: validated (a 400 naming the entry) and in its normal form. */
+export function normalizeForStore(policy: AccessPolicy): AccessPolicy {
+  validateAccessPolicy(policy);
+  return normalizeAccessPolicy(policy).policy;
+}
