@@ -8,6 +8,7 @@ import { MAX_BODY_BYTES, hostRequestSchema, type HostRequest, type HostResponse 
 import { FhirError, errors, outcome, toErrorResponse } from '../../shared/errors.ts';
 import { FHIR_BASE_PATH, FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
+import { adminRoutes, adminSegmentMatchers } from './admin/index.ts';
 import { createAuditLog, type AuditLog } from './audit/log.ts';
 import { auditMigrations } from './audit/schema.ts';
 import { toAccessPolicy } from './access/index.ts';
@@ -189,7 +190,12 @@ export function createHost(options: HostOptions): Host {
     fhirSegmentMatchers
   );
   const services: HostServices = { auth, access, audit };
-  const extra: HostMount[] = [{ prefix: '', routes: [meRoute(auth, access), ...authRoutes(auth)] }, ...(options.mounts?.(store, services) ?? [])];
+  const extra: HostMount[] = [
+    { prefix: '', routes: [meRoute(auth, access), ...authRoutes(auth)] },
+    // First-run setup, project administration (invite, passwords, memberships) and the policy review.
+    { prefix: '', routes: adminRoutes({ store, auth, access, audit, clock }), matchers: adminSegmentMatchers },
+    ...(options.mounts?.(store, services) ?? []),
+  ];
   const byPrefix = new Map<string, HostMount>();
   for (const m of extra) {
     const prefix = m.prefix.replace(/\/+$/, '');
