@@ -205,9 +205,6 @@ describe('electron-builder configuration', () => {
     expect(icns.readUInt32BE(4)).toBe(icns.length);
   });
 
-  it.skipIf(!existsSync(path.join(repoRoot, 'dist', 'electron', 'main.js')))('finds every packed entry point in the build output', () => {
-    for (const file of ['dist/electron/main.js', 'dist/electron/preload.cjs', 'dist/renderer/index.html']) {
-      expect(existsSync(path.join(repoRoot, file)), file).toBe(true);
-    }
-  });
+  // That the files it packs exist after `npm run build` is checked in test/build/build.test.ts, which
+  // runs the build first (a check here would race with it or be skipped on a fresh clone).
 });
