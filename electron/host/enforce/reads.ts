@@ -16,7 +16,7 @@ export function readAs<T extends Resource>(e: Enforcer, interaction: 'read' | 'v
     throw errors.gone(`${type}/${id} was deleted`);
   }
   // Visibility is decided on the current version (a deleted resource has no index rows: invisible).
-  const entry = row.deleted ? undefined : e.governing(type, interaction, row.rid);
+  const entry = e.governing(type, interaction, row.rid);
   if (!entry) {
     throw errors.notFound(`${type}/${id} not found`);
   }
@@ -97,7 +97,7 @@ export function historyAs(e: Enforcer, query: HistoryQuery, callCtx?: CallContex
   }
   if (type !== undefined && id !== undefined) {
     const row = e.row(type, id);
-    const entry = row && !row.deleted ? e.governing(type, 'history', row.rid) : undefined;
+    const entry = row ? e.governing(type, 'history', row.rid) : undefined;
     if (!row || !entry) {
       throw errors.notFound(`${type}/${id} not found`);
     }

@@ -8,6 +8,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { getIndexPlan } from '../search/indexer.ts';
 import { getParamRegistry } from '../search/params.ts';
+import { PROTECTED_TYPES } from '../access/types.ts';
 
 const TYPE_INTERACTIONS = [
   'read',
@@ -55,9 +56,12 @@ function resourceEntry(type: ResourceType): CapabilityStatementRestResource {
   };
 }
 
+const UNREACHABLE_TYPES = new Set([...PROTECTED_TYPES, 'PasswordChangeRequest', 'UserSecurityRequest']);
+
 /** Built once per host (the definitions are immutable); `url` is filled per request. */
 export function buildCapabilityStatement(version: string, date: string): CapabilityStatement {
-  const types = getResourceTypes().sort();
+  // System internals no policy can reach (sessions, keys, logins, password requests) are not offered.
+  const types = getResourceTypes().filter((t) => !UNREACHABLE_TYPES.has(t)).sort();
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
