@@ -18,7 +18,7 @@ export function tempDir(prefix = 'outpost-test-'): string {
 /** A host on a new temporary data folder; `call` takes paths relative to /fhir/R4/. */
 export function makeHost(options: Partial<HostOptions> = {}): TestHost {
   const dataDir = options.dataDir ?? tempDir();
-  const host = createHost({ ...options, dataDir });
+  const host = createHost({ anonymous: 'system', audit: false, ...options, dataDir });
   return Object.assign(host, {
     async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
       const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
