@@ -161,6 +161,10 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
         headers: headersOf(req),
         body,
       };
+      if (requireToken) {
+        // The adapter's own token is not a session: the host must not read it as one.
+        delete request.headers.authorization;
+      }
       send(res, await host.handle(request));
     } catch (err) {
       const { status, outcome } = toErrorResponse(err);
