@@ -4,12 +4,8 @@
 // Prints one JSON line {url, ...} when ready.
 // Stands in for `outpost serve --demo` until browser mode serves the renderer and seeds the demo clinic.
 import { parseArgs } from 'node:util';
-import { authMigrations } from '../../electron/host/auth/schema.ts';
-import { authRoutes } from '../../electron/host/auth/routes.ts';
-import { createAuthService } from '../../electron/host/auth/service.ts';
 import { createHost } from '../../electron/host/host.ts';
 import { startHttpServer } from '../../electron/host/http.ts';
-import { allMigrations, runMigrations } from '../../electron/host/store/index.ts';
 import { seedClinic } from './seed.ts';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, renderer: { type: 'string' } } });
@@ -17,13 +13,8 @@ if (!values.data || !values.renderer) {
   throw new Error('usage: ui-server.ts --data <dir> --renderer <dist/renderer>');
 }
 const rendererDir = values.renderer;
-const host = createHost({
-  dataDir: values.data,
-  mounts: (store) => {
-    runMigrations(store.db, allMigrations(authMigrations));
-    return [{ prefix: '', routes: authRoutes(createAuthService({ store })) }];
-  },
-});
+// The host mounts the auth routes itself (issue 3).
+const host = createHost({ dataDir: values.data });
 const clinic = seedClinic(host.store);
 
 const server = await startHttpServer(host, { port: 0, requireToken: false, rendererDir });

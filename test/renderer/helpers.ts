@@ -2,11 +2,7 @@
 // stand-in of the Electron bridge (window.outpost) that calls host.handle, as main's IPC handler does.
 import { MemoryStorage } from '@medplum/core';
 import type { OutpostBridge } from '../../shared/contract/bridge.ts';
-import { authMigrations } from '../../electron/host/auth/schema.ts';
-import { authRoutes } from '../../electron/host/auth/routes.ts';
-import { createAuthService } from '../../electron/host/auth/service.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
-import { allMigrations, runMigrations } from '../../electron/host/store/index.ts';
 import { seedClinic, type SeededClinic } from '../e2e/seed.ts';
 
 export interface TestHost {
@@ -24,13 +20,8 @@ export function createTestHost(options: { idleLockMs?: number } = {}): TestHost 
   g.sessionStorage ??= new MemoryStorage() as unknown as Storage;
   let offset = 0;
   const clock = (): Date => new Date(Date.now() + offset);
-  const host = createHost({
-    dataDir: ':memory:',
-    mounts: (store) => {
-      runMigrations(store.db, allMigrations(authMigrations));
-      return [{ prefix: '', routes: authRoutes(createAuthService({ store, clock, idleLockMs: options.idleLockMs })) }];
-    },
-  });
+  // The host mounts the auth routes itself (issue 3); the clock drives sessions and idle lock.
+  const host = createHost({ dataDir: ':memory:', clock, authOptions: { idleLockMs: options.idleLockMs } });
   const clinic = seedClinic(host.store);
   const bridge: OutpostBridge = {
     request: (envelope) => host.handle(envelope),
