@@ -15,8 +15,8 @@ export interface ServeProcess {
   dataDir: string;
   /** Everything printed so far (stdout and stderr). */
   output(): string;
-  /** SIGTERM, then the exit code (SIGKILL after 10 s); removes the data folder. */
-  stop(): Promise<number | null>;
+  /** SIGTERM, then the exit code (SIGKILL after 10 s); removes the data folder unless kept. */
+  stop(options?: { keepData?: boolean }): Promise<number | null>;
 }
 
 /** Starts serve with `entry` (a script run by process.execPath) and resolves once it printed its URL. */
@@ -54,14 +54,16 @@ export async function startServe(entry: string, env: NodeJS.ProcessEnv = {}, ext
     token: /Token: ([0-9a-f]+)/.exec(out)?.[1],
     dataDir,
     output: () => out,
-    async stop() {
+    async stop(options) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
         clearTimeout(killer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options?.keepData) {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
       return child.exitCode;
     },
   };
