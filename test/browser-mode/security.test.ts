@@ -52,7 +52,7 @@ function refused(host: string, port: number): Promise<boolean> {
 function listeningAddresses(port: number): string[] {
   const out: string[] = [];
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(table, 'utf8');
     } catch {
