@@ -3,10 +3,11 @@
 import { parseArgs } from 'node:util';
 import { FhirError } from '../../../shared/errors.ts';
 import { resolveDataDir } from '../paths.ts';
+import { policyReviewCommand, seedDemoCommand } from './admin-commands.ts';
 import { exportCommand, importCommand, serveCommand, type CliIo } from './commands.ts';
 import { DEFAULT_PORT, USAGE } from './usage.ts';
 
-const COMMANDS = ['serve', 'import', 'export'] as const;
+const COMMANDS = ['serve', 'import', 'export', 'seed', 'policy-review'] as const;
 type Command = (typeof COMMANDS)[number];
 
 class UsageError extends Error {
@@ -28,6 +29,8 @@ function parse(command: Command, args: string[]) {
         data: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...(command === 'serve' ? { port: { type: 'string' as const } } : {}),
+        ...(command === 'serve' || command === 'seed' ? { demo: { type: 'boolean' as const } } : {}),
+        ...(command === 'policy-review' ? { membership: { type: 'string' as const }, json: { type: 'boolean' as const } } : {}),
       },
     });
   } catch (err) {
@@ -67,7 +70,14 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       if (positionals.length) {
         throw new UsageError(`serve takes no arguments, got '${positionals[0]}'`, command);
       }
-      return serveCommand(dataDir, parsePort((values as { port?: string }).port), io);
+    {
+      const port = parsePort((values as { port?: string }).port);
+      if ((values as { demo?: boolean }).demo) {
+        // Seed first (or find the demo already there); a folder holding another project is served as it is.
+        await seedDemoCommand(dataDir, io);
+      }
+      return serveCommand(dataDir, port, io);
+    }
     case 'import':
       if (!positionals.length) {
         throw new UsageError('import needs at least one file or folder', command);
@@ -78,6 +88,16 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError('export needs exactly one folder', command);
       }
       return exportCommand(dataDir, positionals[0], io);
+    case 'seed':
+      if (positionals.length || !(values as { demo?: boolean }).demo) {
+        throw new UsageError('seed needs --demo (the only seed there is) and no arguments', command);
+      }
+      return seedDemoCommand(dataDir, io);
+    case 'policy-review':
+      if (positionals.length) {
+        throw new UsageError(`policy-review takes no arguments, got '${positionals[0]}'`, command);
+      }
+      return policyReviewCommand(dataDir, values as { membership?: string; json?: boolean }, io);
   }
 }
 

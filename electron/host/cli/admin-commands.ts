@@ -1,0 +1,110 @@
+// `outpost seed --demo`, the demo part of `outpost serve --demo`, and `outpost policy-review`.
+import type { PolicyReview } from '../access/index.ts';
+import { reviewJson, reviewProject } from '../admin/index.ts';
+import type { FailedReview } from '../admin/index.ts';
+import { DEMO_LOGINS, DEMO_PASSWORD, DEMO_PROJECT_NAME, seedDemo } from '../seed/index.ts';
+import type { Store } from '../store/types.ts';
+import { openHost, type CliIo } from './commands.ts';
+
+/** The demo logins as printed by `--demo` (and listed in the README). */
+export function demoLoginsText(): string {
+  const width = Math.max(...DEMO_LOGINS.map((l) => l.email.length));
+  return (
+    `Demo logins (password for all: ${DEMO_PASSWORD}):\n` +
+    DEMO_LOGINS.map((l) => `  ${l.email.padEnd(width)}  ${l.who}: ${l.roles}`).join('\n') +
+    '\n'
+  );
+}
+
+/**
+ * Seeds the demo clinic on an empty data folder; on a folder already seeded it only says so. Returns
+ * the exit code: 1 when the folder holds another project (nothing is seeded there).
+ */
+export async function seedDemoCommand(dataDir: string, io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
+  const host = openHost(dataDir, io);
+  try {
+    const result = await seedDemo(host.store);
+    if (result.seeded) {
+      io.stdout.write(`Seeded the demo clinic "${DEMO_PROJECT_NAME}": ${result.resources} resources in ${result.seconds.toFixed(1)} s\n`);
+    } else if (result.demo) {
+      io.stdout.write(`The demo clinic "${DEMO_PROJECT_NAME}" is already in ${dataDir}\n`);
+    } else {
+      io.stderr.write(`outpost: ${dataDir} already holds a project that is not the demo clinic: nothing seeded (use an empty --data folder)\n`);
+      return 1;
+    }
+    io.stdout.write(demoLoginsText());
+    return 0;
+  } finally {
+    host.close();
+  }
+}
+
+function projectsOf(store: Pick<Store, 'db'>): { id: string; name: string }[] {
+  const rows = store.db.prepare("SELECT id, json_extract(content, '$.name') AS name FROM resource WHERE type = 'Project' AND deleted = 0 ORDER BY rid").all() as { id: string; name: string | null }[];
+  return rows.map((r) => ({ id: r.id, name: r.name ?? r.id }));
+}
+
+/** One membership's review in words. */
+export function formatReview(review: PolicyReview | FailedReview, names: { display?: string; user?: string }): string {
+  const out: string[] = [];
+  out.push(`${review.membership ?? '(membership)'}  ${names.display ?? ''} (${review.profile ?? 'no profile'})${names.user ? `  user ${names.user}` : ''}${review.admin ? '  [project admin]' : ''}`);
+  const policies = review.policy.source.policies;
+  out.push(`  Policies: ${policies.length ? policies.join(', ') : 'none (full access to non-admin types)'}`);
+  if ('error' in review) {
+    out.push(`  ERROR: ${review.error}`);
+    return out.join('\n') + '\n';
+  }
+  out.push('  Effective policy:');
+  for (const line of review.lines) {
+    out.push(`    - ${line}`);
+  }
+  if (review.warnings.length) {
+    out.push('  Warnings:');
+    for (const w of review.warnings) {
+      out.push(`    ! ${w.code}: ${w.message}`);
+    }
+  }
+  const counts = (review.counts ?? []).filter((c) => c.count > 0);
+  out.push(`  Can see: ${counts.length ? counts.map((c) => `${c.resourceType} ${c.count}`).join(', ') : 'nothing'}`);
+  return out.join('\n') + '\n';
+}
+
+export function policyReviewCommand(dataDir: string, options: { membership?: string; json?: boolean }, io: Pick<CliIo, 'stdout' | 'stderr'>): number {
+  const host = openHost(dataDir, io);
+  try {
+    const membership = options.membership?.replace(/^ProjectMembership\//, '');
+    const all: { project: { id: string; name: string }; reviews: (PolicyReview | FailedReview)[] }[] = projectsOf(host.store).map((project) => ({
+      project,
+      reviews: reviewProject(host.store, project.id, membership),
+    }));
+    const found = all.filter((p) => p.reviews.length);
+    if (membership && !found.length) {
+      io.stderr.write(`outpost: no membership ${membership} in ${dataDir}\n`);
+      return 1;
+    }
+    if (options.json) {
+      io.stdout.write(JSON.stringify(found.flatMap((p) => p.reviews.map((r) => ({ project: p.project, ...(reviewJson(r) as object) }))), null, 2) + '\n');
+      return 0;
+    }
+    if (!found.length) {
+      io.stdout.write(`No memberships in ${dataDir}\n`);
+      return 0;
+    }
+    const displays = new Map<string, { display?: string; user?: string }>();
+    const rows = host.store.db
+      .prepare("SELECT id, json_extract(content, '$.profile.display') AS display, json_extract(content, '$.user.display') AS user FROM resource WHERE type = 'ProjectMembership' AND deleted = 0")
+      .all() as { id: string; display: string | null; user: string | null }[];
+    for (const r of rows) {
+      displays.set(`ProjectMembership/${r.id}`, { display: r.display ?? undefined, user: r.user ?? undefined });
+    }
+    for (const { project, reviews } of found) {
+      io.stdout.write(`Project ${project.name} (Project/${project.id}): ${reviews.length} membership${reviews.length === 1 ? '' : 's'}\n\n`);
+      for (const review of reviews) {
+        io.stdout.write(formatReview(review, displays.get(review.membership ?? '') ?? {}) + '\n');
+      }
+    }
+    return 0;
+  } finally {
+    host.close();
+  }
+}
