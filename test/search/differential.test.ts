@@ -43,7 +43,7 @@ beforeAll(() => {
   loadFhirDefinitions();
   store = loadSyntheaStore(BUNDLES);
   resources = allResources(store);
-});
+}, FULL ? 1_800_000 : undefined);
 
 afterAll(() => store.close());
 
@@ -194,5 +194,5 @@ describe('differential search against @medplum/core matchesSearchRequest (Synthe
     }
     expect(mismatches).toEqual([]);
     expect(nonEmpty).toBeGreaterThan(150);
-  });
+  }, FULL ? 3_600_000 : undefined);
 });
