@@ -1,6 +1,6 @@
 // The `outpost` command, spawned as a user would run it (node bin/outpost.mjs ...): help and usage
 // errors, import of all Synthea fixtures with every reference resolved, export then re-import into a
-// fresh folder, and serve answering /fhir/R4/metadata with its token.
+// fresh folder, and serve answering /fhir/R4/metadata (the API itself needs a session).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -169,27 +169,29 @@ describe('serve', () => {
     child?.kill('SIGKILL');
   });
 
-  it('prints a URL and a token; the URL answers /fhir/R4/metadata with the token only', async () => {
+  it('prints a URL that answers /fhir/R4/metadata, offers first-run setup, and refuses the API without a session', async () => {
     const dataDir = tempDir('outpost-serve-');
     child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data', dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const ready = await new Promise<{ url: string; token: string }>((resolvePromise, reject) => {
+    const ready = await new Promise<{ url: string }>((resolvePromise, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 60_000);
       child!.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const url = /serving (http:\/\/127\.0\.0\.1:\d+\/fhir\/R4\/)/.exec(out)?.[1];
-        const token = /Token: ([0-9a-f]+)/.exec(out)?.[1];
-        if (url && token) {
+        if (url && out.includes('sign in')) {
           clearTimeout(timer);
-          resolvePromise({ url, token });
+          resolvePromise({ url });
         }
       });
       child!.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
     });
-    const ok = await fetch(`${ready.url}metadata`, { headers: { authorization: `Bearer ${ready.token}` } });
+    expect(out).toContain('First run');
+    const ok = await fetch(`${ready.url}metadata`);
     expect(ok.status).toBe(200);
     expect((await ok.json()).resourceType).toBe('CapabilityStatement');
-    expect((await fetch(`${ready.url}metadata`)).status).toBe(401);
+    expect((await fetch(`${ready.url}Patient`)).status).toBe(401);
+    const setup = await fetch(ready.url.replace('/fhir/R4/', '/outpost/setup'));
+    expect(await setup.json()).toEqual({ needed: true });
 
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child.kill('SIGTERM');

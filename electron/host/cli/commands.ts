@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setupNeeded } from '../admin/index.ts';
 import { createHost, type Host } from '../host.ts';
 import { startHttpServer } from '../http.ts';
 import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
@@ -49,13 +50,15 @@ export async function serveCommand(dataDir: string, port: number, io: CliIo): Pr
   const host = openHost(dataDir, io);
   try {
     const rendererDir = builtRendererDir();
-    const server = await startHttpServer(host, { port, hostname: '127.0.0.1', rendererDir });
+    // The host authenticates every API request itself (Medplum's login flow, sessions): the adapter's
+    // own start-up token, which stood in for login before it existed, is no longer asked for.
+    const server = await startHttpServer(host, { port, hostname: '127.0.0.1', rendererDir, requireToken: false });
     io.stdout.write(
       `Outpost is serving ${server.url}/fhir/R4/\n` +
         (existsSync(join(rendererDir, 'index.html')) ? `Open ${server.url}/ in a browser for the app\n` : '') +
         `Data folder: ${dataDir}\n` +
-        `Token: ${server.token}\n` +
-        `(send 'Authorization: Bearer <token>'; the token is also in ${server.tokenFile}, mode 0600)\n`
+        (setupNeeded(host.store) ? `First run: open the app to set up the first project and its admin (POST /outpost/setup)\n` : '') +
+        `API requests need a session: sign in with POST /auth/login (Medplum's flow; MedplumClient works)\n`
     );
     await io.waitForStop();
     await server.close();
