@@ -265,6 +265,9 @@ describe('result control', () => {
     expect(p.meta?.tag?.some((t) => t.code === 'SUBSETTED')).toBe(true);
     const s = store.search('Patient', `_id=${P.alice}&_summary=true`).entry?.[0].resource as Resource & { name?: unknown; address?: unknown };
     expect(s.name).toBeDefined();
+    const obs = store.search('Observation', `_id=${O.h1}&_summary=text`).entry?.[0].resource as Resource & { status?: string; valueQuantity?: unknown };
+    expect(obs.status).toBe('final'); // mandatory elements stay
+    expect(obs.valueQuantity).toBeUndefined();
   });
 });
 

@@ -127,8 +127,8 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
     bad('_total', 'use accurate, estimate or none');
   }
   const summary = single(entries, '_summary');
-  if (summary !== undefined && !['true', 'false', 'count', 'data'].includes(summary)) {
-    bad('_summary', 'use true, false, count or data');
+  if (summary !== undefined && !['true', 'false', 'count', 'data', 'text'].includes(summary)) {
+    bad('_summary', 'use true, false, count, data or text');
   }
   const elementsRaw = single(entries, '_elements');
   const elements = elementsRaw ? elementsRaw.split(',').map((e) => e.trim()).filter(Boolean) : undefined;
@@ -157,6 +157,9 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
     }
     if (summary === 'true') {
       return subset(resource, summaryElements(resource.resourceType));
+    }
+    if (summary === 'text') {
+      return subset(resource, ['text', ...(tryGetDataType(resource.resourceType)?.mandatoryProperties ?? [])]);
     }
     if (summary === 'data') {
       const { text: _text, ...rest } = resource as Resource & { text?: unknown };
