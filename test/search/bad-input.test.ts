@@ -141,6 +141,12 @@ describe('bad values are 400s naming the parameter', () => {
     });
   }
 
+  it('oversized OR lists and parameter counts are 400s, not SQL errors', () => {
+    expect(outcome('Patient', `_id=${Array.from({ length: 5000 }, (_, i) => `id${i}`).join(',')}`)).toBe(400);
+    expect(outcome('Patient', Array.from({ length: 500 }, () => 'gender=male').join('&'))).toBe(400);
+    expect(outcome('Patient', `_id=${Array.from({ length: 900 }, (_, i) => `id${i}`).join(',')}`)).toBe('ok');
+  });
+
   it('an unknown resource type is a 400', () => {
     expect(outcome('Nope', '')).toBe(400);
     expect(() => findRids(store.db, 'Nope', 'x=1', { project: 'p' })).toThrow(expect.objectContaining({ status: 400 }));

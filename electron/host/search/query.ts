@@ -154,6 +154,9 @@ function and(conds: Cond[]): Cond {
 export function buildFilters(ctx: BuildContext, resourceType: string | undefined, entries: [string, string][], alias: string): Built[] {
   const out: Built[] = [];
   const filters = entries.filter(([key]) => !RESULT_PARAMS.has(key.split(':')[0]));
+  if (filters.length > MAX_FILTERS) {
+    throw errors.badRequest(`Too many search parameters (at most ${MAX_FILTERS})`);
+  }
   const merged = mergeDateRanges(resourceType, filters, alias);
   for (const [key, value] of filters) {
     if (merged.keys.has(key)) {
@@ -210,8 +213,15 @@ function lookupParam(resourceType: string | undefined, code: string): ParamDef {
   return def;
 }
 
+/** Bounds that keep a query's SQL far below SQLite's limits (a larger request is a 400, not a 500). */
+const MAX_OR_VALUES = 1000;
+const MAX_FILTERS = 100;
+
 function values(code: string, raw: string): string[] {
   const vals = splitSearchOnComma(raw);
+  if (vals.length > MAX_OR_VALUES) {
+    bad(code, `at most ${MAX_OR_VALUES} values`);
+  }
   if (vals.length === 0 || vals.some((v) => v === '')) {
     bad(code, 'empty value');
   }

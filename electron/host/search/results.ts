@@ -33,7 +33,11 @@ const SORT_SQL: Record<string, { table: string; index: string; asc: string; desc
 export function buildOrderBy(resourceType: string | undefined, sort: string | undefined): Cond {
   const parts: string[] = [];
   const params: unknown[] = [];
-  for (const raw of sort ? sort.split(',') : []) {
+  const keys = sort ? sort.split(',') : [];
+  if (keys.length > 10) {
+    throw errors.badRequest('Invalid _sort: at most 10 keys', '_sort');
+  }
+  for (const raw of keys) {
     const desc = raw.startsWith('-');
     const code = desc ? raw.slice(1) : raw;
     const dir = desc ? ' DESC' : '';
