@@ -161,7 +161,7 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
         headers: headersOf(req),
         body,
       };
-      if (requireToken) {
+      if (requireToken && request.headers) {
         // The adapter's own token is not a session: the host must not read it as one.
         delete request.headers.authorization;
       }

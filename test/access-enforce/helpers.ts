@@ -21,7 +21,7 @@ export interface TestClinic {
   project: string;
   advance(ms: number): void;
   /** Writes as the trusted seed (raw store, in `project`). */
-  seed<T extends Resource>(resource: T, project?: string): T & { id: string };
+  seed(resource: Resource | ({ resourceType: string } & Record<string, unknown>), project?: string): any;
   newProject(name: string): string;
   policy(resource: AccessPolicy['resource'], project?: string): string;
   /** A user with one membership; returns its email and membership id. */
@@ -36,8 +36,8 @@ export interface TestClinic {
 export function createClinic(options: { audit?: boolean } = {}): TestClinic {
   let now = Date.parse('2026-03-01T09:00:00Z');
   const host = createHost({ dataDir: ':memory:', clock: () => new Date(now), audit: options.audit });
-  const seed = <T extends Resource>(resource: T, project?: string): T & { id: string } =>
-    host.store.create(resource, undefined, { project: project ?? clinic.project }).resource as T & { id: string };
+  const seed = (resource: Resource | ({ resourceType: string } & Record<string, unknown>), project?: string) =>
+    host.store.create(resource as Resource, undefined, { project: project ?? clinic.project }).resource as Resource & { id: string };
   const newProject = (name: string): string => host.store.create<Project>({ resourceType: 'Project', name }).resource.id as string;
   let n = 0;
 
@@ -55,7 +55,7 @@ export function createClinic(options: { audit?: boolean } = {}): TestClinic {
   function addMembership(user: string, membership: Partial<ProjectMembership>, project?: string, profileType = 'Practitioner') {
     const p = project ?? clinic.project;
     const profile = membership.profile?.reference ?? `${profileType}/${seed({ resourceType: profileType, name: [{ family: `Profile${++n}` }] } as Resource, p).id}`;
-    const m = seed<ProjectMembership>(
+    const m = seed(
       { resourceType: 'ProjectMembership', project: { reference: `Project/${p}` }, user: { reference: `User/${user}` }, profile: { reference: profile }, ...membership } as ProjectMembership,
       p,
     );
@@ -70,10 +70,10 @@ export function createClinic(options: { audit?: boolean } = {}): TestClinic {
     },
     seed,
     newProject,
-    policy: (resource, project) => seed<AccessPolicy>({ resourceType: 'AccessPolicy', name: `policy ${++n}`, resource }, project).id,
+    policy: (resource, project) => seed({ resourceType: 'AccessPolicy', name: `policy ${++n}`, resource }, project).id,
     async person(name, membership, project, profileType) {
       const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${++n}@example.org`;
-      const user = seed<User>({ resourceType: 'User', firstName: name, lastName: 'Test', email, passwordHash: passwordHash() }, project);
+      const user = seed({ resourceType: 'User', firstName: name, lastName: 'Test', email, passwordHash: passwordHash() } satisfies User, project);
       const m = addMembership(user.id, membership, project, profileType);
       return { email, user: user.id, ...m };
     },
