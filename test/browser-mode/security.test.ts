@@ -1,7 +1,8 @@
-// Browser mode as `npm start` runs it without Electron (`outpost serve`, from the sources), seen from
-// the network: it listens on 127.0.0.1 only, the API refuses requests without valid credentials (401),
-// every answer carries the CSP and nosniff, other origins and other Host names are refused, and the
-// renderer's index.html is served for the app's routes.
+// Browser mode as `npm start -- --demo` runs it without Electron (`outpost serve --demo`, from the
+// sources), seen from the network: it listens on 127.0.0.1 only, the API refuses requests without a
+// valid session (401) and answers with one (Medplum's login flow over HTTP), every answer carries the
+// CSP and nosniff, other origins and other Host names are refused, and the renderer's index.html is
+// served for the app's routes.
 import { readFileSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -11,12 +12,42 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey } from '../../electron/host/paths.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
-import { credentials, startServe, type ServeProcess } from './serve-process.ts';
+import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
 
+const DEMO_ADMIN = 'admin@demo.outpost';
+const DEMO_PASSWORD = 'outpost-demo-1';
 const INDEX_HTML = '<!doctype html><html><head><script type="module" src="./assets/app-1a2b.js"></script></head><body><div id="root"></div></body></html>\n';
 
 let serve: ServeProcess;
 let rendererDir: string;
+/** Headers of a signed-in demo administrator. */
+let session: Record<string, string>;
+
+const VERIFIER = 'browser-mode-test-verifier-0123456789abcdefghijklmnop';
+
+/** Medplum's login flow over HTTP: POST /auth/login (PKCE), then /oauth2/token; returns the access token. */
+async function signIn(origin: string, email: string, password: string): Promise<string> {
+  const login = await fetch(`${origin}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, codeChallenge: pkceChallenge(VERIFIER, 'S256'), codeChallengeMethod: 'S256' }),
+  });
+  const started = (await login.json()) as { code?: string };
+  if (login.status !== 200 || !started.code) {
+    throw new Error(`login ${login.status}: ${JSON.stringify(started)}`);
+  }
+  const token = await fetch(`${origin}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: started.code, code_verifier: VERIFIER }).toString(),
+  });
+  const body = (await token.json()) as { access_token?: string };
+  if (token.status !== 200 || !body.access_token) {
+    throw new Error(`token ${token.status}: ${JSON.stringify(body)}`);
+  }
+  return body.access_token;
+}
 
 beforeAll(async () => {
   // A stand-in for dist/renderer, so this file never depends on (or races with) `npm run build`.
@@ -24,7 +55,8 @@ beforeAll(async () => {
   mkdirSync(path.join(rendererDir, 'assets'));
   writeFileSync(path.join(rendererDir, 'index.html'), INDEX_HTML);
   writeFileSync(path.join(rendererDir, 'assets', 'app-1a2b.js'), 'document.getElementById("root").textContent = "Outpost";\n');
-  serve = await startServe(path.join(repoRoot, 'bin', 'outpost.mjs'), { OUTPOST_RENDERER_DIR: rendererDir });
+  serve = await startServe(path.join(repoRoot, 'bin', 'outpost.mjs'), { OUTPOST_RENDERER_DIR: rendererDir }, ['--demo']);
+  session = { authorization: `Bearer ${await signIn(serve.origin, DEMO_ADMIN, DEMO_PASSWORD)}` };
 }, 120_000);
 
 afterAll(async () => {
@@ -110,13 +142,22 @@ describe('browser mode listens on loopback only', () => {
   });
 });
 
-describe('the API needs valid credentials', () => {
-  it('refuses requests without them, or with a wrong token, with a 401 OperationOutcome', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-the-token' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }]) {
+describe('the API needs a valid session', () => {
+  it('refuses requests without one, or with a forged or foreign token, with a 401 OperationOutcome', async () => {
+    const forged = session.authorization.slice(0, -2) + (session.authorization.endsWith('AA') ? 'BB' : 'AA');
+    for (const headers of [{}, { authorization: forged }, { authorization: 'Bearer not-a-token' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }]) {
       const res = await fetch(`${serve.origin}/fhir/R4/Patient`, { headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(((await res.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
     }
+  });
+
+  it('answers with a session from the login flow', async () => {
+    const res = await fetch(`${serve.origin}/fhir/R4/Patient?_count=5`, { headers: session });
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as { resourceType: string; entry?: unknown[] };
+    expect(bundle.resourceType).toBe('Bundle');
+    expect(bundle.entry?.length).toBeGreaterThan(0);
   });
 
   it('a write without credentials stores nothing', async () => {
@@ -133,7 +174,7 @@ describe('the API needs valid credentials', () => {
 describe('headers and origins', () => {
   it('sends the CSP and X-Content-Type-Options: nosniff on API answers, errors included, and on the app', async () => {
     const answers = [
-      await fetch(`${serve.origin}/fhir/R4/metadata`, { headers: credentials(serve) }),
+      await fetch(`${serve.origin}/fhir/R4/metadata`, { headers: session }),
       await fetch(`${serve.origin}/fhir/R4/Patient`),
       await fetch(`${serve.origin}/`),
       await fetch(`${serve.origin}/assets/app-1a2b.js`),
@@ -151,24 +192,24 @@ describe('headers and origins', () => {
 
   it('refuses a request from another origin with 403, even with valid credentials', async () => {
     for (const origin of ['http://evil.example', 'http://127.0.0.1:1', 'null']) {
-      const res = await fetch(`${serve.origin}/fhir/R4/metadata`, { headers: { ...credentials(serve), origin } });
+      const res = await fetch(`${serve.origin}/fhir/R4/metadata`, { headers: { ...session, origin } });
       expect(res.status, origin).toBe(403);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
     }
     const write = await fetch(`${serve.origin}/fhir/R4/Patient`, {
       method: 'POST',
-      headers: { ...credentials(serve), origin: 'http://evil.example', 'content-type': 'application/fhir+json' },
+      headers: { ...session, origin: 'http://evil.example', 'content-type': 'application/fhir+json' },
       body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'CrossOrigin' }] }),
     });
     expect(write.status).toBe(403);
-    const same = await fetch(`${serve.origin}/fhir/R4/metadata`, { headers: { ...credentials(serve), origin: serve.origin } });
+    const same = await fetch(`${serve.origin}/fhir/R4/metadata`, { headers: { ...session, origin: serve.origin } });
     expect(same.status).toBe(200);
   });
 
   it('refuses another Host name (DNS rebinding) with 400', async () => {
-    expect((await rawGet('/fhir/R4/metadata', { ...credentials(serve), host: `evil.example:${serve.port}` })).status).toBe(400);
+    expect((await rawGet('/fhir/R4/metadata', { ...session, host: `evil.example:${serve.port}` })).status).toBe(400);
     expect((await rawGet('/', { host: `evil.example:${serve.port}` })).status).toBe(400);
-    expect((await rawGet('/fhir/R4/metadata', { ...credentials(serve), host: `localhost:${serve.port}` })).status).toBe(200);
+    expect((await rawGet('/fhir/R4/metadata', { ...session, host: `localhost:${serve.port}` })).status).toBe(200);
   });
 });
 
@@ -198,7 +239,7 @@ describe('after serve stops', () => {
     expect(await serve.stop({ keepData: true })).toBe(0);
     const host = createHost({ dataDir, key: readOrCreateDatabaseKey(dataDir) });
     try {
-      const count = host.store.db.prepare("SELECT count(*) AS n FROM resource WHERE type = 'Patient'").get() as { n: number };
+      const count = host.store.db.prepare("SELECT count(*) AS n FROM resource WHERE type = 'Patient' AND (content LIKE '%Intruder%' OR content LIKE '%CrossOrigin%')").get() as { n: number };
       expect(count.n).toBe(0);
     } finally {
       host.close();

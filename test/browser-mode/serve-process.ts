@@ -10,8 +10,6 @@ export interface ServeProcess {
   /** e.g. http://127.0.0.1:40123 (no trailing slash). */
   origin: string;
   port: number;
-  /** The bearer token, while serve prints one. */
-  token?: string;
   dataDir: string;
   /** Everything printed so far (stdout and stderr). */
   output(): string;
@@ -34,7 +32,7 @@ export async function startServe(entry: string, env: NodeJS.ProcessEnv = {}, ext
   const origin = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not print its URL in time:\n${out}`)), 90_000);
     const poll = setInterval(() => {
-      // serve prints its URL (and token) in one write, once it listens.
+      // serve prints its URL once it listens.
       const url = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (url) {
         clearInterval(poll);
@@ -51,7 +49,6 @@ export async function startServe(entry: string, env: NodeJS.ProcessEnv = {}, ext
   return {
     origin,
     port: Number(new URL(origin).port),
-    token: /Token: ([0-9a-f]+)/.exec(out)?.[1],
     dataDir,
     output: () => out,
     async stop(options) {
@@ -67,9 +64,4 @@ export async function startServe(entry: string, env: NodeJS.ProcessEnv = {}, ext
       return child.exitCode;
     },
   };
-}
-
-/** Headers that authenticate an API request, whatever serve currently asks for (its printed token). */
-export function credentials(serve: ServeProcess): Record<string, string> {
-  return serve.token ? { authorization: `Bearer ${serve.token}` } : {};
 }

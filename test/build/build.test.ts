@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials, startServe, type ServeProcess } from '../browser-mode/serve-process.ts';
+import { startServe, type ServeProcess } from '../browser-mode/serve-process.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
 
 const dist = (...parts: string[]) => path.join(repoRoot, 'dist', ...parts);
@@ -162,7 +162,7 @@ describe('the built browser mode (node dist/host/cli.js serve)', () => {
   });
 
   it('answers /fhir/R4/metadata with a CapabilityStatement', async () => {
-    const res = await fetch(`${serve!.origin}/fhir/R4/metadata`, { headers: credentials(serve!) });
+    const res = await fetch(`${serve!.origin}/fhir/R4/metadata`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { resourceType: string; fhirVersion: string };
     expect(body.resourceType).toBe('CapabilityStatement');
