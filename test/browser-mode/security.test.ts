@@ -145,7 +145,8 @@ describe('browser mode listens on loopback only', () => {
 describe('the API needs a valid session', () => {
   it('refuses requests without one, or with a forged or foreign token, with a 401 OperationOutcome', async () => {
     const forged = session.authorization.slice(0, -2) + (session.authorization.endsWith('AA') ? 'BB' : 'AA');
-    for (const headers of [{}, { authorization: forged }, { authorization: 'Bearer not-a-token' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: forged }, { authorization: 'Bearer not-a-token' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }];
+    for (const headers of attempts) {
       const res = await fetch(`${serve.origin}/fhir/R4/Patient`, { headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(((await res.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
