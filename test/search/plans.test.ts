@@ -76,6 +76,12 @@ describe('query plans of the hot searches', () => {
     }
   });
 
+  it('sync pulls (_lastUpdated watermark, sorted) read the (type, last_updated) index in order', () => {
+    const steps = plan('Observation', '_lastUpdated=gt2020-01-01&_sort=_lastUpdated&_count=100');
+    expectIndexed(steps, /SEARCH r USING INDEX resource_type_updated \(type=\? AND last_updated>\?\)/);
+    expect(steps.some((s) => s.includes('TEMP B-TREE')), steps.join('\n')).toBe(false);
+  });
+
   it('compartment and _id', () => {
     expectIndexed(plan('Observation', '_compartment=Patient/123'), /SEARCH compartment USING PRIMARY KEY/);
     expectIndexed(plan('Patient', '_id=abc'), /SEARCH r USING INDEX resource_type_id \(type=\? AND id=\?\)/);
