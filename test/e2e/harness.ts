@@ -1,6 +1,6 @@
 // The UI test harness: builds the renderer once (Vite, into a temp folder), starts browser mode on a
-// temp data folder in a child process (process.execPath), and drives Debian's Chromium through
-// playwright-core. Every test saves a screenshot under test-results/.
+// temp data folder as a user would (`outpost serve --demo`, a child process of process.execPath), and
+// drives Debian's Chromium through playwright-core. Every test saves a screenshot under test-results/.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
+import { totpAt } from '../../electron/host/auth/totp.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CHROMIUM = process.env.OUTPOST_CHROMIUM ?? '/usr/bin/chromium';
@@ -36,49 +38,112 @@ export async function buildRenderer(): Promise<string> {
 
 export interface BrowserMode {
   url: string;
-  /** What the seed reported (ids of well-known records). */
+  /** Ids of well-known demo records, looked up by search once the host is up (maryId, maskedId, sarahPatientId), and the MFA user. */
   info: Record<string, unknown>;
   dataDir: string;
   stop(): Promise<void>;
 }
 
-/** Starts browser mode on an empty temp data folder; resolves once it prints its URL. */
+/** The e2e user enrolled in TOTP by the harness (through the host's own MFA endpoints). */
+export const MFA_EMAIL = 'mfa.demo@demo.outpost';
+const VERIFIER = 'e2e-verifier-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+/** An HTTP client of the running host: Medplum's login flow, then JSON requests with the session. */
+async function signInOverHttp(origin: string, email: string, password: string): Promise<(method: string, path: string, body?: unknown) => Promise<any>> {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return (await res.json()) as Record<string, any>;
+  };
+  const started = await post('/auth/login', { email, password, codeChallenge: pkceChallenge(VERIFIER, 'S256'), codeChallengeMethod: 'S256' });
+  const code = started.code ?? (await post('/auth/profile', { login: started.login, profile: started.memberships?.[0]?.id })).code;
+  const tokenRes = await fetch(`${origin}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: VERIFIER }).toString(),
+  });
+  const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+  return async (method, path, body) => {
+    const res = await fetch(`${origin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) {
+      throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    }
+    return res.json();
+  };
+}
+
+/** Ids of the demo records the scenarios open, found by search as the admin; and a TOTP-enrolled user. */
+async function prepareDemo(origin: string): Promise<Record<string, unknown>> {
+  const admin = await signInOverHttp(origin, DEMO.admin, DEMO_PASSWORD);
+  const one = async (query: string): Promise<string> => {
+    const bundle = await admin('GET', `/fhir/R4/Patient?${query}`);
+    if (bundle.entry?.length !== 1) {
+      throw new Error(`expected one demo patient for ${query}, got ${bundle.entry?.length ?? 0}`);
+    }
+    return bundle.entry[0].resource.id as string;
+  };
+  const info: Record<string, unknown> = {
+    maryId: await one('family=Johnson&given=Mary'),
+    maskedId: await one('family=Masked'),
+    sarahPatientId: await one('family=Chen&given=Sarah'),
+  };
+  const projectId = (await admin('GET', '/auth/me')).project.id as string;
+  await admin('POST', `/admin/projects/${projectId}/invite`, { resourceType: 'Practitioner', firstName: 'Omar', lastName: 'Factor', email: MFA_EMAIL, password: DEMO_PASSWORD });
+  const omar = await signInOverHttp(origin, MFA_EMAIL, DEMO_PASSWORD);
+  const { enrollUri } = (await omar('GET', '/auth/mfa/status')) as { enrollUri: string };
+  const secret = new URL(enrollUri).searchParams.get('secret') ?? '';
+  // The previous step's code (accepted: one step of drift): the test's "right" code is then never a replay.
+  await omar('POST', '/auth/mfa/enroll', { token: totpAt(secret, Date.now() - 30_000) });
+  return { ...info, mfaEmail: MFA_EMAIL, mfaSecret: secret };
+}
+
+/**
+ * Browser mode as a user starts it: `outpost serve --demo --data <tmp> --port 0` (process.execPath),
+ * serving the renderer built into `rendererDir`; resolves once it prints its URL and the demo ids are known.
+ */
 export async function startBrowserMode(rendererDir: string): Promise<BrowserMode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'outpost-ui-data-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join('test', 'e2e', 'ui-server.ts'), '--data', dataDir, '--renderer', rendererDir], {
+  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'outpost.mjs'), 'serve', '--demo', '--data', dataDir, '--port', '0'], {
     cwd: REPO_ROOT,
+    env: { ...process.env, OUTPOST_RENDERER_DIR: rendererDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const info = await new Promise<Record<string, unknown>>((resolveInfo, reject) => {
-    const timer = setTimeout(() => reject(new Error(`browser mode did not start in time\n${stderr}`)), 90_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      try {
-        resolveInfo(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        reject(new Error(`unexpected output from browser mode: ${line}\n${stderr}`));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`browser mode did not start in time\n${stdout}\n${stderr}`)), 120_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      stdout += `${line}\n`;
+      const m = /Outpost is serving (http:\/\/127\.0\.0\.1:\d+)\/fhir\/R4\//.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`browser mode exited with ${code}\n${stderr}`));
+      reject(new Error(`browser mode exited with ${code}\n${stdout}\n${stderr}`));
     });
   });
-  return {
-    url: String(info.url),
-    info,
-    dataDir,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  try {
+    const info = await prepareDemo(url);
+    return { url: `${url}/`, info, dataDir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {

@@ -1,22 +1,13 @@
 // The clinician and administrator UI end to end: browser mode on a temp data folder, Debian's Chromium,
-// real clicks and keys. Scenarios of issue 5; those that need host features not built yet are skipped
-// with the missing feature named (see WAITING below).
+// real clicks and keys. Scenarios of issue 5, on the demo clinic of `outpost serve --demo`.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, REPO_ROOT, buildRenderer, chromiumAvailable, launchBrowser, openApp, screenshot, signIn, startBrowserMode, type BrowserMode } from './harness.ts';
+import { DEMO, MFA_EMAIL, REPO_ROOT, buildRenderer, chromiumAvailable, launchBrowser, openApp, screenshot, signIn, startBrowserMode, type BrowserMode } from './harness.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { totpAt } from '../../electron/host/auth/totp.ts';
-import { MFA_EMAIL, MFA_SECRET } from './seed.ts';
 import type { BrowserContext } from 'playwright-core';
 
-/** Host features the skipped scenarios wait for (issue 3: access enforcement on routes, demo seed, invite, audit). */
-const WAITING = {
-  access: 'waits on the access engine being enforced on the host routes (issue 3)',
-  demo: 'waits on the `--demo` seed (Robert Johnson, the researcher and their policies; issue 3)',
-  invite: 'waits on POST /admin/projects/:id/invite and session end on membership deactivation (issue 3)',
-  audit: 'waits on AuditEvents being written by the host (issue 3 §4)',
-};
 
 describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', () => {
   let rendererDir: string;
@@ -65,12 +56,12 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
     const code = page.getByLabel('Code from your authenticator app');
-    const right = totpAt(MFA_SECRET, Date.now());
+    const right = totpAt(String(server.info.mfaSecret), Date.now());
     await code.fill(right === '000000' ? '111111' : '000000');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('alert').waitFor();
     await screenshot(page, 'mfa-wrong-code');
-    await code.fill(totpAt(MFA_SECRET, Date.now()));
+    await code.fill(totpAt(String(server.info.mfaSecret), Date.now()));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByTestId('active-role').waitFor();
     expect(await page.getByTestId('active-role').textContent()).toContain('Omar Factor');
@@ -154,7 +145,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await page.close();
   });
 
-  it.skip(`Dr. Chen as patient sees only her own record; the audit log (as admin) shows both roles — ${WAITING.access}; ${WAITING.audit}`, async () => {
+  it(`Dr. Chen as patient sees only her own record; the audit log (as admin) shows both roles`, async () => {
     const page = await open();
     await signIn(page, DEMO.chen, { role: 'Patient' });
     await page.waitForFunction(() => /^1 patient\b/.test(document.querySelector('[data-testid=patient-count]')?.textContent ?? ''));
@@ -201,7 +192,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await page.close();
   });
 
-  it.skip(`Robert Johnson sees only his mother's data; another patient's URL shows "not found" — ${WAITING.demo}; ${WAITING.access}`, async () => {
+  it(`Robert Johnson sees only his mother's data; another patient's URL shows "not found"`, async () => {
     const page = await open();
     await signIn(page, DEMO.robert);
     await page.waitForFunction(() => /^1 patient\b/.test(document.querySelector('[data-testid=patient-count]')?.textContent ?? ''));
@@ -213,7 +204,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await page.close();
   });
 
-  it.skip(`the researcher sees the study cohort with names, telecom, address and identifiers hidden everywhere — ${WAITING.demo}; ${WAITING.access}`, async () => {
+  it(`the researcher sees the study cohort with names, telecom, address and identifiers hidden everywhere`, async () => {
     const page = await open();
     await signIn(page, DEMO.researcher);
     await page.getByRole('table', { name: 'Patients' }).waitFor();
@@ -254,7 +245,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await page.close();
   });
 
-  it.skip(`Nurse Williams breaks a write constraint and the reason is explained on screen — ${WAITING.demo}; ${WAITING.access}`, async () => {
+  it(`Nurse Williams breaks a write constraint and the reason is explained on screen`, async () => {
     const page = await open();
     await signIn(page, DEMO.nurse);
     await page.evaluate((id) => (window.location.hash = `#/patients/${id}`), String(server.info.maryId));
@@ -297,7 +288,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await signIn(page, DEMO.admin);
     await page.getByRole('link', { name: 'Administration' }).click();
     const members = page.getByRole('table', { name: 'Memberships' });
-    await members.waitFor();
+    await members.getByText('Nurse Jennifer Williams').waitFor(); // the rows arrive after the table
     expect(await members.textContent()).toContain('Nurse Jennifer Williams');
     await screenshot(page, 'admin-memberships');
 
@@ -321,7 +312,10 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await page.close();
   });
 
-  it.skip(`the admin creates a user, a membership and a policy; that user sees exactly what it allows; deactivating ends the session — ${WAITING.invite}; ${WAITING.access}`, async () => {
+  // The host ends the session (the next request is a 401 and the refresh is refused), but MedplumClient
+  // rejects a failed refresh with "Failed to fetch tokens" without calling onUnauthenticated, and the
+  // renderer shows that error instead of "Your session has ended".
+  it.skip(`the admin creates a user, a membership and a policy; that user sees exactly what it allows; deactivating ends the session — waits on the renderer treating a refused token refresh as an ended session (issue 5)`, async () => {
     const admin = await open();
     await signIn(admin, DEMO.admin);
     await admin.getByRole('link', { name: 'Administration' }).click();
@@ -336,6 +330,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await signIn(user, 'pat.desk@demo.outpost', { password: 'front-desk-1' });
     await user.getByRole('table', { name: 'Patients' }).waitFor();
     await admin.getByRole('button', { name: 'Deactivate Pat Desk' }).click();
+    await admin.getByText('Membership deactivated').waitFor();
     await user.getByRole('button', { name: 'Search' }).click();
     await user.getByText('Your session has ended').waitFor();
     await screenshot(user, 'deactivated-session-ended');
