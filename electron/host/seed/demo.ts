@@ -126,7 +126,7 @@ export async function seedDemo(store: Store, options: { syntheaDir?: string; now
     const mrn = (value: string) => [{ system: 'https://outpost.local/mrn', value }];
     const mary = create<Patient>({
       resourceType: 'Patient',
-      name: [{ given: ['Mary', 'Elizabeth'], family: 'Johnson' }],
+      name: [{ given: ['Mary'], family: 'Johnson' }],
       gender: 'female',
       birthDate: '1948-03-14',
       identifier: mrn('MRN-789'),

@@ -45,7 +45,7 @@ const DIRECTORY: AccessPolicyResource[] = ['Practitioner', 'PractitionerRole', '
 const OBSERVATION_STATUS = {
   language: 'text/fhirpath' as const,
   expression: "status = 'preliminary' or status = 'final'",
-  description: 'Observation status must be preliminary or final',
+  description: 'Write constraint: Observation status must be preliminary or final',
 };
 
 export interface DemoPolicies {
