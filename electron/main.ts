@@ -16,7 +16,7 @@ import {
   type MenuItemConstructorOptions,
   type WebContents,
 } from 'electron';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REQUEST_CHANNEL, type EmitBridgeEvent, type LockReason } from '../shared/contract/bridge.ts';
 import { isFhirError, toErrorResponse } from '../shared/errors.ts';
@@ -46,6 +46,8 @@ export interface MainOptions {
   rendererDir?: string;
   /** Built preload script. Default: `preload.cjs` beside the built main. */
   preloadPath?: string;
+  /** Data folder (userData); default: `<appData>/Outpost`. The real start takes $OUTPOST_DATA_DIR (`npm start -- --data <dir>`). */
+  dataDir?: string;
   /** Idle seconds before auto-lock (0 disables). */
   idleLockSeconds?: number;
   /** Locks every session; default: the host's `lockAllSessions` when it has one. */
@@ -142,7 +144,7 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
   const log = options.log ?? ((message: string) => console.log(message));
   // A fixed folder name, whatever package.json's name: ~/.config/Outpost, %APPDATA%\Outpost, ...
   // Set first: the single-instance lock lives in the userData folder.
-  app.setPath('userData', join(app.getPath('appData'), PRODUCT_NAME));
+  app.setPath('userData', options.dataDir ? resolve(options.dataDir) : join(app.getPath('appData'), PRODUCT_NAME));
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return null;
@@ -228,7 +230,7 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
 
 /** The real start: only when this file runs inside Electron's main process (never under tests). */
 if (process.versions.electron !== undefined && process.type === 'browser') {
-  startMainProcess().catch((err: unknown) => {
+  startMainProcess({ dataDir: process.env.OUTPOST_DATA_DIR || undefined }).catch((err: unknown) => {
     // Shown to the person at this machine (never to the renderer), so the real reason is fine to show.
     console.error(err);
     const text = isFhirError(err)
