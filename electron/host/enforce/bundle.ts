@@ -129,7 +129,7 @@ export function processBundleAs(e: Enforcer, bundle: Bundle, callCtx?: CallConte
   const base = (callCtx?.baseUrl ?? 'http://localhost/fhir/R4/').replace(/\/?$/, '/');
   if (bundle.type === 'batch') {
     const runEntry = e.db.transaction((p: Planned) => execute(e, p, callCtx, base));
-    const entry = (bundle.entry ?? []).map((raw, index): BundleEntry => {
+    const run = () => (bundle.entry ?? []).map((raw, index): BundleEntry => {
       try {
         const [p] = plan({ resourceType: 'Bundle', type: 'batch', entry: [raw] }, base);
         return runEntry({ ...p, index });
@@ -138,6 +138,7 @@ export function processBundleAs(e: Enforcer, bundle: Bundle, callCtx?: CallConte
         return { response: { status: String(status), outcome } };
       }
     });
+    const entry = e.p.kind === 'system' ? e.audited('batch', {}, () => e.bundleEntries(run)) : run();
     return { resourceType: 'Bundle', type: 'batch-response', entry };
   }
   if (bundle.type !== 'transaction') {
@@ -172,13 +173,15 @@ export function processBundleAs(e: Enforcer, bundle: Bundle, callCtx?: CallConte
         p.entry = { ...p.entry, resource: rewriteReferences(p.entry.resource, resolver) as Resource };
       }
     }
-    for (const p of [...planned].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)) {
-      try {
-        responses[p.index] = execute(e, p, callCtx, base);
-      } catch (err) {
-        throw withIndex(err, p.index);
+    e.bundleEntries(() => {
+      for (const p of [...planned].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)) {
+        try {
+          responses[p.index] = execute(e, p, callCtx, base);
+        } catch (err) {
+          throw withIndex(err, p.index);
+        }
       }
-    }
+    });
     return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
   }, true);
 }

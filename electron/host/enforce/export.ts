@@ -1,0 +1,54 @@
+// Export through the enforcement point: one `<ResourceType>.ndjson` per type the principal may
+// search, each paged through the principal's own search (so masks, secrets and project boundaries
+// apply exactly as to any other read). AuditEvents are not exported: sync carries them.
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Store } from '../store/types.ts';
+
+export interface AccessExportSummary {
+  folder: string;
+  counts: Record<string, number>;
+  resources: number;
+  seconds: number;
+}
+
+const PAGE = 1000;
+
+/** Every type present in `project`; those the principal cannot search are skipped. */
+export function exportAs(repo: Store, project: string, folder: string): AccessExportSummary {
+  const start = performance.now();
+  const types = repo.db.prepare('SELECT DISTINCT type FROM resource WHERE project = ? AND deleted = 0 ORDER BY type').pluck().all(project) as string[];
+  mkdirSync(folder, { recursive: true });
+  const counts: Record<string, number> = {};
+  for (const type of types) {
+    if (type === 'AuditEvent') {
+      continue;
+    }
+    let fd: number | undefined;
+    try {
+      for (let offset = 0; ; offset += PAGE) {
+        let page;
+        try {
+          page = repo.search(type, `_count=${PAGE}&_offset=${offset}&_sort=_id&_total=none`);
+        } catch {
+          break; // not searchable by this principal (403): nothing of it leaves
+        }
+        const lines = (page.entry ?? []).filter((e) => e.resource).map((e) => JSON.stringify(e.resource) + '\n');
+        if (lines.length) {
+          fd ??= openSync(join(folder, `${type}.ndjson`), 'w');
+          writeSync(fd, lines.join(''));
+          counts[type] = (counts[type] ?? 0) + lines.length;
+        }
+        if (!page.link?.some((l) => l.relation === 'next')) {
+          break;
+        }
+      }
+    } finally {
+      if (fd !== undefined) {
+        closeSync(fd);
+      }
+    }
+  }
+  const resources = Object.values(counts).reduce((a, b) => a + b, 0);
+  return { folder, counts, resources, seconds: (performance.now() - start) / 1000 };
+}
