@@ -6,7 +6,8 @@ import { setupNeeded } from '../admin/index.ts';
 import { createHost, type Host } from '../host.ts';
 import { startHttpServer } from '../http.ts';
 import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
-import { exportNdjson } from '../transfer/export.ts';
+import { exportAs } from '../enforce/index.ts';
+import { DEFAULT_PROJECT_ID } from '../store/index.ts';
 import { importFiles } from '../transfer/import.ts';
 import { createProgressBar } from './progress.ts';
 
@@ -72,7 +73,8 @@ export async function importCommand(dataDir: string, paths: string[], io: CliIo)
   const host = openHost(dataDir, io);
   try {
     const bar = io.stderr.isTTY ? createProgressBar(io.stderr) : undefined;
-    const summary = await importFiles(host.store, paths, { onProgress: bar?.update });
+    // A direct command acts as the host's system context: through the enforcement point, audited as system.
+    const summary = await importFiles(host.access.system(DEFAULT_PROJECT_ID, 'outpost import (CLI)'), paths, { onProgress: bar?.update });
     bar?.done();
     for (const failure of summary.failures.slice(0, 20)) {
       io.stderr.write(`outpost: ${failure.file}: ${failure.message}\n`);
@@ -92,7 +94,7 @@ export async function importCommand(dataDir: string, paths: string[], io: CliIo)
 export function exportCommand(dataDir: string, folder: string, io: CliIo): number {
   const host = openHost(dataDir, io);
   try {
-    const summary = exportNdjson(host.store.db, folder);
+    const summary = exportAs(host.access.system(DEFAULT_PROJECT_ID, 'outpost export (CLI)'), DEFAULT_PROJECT_ID, folder);
     for (const [type, count] of Object.entries(summary.counts)) {
       io.stdout.write(`${join(folder, `${type}.ndjson`)}\t${count}\n`);
     }
