@@ -33,9 +33,12 @@ export interface TestClinic {
   close(): void;
 }
 
-export function createClinic(options: { audit?: boolean } = {}): TestClinic {
-  let now = Date.parse('2026-03-01T09:00:00Z');
-  const host = createHost({ dataDir: ':memory:', clock: () => new Date(now), audit: options.audit });
+/** `realClock`: tokens checked by MedplumClient (`exp`) need the real time. */
+export function createClinic(options: { audit?: boolean; realClock?: boolean; dataDir?: string } = {}): TestClinic {
+  let now = options.realClock ? Date.now() : Date.parse('2026-03-01T09:00:00Z');
+  let offset = 0;
+  const clock = options.realClock ? () => new Date(Date.now() + offset) : () => new Date(now);
+  const host = createHost({ dataDir: options.dataDir ?? ':memory:', clock, audit: options.audit });
   const seed = (resource: Resource | ({ resourceType: string } & Record<string, unknown>), project?: string) =>
     host.store.create(resource as Resource, undefined, { project: project ?? clinic.project }).resource as Resource & { id: string };
   const newProject = (name: string): string => host.store.create<Project>({ resourceType: 'Project', name }).resource.id as string;
@@ -67,6 +70,7 @@ export function createClinic(options: { audit?: boolean } = {}): TestClinic {
     project: '',
     advance: (ms) => {
       now += ms;
+      offset += ms;
     },
     seed,
     newProject,
