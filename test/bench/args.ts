@@ -24,16 +24,18 @@ export interface BenchArgs {
   seed: number;
   /** Run the RSS probe child process (default on). */
   rssProbe: boolean;
+  /** V8 old-space cap (MB) for the probe child, as the app could set for its host process (0 = node's default). */
+  probeMaxOldSpace: number;
   /** Internal: this process is the RSS probe child, reading its input from this file. */
   probeInput?: string;
 }
 
 export const DEFAULT_MEMORY_RESOURCES = 20_000;
 
-export const USAGE = `npm run bench -- store [--resources 200000] [--reps 300] [--memory-resources <n>|0] [--no-plain] [--full-validation] [--no-rss-probe] [--json] [--keep] [--seed n]`;
+export const USAGE = `npm run bench -- store [--resources 200000] [--reps 300] [--memory-resources <n>|0] [--no-plain] [--full-validation] [--no-rss-probe] [--probe-max-old-space <MB>] [--json] [--keep] [--seed n]`;
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { resources: 200_000, reps: 300, memoryResources: -1, plain: true, fullValidation: false, json: false, keep: false, seed: 20_260_101, rssProbe: true };
+  const args: BenchArgs = { resources: 200_000, reps: 300, memoryResources: -1, plain: true, fullValidation: false, json: false, keep: false, seed: 20_260_101, rssProbe: true, probeMaxOldSpace: 0 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const number = (): number => {
@@ -61,6 +63,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         break;
       case '--no-rss-probe':
         args.rssProbe = false;
+        break;
+      case '--probe-max-old-space':
+        args.probeMaxOldSpace = number();
         break;
       case '--probe':
         args.probeInput = argv[++i];

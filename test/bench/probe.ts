@@ -30,6 +30,8 @@ export interface ProbeResult {
   rssBeforeStore: number;
   /** process.memoryUsage() after the searches, before closing the store: where the RSS is. */
   end: { rss: number; heapTotal: number; heapUsed: number; external: number };
+  /** The V8 old-space cap the probe ran with (MB; 0 = node's default). */
+  maxOldSpaceMb?: number;
 }
 
 /** Child side: `bench store --probe <input.json>`; prints one JSON line. */
@@ -73,10 +75,11 @@ export function runProbe(inputFile: string, repoRoot: string): void {
 }
 
 /** Parent side: runs the probe in a child process and returns its result (undefined when it failed). */
-export function spawnProbe(repoRoot: string, dir: string, input: ProbeInput, log: (m: string) => void): ProbeResult | undefined {
+export function spawnProbe(repoRoot: string, dir: string, input: ProbeInput, maxOldSpaceMb: number, log: (m: string) => void): ProbeResult | undefined {
   const file = path.join(dir, 'probe-input.json');
   writeFileSync(file, JSON.stringify(input));
-  const child = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'bench.mjs'), 'store', '--probe', file], {
+  const v8Flags = maxOldSpaceMb > 0 ? [`--max-old-space-size=${maxOldSpaceMb}`] : [];
+  const child = spawnSync(process.execPath, [...v8Flags, path.join(repoRoot, 'bin', 'bench.mjs'), 'store', '--probe', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
@@ -86,5 +89,5 @@ export function spawnProbe(repoRoot: string, dir: string, input: ProbeInput, log
     return undefined;
   }
   const line = child.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as ProbeResult;
+  return { ...(JSON.parse(line) as ProbeResult), maxOldSpaceMb };
 }

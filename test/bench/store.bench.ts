@@ -152,7 +152,7 @@ export async function main(argv: string[]): Promise<void> {
     let probe;
     if (args.rssProbe) {
       log('RSS probe: a child process ingesting into and searching a store alone');
-      probe = spawnProbe(repoRoot, tmp.dir, { resources: args.resources, seed: args.seed, key, params }, log);
+      probe = spawnProbe(repoRoot, tmp.dir, { resources: args.resources, seed: args.seed, key, params }, args.probeMaxOldSpace, log);
     }
 
     const memory = await memoryPhase(args, templates, samples);
