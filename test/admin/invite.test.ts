@@ -107,8 +107,12 @@ describe('POST /admin/projects/:projectId/invite', () => {
     expect((await d.call(admin, 'POST', `/admin/projects/${projectId}/invite`, { ...body, password: 'short' })).status).toBe(400);
     expect(count()).toBe(before);
 
-    // Oz administers only his own project.
+    // Oz administers only his own project: invites there, and reviews only its memberships.
     expect((await d.call(oz, 'POST', `/admin/projects/${other}/invite`, body)).status).toBe(200);
+    const reviews = (await d.call(oz, 'GET', '/outpost/policy-review')).body as { membership: string }[];
+    expect(reviews).toHaveLength(2);
+    const adminMembership = (await d.call(admin, 'GET', '/auth/me')).body.membership.id;
+    expect((await d.call(oz, 'GET', `/outpost/policy-review?membership=${adminMembership}`)).status).toBe(404);
   });
 
   it('invites a RelatedPerson for the patient named by the membership parameter', async () => {
