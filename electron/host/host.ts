@@ -271,6 +271,7 @@ export function createHost(options: HostOptions): Host {
     close() {
       if (!closed) {
         closed = true;
+        audit.flush();
         store.close();
       }
     },

@@ -134,6 +134,7 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
     entries,
     restrict(type, interaction) {
       if (type === 'AuditEvent') {
+        deps.audit.flush(); // queued events are part of what an admin searches
         return entries(type, interaction).length ? null : false;
       }
       const r = p.compiler.restriction(p.guard.restriction(type, interaction), type);
@@ -144,6 +145,9 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
       return r;
     },
     governing(type, interaction, rid) {
+      if (type === 'AuditEvent') {
+        deps.audit.flush();
+      }
       if (type === 'Project') {
         const row = db.prepare('SELECT id FROM resource WHERE rid = ?').pluck().get(rid);
         if (row !== p.project) {
@@ -177,7 +181,7 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
           // The change and its AuditEvent commit together; a denial rolls back and is audited below.
           return db.transaction(() => {
             const r = fn();
-            deps.audit.rest({ ...base, outcome: 'success' });
+            deps.audit.rest({ ...base, outcome: 'success' }, true);
             return r;
           })();
         }
