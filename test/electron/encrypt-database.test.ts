@@ -39,7 +39,7 @@ describe('plain database -> encrypted database', () => {
 
   it('keeps every row, leaves no readable trace, and opens only with the key', async () => {
     // An earlier version's database: no key, written through the real host, WAL not checkpointed.
-    const plainHost = createHost({ dataDir });
+    const plainHost = createHost({ dataDir, anonymous: 'system' });
     const bundle = smallestPatientBundle();
     const posted = await plainHost.handle({
       method: 'POST',
@@ -71,7 +71,7 @@ describe('plain database -> encrypted database', () => {
     raw.close();
 
     // The host opens it with the key and finds the same data; it can also write to it.
-    const host = createHost({ dataDir, key: KEY });
+    const host = createHost({ dataDir, key: KEY, anonymous: 'system' });
     try {
       const patientAfter = await host.handle({ method: 'GET', path: '/fhir/R4/Patient?family=Larson', headers: {} });
       expect(patientAfter.status).toBe(200);

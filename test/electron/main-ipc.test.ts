@@ -125,18 +125,22 @@ describe('Electron main process: IPC, events, auto-lock, keys', () => {
       const metadata = await t.invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/metadata', headers: {} });
       expect(metadata.status).toBe(200);
       expect(metadata.body).toMatchObject({ resourceType: 'CapabilityStatement' });
+      // The API needs a session (issue 3): without one, a FHIR request is a 401 OperationOutcome and writes nothing.
       const created = await t.invoke(env, APP_PAGE, {
         method: 'POST',
         path: '/fhir/R4/Patient',
         headers: { 'content-type': 'application/fhir+json' },
         body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Canarysson' }] }),
       });
-      expect(created.status).toBe(201);
-      const found = await t.invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/Patient?family=Canarysson', headers: {} });
-      expect(found.body).toMatchObject({ resourceType: 'Bundle', entry: [{ resource: { name: [{ family: 'Canarysson' }] } }] });
-      const bad = await t.invoke(env, APP_PAGE, { method: 'POST', path: '/fhir/R4/Patient', headers: {}, body: '{not json' });
-      expect(bad.status).toBe(400);
-      expect(bad.body).toMatchObject({ resourceType: 'OperationOutcome' });
+      expect(created.status).toBe(401);
+      expect(created.body).toMatchObject({ resourceType: 'OperationOutcome' });
+      const login = await t.invoke(env, APP_PAGE, {
+        method: 'POST',
+        path: '/auth/login',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'nobody@example.org', password: 'Canarysson-password', codeChallenge: 'x'.repeat(43), codeChallengeMethod: 'S256' }),
+      });
+      expect(login.status).toBe(400);
       await main!.shutdown();
       const bytes = readFileSync(join(env.paths.userData, 'outpost.db'));
       expect(bytes.subarray(0, 15).toString('latin1')).not.toBe('SQLite format 3');
