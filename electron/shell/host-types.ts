@@ -7,8 +7,9 @@ import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
 export interface ShellHost {
   handle(request: HostRequest): Promise<HostResponse>;
   close(): void | Promise<void>;
-  /** Locks every open session (auto-lock). Optional: a host without sessions has nothing to lock. */
-  lockAllSessions?(): void | Promise<void>;
+  /** Locks every open session (auto-lock). Optional: a host without sessions has nothing to lock.
+   *  Whatever it returns (the host answers how many it locked) is ignored. */
+  lockAllSessions?(): unknown;
 }
 
 export interface ShellHostOptions {
