@@ -155,6 +155,20 @@ describe('admin types and policy changes', () => {
     expect(c.host.store.read<any>('User', admin.user, { project: c.project }).passwordHash).toMatch(/^\$2/);
   });
 
+  it('a project admin updates their Project but not its protected settings; never another project', async () => {
+    c = createClinic();
+    const admin = await c.person('Admin', { admin: true });
+    const at = await c.login(admin.email);
+    const project = (await c.call(at, 'GET', `Project/${c.project}`)).body;
+    const renamed = await c.call(at, 'PUT', `Project/${c.project}`, { ...project, name: 'Renamed', superAdmin: true });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.body.name).toBe('Renamed');
+    expect(renamed.body.superAdmin).toBeUndefined();
+    const other = c.newProject('Other');
+    expect((await c.call(at, 'PUT', `Project/${other}`, { resourceType: 'Project', id: other, name: 'Taken' })).status).not.toBe(200);
+    expect(c.host.store.read<any>('Project', other).name).toBe('Other');
+  });
+
   it('lockAllSessions locks every open session until unlocked with the password', async () => {
     c = createClinic();
     const nurse = await c.person('Nurse', {});

@@ -180,7 +180,8 @@ function updateStored<T extends Resource>(e: Enforcer, interaction: 'update' | '
   assertReferencesInProject(e, prepared.resource);
   const matches = matcherFor(e, new Map([[before, row.rid]]));
   const decision = decideWrite({ policy: e.p.policy, before, after: prepared.resource, matches, constraintsOf: e.p.constraintsOf });
-  const result = e.deps.store.update<T>(decision.resource, ifMatch ? { ifMatch } : undefined, e.ctx(callCtx));
+  // row.project: the principal's project, or for its own Project resource wherever that row lives.
+  const result = e.deps.store.update<T>(decision.resource, ifMatch ? { ifMatch } : undefined, { ...e.ctx(callCtx), project: row.project });
   afterWrite(e, result.resource, prepared.clientSecret);
   return answer(e, result, decision.entry);
 }
