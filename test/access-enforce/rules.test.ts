@@ -169,6 +169,20 @@ describe('admin types and policy changes', () => {
     expect(c.host.store.read<any>('Project', other).name).toBe('Other');
   });
 
+  it('/auth/me shows the profile as the role reads it (hidden fields removed and marked)', async () => {
+    c = createClinic();
+    const me = c.seed(patient('Profilehidden', { birthDate: '1933-03-03' }));
+    const policy = c.policy([{ resourceType: 'Patient', criteria: 'Patient?_id=%patient.id', hiddenFields: ['birthDate'] }]);
+    const who = await c.person('Portal', { accessPolicy: { reference: `AccessPolicy/${policy}` }, profile: { reference: `Patient/${me.id}` } });
+    const t = await c.login(who.email);
+    const reply = await c.call(t, 'GET', '/auth/me');
+    expect(reply.status).toBe(200);
+    expect(reply.body.profile.id).toBe(me.id);
+    expect(reply.text).not.toContain('1933-03-03');
+    expect(reply.body.profile.meta.tag).toContainEqual({ system: 'https://outpost.local/fhir/CodeSystem/access', code: 'masked' });
+    expect(reply.body.accessPolicy.resource[0].criteria).toBe(`Patient?_id=${me.id}`);
+  });
+
   it('lockAllSessions locks every open session until unlocked with the password', async () => {
     c = createClinic();
     const nurse = await c.person('Nurse', {});
