@@ -15,7 +15,7 @@ const available = readdirSync(benchDir)
 const [name, ...args] = process.argv.slice(2);
 if (!name || name === '--help' || name === '-h') {
   process.stdout.write(`Usage: npm run bench -- <name> [flags]\nAvailable: ${available.join(', ')}\n`);
-  process.exit(name ? 0 : 1);
+  process.exit(0);
 }
 if (!available.includes(name)) {
   process.stderr.write(`Unknown benchmark "${name}". Available: ${available.join(', ')}\n`);
