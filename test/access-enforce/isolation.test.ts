@@ -1,7 +1,11 @@
 // Cross-project isolation and a leak crawl: canaries in hidden fields never appear in any byte of
 // any answer the role can get (read, vread, search with _include/_revinclude/_elements, history,
 // /auth/me, errors, batch GETs).
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exportAs } from '../../electron/host/enforce/index.ts';
 import { createClinic, patient, type TestClinic } from './helpers.ts';
 
 let c: TestClinic;
@@ -73,6 +77,20 @@ describe('isolation', () => {
     for (const [i, r] of replies.entries()) {
       expect(r.text, paths[i] ?? 'write').not.toMatch(/CANARY|1901-02-03|987654/);
     }
+    // export through the session's repository
+    const folder = mkdtempSync(join(tmpdir(), 'outpost-leak-'));
+    const summary = exportAs(c.host.access.forSession(c.host.auth.authenticate(t)), c.project, folder);
+    expect(summary.counts.Patient).toBe(1);
+    expect(summary.counts.User).toBeUndefined();
+    for (const file of readdirSync(folder)) {
+      expect(readFileSync(join(folder, file), 'utf8'), file).not.toMatch(/CANARY|1901-02-03|987654/);
+    }
+    rmSync(folder, { recursive: true, force: true });
+    // AuditEvents an admin searches hold no hidden value either
+    const admin = await c.person('Admin', { admin: true });
+    const audit = await c.call(await c.login(admin.email), 'GET', 'AuditEvent?_count=1000');
+    expect(audit.body.total).toBeGreaterThan(20);
+    expect(audit.text).not.toMatch(/CANARY|1901-02-03|987654/);
     expect(saved.status, saved.text).toBe(200);
     // the hidden data survived the save of a user who could not see it
     const stored = c.host.store.read<any>('Patient', p.id, { project: c.project });
