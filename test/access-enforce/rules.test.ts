@@ -169,6 +169,20 @@ describe('admin types and policy changes', () => {
     expect(c.host.store.read<any>('Project', other).name).toBe('Other');
   });
 
+  it('nested hidden and readonly data survive an update by a role that cannot see or change it', async () => {
+    c = createClinic();
+    const p = c.seed(patient('Nestedfamily', { name: [{ given: ['Old'], family: 'Nestedfamily' }], contact: [{ name: { family: 'Keep' }, telecom: [{ value: 'ro-1' }] }] }));
+    const { token } = await as([{ resourceType: 'Patient', hiddenFields: ['name.family'], readonlyFields: ['contact.telecom'] }]);
+    const seen = (await c.call(token, 'GET', `Patient/${p.id}`)).body;
+    expect(seen.name[0].family).toBeUndefined();
+    const saved = await c.call(token, 'PUT', `Patient/${p.id}`, { ...seen, name: [{ given: ['New'] }], contact: [{ name: { family: 'Keep' }, telecom: [{ value: 'changed' }] }] });
+    expect(saved.status, saved.text).toBe(200);
+    const stored = c.host.store.read<any>('Patient', p.id, { project: c.project });
+    expect(stored.name[0]).toEqual({ given: ['New'], family: 'Nestedfamily' });
+    expect(stored.contact[0].telecom).toEqual([{ value: 'ro-1' }]);
+    expect(stored.meta.tag ?? []).not.toContainEqual({ system: 'https://outpost.local/fhir/CodeSystem/access', code: 'masked' });
+  });
+
   it('/auth/me shows the profile as the role reads it (hidden fields removed and marked)', async () => {
     c = createClinic();
     const me = c.seed(patient('Profilehidden', { birthDate: '1933-03-03' }));
