@@ -130,6 +130,25 @@ describe('admin types and policy changes', () => {
     expect((await c.call(nt, 'GET', 'Patient')).status).toBe(401);
   });
 
+  it('editing a membership (its access[] parameter) applies at once; deleting it ends its sessions', async () => {
+    c = createClinic();
+    const [p1, p2] = [c.seed(patient('One')), c.seed(patient('Two'))];
+    const policy = c.policy([{ resourceType: 'Patient', criteria: 'Patient?_id=%patient.id' }]);
+    const admin = await c.person('Admin', { admin: true });
+    const at = await c.login(admin.email);
+    const who = await c.person('Carer', { access: [{ policy: { reference: `AccessPolicy/${policy}` }, parameter: [{ name: 'patient', valueReference: { reference: `Patient/${p1.id}` } }] }] });
+    const t = await c.login(who.email);
+    expect((await c.call(t, 'GET', `Patient/${p1.id}`)).status).toBe(200);
+    expect((await c.call(t, 'GET', `Patient/${p2.id}`)).status).toBe(404);
+    const m = (await c.call(at, 'GET', `ProjectMembership/${who.membership}`)).body;
+    m.access[0].parameter[0].valueReference.reference = `Patient/${p2.id}`;
+    expect((await c.call(at, 'PUT', `ProjectMembership/${m.id}`, m)).status).toBe(200);
+    expect((await c.call(t, 'GET', `Patient/${p1.id}`)).status).toBe(404);
+    expect((await c.call(t, 'GET', `Patient/${p2.id}`)).status).toBe(200);
+    expect((await c.call(at, 'DELETE', `ProjectMembership/${m.id}`)).status).toBe(200);
+    expect((await c.call(t, 'GET', `Patient/${p2.id}`)).status).toBe(401);
+  });
+
   it('ClientApplication secret is stripped and hashed; User.passwordHash never returned', async () => {
     c = createClinic();
     const admin = await c.person('Admin', { admin: true });
