@@ -1,0 +1,232 @@
+// A real FHIR server for sync tests: @medplum/fhir-router's FhirRouter over its MemoryRepository,
+// behind a small Node http server on a random 127.0.0.1 port, with bearer auth and injectable faults.
+//
+// Where MemoryRepository is laxer than a Medplum server, this helper answers as Medplum does, since
+// sync must work against the real thing:
+//   - bodies of POST/PUT are validated (@medplum/core validateResource): 400 with an OperationOutcome;
+//   - PUT to an id that does not exist is 404 (Medplum refuses client-assigned ids, medplum#5032),
+//     so a push must create by POST and map the server's id back.
+// Faults are queued: each applies to the next request(s) it matches, `times` times (default 1).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getStatus, normalizeOperationOutcome, OperationOutcomeError, validateResource } from '@medplum/core';
+import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
+
+export const FHIR_PREFIX = '/fhir/R4/';
+
+export interface RecordedRequest {
+  method: string;
+  /** Path and query after /fhir/R4/ (e.g. 'Patient?identifier=x'). */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  /** Final status sent, or 'dropped'. */
+  outcome?: number | 'dropped';
+}
+
+export type Fault =
+  /** Destroys the socket. `afterCommit`: the request is processed first (the server committed, the client never hears). */
+  | { type: 'drop'; afterCommit?: boolean }
+  /** Answers this status with an OperationOutcome, without processing the request (500, 503, 412, 409, 403...). */
+  | { type: 'status'; status: number; retryAfterSeconds?: number }
+  /** Waits `ms` before processing. */
+  | { type: 'slow'; ms: number };
+
+export interface FaultRule {
+  fault: Fault;
+  /** Which requests it applies to (default: any). */
+  match?: (req: RecordedRequest) => boolean;
+  /** How many matching requests it applies to (default 1). */
+  times?: number;
+}
+
+export interface TestFhirServer {
+  /** e.g. 'http://127.0.0.1:41234/fhir/R4/' (trailing slash). */
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly repo: MemoryRepository;
+  /** Every request received, in order. */
+  readonly requests: RecordedRequest[];
+  /** Queues a fault for the next matching request(s). */
+  inject(rule: FaultRule): void;
+  /** Faults still queued. */
+  pendingFaults(): number;
+  close(): Promise<void>;
+}
+
+export interface TestFhirServerOptions {
+  token?: string;
+}
+
+function outcomeOf(status: number, text: string): OperationOutcome {
+  const code = status === 401 ? 'login' : status === 404 ? 'not-found' : status === 412 || status === 409 ? 'conflict' : status === 429 ? 'throttled' : 'exception';
+  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text } }] };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) {
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/fhir+json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startFhirServer(options: TestFhirServerOptions = {}): Promise<TestFhirServer> {
+  loadFhirDefinitions();
+  const token = options.token ?? 'test-token';
+  const repo = new MemoryRepository();
+  const router = new FhirRouter();
+  const requests: RecordedRequest[] = [];
+  const faults: (FaultRule & { left: number })[] = [];
+
+  function takeFault(rec: RecordedRequest): Fault | undefined {
+    const i = faults.findIndex((f) => f.left > 0 && (!f.match || f.match(rec)));
+    if (i < 0) {
+      return undefined;
+    }
+    const rule = faults[i];
+    rule.left--;
+    if (rule.left === 0) {
+      faults.splice(i, 1);
+    }
+    return rule.fault;
+  }
+
+  /** Medplum-like checks MemoryRepository lacks; returns an error response or undefined. */
+  async function precheck(method: string, url: string, body: unknown): Promise<[number, OperationOutcome] | undefined> {
+    const path = url.split('?')[0];
+    const segments = path.split('/').filter(Boolean);
+    const resource = body as Resource | undefined;
+    const isResourceWrite = (method === 'POST' || method === 'PUT') && segments.length >= 1 && !segments[0].startsWith('$') && segments[1] !== '_search';
+    if (isResourceWrite && segments.length > 0 && resource && typeof resource === 'object' && resource.resourceType) {
+      try {
+        validateResource(resource);
+      } catch (err) {
+        const oo = normalizeOperationOutcome(err);
+        return [400, oo];
+      }
+    }
+    if (method === 'PUT' && segments.length === 2) {
+      try {
+        await repo.readResource(segments[0], segments[1]);
+      } catch {
+        return [404, outcomeOf(404, 'Not found')];
+      }
+    }
+    return undefined;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const fullPath = req.url ?? '/';
+    const rec: RecordedRequest = { method: req.method ?? 'GET', url: fullPath.startsWith(FHIR_PREFIX) ? fullPath.slice(FHIR_PREFIX.length) : fullPath, headers: req.headers, body: undefined };
+    requests.push(rec);
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      rec.outcome = 401;
+      send(res, 401, outcomeOf(401, 'Unauthorized'));
+      return;
+    }
+    if (!fullPath.startsWith(FHIR_PREFIX)) {
+      rec.outcome = 404;
+      send(res, 404, outcomeOf(404, 'Not found'));
+      return;
+    }
+    try {
+      rec.body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      rec.outcome = 400;
+      send(res, 400, outcomeOf(400, 'Invalid JSON'));
+      return;
+    }
+    const fault = takeFault(rec);
+    if (fault?.type === 'drop' && !fault.afterCommit) {
+      rec.outcome = 'dropped';
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.type === 'status') {
+      rec.outcome = fault.status;
+      const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+      send(res, fault.status, outcomeOf(fault.status, `Injected ${fault.status}`), headers);
+      return;
+    }
+    if (fault?.type === 'slow') {
+      await sleep(fault.ms);
+    }
+    let status: number;
+    let body: unknown;
+    const headers: Record<string, string> = {};
+    const rejected = await precheck(rec.method, rec.url, rec.body);
+    if (rejected) {
+      [status, body] = rejected;
+    } else {
+      const fhirReq: FhirRequest = {
+        method: rec.method as HttpMethod,
+        url: rec.url,
+        pathname: '',
+        body: rec.body,
+        params: {},
+        query: {},
+        headers: req.headers,
+        config: { transactions: true },
+      };
+      try {
+        const [outcome, resource] = await router.handleRequest(fhirReq, repo);
+        status = getStatus(outcome);
+        body = resource ?? outcome;
+        if (resource?.meta?.versionId) {
+          headers.etag = `W/"${resource.meta.versionId}"`;
+        }
+        if (status === 201 && resource?.id) {
+          headers.location = `${FHIR_PREFIX}${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`;
+        }
+      } catch (err) {
+        const oo = err instanceof OperationOutcomeError ? err.outcome : normalizeOperationOutcome(err);
+        status = getStatus(oo);
+        body = oo;
+      }
+    }
+    if (fault?.type === 'drop') {
+      rec.outcome = 'dropped';
+      req.socket.destroy();
+      return;
+    }
+    rec.outcome = status;
+    send(res, status, body, headers);
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        send(res, 500, outcomeOf(500, String(err)));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}${FHIR_PREFIX}`,
+    token,
+    repo,
+    requests,
+    inject(rule) {
+      faults.push({ ...rule, left: rule.times ?? 1 });
+    },
+    pendingFaults: () => faults.reduce((n, f) => n + f.left, 0),
+    close() {
+      server.closeAllConnections();
+      return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
