@@ -2,7 +2,7 @@
 // every call: preparing dominates small writes otherwise), the clock, and the search module's hooks.
 import type { Resource } from '@medplum/fhirtypes';
 import type { FindRids, SearchFn, SearchIndexer } from '../search/types.ts';
-import type { CallContext, Db } from './types.ts';
+import type { CallContext, Db, StoreChange } from './types.ts';
 
 export interface ResourceRow {
   rid: number;
@@ -62,6 +62,8 @@ export interface StoreCore {
   indexer: SearchIndexer;
   findRids: FindRids;
   search: SearchFn;
+  /** StoreOptions.onChange (called inside the write transaction). */
+  onChange?: (db: Db, change: StoreChange) => void;
 }
 
 export function projectOf(core: StoreCore, ctx: CallContext | undefined): string {

@@ -10,4 +10,4 @@ export { runMigrations, schemaVersion } from './migrations.ts';
 export { isValidFhirId } from './validation.ts';
 export { applyJsonPatch } from './json-patch.ts';
 export { applyFhirPathPatch } from './fhirpath-patch.ts';
-export type { CallContext, Db, HistoryQuery, Store, StoreOptions, WriteResult } from './types.ts';
+export type { CallContext, Db, HistoryQuery, Store, StoreChange, StoreOptions, WriteResult } from './types.ts';

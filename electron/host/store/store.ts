@@ -39,6 +39,7 @@ export function createStore(opts: StoreOptions): Store {
     indexer: createSearchIndexer(),
     findRids,
     search: searchResources,
+    onChange: opts.onChange,
   };
 
   const txCreate = db.transaction((r: Resource, o?: { ifNoneExist?: string }, c?: CallContext) => createResource(core, r, o, c));

@@ -19,6 +19,23 @@ export interface StoreOptions {
   baseUrl?: string;
   /** Migrations of later modules (access, sync...), run after the core and search ones. */
   migrations?: Migration[];
+  /**
+   * Called inside the write's SQLite transaction after every new version (create, update, delete),
+   * so a module (sync's outbox) can record it atomically with the change: if the hook throws, the
+   * write rolls back. Not called for an update that changes nothing.
+   */
+  onChange?: (db: Db, change: StoreChange) => void;
+}
+
+/** One committed change of a resource, as told to StoreOptions.onChange. */
+export interface StoreChange {
+  /** 'create' for a new row; 'update' for a new version (also one reviving a deleted resource); 'delete'. */
+  op: 'create' | 'update' | 'delete';
+  resourceType: string;
+  id: string;
+  project: string;
+  /** The store's version number of the new version (meta.versionId). */
+  version: number;
 }
 
 /** Per-call context: which project the call acts in (the access layer adds more later). */
