@@ -41,6 +41,8 @@ export interface Enforcer {
   /** The call context of the raw store: always the principal's project. */
   ctx(callCtx?: CallContext): CallContext;
   row(type: string, id: string): Row | undefined;
+  /** The project a stored resource lives in, whatever the principal may see (undefined: none stored). */
+  storedProject(type: string, id: string): string | undefined;
   /** 403 unless some entry lets this principal do `interaction` on `type`. */
   requireType(type: string, interaction: RequestedInteraction): void;
   /** Entries for (type, interaction), with the host's own rules for AuditEvent. */
@@ -83,6 +85,7 @@ export function stripSecrets<T extends Resource>(resource: T): T {
 export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
   const db = deps.store.db;
   const rowStmt = db.prepare('SELECT rid, type, id, project, version, deleted, content FROM resource WHERE type = ? AND id = ?');
+  const projectStmt = db.prepare('SELECT project FROM resource WHERE type = ? AND id = ?');
   const auditAll: PolicyEntry = {
     resourceType: 'AuditEvent',
     interactions: new Set(['read', 'vread', 'search', 'history']),
@@ -126,6 +129,7 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
       const inProject = row.project === p.project || (type === 'Project' && id === p.project);
       return inProject ? row : undefined;
     },
+    storedProject: (type, id) => (projectStmt.get(type, id) as { project: string } | undefined)?.project,
     requireType(type, interaction) {
       if (entries(type, interaction).length === 0) {
         throw errors.forbidden(`This role may not ${interaction === 'patch' ? 'update' : interaction} ${type}`);
