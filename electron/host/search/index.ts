@@ -1,8 +1,9 @@
 // Entry point of the search module: what the store integrates with (see types.ts for the contracts).
-//   searchMigrations     index tables (migration 2), applied after the core migration
+//   searchMigrations     index tables (migration 2), covering liveness index (migration 5)
 //   createSearchIndexer  writes/removes a resource's index rows inside the store's transaction
 //   findRids             conditional query -> matching live rids (If-None-Exist, conditional update/delete)
 //   searchResources      FHIR search -> searchset Bundle
+import { liveIndexMigration } from './live-index.ts';
 import { searchIndexMigration } from './schema.ts';
 import type { Migration } from './types.ts';
 
@@ -10,4 +11,4 @@ export type { FindRids, Migration, SearchFn, SearchIndexer, SearchOptions, SqlFr
 export { createSearchIndexer } from './indexer.ts';
 export { findRids, searchResources } from './search.ts';
 
-export const searchMigrations: Migration[] = [searchIndexMigration];
+export const searchMigrations: Migration[] = [searchIndexMigration, liveIndexMigration];

@@ -8,6 +8,7 @@ import { errors } from '../../../shared/errors.ts';
 import { boundsSql, dateBounds, dateTableConds, intersectBounds } from './dates.ts';
 import { bad, buildIndexPredicate, compositePredicate, parseDateValue, splitPrefix } from './filters.ts';
 import type { Cond, IndexPredicate } from './filters.ts';
+import { LIVE_INDEX } from './live-index.ts';
 import { getParamRegistry, UNSUPPORTED_PARAMS } from './params.ts';
 import type { ParamDef } from './params.ts';
 import type { SearchOptions } from './types.ts';
@@ -94,7 +95,7 @@ export function restrictCond(ctx: BuildContext, type: string, alias: string): Co
     return { sql: `(${frag.sql})`, params: frag.params };
   }
   // The fragment is written over `resource r`: evaluate it on the same row in its own scope.
-  return { sql: `EXISTS (SELECT 1 FROM resource r WHERE r.rid = ${alias}.rid AND (${frag.sql}))`, params: frag.params };
+  return { sql: `EXISTS (SELECT 1 FROM resource r INDEXED BY ${LIVE_INDEX} WHERE r.rid = ${alias}.rid AND (${frag.sql}))`, params: frag.params };
 }
 
 /** Conditions that rows of `type` under `alias` are live, in the project and visible. null: none can be. */
@@ -133,7 +134,8 @@ export function combine(ctx: BuildContext, built: Built[], alias: string): Combi
   if (best?.set) {
     const d = ctx.nextAlias();
     return {
-      from: { sql: `(${best.set.sql}) AS ${d} CROSS JOIN resource ${alias} ON ${alias}.rid = ${d}.rid`, params: best.set.params },
+      // Through the narrow covering index: the candidates' liveness and filters never read the wide rows.
+      from: { sql: `(${best.set.sql}) AS ${d} CROSS JOIN resource ${alias} INDEXED BY ${LIVE_INDEX} ON ${alias}.rid = ${d}.rid`, params: best.set.params },
       conds: built.filter((b) => b !== best).map((b) => b.check),
       typeIndexDriver: false,
       driven: true,
