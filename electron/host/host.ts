@@ -22,6 +22,7 @@ import { buildCapabilityStatement } from './routes/capability.ts';
 import { fhirRoutes, fhirSegmentMatchers } from './routes/fhir.ts';
 import { RouteError, createRouter, type Method, type Route, type Router, type SegmentMatchers } from './routes/router.ts';
 import { createStore, DEFAULT_PROJECT_ID } from './store/index.ts';
+import { createOutbox, syncMigrations } from './sync/index.ts';
 import type { Store } from './store/types.ts';
 
 /** Another domain of routes (e.g. auth under '/auth', '/oauth2'), mounted at `prefix` ('' = the host root). */
@@ -143,7 +144,15 @@ export function createHost(options: HostOptions): Host {
   loadFhirDefinitions();
   const dataDir = options.dataDir;
   const path = dataDir === ':memory:' ? ':memory:' : databasePath(ensureDataDir(dataDir));
-  const store = createStore({ path, key: options.key, clock: options.clock, migrations: [...authMigrations, ...auditMigrations] });
+  // Every local change is recorded in sync's outbox inside its own write transaction (electron/host/sync).
+  const outbox = createOutbox({ clock: options.clock });
+  const store = createStore({
+    path,
+    key: options.key,
+    clock: options.clock,
+    migrations: [...authMigrations, ...auditMigrations, ...syncMigrations],
+    onChange: outbox.onChange,
+  });
   const clock = options.clock ?? (() => new Date());
   const audit = createAuditLog({ store, clock, defaultProject: DEFAULT_PROJECT_ID, enabled: options.audit });
   const principals = createPrincipalCache(store.db);
