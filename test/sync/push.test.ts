@@ -1,6 +1,6 @@
 // Push scenarios against a real FHIR router over HTTP: offline changes land once, in dependency order,
 // with references rewritten; failures hold only what they must; conflicts never overwrite the remote.
-import type { Bundle, Encounter, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Encounter, Observation, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../../electron/host/store/index.ts';
 import { createOutbox, outboxCounts, syncMigrations } from '../../electron/host/sync/index.ts';
@@ -65,6 +65,20 @@ describe('push', () => {
     const found = await remoteSearch<Patient>(`Patient?identifier=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${local.id}`)}`);
     expect(found).toHaveLength(1);
     expect(remoteIdOf('Patient', local.id as string)).toBe(found[0].id);
+  });
+
+  it('a type without identifier (Provenance) is made idempotent by a tag: a dropped answer gives no duplicate', async () => {
+    const pat = store.create(patient('Tagged')).resource;
+    const prov = store.create<Provenance>({ resourceType: 'Provenance', target: [{ reference: `Patient/${pat.id}` }], recorded: '2026-01-01T00:00:00Z', agent: [{ who: { display: 'Nurse' } }] }).resource;
+    server.inject({ fault: { type: 'drop', afterCommit: true }, match: (r) => r.method === 'POST' && r.url === 'Provenance' });
+    expect((await pushOutbox({ db: store.db, remote })).pushed).toBe(2);
+    const found = await remoteSearch<Provenance>(`Provenance?_tag=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${prov.id}`)}`);
+    expect(found).toHaveLength(1);
+    expect(await remoteSearch<Provenance>('Provenance')).toHaveLength(1);
+    const posts = server.requests.filter((r) => r.method === 'POST' && r.url === 'Provenance');
+    expect(posts.map((r) => r.headers['if-none-exist'])).toEqual([`_tag=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${prov.id}`)}`, expect.stringContaining('_tag=')]);
+    expect(found[0].meta?.tag).toContainEqual({ system: OUTPOST_ID_SYSTEM, code: prov.id });
+    expect(found[0].target[0].reference).toBe(`Patient/${remoteIdOf('Patient', pat.id as string)}`);
   });
 
   it('a create then delete offline sends nothing', async () => {
