@@ -51,6 +51,11 @@ describe('query plans of the hot searches', () => {
     expectIndexed(steps, /SEARCH r USING COVERING INDEX resource_live \(rid=\?\)/);
     expect(steps.some((s) => /idx_token USING COVERING INDEX idx_token_rid \(rid=\? AND pid=\?/.test(s))).toBe(true);
   });
+  it('a chain to one identified target drives; the code is probed by (rid, pid)', () => {
+    const steps = plan('Observation', 'subject:Patient.identifier=http://x|1&code=1');
+    expectIndexed(steps, /SEARCH a\d+ USING PRIMARY KEY \(pid=\? AND ref_id=\? AND ref_type=\?\)/);
+    expect(steps.some((s) => /idx_token USING COVERING INDEX idx_token_rid \(rid=\? AND pid=\?/.test(s)), steps.join('\n')).toBe(true);
+  });
   it('chain and reverse chain', () => {
     expectIndexed(plan('Observation', 'subject:Patient.name=doe'), /SEARCH idx_string USING PRIMARY KEY/);
     expectIndexed(plan('Patient', '_has:Observation:subject:code=1'), /SEARCH idx_token USING PRIMARY KEY/);

@@ -298,6 +298,9 @@ function buildCompartment(code: string, modifier: string | undefined, raw: strin
   return fromIndexPredicate({ table: 'compartment', pid: null, ors: conds, negate: false, rank: 1 }, alias);
 }
 
+/** Chain tails that identify one target resource (equality on its id or a business identifier). */
+const SELECTIVE_CHAIN_TAILS = new Set(['_id', 'identifier']);
+
 /** `subject:Patient.name=x`: resources whose reference points at a resource matching the rest. */
 function buildChain(ctx: BuildContext, resourceType: string | undefined, head: string, tail: string, raw: string, alias: string): Built {
   const colon = head.indexOf(':');
@@ -343,7 +346,10 @@ function buildChain(ctx: BuildContext, resourceType: string | undefined, head: s
   }
   const set: Cond = { sql: branches.length === 1 ? `SELECT DISTINCT${branches[0].sql.slice('SELECT'.length)}` : branches.map((br) => br.sql).join(' UNION '), params: branches.flatMap((br) => br.params) };
   const cond: Cond = { sql: `${alias}.rid IN (${set.sql})`, params: set.params };
-  return { check: cond, driver: cond, set, rank: 4 };
+  // A chain ending in an identity (`_id`, `identifier` equality) matches a handful of targets, so its
+  // set is smaller than any token's (e.g. a LOINC code shared by ~10k rows): let it drive.
+  const selective = SELECTIVE_CHAIN_TAILS.has(tail) && !raw.includes(',');
+  return { check: cond, driver: cond, set, rank: selective ? 1.5 : 4 };
 }
 
 /** `_has:Observation:patient:code=x`: resources referenced (by `patient`) from an Observation matching code=x. */
