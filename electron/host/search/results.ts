@@ -54,8 +54,9 @@ export function buildOrderBy(resourceType: string | undefined, sort: string | un
       // Dates are stored under pid (short ranges) and -pid (long ones).
       const pids = def.type === 'date' ? [def.pid, -def.pid] : [def.pid];
       const expr = `(SELECT ${desc ? s.desc : s.asc} FROM ${s.table} INDEXED BY ${s.index} WHERE rid = r.rid AND pid IN (${pids.map(() => '?').join(', ')}))`;
-      parts.push(`${expr} IS NULL, ${expr}${dir}`);
-      params.push(...pids, ...pids);
+      // One evaluation of the key per row (NULLS LAST, not a separate `IS NULL` key computing it twice).
+      parts.push(`${expr}${dir} NULLS LAST`);
+      params.push(...pids);
     }
   }
   // Ties by rid, in the direction of the last key (so an index on (type, last_updated) also gives the order).
