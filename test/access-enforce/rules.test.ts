@@ -48,7 +48,7 @@ describe('statuses', () => {
     const org = c.seed({ resourceType: 'Organization', name: 'Org' });
     const withOrg = c.seed(patient('Org', { gender: 'female', managingOrganization: { reference: `Organization/${org.id}` } }));
     const { token } = await as([{ resourceType: 'Patient', criteria: 'Patient?gender=female' }]);
-    const page = await c.call(token, 'GET', 'Patient?_count=2&_sort=family');
+    const page = await c.call(token, 'GET', 'Patient?_count=2&_sort=family&_total=accurate');
     expect(page.body.total).toBe(5);
     expect(page.body.entry).toHaveLength(2);
     const next = page.body.link.find((l: any) => l.relation === 'next').url as string;

@@ -223,7 +223,7 @@ describe('result control', () => {
   });
 
   it('_count, _offset, total and working next/previous links', () => {
-    const first = store.search('Observation', '_count=3&_sort=date');
+    const first = store.search('Observation', '_count=3&_sort=date&_total=accurate');
     expect(first.total).toBe(4);
     expect(first.entry).toHaveLength(3);
     const next = first.link?.find((l) => l.relation === 'next')?.url as string;
@@ -237,6 +237,10 @@ describe('result control', () => {
     expect(store.search('Observation', '_summary=count')).toMatchObject({ total: 4 });
     expect(store.search('Observation', '_summary=count').entry).toBeUndefined();
     expect(store.search('Observation', '_count=0').total).toBe(4);
+    // Without _total (Medplum's default) a page that is not the last carries no total; the last one does.
+    expect(store.search('Observation', '_count=3').total).toBeUndefined();
+    expect(store.search('Observation', '_count=3&_offset=3').total).toBe(4);
+    expect(store.search('Observation', '_count=3&_total=estimate').total).toBe(4);
   });
 
   it('fullUrl and search.mode on entries', () => {

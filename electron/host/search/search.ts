@@ -122,8 +122,10 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
   const maxCount = opts.maxCount ?? 1000;
   const count = parseCount(single(entries, '_count'), Math.min(opts.defaultCount ?? 20, maxCount), maxCount);
   const offset = parseOffset(single(entries, '_offset'));
-  const totalMode = single(entries, '_total') ?? 'accurate';
-  if (!['accurate', 'estimate', 'none'].includes(totalMode)) {
+  // As Medplum: no COUNT(*) unless `_total=accurate`; without it the total is given when it is known
+  // for free (the last page), so a non-last page costs one query, not two.
+  const totalMode = single(entries, '_total');
+  if (totalMode !== undefined && !['accurate', 'estimate', 'none'].includes(totalMode)) {
     bad('_total', 'use accurate, estimate or none');
   }
   const summary = single(entries, '_summary');
@@ -148,8 +150,11 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
   const rows = loadRows(db, rids);
   const hasMore = rows.length > count;
   const page = hasMore ? rows.slice(0, count) : rows;
-  if (totalMode !== 'none') {
-    bundle.total = !hasMore && (offset === 0 || page.length > 0) ? offset + page.length : countRows();
+  const knownTotal = !hasMore && (offset === 0 || page.length > 0);
+  if (knownTotal && totalMode !== 'none') {
+    bundle.total = offset + page.length;
+  } else if (totalMode === 'accurate' || totalMode === 'estimate') {
+    bundle.total = countRows();
   }
   const shape = (resource: Resource): Resource => {
     if (elements) {
