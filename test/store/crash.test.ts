@@ -33,8 +33,12 @@ interface Trial {
   inFlight: boolean;
 }
 
-/** Starts the child, waits until its store is open, lets it work for `delayMs`, then SIGKILLs it. */
-function runAndKill(file: string, key: string | undefined, prefix: string, delayMs: number): Promise<Trial> {
+/**
+ * Starts the child, waits until `armOn` appears in its output (its store is open, or its first Bundle
+ * committed), lets it work for `delayMs`, then SIGKILLs it. Arming some trials on a commit keeps the
+ * test meaningful on a slow or loaded machine, where a first Bundle can take longer than any delay.
+ */
+function runAndKill(file: string, key: string | undefined, prefix: string, delayMs: number, armOn: 'ready' | 'committed'): Promise<Trial> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'store', 'crash-child.ts'), file, key ?? '-', prefix, ...bundleFiles], {
       cwd: repoRoot,
@@ -45,7 +49,7 @@ function runAndKill(file: string, key: string | undefined, prefix: string, delay
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (timer === undefined && out.includes('ready\n')) {
+      if (timer === undefined && out.includes(armOn)) {
         timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
       }
     });
@@ -101,7 +105,7 @@ describe('crash safety', () => {
       let inFlightKills = 0;
       for (let t = 0; t < TRIALS_PER_CHAIN; t++) {
         const delay = Math.floor(Math.random() * MAX_DELAY_MS);
-        const trial = await runAndKill(file, KEYS[c % KEYS.length], `c${c}t${t}`, delay);
+        const trial = await runAndKill(file, KEYS[c % KEYS.length], `c${c}t${t}`, delay, t % 2 === 0 ? 'ready' : 'committed');
         committedByChild += trial.committed;
         inFlightKills += trial.inFlight ? 1 : 0;
         const now = check(file, KEYS[c % KEYS.length]);
