@@ -3,6 +3,7 @@
 // and includes stay exact; hidden-field parameters refused) and history (the same restriction).
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
+import { historyLinks } from '../store/reads.ts';
 import type { CallContext, HistoryQuery } from '../store/types.ts';
 import type { Enforcer } from './context.ts';
 
@@ -154,21 +155,7 @@ export function historyAs(e: Enforcer, query: HistoryQuery, callCtx?: CallContex
     });
   }
   const path = type === undefined ? '_history' : `${type}/_history`;
-  const link = (off: number): string => {
-    const qs = new URLSearchParams();
-    if (query.since !== undefined) {
-      qs.set('_since', query.since);
-    }
-    qs.set('_count', String(count));
-    if (off > 0) {
-      qs.set('_offset', String(off));
-    }
-    return `${base}${path}?${qs.toString()}`;
-  };
-  const links: Bundle['link'] = [{ relation: 'self', url: link(offset) }];
-  if (rows.length > count) {
-    links.push({ relation: 'next', url: link(offset + count) });
-  }
+  const links = historyLinks(`${base}${path}`, query.since, count, offset, rows.length > count);
   return { resourceType: 'Bundle', type: 'history', link: links, entry };
 }
 

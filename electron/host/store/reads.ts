@@ -70,6 +70,32 @@ function statusOf(row: HistoryRow): string {
 }
 
 /** A history Bundle, newest first, with a `next` link (same query, next offset) while more remain. */
+/**
+ * The self, next and previous links of a history page (`count` per page from `offset`), keeping `_since`,
+ * so following them works for instance, type and system history alike.
+ */
+export function historyLinks(url: string, since: string | undefined, count: number, offset: number, hasMore: boolean): Bundle['link'] {
+  const link = (off: number): string => {
+    const qs = new URLSearchParams();
+    if (since !== undefined) {
+      qs.set('_since', since);
+    }
+    qs.set('_count', String(count));
+    if (off > 0) {
+      qs.set('_offset', String(off));
+    }
+    return `${url}?${qs.toString()}`;
+  };
+  const links: Bundle['link'] = [{ relation: 'self', url: link(offset) }];
+  if (hasMore) {
+    links.push({ relation: 'next', url: link(offset + count) });
+  }
+  if (offset > 0) {
+    links.push({ relation: 'previous', url: link(Math.max(offset - count, 0)) });
+  }
+  return links;
+}
+
 export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext | undefined): Bundle {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -124,23 +150,6 @@ export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext |
   });
 
   const path = query.resourceType === undefined ? '_history' : query.id === undefined ? `${query.resourceType}/_history` : `${query.resourceType}/${query.id}/_history`;
-  const link = (off: number) => {
-    const qs = new URLSearchParams();
-    if (query.since !== undefined) {
-      qs.set('_since', query.since);
-    }
-    qs.set('_count', String(count));
-    if (off > 0) {
-      qs.set('_offset', String(off));
-    }
-    return `${base}${path}?${qs.toString()}`;
-  };
-  const links: Bundle['link'] = [{ relation: 'self', url: link(offset) }];
-  if (rows.length > count) {
-    links.push({ relation: 'next', url: link(offset + count) });
-  }
-  if (offset > 0) {
-    links.push({ relation: 'previous', url: link(Math.max(offset - count, 0)) });
-  }
+  const links = historyLinks(`${base}${path}`, query.since, count, offset, rows.length > count);
   return { resourceType: 'Bundle', type: 'history', link: links, entry: entries };
 }
