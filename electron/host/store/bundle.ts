@@ -178,7 +178,6 @@ export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallCon
   const base = baseUrlOf(core, ctx);
   const planned = (bundle.entry ?? []).map((e, i) => parseEntry(e, i, base));
   const fullUrls = new Map<string, string>();
-  const conditionalCache = new Map<string, string>();
 
   // 1. Every entry that writes gets its final identity, so references to it can be rewritten.
   for (const p of planned) {
@@ -202,22 +201,7 @@ export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallCon
   }
 
   // 2. References: fullUrls and conditional references, resolved against the store as it was.
-  const resolver: ReferenceResolver = {
-    fullUrls,
-    conditional(reference, resourceType, query) {
-      let resolved = conditionalCache.get(reference);
-      if (resolved === undefined) {
-        assertResourceType(resourceType);
-        const row = singleMatch(core, resourceType, query, ctx, 'Conditional reference');
-        if (!row) {
-          throw errors.badRequest(`Conditional reference ${reference} matches no resource`, 'reference');
-        }
-        resolved = `${resourceType}/${row.id}`;
-        conditionalCache.set(reference, resolved);
-      }
-      return resolved;
-    },
-  };
+  const resolver = createResolver(core, ctx, fullUrls);
   for (const p of planned) {
     if (p.entry.resource) {
       try {
@@ -240,12 +224,14 @@ export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallCon
   return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
 }
 
-/** Each entry in its own savepoint: a failure is that entry's OperationOutcome, the rest go on. */
-export function processBatch(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
-  const base = baseUrlOf(core, ctx);
+/**
+ * Resolves a Bundle's references: fullUrls from `fullUrls`, conditional references (`Patient?identifier=x|y`)
+ * against the store, each query looked up once per Bundle.
+ */
+function createResolver(core: StoreCore, ctx: CallContext | undefined, fullUrls: Map<string, string>): ReferenceResolver {
   const conditionalCache = new Map<string, string>();
-  const resolver: ReferenceResolver = {
-    fullUrls: new Map(),
+  return {
+    fullUrls,
     conditional(reference, resourceType, query) {
       let resolved = conditionalCache.get(reference);
       if (resolved === undefined) {
@@ -260,6 +246,12 @@ export function processBatch(core: StoreCore, bundle: Bundle, ctx: CallContext |
       return resolved;
     },
   };
+}
+
+/** Each entry in its own savepoint: a failure is that entry's OperationOutcome, the rest go on. */
+export function processBatch(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
+  const base = baseUrlOf(core, ctx);
+  const resolver = createResolver(core, ctx, new Map());
   const runEntry = core.db.transaction((entry: BundleEntry, index: number): BundleEntry => {
     const p = parseEntry(entry, index, base);
     if (p.entry.resource) {
