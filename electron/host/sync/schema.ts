@@ -15,6 +15,7 @@
 //                remote versionId last seen (If-Match of the next update or delete). A resource pulled
 //                from the remote maps to itself.
 import type { Migration } from '../search/types.ts';
+import { syncConflictMigration } from './conflicts.ts';
 
 export const syncOutboxMigration: Migration = {
   version: 31,
@@ -50,4 +51,4 @@ export const syncOutboxMigration: Migration = {
   },
 };
 
-export const syncMigrations: readonly Migration[] = [syncOutboxMigration];
+export const syncMigrations: readonly Migration[] = [syncOutboxMigration, syncConflictMigration];
