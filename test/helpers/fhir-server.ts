@@ -58,6 +58,13 @@ export interface TestFhirServer {
 
 export interface TestFhirServerOptions {
   token?: string;
+  /**
+   * Extra routes outside the FHIR API (e.g. test/helpers/medplum-auth.ts: /auth/login, /oauth2/token),
+   * tried before the bearer check; resolve true when the request was answered.
+   */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, body: string) => boolean | Promise<boolean>;
+  /** Further bearer tokens the FHIR API accepts (e.g. those the extra /oauth2/token issued). */
+  acceptToken?: (token: string) => boolean;
 }
 
 function outcomeOf(status: number, text: string): OperationOutcome {
@@ -131,7 +138,12 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
     const fullPath = req.url ?? '/';
     const rec: RecordedRequest = { method: req.method ?? 'GET', url: fullPath.startsWith(FHIR_PREFIX) ? fullPath.slice(FHIR_PREFIX.length) : fullPath, headers: req.headers, body: undefined };
     requests.push(rec);
-    if (req.headers.authorization !== `Bearer ${token}`) {
+    if (options.extraRoutes && (await options.extraRoutes(req, res, raw))) {
+      rec.outcome = res.statusCode;
+      return;
+    }
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer !== token && !(bearer && options.acceptToken?.(bearer))) {
       rec.outcome = 401;
       send(res, 401, outcomeOf(401, 'Unauthorized'));
       return;
