@@ -5,6 +5,7 @@ import { createRoot } from 'react-dom/client';
 import type { OutpostBridge } from '../../shared/contract/bridge.ts';
 import { createOutpostClient } from './api/client.ts';
 import { createLockGate } from './api/lock-gate.ts';
+import { SESSION_ENDED_MESSAGE } from './api/session-guard.ts';
 import { pickTransport } from './api/transport.ts';
 import { App } from './App.tsx';
 import { ErrorBoundary } from './components/ErrorBoundary.tsx';
@@ -25,7 +26,7 @@ function boot(): Stores {
   const medplum = createOutpostClient({
     transport,
     gate,
-    onUnauthenticated: () => late.stores?.session.getState().ended('Your session has ended. Sign in again.'),
+    onUnauthenticated: () => late.stores?.session.getState().ended(SESSION_ENDED_MESSAGE),
   });
   const ready = createStores(medplum, gate);
   late.stores = ready;

@@ -2,22 +2,32 @@
 // Only the zustand stores call it. Nothing is persisted: tokens live in memory for the session only.
 import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import { lockAwareFetch, type LockGate } from './lock-gate.ts';
+import { sessionGuardFetch } from './session-guard.ts';
 import type { Transport } from './transport.ts';
 
 export interface ClientOptions {
   transport: Transport;
   gate: LockGate;
-  /** Called when the host no longer knows the session (expired, ended by an admin, logged out elsewhere). */
+  /**
+   * Called when the host no longer knows the session (expired, ended by an admin, logged out elsewhere):
+   * a 401 with no refresh token, or a refresh the host refused. Called on the next task, after the failed
+   * request has been handled by its store, so clearing the stores is the last word.
+   */
   onUnauthenticated?: () => void;
 }
 
 export function createOutpostClient(options: ClientOptions): MedplumClient {
+  const ended = (): void => {
+    if (options.onUnauthenticated) {
+      setTimeout(options.onUnauthenticated, 0);
+    }
+  };
   return new MedplumClient({
     baseUrl: options.transport.baseUrl,
-    fetch: lockAwareFetch(options.transport.fetch, options.gate),
+    fetch: sessionGuardFetch(lockAwareFetch(options.transport.fetch, options.gate), () => options.onUnauthenticated?.()),
     storage: new ClientStorage(new MemoryStorage()),
     // Every view reads fresh data: a role switch or another window's write must show at once.
     cacheTime: 0,
-    onUnauthenticated: options.onUnauthenticated,
+    onUnauthenticated: ended,
   });
 }

@@ -58,6 +58,12 @@ export function LoginPage() {
   return (
     <main className="auth-card">
       <h1>Sign in to Outpost</h1>
+      {session.endedMessage ? (
+        <div className="notice session-ended" role="alert" data-testid="session-ended">
+          <strong>Your session has ended. </strong>
+          {session.endedMessage.replace(/^Your session has ended\.\s*/, '')}
+        </div>
+      ) : null}
       <form onSubmit={submit} aria-busy={session.busy} noValidate>
         <label htmlFor="email">Email</label>
         <input id="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />

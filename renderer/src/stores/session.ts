@@ -33,6 +33,8 @@ export interface SessionState {
   lockedOut?: boolean;
   locked: boolean;
   unlockError?: string;
+  /** Why the last session ended without the person signing out (shown on the sign-in screen). */
+  endedMessage?: string;
   loginId?: string;
   /** Memberships offered at login; the role switcher offers the same list. */
   choices: MembershipChoice[];
@@ -91,6 +93,8 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
     const finish = async (code: string): Promise<void> => {
       await medplum.processCode(code);
       const me = await loadMe();
+      // Nothing of an earlier session (or of a request that failed as it ended) survives into this one.
+      clearOthers();
       set({ phase: 'ready', busy: false, error: undefined, lockedOut: false, me, loginId: undefined, epoch: get().epoch + 1 });
     };
 
@@ -109,11 +113,11 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
       }
     };
 
-    const reset = (message?: string): void => {
+    const reset = (endedMessage?: string): void => {
       gate.abandon();
       medplum.clear();
       clearOthers();
-      set({ phase: 'login', busy: false, locked: false, me: undefined, choices: [], loginId: undefined, error: message, lockedOut: false, unlockError: undefined, epoch: get().epoch + 1 });
+      set({ phase: 'login', busy: false, locked: false, me: undefined, choices: [], loginId: undefined, error: undefined, endedMessage, lockedOut: false, unlockError: undefined, epoch: get().epoch + 1 });
     };
 
     gate.onLock(() => set({ locked: true, unlockError: undefined }));
@@ -147,7 +151,7 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
       },
 
       async login(email, password) {
-        set({ busy: true, error: undefined, lockedOut: false, choices: [] });
+        set({ busy: true, error: undefined, endedMessage: undefined, lockedOut: false, choices: [] });
         try {
           await next((await medplum.startLogin({ email, password })) as LoginAnswer);
         } catch (err) {
@@ -221,6 +225,7 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
       },
 
       ended(message) {
+        // Only a signed-in session can end: a 401 during sign-in (a wrong code) is that step's own error.
         if (get().phase === 'ready') {
           reset(message);
         }
