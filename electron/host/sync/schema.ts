@@ -16,6 +16,7 @@
 //                from the remote maps to itself.
 import type { Migration } from '../search/types.ts';
 import { syncConflictMigration } from './conflicts.ts';
+import { syncRunMigration } from './config.ts';
 
 export const syncOutboxMigration: Migration = {
   version: 31,
@@ -51,4 +52,4 @@ export const syncOutboxMigration: Migration = {
   },
 };
 
-export const syncMigrations: readonly Migration[] = [syncOutboxMigration, syncConflictMigration];
+export const syncMigrations: readonly Migration[] = [syncOutboxMigration, syncConflictMigration, syncRunMigration];
