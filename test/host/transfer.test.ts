@@ -119,7 +119,7 @@ describe('export', () => {
     await host.call('POST', 'Observation', obs('ignored', `Patient/${a.id}`));
     await host.call('DELETE', `Patient/${b.id}`);
     const out = join(dir, 'export');
-    const summary = exportNdjson(host.store.db, out);
+    const summary = exportNdjson(host.access.system(), out);
     expect(summary.counts).toEqual({ Observation: 1, Patient: 1 });
     expect(readdirSync(out).sort()).toEqual(['Observation.ndjson', 'Patient.ndjson']);
     const patients = readFileSync(join(out, 'Patient.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

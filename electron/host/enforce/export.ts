@@ -1,9 +1,13 @@
 // Export through the enforcement point: one `<ResourceType>.ndjson` per type the principal may
 // search, each paged through the principal's own search (so masks, secrets and project boundaries
 // apply exactly as to any other read). AuditEvents are not exported: sync carries them.
+// Only an access-checked Store is accepted: the raw store (or any other Store) is refused, so no
+// export path can read the database around the session's policy.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { errors } from '../../../shared/errors.ts';
 import type { Store } from '../store/types.ts';
+import { principalOf } from './repository.ts';
 
 export interface AccessExportSummary {
   folder: string;
@@ -14,10 +18,20 @@ export interface AccessExportSummary {
 
 const PAGE = 1000;
 
-/** Every type present in `project`; those the principal cannot search are skipped. */
-export function exportAs(repo: Store, project: string, folder: string): AccessExportSummary {
+/**
+ * Every type present in the principal's project; those it cannot search are skipped. `project`, when
+ * given, must be the principal's own (a session never exports another project).
+ */
+export function exportAs(repo: Store, project: string | undefined, folder: string): AccessExportSummary {
+  const principal = principalOf(repo);
+  if (!principal) {
+    throw errors.forbidden('Export runs only through an access-checked repository (a session or the host system context)');
+  }
+  if (project !== undefined && project !== principal.project) {
+    throw errors.forbidden('A session exports its own project only');
+  }
   const start = performance.now();
-  const types = repo.db.prepare('SELECT DISTINCT type FROM resource WHERE project = ? AND deleted = 0 ORDER BY type').pluck().all(project) as string[];
+  const types = repo.db.prepare('SELECT DISTINCT type FROM resource WHERE project = ? AND deleted = 0 ORDER BY type').pluck().all(principal.project) as string[];
   mkdirSync(folder, { recursive: true });
   const counts: Record<string, number> = {};
   for (const type of types) {

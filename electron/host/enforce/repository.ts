@@ -7,12 +7,20 @@ import type { CallContext, HistoryQuery, Store, WriteResult } from '../store/typ
 import { processBundleAs } from './bundle.ts';
 import { createEnforcer, type EnforceDeps } from './context.ts';
 import type { Principal } from './principal.ts';
+
+/** Marks the Stores made here, so paths that must only run enforced (export) can tell them from the raw store. */
+const ENFORCED = Symbol('outpost.enforced-principal');
+
+/** The principal of an access-checked Store, or undefined for any other Store (the raw one included). */
+export function principalOf(store: Store): Principal | undefined {
+  return (store as Store & { [ENFORCED]?: Principal })[ENFORCED];
+}
 import { historyAs, readAs, searchAs } from './reads.ts';
 import { createAs, deleteAs, patchAs, updateAs, visibleMatches } from './writes.ts';
 
 export function createAccessRepository(deps: EnforceDeps, principal: Principal): Store {
   const e = createEnforcer(deps, principal);
-  return {
+  const repo: Store = {
     db: deps.store.db,
     create: <T extends Resource>(resource: T, opts?: { ifNoneExist?: string }, ctx?: CallContext): WriteResult<T> => createAs(e, resource, opts, ctx),
     read: <T extends Resource>(type: string, id: string, ctx?: CallContext): T =>
@@ -60,4 +68,6 @@ export function createAccessRepository(deps: EnforceDeps, principal: Principal):
     processBundle: (bundle: Bundle, ctx?: CallContext): Bundle => processBundleAs(e, bundle, ctx),
     close: () => undefined,
   };
+  Object.defineProperty(repo, ENFORCED, { value: principal, enumerable: false });
+  return repo;
 }
