@@ -387,7 +387,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
 
     await page.getByRole('link', { name: 'Sync' }).click();
     await page.getByRole('heading', { name: 'Sync' }).waitFor();
-    await page.getByText(/Sync is not set up on this computer yet|pending change/).waitFor();
+    await page.getByText(/Sync is not configured|pending change/).first().waitFor();
     await screenshot(page, 'sync-panel');
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('search', { name: 'Filter audit events' }).waitFor();

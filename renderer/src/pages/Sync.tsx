@@ -1,94 +1,146 @@
-// The sync panel: online or offline, last sync, pending changes (the outbox) and conflicts side by side.
+// The sync panel: online or offline, the last sync, a running sync's progress, "Sync now", changes
+// waiting to be sent, changes the server held back (with the reason), conflicts side by side with
+// keep mine / keep theirs / merge by field, and for project admins the remote server's configuration.
 import { formatDateTime } from '@medplum/core';
 import { useEffect } from 'react';
-import { Empty, ErrorMessage, Loading } from '../components/common.tsx';
+import { Empty, ErrorMessage, Loading, Notice } from '../components/common.tsx';
+import { ConflictView } from '../components/ConflictView.tsx';
+import { RemoteForm } from '../components/RemoteForm.tsx';
+import { heldStateText, operationText, progressText } from '../components/sync-view.ts';
 import { useApp } from '../context.ts';
+import { syncSummaryText, type SyncChange } from '../stores/sync.ts';
+
+/** How often the page asks for the status while a sync runs (browser mode has no progress events). */
+const POLL_MS = 600;
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function ChangesTable({ label, changes, withReason }: { label: string; changes: SyncChange[]; withReason?: boolean }) {
+  return (
+    <table className="data" aria-label={label}>
+      <thead>
+        <tr>
+          <th scope="col">Change</th>
+          <th scope="col">Record</th>
+          <th scope="col">Changed</th>
+          {withReason ? <th scope="col">Status</th> : null}
+          {withReason ? <th scope="col">Reason</th> : null}
+        </tr>
+      </thead>
+      <tbody>
+        {changes.map((c) => (
+          <tr key={c.id} className={withReason ? 'held' : undefined}>
+            <td>{operationText(c.operation)}</td>
+            <td>
+              {c.resourceType} <code>{c.resourceId}</code>
+            </td>
+            <td>{c.changedAt ? formatDateTime(c.changedAt) : '—'}</td>
+            {withReason ? <td>{heldStateText(c)}</td> : null}
+            {withReason ? <td>{c.reason ?? 'No reason given'}</td> : null}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 export function SyncPage() {
   const sync = useApp('sync');
-  const load = sync.load;
+  const isAdmin = Boolean(useApp('session').me?.membership?.admin);
+  const { load, status: s } = sync;
+  const running = Boolean(s?.running || sync.starting);
+
   useEffect(() => {
     void load();
   }, [load]);
-  const s = sync.status;
+  useEffect(() => {
+    if (!running) return undefined;
+    const timer = setInterval(() => void load({ quiet: true }), POLL_MS);
+    return () => clearInterval(timer);
+  }, [running, load]);
+
+  const progress = running ? (sync.progress ?? s?.progress) : undefined;
+  const configured = Boolean(s?.remote);
   return (
-    <main className="page">
+    <main className="page sync-page" aria-busy={sync.loading || running}>
       <div className="page-head">
         <h1>Sync</h1>
-        <button type="button" className="secondary" onClick={() => void sync.load()} disabled={sync.loading}>
-          Refresh
-        </button>
-      </div>
-      {sync.loading && !s ? <Loading /> : null}
-      <ErrorMessage error={sync.error} />
-      {sync.unavailable ? <p className="notice">Sync is not set up on this computer yet: every change stays on this device.</p> : null}
-      {sync.progress ? (
-        <div className="progress-row">
-          <label htmlFor="sync-progress">{sync.progress.phase}</label>
-          <progress id="sync-progress" max={sync.progress.total ?? 1} value={sync.progress.done} />
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => void load()} disabled={sync.loading}>
+            Refresh
+          </button>
+          <button type="button" onClick={() => void sync.run()} disabled={!configured || running} aria-describedby={configured ? undefined : 'sync-not-configured'}>
+            {running ? 'Syncing…' : 'Sync now'}
+          </button>
         </div>
+      </div>
+      {sync.loading && !s ? <Loading label="Loading sync status…" /> : null}
+      <ErrorMessage error={sync.error} />
+      {sync.unavailable ? (
+        <p className="notice" id="sync-not-configured">
+          Sync is not configured: this version of Outpost keeps every change on this computer.
+        </p>
       ) : null}
       {s ? (
         <>
-          <div className="panel status-row">
+          <div className="panel status-row" role="group" aria-label="Sync status" data-testid="sync-status">
             <span className={s.online ? 'pill online' : 'pill offline'}>{s.online ? 'Online' : 'Offline'}</span>
             <span>Last sync: {s.lastSync ? formatDateTime(s.lastSync) : 'never'}</span>
-            <span>{s.pending.length} pending change{s.pending.length === 1 ? '' : 's'}</span>
-            <span>{s.conflicts.length} conflict{s.conflicts.length === 1 ? '' : 's'}</span>
+            <span data-testid="pending-count">{plural(s.pending.length, 'pending change')}</span>
+            {s.held.length ? <span>{plural(s.held.length, 'held change')}</span> : null}
+            <span>{plural(s.conflicts.length, 'conflict')}</span>
+            {s.remote ? (
+              <span className="muted">
+                Server: {s.remote.baseUrl}
+                {s.remote.auth === 'client-credentials' ? ` (client ${s.remote.clientId ?? ''})` : ''}
+              </span>
+            ) : null}
           </div>
-          <section className="panel" aria-labelledby="outbox-title">
-            <h2 id="outbox-title">Outbox</h2>
-            {s.pending.length === 0 ? (
-              <Empty>No changes waiting.</Empty>
-            ) : (
-              <table className="data" aria-label="Pending changes">
-                <thead>
-                  <tr>
-                    <th scope="col">Change</th>
-                    <th scope="col">Resource</th>
-                    <th scope="col">When</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.pending.map((p) => (
-                    <tr key={p.id}>
-                      <td>{p.operation}</td>
-                      <td>
-                        {p.resourceType}/{p.resourceId}
-                      </td>
-                      <td>{formatDateTime(p.changedAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </section>
-          {s.conflicts.map((c) => (
-            <section key={c.id} className="panel conflict" aria-label={`Conflict on ${c.resourceType}/${c.resourceId}`}>
-              <h2>
-                Conflict: {c.resourceType}/{c.resourceId}
-              </h2>
-              {c.message ? <p>{c.message}</p> : null}
-              <div className="side-by-side">
-                <div>
-                  <h3>This device</h3>
-                  <pre className="code">{JSON.stringify(c.local, null, 2)}</pre>
-                </div>
-                <div>
-                  <h3>Server</h3>
-                  <pre className="code">{JSON.stringify(c.remote, null, 2)}</pre>
-                </div>
+          {!configured ? (
+            <p className="notice" id="sync-not-configured" data-testid="sync-not-configured">
+              Sync is not configured: changes stay on this computer
+              {isAdmin ? '. Set up the remote server below to send them.' : ' until a project administrator sets up a remote server.'}
+            </p>
+          ) : null}
+          <div className="progress-slot" aria-live="polite">
+            {running ? (
+              <div className="progress-row" data-testid="sync-progress">
+                <label htmlFor="sync-progress">{progress ? progressText(progress) : 'Starting sync…'}</label>
+                {progress?.total ? <progress id="sync-progress" max={progress.total} value={progress.done} /> : <progress id="sync-progress" />}
               </div>
-              <div className="actions">
-                <button type="button" onClick={() => void sync.resolve(c.id, 'local')}>
-                  Keep this device's version
-                </button>
-                <button type="button" className="secondary" onClick={() => void sync.resolve(c.id, 'remote')}>
-                  Keep the server's version
-                </button>
-              </div>
+            ) : sync.lastRun ? (
+              <Notice tone="success">{syncSummaryText(sync.lastRun)}</Notice>
+            ) : null}
+          </div>
+          <ErrorMessage title="Sync failed" error={sync.runError} />
+          {sync.resolvedMessage ? <Notice tone="success">{sync.resolvedMessage}</Notice> : null}
+
+          {s.conflicts.length ? (
+            <section aria-labelledby="conflicts-title">
+              <h2 id="conflicts-title">Conflicts ({s.conflicts.length})</h2>
+              <p className="muted">Both this computer and the server changed these records. Choose what to keep; nothing is sent for them until you do.</p>
+              {s.conflicts.map((c) => (
+                <ConflictView key={c.id} conflict={c} busy={sync.resolving === c.id} error={sync.resolveErrors[c.id] || undefined} onResolve={(keep, fields) => void sync.resolve(c.id, keep, fields)} />
+              ))}
             </section>
-          ))}
+          ) : null}
+
+          {s.held.length ? (
+            <section className="panel" aria-labelledby="held-title">
+              <h2 id="held-title">Held back by the server ({s.held.length})</h2>
+              <p className="muted">These changes were refused; they stay on this computer. Correct the record, or ask an administrator.</p>
+              <ChangesTable label="Held changes" changes={s.held} withReason />
+            </section>
+          ) : null}
+
+          <section className="panel" aria-labelledby="outbox-title">
+            <h2 id="outbox-title">Waiting to be sent ({s.pending.length})</h2>
+            {s.pending.length === 0 ? <Empty>No changes waiting: everything made here has been sent.</Empty> : <ChangesTable label="Pending changes" changes={s.pending} />}
+          </section>
+
+          {isAdmin ? <RemoteForm remote={s.remote} onSave={sync.saveRemote} onRemove={sync.removeRemote} /> : null}
         </>
       ) : null}
     </main>

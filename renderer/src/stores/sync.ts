@@ -1,69 +1,255 @@
-// The sync panel: online/offline, last sync, the outbox of pending changes and conflicts. The sync
-// module (a later issue) fills it in; until the host has the endpoint the panel says so in words.
+// The sync panel's store: the host's `outpost/sync/*` routes (docs: /work/notes/sync-contract.md, owned by
+// the sync runner): status (online, last sync, progress, pending / held changes, conflicts), "sync now",
+// conflict resolution (keep mine / keep theirs / merge by field) and, for project admins, the remote.
+// Secrets go to the host and are never read back: the store keeps none of them.
 import type { MedplumClient } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { errorText, isNotFound } from '../api/outcome.ts';
+import { errorText, isNotFound, outcomeOf } from '../api/outcome.ts';
 
-/** Expected from the sync issue: GET answers SyncStatus; POST `conflicts/<id>/resolve` {keep: 'local'|'remote'}. */
 export const SYNC_PATH = 'outpost/sync';
 
-export interface OutboxItem {
+export interface SyncProgress {
+  phase: string;
+  done: number;
+  total?: number;
+  type?: string;
+  message?: string;
+}
+
+/** One outbox row, as `GET outpost/sync/status` lists it under `pending` and `held`. */
+export interface SyncChange {
   id: string;
   resourceType: string;
   resourceId: string;
   operation: 'create' | 'update' | 'delete' | string;
   changedAt?: string;
+  state: 'pending' | 'held' | 'quarantined' | 'conflict' | string;
+  reason?: string;
 }
 
 export interface SyncConflict {
   id: string;
   resourceType: string;
   resourceId: string;
-  local?: Record<string, unknown>;
-  remote?: Record<string, unknown>;
-  message?: string;
+  reason: 'edited-both' | 'deleted-remotely' | 'deleted-locally' | 'pulled-over-pending' | string;
+  /** Paths that differ ('name', 'address.city'...); computed from local and remote when the host sends none. */
+  fields: string[];
+  local: Resource | null;
+  remote: Resource | null;
+  base: Resource | null;
+  createdAt?: string;
+}
+
+/** The remote as the host describes it: never a token or a secret. */
+export interface SyncRemote {
+  baseUrl: string;
+  auth: 'token' | 'client-credentials';
+  clientId?: string;
 }
 
 export interface SyncStatus {
   online: boolean;
+  running: boolean;
   lastSync?: string;
-  pending: OutboxItem[];
+  progress?: SyncProgress;
+  remote?: SyncRemote;
+  pending: SyncChange[];
+  held: SyncChange[];
   conflicts: SyncConflict[];
+}
+
+/** What `POST outpost/sync/run` answers (the runner's summary; fields the UI does not know are kept). */
+export interface SyncRunSummary {
+  pushed?: number;
+  pulled?: number;
+  conflicts?: number;
+  held?: number;
+  quarantined?: number;
+  alreadyRunning?: boolean;
+  [key: string]: unknown;
+}
+
+export type Keep = 'local' | 'remote' | 'merge';
+export type FieldChoices = Record<string, 'local' | 'remote'>;
+
+/** `PUT outpost/sync/remote`: a bearer token, or a client id and secret (client credentials). */
+export type RemoteInput = { baseUrl: string; token: string } | { baseUrl: string; clientId: string; clientSecret: string };
+
+export interface ActionAnswer {
+  ok: boolean;
+  message?: string;
+  error?: string;
 }
 
 export interface SyncState {
   status?: SyncStatus;
+  /** The host has no sync routes at all (404 on status). */
   unavailable: boolean;
   loading: boolean;
+  loaded: boolean;
   error?: string;
-  progress?: { phase: string; done: number; total?: number; message?: string };
-  load(): Promise<void>;
-  resolve(conflictId: string, keep: 'local' | 'remote'): Promise<void>;
-  setProgress(progress: SyncState['progress']): void;
+  /** A "Sync now" this window started is in flight. */
+  starting: boolean;
+  lastRun?: SyncRunSummary;
+  runError?: string;
+  /** Latest progress: from `sync-progress` events (Electron) or from the status while running (browser). */
+  progress?: SyncProgress;
+  /** Conflict id being resolved. */
+  resolving?: string;
+  /** Errors of a resolve, by conflict id. */
+  resolveErrors: Record<string, string>;
+  resolvedMessage?: string;
+  load(options?: { quiet?: boolean }): Promise<void>;
+  run(options?: { pullOnly?: boolean; pushOnly?: boolean }): Promise<void>;
+  resolve(conflictId: string, keep: Keep, fields?: FieldChoices): Promise<ActionAnswer>;
+  saveRemote(input: RemoteInput): Promise<ActionAnswer>;
+  removeRemote(): Promise<ActionAnswer>;
+  setProgress(progress: SyncProgress | undefined): void;
   reset(): void;
 }
 
+function list<T>(value: unknown): T[] {
+  return Array.isArray(value) ? (value as T[]) : [];
+}
+
+/** Top-level elements where two resources differ (meta and text excluded: they differ by nature). */
+export function differingPaths(a: Resource, b: Resource): string[] {
+  const left = a as unknown as Record<string, unknown>;
+  const right = b as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].filter((k) => k !== 'meta' && k !== 'text');
+  return keys.filter((k) => JSON.stringify(left[k]) !== JSON.stringify(right[k]));
+}
+
+function normalizeConflict(raw: Partial<SyncConflict>): SyncConflict {
+  const local = (raw.local ?? null) as Resource | null;
+  const remote = (raw.remote ?? null) as Resource | null;
+  const fields = list<string>(raw.fields);
+  return {
+    id: String(raw.id),
+    resourceType: String(raw.resourceType ?? local?.resourceType ?? remote?.resourceType ?? ''),
+    resourceId: String(raw.resourceId ?? local?.id ?? remote?.id ?? ''),
+    reason: String(raw.reason ?? 'edited-both'),
+    fields: fields.length || !local || !remote ? fields : differingPaths(local, remote),
+    local,
+    remote,
+    base: (raw.base ?? null) as Resource | null,
+    createdAt: raw.createdAt,
+  };
+}
+
+/** The host's answer, with every list present (an older or partial host may leave some out). */
+export function normalizeStatus(raw: Partial<SyncStatus> | undefined): SyncStatus {
+  return {
+    online: Boolean(raw?.online),
+    running: Boolean(raw?.running),
+    lastSync: raw?.lastSync,
+    progress: raw?.progress,
+    remote: raw?.remote?.baseUrl ? raw.remote : undefined,
+    pending: list<SyncChange>(raw?.pending),
+    held: list<SyncChange>(raw?.held),
+    conflicts: list<Partial<SyncConflict>>(raw?.conflicts).map(normalizeConflict),
+  };
+}
+
+export function syncSummaryText(summary: SyncRunSummary): string {
+  if (summary.alreadyRunning) {
+    return 'A sync was already running; its result will show here when it ends.';
+  }
+  const parts = [
+    `${summary.pushed ?? 0} sent`,
+    `${summary.pulled ?? 0} received`,
+    summary.conflicts ? `${summary.conflicts} conflict${summary.conflicts === 1 ? '' : 's'}` : '',
+    summary.held ? `${summary.held} held` : '',
+    summary.quarantined ? `${summary.quarantined} quarantined` : '',
+  ].filter(Boolean);
+  return `Sync finished: ${parts.join(', ')}.`;
+}
+
 export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
+  // Each load has a number; an older answer arriving late (a poll overtaken by the final load) is dropped.
+  let issued = 0;
+  let generation = 0;
   return createStore<SyncState>((set, get) => ({
     unavailable: false,
     loading: false,
+    loaded: false,
+    starting: false,
+    resolveErrors: {},
 
-    async load() {
-      set({ loading: true, error: undefined });
+    async load(options) {
+      const mine = ++issued;
+      const gen = generation;
+      if (!options?.quiet) {
+        set({ loading: true, error: undefined });
+      }
       try {
-        const status = (await medplum.get(`${SYNC_PATH}/status`, { cache: 'no-cache' })) as SyncStatus;
-        set({ status: { online: Boolean(status.online), lastSync: status.lastSync, pending: status.pending ?? [], conflicts: status.conflicts ?? [] }, loading: false, unavailable: false });
+        const status = normalizeStatus((await medplum.get(`${SYNC_PATH}/status`, { cache: 'no-cache' })) as Partial<SyncStatus>);
+        if (mine !== issued || gen !== generation) return;
+        // Progress from the status only while a run is on; events (Electron) may be fresher.
+        const progress = status.running ? (status.progress ?? get().progress) : undefined;
+        set({ status, progress, loading: false, loaded: true, unavailable: false, error: undefined });
       } catch (err) {
-        set({ loading: false, unavailable: isNotFound(err), error: isNotFound(err) ? undefined : errorText(err) });
+        if (mine !== issued || gen !== generation) return;
+        set({ loading: false, loaded: true, unavailable: isNotFound(err), error: isNotFound(err) ? undefined : errorText(err) });
       }
     },
 
-    async resolve(conflictId, keep) {
+    async run(options) {
+      const gen = generation;
+      set({ starting: true, runError: undefined, lastRun: undefined, resolvedMessage: undefined });
+      // Shows "running" at once; the page polls the status while it runs.
+      const status = get().status;
+      if (status) set({ status: { ...status, running: true } });
       try {
-        await medplum.post(`${SYNC_PATH}/conflicts/${encodeURIComponent(conflictId)}/resolve`, { keep });
-        await get().load();
+        const summary = (await medplum.post(`${SYNC_PATH}/run`, options ?? {})) as SyncRunSummary;
+        if (gen !== generation) return;
+        set({ starting: false, lastRun: summary ?? {} });
       } catch (err) {
-        set({ error: errorText(err) });
+        if (gen !== generation) return;
+        const conflict = outcomeOf(err)?.issue?.[0]?.code === 'conflict';
+        set({ starting: false, runError: conflict ? `${errorText(err)} (a sync is already running)` : errorText(err) });
+      }
+      await get().load({ quiet: true });
+    },
+
+    async resolve(conflictId, keep, fields) {
+      const gen = generation;
+      set({ resolving: conflictId, resolvedMessage: undefined, resolveErrors: { ...get().resolveErrors, [conflictId]: '' } });
+      try {
+        await medplum.post(`${SYNC_PATH}/conflicts/${encodeURIComponent(conflictId)}/resolve`, keep === 'merge' ? { keep, fields: fields ?? {} } : { keep });
+        if (gen !== generation) return { ok: false };
+        const words = keep === 'local' ? 'kept the version on this computer' : keep === 'remote' ? "kept the server's version" : 'merged field by field';
+        const message = `Conflict resolved: ${words}. It goes to the server with the next sync.`;
+        const { [conflictId]: _done, ...rest } = get().resolveErrors;
+        set({ resolving: undefined, resolvedMessage: message, resolveErrors: rest });
+        await get().load({ quiet: true });
+        return { ok: true, message };
+      } catch (err) {
+        if (gen !== generation) return { ok: false };
+        const error = errorText(err);
+        set({ resolving: undefined, resolveErrors: { ...get().resolveErrors, [conflictId]: error } });
+        return { ok: false, error };
+      }
+    },
+
+    async saveRemote(input) {
+      try {
+        await medplum.put(`${SYNC_PATH}/remote`, input);
+        await get().load({ quiet: true });
+        return { ok: true, message: `Remote saved: ${input.baseUrl}` };
+      } catch (err) {
+        return { ok: false, error: errorText(err) };
+      }
+    },
+
+    async removeRemote() {
+      try {
+        await medplum.delete(`${SYNC_PATH}/remote`);
+        await get().load({ quiet: true });
+        return { ok: true, message: 'Remote removed: changes stay on this computer.' };
+      } catch (err) {
+        return { ok: false, error: errorText(err) };
       }
     },
 
@@ -72,7 +258,22 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
     },
 
     reset() {
-      set({ status: undefined, unavailable: false, loading: false, error: undefined, progress: undefined });
+      generation++;
+      issued++;
+      set({
+        status: undefined,
+        unavailable: false,
+        loading: false,
+        loaded: false,
+        error: undefined,
+        starting: false,
+        lastRun: undefined,
+        runError: undefined,
+        progress: undefined,
+        resolving: undefined,
+        resolveErrors: {},
+        resolvedMessage: undefined,
+      });
     },
   }));
 }
