@@ -11,7 +11,7 @@ interface Props {
   onRemove(): Promise<ActionAnswer>;
 }
 
-type Errors = Partial<Record<'baseUrl' | 'token' | 'clientId' | 'clientSecret', string>>;
+type Errors = Partial<Record<'baseUrl' | 'token' | 'clientId' | 'clientSecret' | 'tokenUrl', string>>;
 
 function urlProblem(value: string): string | undefined {
   try {
@@ -28,6 +28,7 @@ export function RemoteForm({ remote, onSave, onRemove }: Props) {
   const [token, setToken] = useState('');
   const [clientId, setClientId] = useState(remote?.clientId ?? '');
   const [clientSecret, setClientSecret] = useState('');
+  const [tokenUrl, setTokenUrl] = useState('');
   const [errors, setErrors] = useState<Errors>({});
   const [result, setResult] = useState<ActionAnswer>();
   const [saving, setSaving] = useState(false);
@@ -40,12 +41,16 @@ export function RemoteForm({ remote, onSave, onRemove }: Props) {
     if (auth === 'token' && !token.trim()) found.token = 'Required';
     if (auth === 'client-credentials' && !clientId.trim()) found.clientId = 'Required';
     if (auth === 'client-credentials' && !clientSecret) found.clientSecret = 'Required';
+    if (auth === 'client-credentials' && tokenUrl.trim()) found.tokenUrl = urlProblem(tokenUrl);
     const problems = Object.fromEntries(Object.entries(found).filter(([, v]) => v)) as Errors;
     setErrors(problems);
     setResult(undefined);
     if (Object.keys(problems).length) return;
     setSaving(true);
-    const input: RemoteInput = auth === 'token' ? { baseUrl: baseUrl.trim(), token: token.trim() } : { baseUrl: baseUrl.trim(), clientId: clientId.trim(), clientSecret };
+    const input: RemoteInput =
+      auth === 'token'
+        ? { baseUrl: baseUrl.trim(), token: token.trim() }
+        : { baseUrl: baseUrl.trim(), clientId: clientId.trim(), clientSecret, ...(tokenUrl.trim() ? { tokenUrl: tokenUrl.trim() } : {}) };
     const answer = await onSave(input);
     setSaving(false);
     setResult(answer);
@@ -84,6 +89,7 @@ export function RemoteForm({ remote, onSave, onRemove }: Props) {
           <>
             <Field label="Client id" value={clientId} onChange={setClientId} required error={errors.clientId} autoComplete="off" />
             <Field label="Client secret" type="password" value={clientSecret} onChange={setClientSecret} required error={errors.clientSecret} autoComplete="off" placeholder={remote?.auth === 'client-credentials' ? 'stored — never shown' : ''} />
+            <Field label="Token URL (optional)" type="url" value={tokenUrl} onChange={setTokenUrl} error={errors.tokenUrl} autoComplete="off" placeholder="default: the server's /oauth2/token" />
           </>
         )}
       </div>

@@ -74,7 +74,7 @@ export type Keep = 'local' | 'remote' | 'merge';
 export type FieldChoices = Record<string, 'local' | 'remote'>;
 
 /** `PUT outpost/sync/remote`: a bearer token, or a client id and secret (client credentials). */
-export type RemoteInput = { baseUrl: string; token: string } | { baseUrl: string; clientId: string; clientSecret: string };
+export type RemoteInput = { baseUrl: string; token: string } | { baseUrl: string; clientId: string; clientSecret: string; tokenUrl?: string };
 
 export interface ActionAnswer {
   ok: boolean;
