@@ -1,6 +1,8 @@
 // AuditEvents through the door: one per interaction (success and denial), logins, failures, lockout,
 // logout, role switch; append-only; searchable by admins; queued for sync; never holding hidden values.
 import { afterEach, describe, expect, it } from 'vitest';
+import { SYSTEM_AUDIT_PROJECT } from '../../electron/host/audit/log.ts';
+import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
 import { createClinic, PASSWORD, patient, type TestClinic } from '../access-enforce/helpers.ts';
 
 let c: TestClinic;
@@ -102,5 +104,51 @@ describe('audit', () => {
       const members = c.host.store.db.prepare("SELECT id FROM resource WHERE type = 'ProjectMembership' AND json_extract(content, '$.user.reference') = ? ORDER BY rid").pluck().all(`User/${who.user}`) as string[];
       return c.login(email, members[0]);
     }
+  });
+});
+
+describe('failed logins that belong to no project', () => {
+  const attempt = (c: TestClinic, email: string, password: string) =>
+    c.call(undefined, 'POST', '/auth/login', { email, password, codeChallenge: pkceChallenge('v'.repeat(43), 'S256'), codeChallengeMethod: 'S256' });
+  const projectsOf = (c: TestClinic, code: string) =>
+    events(c)
+      .filter((e) => e.subtype.some((s: any) => s.code === code))
+      .map((e) => e.meta.project);
+
+  it('an unknown email is a system-level audit: no tenant holds it, no project admin reads it, a password typed as email is not kept', async () => {
+    c = createClinic();
+    const admin = await c.person('Admin', { admin: true });
+    expect((await attempt(c, 'Nobody@Example.org', 'whatever-123')).status).toBe(400);
+    // a password typed into the email field (the service itself, past the route's email check)
+    await expect(c.host.auth.login({ email: 'my secret passphrase', password: 'x', codeChallenge: 'c', codeChallengeMethod: 'plain' })).rejects.toThrow();
+    for (let i = 0; i < 4; i++) await attempt(c, 'nobody@example.org', 'again-and-again');
+    expect(projectsOf(c, 'login-failure')).toEqual(Array(6).fill(SYSTEM_AUDIT_PROJECT));
+    expect(projectsOf(c, 'lockout')).toEqual([SYSTEM_AUDIT_PROJECT]);
+    const unknown = events(c).filter((e) => e.meta.project === SYSTEM_AUDIT_PROJECT);
+    expect(unknown[0].agent[0].who).toEqual({ display: 'nobody@example.org' });
+    expect(unknown[1].agent[0].who).toEqual({ display: 'unknown (not an email address)' });
+    expect(JSON.stringify(events(c))).not.toContain('secret passphrase');
+    const seen = await c.call(await c.login(admin.email), 'GET', 'AuditEvent?_count=1000');
+    expect(seen.status).toBe(200);
+    expect(seen.text).not.toMatch(/nobody@example\.org|not an email address/);
+    expect(seen.body.entry.every((e: any) => e.resource.meta.project === c.project)).toBe(true);
+    // the host's own system context (the workstation owner) reads them
+    const system = c.host.access.system(SYSTEM_AUDIT_PROJECT).search('AuditEvent', '_count=100');
+    expect(system.entry).toHaveLength(7);
+  });
+
+  it("a member's wrong password is audited in the member's own project, never in another", async () => {
+    c = createClinic();
+    const other = c.newProject('Other clinic');
+    const member = await c.person('Elsewhere', {}, other);
+    const adminHere = await c.person('AdminHere', { admin: true });
+    const adminThere = await c.person('AdminThere', { admin: true }, other);
+    expect((await attempt(c, member.email, 'wrong-password-1')).status).toBe(400);
+    expect(projectsOf(c, 'login-failure')).toEqual([other]);
+    const here = await c.call(await c.login(adminHere.email), 'GET', `AuditEvent?agent=User/${member.user}`);
+    expect(here.body.entry ?? []).toHaveLength(0);
+    const there = await c.call(await c.login(adminThere.email), 'GET', `AuditEvent?agent=User/${member.user}`);
+    expect(there.body.entry).toHaveLength(1);
+    expect(there.body.entry[0].resource.outcome).toBe('4');
   });
 });

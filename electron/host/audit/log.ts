@@ -23,11 +23,17 @@ export interface AuditLog {
   auth(event: AuthAuditEvent): void;
 }
 
+/**
+ * Where the events that belong to no tenant are kept (a failed login with an unknown email, a lockout
+ * of an address no account has, an unknown client id): a system-level audit, as Medplum keeps such
+ * events outside every project. No Project, membership or session is ever in it, so no project's
+ * admin can read them; the workstation owner does, through the host's system context.
+ */
+export const SYSTEM_AUDIT_PROJECT = 'outpost-system-audit';
+
 export interface AuditLogOptions {
   store: Pick<Store, 'create' | 'db'>;
   clock: () => Date;
-  /** The project of events that belong to none (a failed login with an unknown email). */
-  defaultProject: string;
   /** false turns auditing off (only for measuring its overhead in benchmarks). */
   enabled?: boolean;
 }
@@ -37,6 +43,15 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const { db } = opts.store;
   const queue = db.prepare("INSERT INTO audit_outbox (rid, queued_at) SELECT rid, ? FROM resource WHERE type = 'AuditEvent' AND id = ?");
   const membershipStmt = db.prepare("SELECT content FROM resource WHERE type = 'ProjectMembership' AND id = ?");
+  const userStmt = db.prepare("SELECT json_extract(content, '$.project.reference') FROM resource WHERE type = 'User' AND id = ? AND deleted = 0").pluck();
+  const usersByEmail = db.prepare("SELECT id FROM resource WHERE type = 'User' AND deleted = 0 AND lower(json_extract(content, '$.email')) = ?").pluck();
+  const memberProjects = db
+    .prepare(
+      `SELECT DISTINCT substr(json_extract(content, '$.project.reference'), 9) FROM resource
+        WHERE type = 'ProjectMembership' AND deleted = 0 AND json_extract(content, '$.user.reference') = ? ORDER BY rid`,
+    )
+    .pluck();
+  const clientStmt = db.prepare("SELECT project FROM resource WHERE type = 'ClientApplication' AND id = ? AND deleted = 0").pluck();
 
   function write(event: AuditEvent, project: string): string | undefined {
     if (!enabled) {
@@ -69,6 +84,36 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     return row ? (JSON.parse(row.content) as ProjectMembership) : undefined;
   }
 
+  /** The one account an auth event is about (by id, or by the email typed when it names exactly one). */
+  function userOf(event: AuthAuditEvent): string | undefined {
+    if (event.userId) {
+      return event.userId;
+    }
+    const ids = event.email ? (usersByEmail.all(event.email.trim().toLowerCase()) as string[]) : [];
+    return ids.length === 1 ? ids[0] : undefined;
+  }
+
+  /**
+   * The projects whose admins may see an auth event: the session's or membership's project; for an
+   * account (before any membership is chosen) its own project (project-scoped User) or every project
+   * it is a member of; for a client its project. None: the system-level audit.
+   */
+  function projectsOf(event: AuthAuditEvent, membership: ProjectMembership | undefined, userId: string | undefined): string[] {
+    const direct = event.projectId ?? membership?.project?.reference?.split('/')[1];
+    if (direct) {
+      return [direct];
+    }
+    if (userId) {
+      const scoped = (userStmt.get(userId) as string | null | undefined)?.split('/')[1];
+      const projects = scoped ? [scoped] : (memberProjects.all(`User/${userId}`) as (string | null)[]).filter((x): x is string => !!x);
+      if (projects.length) {
+        return projects;
+      }
+    }
+    const client = event.clientId ? (clientStmt.get(event.clientId) as string | undefined) : undefined;
+    return [client ?? SYSTEM_AUDIT_PROJECT];
+  }
+
   return {
     enabled,
     write,
@@ -98,26 +143,41 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
         return;
       }
       const membership = membershipOf(event.membershipId);
-      const project = event.projectId ?? membership?.project?.reference?.split('/')[1] ?? opts.defaultProject;
-      const userRef = event.userId ? `User/${event.userId}` : event.clientId ? `ClientApplication/${event.clientId}` : undefined;
+      const userId = userOf(event);
+      const clientKnown = event.clientId !== undefined && clientStmt.get(event.clientId) !== undefined;
+      const userRef = userId ? `User/${userId}` : clientKnown ? `ClientApplication/${event.clientId}` : undefined;
       const profile = event.profile ?? membership?.profile?.reference;
       const who = profile ?? userRef;
       const reasonParts = [event.reason, event.previousMembershipId ? `from ProjectMembership/${event.previousMembershipId}` : undefined];
-      write(
-        authAuditEvent({
+      for (const project of projectsOf(event, membership, userId)) {
+        write(
+          authAuditEvent({
+            project,
+            event: event.type,
+            outcome: event.outcome === 'success' ? 'success' : 'denied',
+            reason: reasonParts.filter(Boolean).join('; ') || undefined,
+            agent: {
+              who: who ? { reference: who } : { display: typedIdentity(event) },
+              ...(userRef ? { user: { reference: userRef } } : {}),
+            },
+            entity: event.membershipId ? `ProjectMembership/${event.membershipId}` : undefined,
+            recorded: event.recorded,
+          }),
           project,
-          event: event.type,
-          outcome: event.outcome === 'success' ? 'success' : 'denied',
-          reason: reasonParts.filter(Boolean).join('; ') || undefined,
-          agent: {
-            who: who ? { reference: who } : { display: event.email ?? 'unknown' },
-            ...(userRef ? { user: { reference: userRef } } : {}),
-          },
-          entity: event.membershipId ? `ProjectMembership/${event.membershipId}` : undefined,
-          recorded: event.recorded,
-        }),
-        project,
-      );
+        );
+      }
     },
   };
+}
+
+/**
+ * What an unknown caller typed as its identity. Only something shaped like an email address is kept:
+ * a password typed into the email field must never be written into an AuditEvent.
+ */
+function typedIdentity(event: AuthAuditEvent): string {
+  if (event.email !== undefined) {
+    const email = event.email.trim();
+    return /^[^\s@]{1,64}@[^\s@]{1,255}$/.test(email) ? email.toLowerCase() : 'unknown (not an email address)';
+  }
+  return event.clientId !== undefined ? 'unknown client' : 'unknown';
 }
