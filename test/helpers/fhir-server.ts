@@ -7,11 +7,13 @@
 //   - PUT to an id that does not exist is 404 (Medplum refuses client-assigned ids, medplum#5032),
 //     so a push must create by POST and map the server's id back.
 // Faults are queued: each applies to the next request(s) it matches, `times` times (default 1).
+// `batch` Bundles are run entry by entry by the helper (each entry recorded with inBatch: true, faults
+// may match single entries), so per-entry validation and faults behave as for single requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getStatus, normalizeOperationOutcome, OperationOutcomeError, validateResource } from '@medplum/core';
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
-import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
 
 export const FHIR_PREFIX = '/fhir/R4/';
@@ -24,6 +26,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Final status sent, or 'dropped'. */
   outcome?: number | 'dropped';
+  /** An entry of a `batch` Bundle (method/url/headers/body from entry.request and entry.resource). */
+  inBatch?: boolean;
 }
 
 export type Fault =
@@ -88,6 +92,12 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A POST of a `batch` Bundle to the FHIR base (the helper runs its entries itself, see handleBatch). */
+function isBatch(rec: RecordedRequest): boolean {
+  const body = rec.body as Bundle | undefined;
+  return rec.method === 'POST' && (rec.url === '' || rec.url === '/') && body?.resourceType === 'Bundle' && body.type === 'batch';
+}
+
 export async function startFhirServer(options: TestFhirServerOptions = {}): Promise<TestFhirServer> {
   loadFhirDefinitions();
   const token = options.token ?? 'test-token';
@@ -133,6 +143,84 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
     return undefined;
   }
 
+  /** One FHIR interaction after auth and faults: Medplum-like prechecks, then the router. */
+  async function processRequest(method: string, url: string, reqBody: unknown, reqHeaders: FhirRequest['headers']): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
+    let status: number;
+    let body: unknown;
+    const headers: Record<string, string> = {};
+    const rejected = await precheck(method, url, reqBody);
+    if (rejected) {
+      [status, body] = rejected;
+    } else {
+      const fhirReq: FhirRequest = {
+        method: method as HttpMethod,
+        url,
+        pathname: '',
+        body: reqBody,
+        params: {},
+        query: {},
+        headers: reqHeaders,
+        config: { transactions: true },
+      };
+      try {
+        const [outcome, resource] = await router.handleRequest(fhirReq, repo);
+        status = getStatus(outcome);
+        body = resource ?? outcome;
+        if (resource?.meta?.versionId) {
+          headers.etag = `W/"${resource.meta.versionId}"`;
+        }
+        if (status === 201 && resource?.id) {
+          headers.location = `${FHIR_PREFIX}${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`;
+        }
+      } catch (err) {
+        const oo = err instanceof OperationOutcomeError ? err.outcome : normalizeOperationOutcome(err);
+        status = getStatus(oo);
+        body = oo;
+      }
+    }
+    return { status, body, headers };
+  }
+
+  /**
+   * A `batch` Bundle, entry by entry as Medplum does (each independent: one failing changes nothing
+   * else), through the same prechecks as single requests. Each entry is recorded in `requests`
+   * (inBatch: true) and faults may match it: a `status` fault answers that entry only; a `drop`
+   * fault drops the whole answer (afterCommit: after processing every entry, else before this one).
+   */
+  async function handleBatch(rec: RecordedRequest): Promise<Bundle | 'dropped'> {
+    const entries = (rec.body as Bundle).entry ?? [];
+    const out: BundleEntry[] = [];
+    let dropAfter = false;
+    for (const entry of entries) {
+      const request = entry.request;
+      const entryHeaders: Record<string, string> = {};
+      if (request?.ifNoneExist) entryHeaders['if-none-exist'] = request.ifNoneExist;
+      if (request?.ifMatch) entryHeaders['if-match'] = request.ifMatch;
+      const entryRec: RecordedRequest = { method: request?.method ?? '', url: request?.url ?? '', headers: entryHeaders, body: entry.resource, inBatch: true };
+      requests.push(entryRec);
+      const fault = takeFault(entryRec);
+      if (fault?.type === 'drop') {
+        entryRec.outcome = 'dropped';
+        if (!fault.afterCommit) return 'dropped';
+        dropAfter = true;
+      }
+      if (fault?.type === 'slow') await sleep(fault.ms);
+      if (fault?.type === 'status') {
+        entryRec.outcome = fault.status;
+        out.push({ response: { status: String(fault.status), outcome: outcomeOf(fault.status, `Injected ${fault.status}`) } });
+        continue;
+      }
+      const { status, body, headers } = await processRequest(entryRec.method, entryRec.url, entry.resource, entryHeaders);
+      entryRec.outcome ??= status;
+      const ok = status < 300;
+      out.push({
+        ...(ok && body && (body as Resource).resourceType !== 'OperationOutcome' ? { resource: body as Resource } : {}),
+        response: { status: String(status), ...(headers.location ? { location: headers.location } : {}), ...(headers.etag ? { etag: headers.etag } : {}), ...(ok ? {} : { outcome: body as OperationOutcome }) },
+      });
+    }
+    return dropAfter ? 'dropped' : { resourceType: 'Bundle', type: 'batch-response', entry: out };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const fullPath = req.url ?? '/';
@@ -175,39 +263,18 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
     if (fault?.type === 'slow') {
       await sleep(fault.ms);
     }
-    let status: number;
-    let body: unknown;
-    const headers: Record<string, string> = {};
-    const rejected = await precheck(rec.method, rec.url, rec.body);
-    if (rejected) {
-      [status, body] = rejected;
-    } else {
-      const fhirReq: FhirRequest = {
-        method: rec.method as HttpMethod,
-        url: rec.url,
-        pathname: '',
-        body: rec.body,
-        params: {},
-        query: {},
-        headers: req.headers,
-        config: { transactions: true },
-      };
-      try {
-        const [outcome, resource] = await router.handleRequest(fhirReq, repo);
-        status = getStatus(outcome);
-        body = resource ?? outcome;
-        if (resource?.meta?.versionId) {
-          headers.etag = `W/"${resource.meta.versionId}"`;
-        }
-        if (status === 201 && resource?.id) {
-          headers.location = `${FHIR_PREFIX}${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`;
-        }
-      } catch (err) {
-        const oo = err instanceof OperationOutcomeError ? err.outcome : normalizeOperationOutcome(err);
-        status = getStatus(oo);
-        body = oo;
+    if (isBatch(rec)) {
+      const answer = await handleBatch(rec);
+      if (fault?.type === 'drop' || answer === 'dropped') {
+        rec.outcome = 'dropped';
+        req.socket.destroy();
+        return;
       }
+      rec.outcome = 200;
+      send(res, 200, answer);
+      return;
     }
+    const { status, body, headers } = await processRequest(rec.method, rec.url, rec.body, req.headers);
     if (fault?.type === 'drop') {
       rec.outcome = 'dropped';
       req.socket.destroy();

@@ -44,7 +44,7 @@ describe('push', () => {
     store.update<Patient>({ ...patient('Offline'), id: 'pat-1' });
     const summary = await pushOutbox({ db: store.db, remote });
     expect(summary).toMatchObject({ pushed: 3, held: 0, conflicts: 0, retryLater: 0 });
-    const posts = server.requests.filter((r) => r.method === 'POST').map((r) => r.url);
+    const posts = server.requests.filter((r) => r.method === 'POST' && r.inBatch).map((r) => r.url);
     expect(posts).toEqual(['Patient', 'Encounter', 'Observation']);
     const patId = remoteIdOf('Patient', 'pat-1');
     const encId = remoteIdOf('Encounter', 'enc-1');
@@ -61,7 +61,7 @@ describe('push', () => {
     server.inject({ fault: { type: 'drop', afterCommit: true }, match: (r) => r.method === 'POST' });
     const summary = await pushOutbox({ db: store.db, remote });
     expect(summary.pushed).toBe(1);
-    expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+    expect(server.requests.filter((r) => r.method === 'POST' && r.inBatch)).toHaveLength(2);
     const found = await remoteSearch<Patient>(`Patient?identifier=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${local.id}`)}`);
     expect(found).toHaveLength(1);
     expect(remoteIdOf('Patient', local.id as string)).toBe(found[0].id);

@@ -16,6 +16,7 @@
 // outbox, see audit/schema.ts; Medplum's admin types go through its admin API, not plain FHIR writes).
 import type { StoreChange } from '../store/types.ts';
 import type { Db } from '../store/types.ts';
+import { attributeChange } from './provenance.ts';
 
 export type OutboxOp = 'create' | 'update' | 'delete';
 export type OutboxState = 'pending' | 'held' | 'conflict' | 'quarantined';
@@ -95,6 +96,8 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
   const excluded = options.excludedTypes ?? DEFAULT_EXCLUDED_TYPES;
   let statements: { db: Db; sql: ReturnType<typeof prepare> } | undefined;
   let remoteDepth = 0;
+  /** The change recorded last: the AuditEvent that follows it names its author (provenance.ts). */
+  let lastChange: { type: string; id: string; op: string } | undefined;
 
   function sqlFor(db: Db) {
     if (statements?.db !== db) {
@@ -105,9 +108,14 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
 
   return {
     onChange(db, change) {
+      if (change.resourceType === 'AuditEvent' && change.op === 'create' && lastChange) {
+        attributeChange(db, change.id, lastChange);
+        lastChange = undefined;
+      }
       if (remoteDepth > 0 || excluded.has(change.resourceType)) {
         return;
       }
+      lastChange = { type: change.resourceType, id: change.id, op: change.op };
       const sql = sqlFor(db);
       const row = sql.get.get(change.resourceType, change.id);
       const now = clock().getTime();

@@ -1,101 +1,100 @@
-// Push: sends the outbox to the remote, one resource at a time, in dependency order.
+// Push: sends the outbox to the remote in `batch` Bundles, in dependency order.
 //
 // Ids: Medplum assigns ids on create and refuses PUT-create (404), so a local create is POSTed with
 // `If-None-Exist` on an Outpost identifier (system OUTPOST_ID_SYSTEM, value = local id; a meta.tag of
 // the same system for types without `identifier`). A retry after a lost answer finds the resource the
 // server already committed instead of duplicating it. The server's id is kept in sync_id_map; local ids
 // never change, and every outgoing reference `Type/localId` is rewritten to `Type/remoteId`.
-// A create whose referenced resources are not on the remote yet waits for them (a Patient before its
-// Encounter before its Observation); when one of them is held, so are its dependents.
+// A change whose referenced resources are not on the remote yet waits for them (a Patient before its
+// Encounter before its Observation): each round sends every change whose dependencies are there, in
+// Bundles of `batchSize` independent entries (Medplum runs a batch's entries independently and
+// answers each), then the next round those unblocked. When a dependency is held, so are its dependents.
 //
-// Outcomes per row: 2xx done (row removed unless a newer local version arrived meanwhile); 409/412 and
-// an update of a resource gone remotely (404/410) -> 'conflict' (the remote is never overwritten);
-// 400/422 -> 'held' with the reason; 403 -> 'quarantined'; network, 5xx, 429 (after the remote's own
-// retries) -> stays pending with next_attempt_at backed off; 401 stops the run (token refresh: TODO).
-import { tryGetDataType } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
-import type { Db } from '../store/types.ts';
-import { dueRows, type OutboxRow, type OutboxState } from './outbox.ts';
+// Outcomes per entry (a batch with mixed outcomes retries only what failed):
+//   2xx          done: the row goes (unless a newer local version arrived meanwhile); sync_id_map gets
+//                the remote id, its versionId, and base_version = the local version pushed (merge base)
+//   409/412      the remote changed since we last saw it: push-conflict.ts fetches it and merges three
+//                ways, or records a conflict (the remote is never overwritten by default)
+//   404/410 on update: deleted remotely -> conflict 'deleted-remotely' (never a silent re-create)
+//   400/422      'held' with the reason, and its dependents; the rest goes on
+//   403          'quarantined' with the reason
+//   0, 5xx, 429  retried in a later round of this run (waiting Retry-After), then left pending with
+//                next_attempt_at backed off
+//   401          (after the remote refreshed its token once) stops the run: `unauthorized`
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Db, Store } from '../store/types.ts';
+import { OUTPOST_ID_SYSTEM } from './merge.ts';
+import { dueRows, type Outbox, type OutboxRow, type OutboxState } from './outbox.ts';
+import { createIdMap, outgoingBody, outpostQuery, parseEtag, parseLocation, toRemoteReferences } from './push-body.ts';
+import { handlePushConflict } from './push-conflict.ts';
 import { backoffMs, isRetryable, type Remote, type RemoteResponse } from './remote.ts';
 
-export const OUTPOST_ID_SYSTEM = 'https://outpost.local/fhir/local-id';
+export { OUTPOST_ID_SYSTEM };
 
 export interface PushOptions {
   db: Db;
   remote: Remote;
   clock?: () => Date;
-  /** Rows per run (default 1000). */
+  /** Rows per run (default 10,000). */
   limit?: number;
+  /** Only this project's changes (default: all). */
+  project?: string;
+  /** Entries per batch Bundle (default 250). */
+  batchSize?: number;
+  /** Batch Bundles in flight at once (default 2). */
+  concurrency?: number;
+  /**
+   * The local store and outbox: needed to merge on 409/412 (the base is read with store.vread, the
+   * merged result is written locally inside outbox.remote). Without them a 409/412 is a conflict record.
+   */
+  store?: Store;
+  outbox?: Outbox;
+  /** Waits between retry rounds of failed entries (injectable for tests). */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
 }
 
 export interface PushSummary {
   pushed: number;
   held: number;
   conflicts: number;
+  /** Changes that met a remote edit and were merged automatically (counted in pushed too). */
+  merged: number;
   quarantined: number;
   /** Left pending for a later run (transient failures, or waiting on a dependency that failed transiently). */
   retryLater: number;
-  /** The remote refused the token: the run stopped. */
+  /** The remote refused the token (after one refresh): the run stopped. */
   unauthorized: boolean;
 }
 
-const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
-
-/** Every `reference` string of a resource, with a setter to rewrite it. */
-function forEachReference(value: unknown, fn: (ref: string, set: (v: string) => void) => void): void {
-  if (Array.isArray(value)) {
-    for (const v of value) forEachReference(v, fn);
-  } else if (value && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    for (const key of Object.keys(obj)) {
-      const v = obj[key];
-      if (key === 'reference' && typeof v === 'string') {
-        fn(v, (next) => (obj[key] = next));
-      } else if (typeof v === 'object') {
-        forEachReference(v, fn);
-      }
-    }
-  }
+/** One outbox row as a batch entry, with what to do with its answer. */
+export interface PlannedEntry {
+  row: OutboxRow;
+  entry: BundleEntry;
+  /** Remote id of an update/delete (undefined for a create or a conditional delete). */
+  remoteId?: string;
 }
 
-function hasIdentifier(type: string): boolean {
-  return Boolean(tryGetDataType(type)?.elements?.identifier);
-}
+export type Outcome = OutboxState | 'later';
 
-function sameSystem(system: string | undefined): boolean {
-  return system === OUTPOST_ID_SYSTEM;
-}
-
-/** The create body: no local id or store meta, plus the Outpost identifier (or tag); and its If-None-Exist. */
-function createBody(resource: Resource, localId: string): { body: Resource; ifNoneExist: string } {
-  const body = JSON.parse(JSON.stringify(resource)) as Resource & { identifier?: { system?: string; value?: string }[] };
-  delete body.id;
-  const meta = { ...(body.meta ?? {}) } as Record<string, unknown>;
-  delete meta.versionId;
-  delete meta.lastUpdated;
-  delete meta.project;
-  body.meta = meta;
-  const token = `${OUTPOST_ID_SYSTEM}|${localId}`;
-  if (hasIdentifier(resource.resourceType)) {
-    body.identifier = [...(body.identifier ?? []).filter((i) => !sameSystem(i.system)), { system: OUTPOST_ID_SYSTEM, value: localId }];
-    return { body, ifNoneExist: `identifier=${encodeURIComponent(token)}` };
-  }
-  const tags = ((meta.tag as { system?: string }[] | undefined) ?? []).filter((t) => !sameSystem(t.system));
-  meta.tag = [...tags, { system: OUTPOST_ID_SYSTEM, code: localId }];
-  return { body, ifNoneExist: `_tag=${encodeURIComponent(token)}` };
-}
+const RETRY_ROUNDS = 3;
 
 export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
   const { db, remote } = opts;
   const clock = opts.clock ?? (() => new Date());
-  const summary: PushSummary = { pushed: 0, held: 0, conflicts: 0, quarantined: 0, retryLater: 0, unauthorized: false };
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = opts.random ?? Math.random;
+  const batchSize = opts.batchSize ?? 250;
+  const concurrency = opts.concurrency ?? 2;
+  const summary: PushSummary = { pushed: 0, held: 0, conflicts: 0, merged: 0, quarantined: 0, retryLater: 0, unauthorized: false };
+  const ids = createIdMap(db);
   const sql = {
     content: db.prepare<[string, string], { content: string; deleted: number }>('SELECT content, deleted FROM resource WHERE type = ? AND id = ?'),
     mapped: db.prepare<[string, string], { remote_id: string; remote_version: string | null }>(
       'SELECT remote_id, remote_version FROM sync_id_map WHERE type = ? AND local_id = ?',
     ),
-    map: db.prepare<[string, string, string, string | null]>(
-      'INSERT OR REPLACE INTO sync_id_map (type, local_id, remote_id, remote_version) VALUES (?, ?, ?, ?)',
+    map: db.prepare<[string, string, string, string | null, number | null]>(
+      'INSERT OR REPLACE INTO sync_id_map (type, local_id, remote_id, remote_version, base_version) VALUES (?, ?, ?, ?, ?)',
     ),
     unmap: db.prepare<[string, string]>('DELETE FROM sync_id_map WHERE type = ? AND local_id = ?'),
     attempt: db.prepare<[string, string]>('UPDATE sync_outbox SET attempts = attempts + 1 WHERE type = ? AND id = ?'),
@@ -106,150 +105,202 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     later: db.prepare<[number, string | null, string, string]>('UPDATE sync_outbox SET next_attempt_at = ?, last_error = ? WHERE type = ? AND id = ?'),
   };
 
-  const rows = dueRows(db, clock().getTime(), opts.limit ?? 1000);
-  const pendingCreate = new Set(rows.filter((r) => r.op === 'create').map((r) => `${r.type}/${r.id}`));
+  const all = dueRows(db, clock().getTime(), opts.limit ?? 10_000).filter((r) => opts.project === undefined || r.project === opts.project);
+  const pendingCreate = new Set(all.filter((r) => r.op === 'create').map((r) => `${r.type}/${r.id}`));
   const failed = new Map<string, 'held' | 'later'>();
 
-  function finish(row: OutboxRow, state: OutboxState | 'later', reason: string | undefined, res?: RemoteResponse): void {
+  function finish(row: OutboxRow, state: Outcome, reason: string | undefined, retryAfterMs?: number): void {
     const key = `${row.type}/${row.id}`;
     if (state === 'later') {
-      const wait = backoffMs(row.attempts + 1, res?.retryAfterMs, 1000, 15 * 60_000, Math.random);
+      const wait = backoffMs(row.attempts + 1, retryAfterMs, 1000, 15 * 60_000, random);
       sql.later.run(clock().getTime() + wait, reason ?? null, row.type, row.id);
       summary.retryLater++;
       failed.set(key, 'later');
       return;
     }
+    if (state === 'pending') return;
     sql.setState.run(state, reason ?? null, row.type, row.id);
     if (state === 'held') {
       summary.held++;
       failed.set(key, 'held');
     } else if (state === 'conflict') {
       summary.conflicts++;
+      failed.set(key, 'held');
     } else if (state === 'quarantined') {
       summary.quarantined++;
       failed.set(key, 'held');
     }
   }
 
-  function classify(row: OutboxRow, res: RemoteResponse): OutboxState | 'later' {
-    if (res.status === 401) {
+  function classify(row: OutboxRow, status: number): Outcome | 'conflict-check' {
+    if (status === 401) {
       summary.unauthorized = true;
       return 'later';
     }
-    if (res.status === 409 || res.status === 412) return 'conflict';
-    if (res.status === 403) return 'quarantined';
-    if (isRetryable(res.status)) return 'later';
-    if ((res.status === 404 || res.status === 410) && row.op === 'update') return 'conflict';
+    if (status === 409 || status === 412) return 'conflict-check';
+    if ((status === 404 || status === 410) && row.op === 'update') return 'conflict-check';
+    if (status === 403) return 'quarantined';
+    if (isRetryable(status)) return 'later';
     return 'held';
   }
 
-  /** Outgoing copy with references rewritten to remote ids; or the local dependency that is not there yet. */
-  function translate(resource: Resource): { resource: Resource } | { waitingOn: string } {
-    const copy = JSON.parse(JSON.stringify(resource)) as Resource;
-    let waitingOn: string | undefined;
-    forEachReference(copy, (ref, set) => {
-      const m = REFERENCE.exec(ref);
-      if (!m) return;
-      const target = sql.mapped.get(m[1], m[2]);
-      if (target) {
-        set(`${m[1]}/${target.remote_id}`);
-      } else if (pendingCreate.has(ref) || failed.has(ref)) {
-        waitingOn ??= ref;
-      }
-    });
-    return waitingOn ? { waitingOn } : { resource: copy };
-  }
+  const unsent = (ref: string): boolean => pendingCreate.has(ref) || failed.has(ref);
 
-  async function pushRow(row: OutboxRow): Promise<void> {
-    const key = `${row.type}/${row.id}`;
-    const local = sql.content.get(row.type, row.id);
+  /** The entry for a row; or undefined when the row was settled without a request (or must wait). */
+  function plan(row: OutboxRow): PlannedEntry | 'wait' | undefined {
     const mapped = sql.mapped.get(row.type, row.id);
     if (row.op === 'delete') {
-      let remoteId = mapped?.remote_id;
-      if (!remoteId) {
-        // A create that may have landed before we heard back: find it by the Outpost identifier/tag.
-        const param = hasIdentifier(row.type) ? 'identifier' : '_tag';
-        const found = await remote.request('GET', `${row.type}?${param}=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${row.id}`)}`);
-        if (found.status !== 200) return finish(row, classify(row, found), found.error, found);
-        remoteId = (found.body as { entry?: { resource?: Resource }[] } | undefined)?.entry?.[0]?.resource?.id;
+      if (mapped) {
+        const ifMatch = mapped.remote_version ? `W/"${mapped.remote_version}"` : undefined;
+        return { row, remoteId: mapped.remote_id, entry: { request: { method: 'DELETE', url: `${row.type}/${mapped.remote_id}`, ...(ifMatch ? { ifMatch } : {}) } } };
       }
-      if (remoteId) {
-        const res = await remote.request('DELETE', `${row.type}/${remoteId}`);
-        if (res.status >= 300 && res.status !== 404 && res.status !== 410) return finish(row, classify(row, res), res.error, res);
-      }
-      sql.unmap.run(row.type, row.id);
-      sql.done.run(row.type, row.id, row.version);
-      summary.pushed++;
-      return;
+      // A create that may have landed before we heard back: delete it by its Outpost identifier (no match is success).
+      return { row, entry: { request: { method: 'DELETE', url: `${row.type}?${outpostQuery(row.type, row.id)}` } } };
     }
+    const local = sql.content.get(row.type, row.id);
     if (!local || local.deleted) {
       sql.done.run(row.type, row.id, row.version);
-      return;
+      return undefined;
     }
-    const out = translate(JSON.parse(local.content) as Resource);
-    if ('waitingOn' in out) {
+    const authors = (db.prepare('SELECT authors FROM sync_outbox WHERE type = ? AND id = ?').get(row.type, row.id) as { authors: string | null } | undefined)?.authors ?? null;
+    const out = toRemoteReferences(JSON.parse(local.content) as Resource, ids, unsent);
+    if (out.waitingOn) {
       const why = failed.get(out.waitingOn);
-      if (why === 'held') return finish(row, 'held', `Depends on ${out.waitingOn}, which is held`);
-      return finish(row, 'later', `Waiting for ${out.waitingOn}`);
+      if (why === 'held') finish(row, 'held', `Depends on ${out.waitingOn}, which is held`);
+      else if (why === 'later') finish(row, 'later', `Waiting for ${out.waitingOn}`);
+      else return 'wait';
+      return undefined;
     }
     if (row.op === 'create' || !mapped) {
-      const { body, ifNoneExist } = createBody(out.resource, row.id);
-      sql.attempt.run(row.type, row.id);
-      const res = await remote.request('POST', row.type, body, { 'if-none-exist': ifNoneExist });
-      if ((res.status === 200 || res.status === 201) && res.body?.id) {
-        db.transaction(() => {
-          sql.map.run(row.type, row.id, res.body!.id!, res.body!.meta?.versionId ?? null);
-          if (sql.done.run(row.type, row.id, row.version).changes === 0) sql.createdNewer.run(row.type, row.id);
-        })();
-        pendingCreate.delete(key);
-        summary.pushed++;
-        return;
-      }
-      return finish(row, classify(row, res), res.error, res);
+      const body = outgoingBody(out.resource, row.id, undefined, authors, ids);
+      return { row, entry: { resource: body, request: { method: 'POST', url: row.type, ifNoneExist: outpostQuery(row.type, row.id) } } };
     }
-    const body = { ...out.resource, id: mapped.remote_id } as Resource;
-    if (body.meta) {
-      const meta = { ...body.meta } as Record<string, unknown>;
-      delete meta.versionId;
-      delete meta.lastUpdated;
-      delete meta.project;
-      body.meta = meta;
-    }
-    const headers: Record<string, string> = mapped.remote_version ? { 'if-match': `W/"${mapped.remote_version}"` } : {};
-    const res = await remote.request('PUT', `${row.type}/${mapped.remote_id}`, body, headers);
-    if (res.status === 200 && res.body) {
-      db.transaction(() => {
-        sql.map.run(row.type, row.id, mapped.remote_id, res.body!.meta?.versionId ?? null);
-        sql.done.run(row.type, row.id, row.version);
-      })();
-      summary.pushed++;
-      return;
-    }
-    return finish(row, classify(row, res), res.error, res);
+    const body = outgoingBody(out.resource, row.id, mapped.remote_id, authors, ids);
+    const ifMatch = mapped.remote_version ? `W/"${mapped.remote_version}"` : undefined;
+    return { row, remoteId: mapped.remote_id, entry: { resource: body, request: { method: 'PUT', url: `${row.type}/${mapped.remote_id}`, ...(ifMatch ? { ifMatch } : {}) } } };
   }
 
-  // Passes over the rows: a create waiting on another create of this run is retried after it.
-  let queue = rows;
-  while (queue.length > 0 && !summary.unauthorized) {
-    const next: OutboxRow[] = [];
-    for (const row of queue) {
-      const local = row.op === 'delete' ? undefined : sql.content.get(row.type, row.id);
-      if (local && !local.deleted) {
-        const out = translate(JSON.parse(local.content) as Resource);
-        if ('waitingOn' in out && pendingCreate.has(out.waitingOn) && !failed.has(out.waitingOn)) {
-          next.push(row);
-          continue;
+  /** Applies the successful answers of one Bundle in one transaction. */
+  const applySuccesses = db.transaction((done: { p: PlannedEntry; res: BundleEntry }[]) => {
+    for (const { p, res } of done) {
+      const { row } = p;
+      if (row.op === 'delete') {
+        sql.unmap.run(row.type, row.id);
+        sql.done.run(row.type, row.id, row.version);
+      } else {
+        const loc = parseLocation(res.response?.location);
+        const remoteId = res.resource?.id ?? p.remoteId ?? loc.id;
+        const version = res.resource?.meta?.versionId ?? parseEtag(res.response?.etag) ?? loc.versionId ?? null;
+        if (!remoteId) continue;
+        sql.map.run(row.type, row.id, remoteId, version, row.version);
+        if (sql.done.run(row.type, row.id, row.version).changes === 0 && row.op === 'create') sql.createdNewer.run(row.type, row.id);
+        pendingCreate.delete(`${row.type}/${row.id}`);
+      }
+      summary.pushed++;
+    }
+  });
+
+  /** Sends one Bundle; returns the entries to retry (transient failures). */
+  async function sendBundle(planned: PlannedEntry[]): Promise<{ retry: PlannedEntry[]; retryAfterMs?: number }> {
+    for (const p of planned) {
+      if (p.row.op === 'create') sql.attempt.run(p.row.type, p.row.id);
+    }
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'batch', entry: planned.map((p) => p.entry) };
+    const res: RemoteResponse = await remote.request('POST', '', bundle);
+    const answers = res.status === 200 && (res.body as Bundle | undefined)?.resourceType === 'Bundle' ? ((res.body as Bundle).entry ?? []) : undefined;
+    const retry: PlannedEntry[] = [];
+    const retryAfterMs = res.retryAfterMs;
+    const successes: { p: PlannedEntry; res: BundleEntry }[] = [];
+    const conflicts: { p: PlannedEntry; status: number }[] = [];
+    planned.forEach((p, i) => {
+      const answer = answers?.[i];
+      const status = answers ? (answer ? Number.parseInt(answer.response?.status ?? '0', 10) || 0 : 0) : res.status;
+      // A conditional delete finding nothing, or a delete of what is already gone: the remote agrees.
+      if ((status >= 200 && status < 300) || (p.row.op === 'delete' && (status === 404 || status === 410))) {
+        successes.push({ p, res: answer ?? {} });
+        return;
+      }
+      const reason = answers ? outcomeText(answer) ?? `HTTP ${status}` : res.error;
+      const outcome = classify(p.row, status);
+      if (outcome === 'conflict-check') {
+        conflicts.push({ p, status });
+      } else if (outcome === 'later' && answers && !summary.unauthorized) {
+        // One entry failed transiently inside an answered batch: only it is sent again.
+        retry.push(p);
+        p.entry.response = { status: String(status), ...(reason ? { outcome: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient', details: { text: reason } }] } } : {}) };
+      } else {
+        // A whole-request failure was already retried by the remote (backoff, Retry-After): next run.
+        finish(p.row, outcome, reason, retryAfterMs);
+      }
+    });
+    applySuccesses(successes);
+    for (const { p, status } of conflicts) {
+      const outcome = await handlePushConflict({ db, remote, store: opts.store, outbox: opts.outbox, ids, clock }, p, status);
+      if (outcome.state === 'done') {
+        summary.pushed++;
+        if (outcome.merged) summary.merged++;
+        pendingCreate.delete(`${p.row.type}/${p.row.id}`);
+      } else {
+        finish(p.row, outcome.state, outcome.reason);
+        if (outcome.state === 'later' && outcome.unauthorized) summary.unauthorized = true;
+      }
+    }
+    return { retry, retryAfterMs };
+  }
+
+  /** Sends planned entries in Bundles, `concurrency` at a time; failed transient entries get retry rounds. */
+  async function sendAll(planned: PlannedEntry[]): Promise<void> {
+    let queue = planned;
+    for (let round = 0; queue.length > 0 && !summary.unauthorized; round++) {
+      const chunks: PlannedEntry[][] = [];
+      for (let i = 0; i < queue.length; i += batchSize) chunks.push(queue.slice(i, i + batchSize));
+      const retry: PlannedEntry[] = [];
+      let wait: number | undefined;
+      for (let i = 0; i < chunks.length && !summary.unauthorized; i += concurrency) {
+        const results = await Promise.all(chunks.slice(i, i + concurrency).map(sendBundle));
+        for (const r of results) {
+          retry.push(...r.retry);
+          if (r.retryAfterMs !== undefined) wait = Math.max(wait ?? 0, r.retryAfterMs);
         }
       }
-      await pushRow(row);
-      if (summary.unauthorized) break;
+      if (retry.length === 0) return;
+      if (round + 1 >= RETRY_ROUNDS || summary.unauthorized) {
+        for (const p of retry) finish(p.row, 'later', entryReason(p.entry) ?? 'Transient failure', wait);
+        return;
+      }
+      await sleep(backoffMs(round + 1, wait, 250, 30_000, random));
+      queue = retry;
     }
-    if (next.length === queue.length) {
+  }
+
+  // Rounds: every change whose dependencies are on the remote goes now; the rest wait for the next round.
+  let queue = all;
+  while (queue.length > 0 && !summary.unauthorized) {
+    const ready: PlannedEntry[] = [];
+    const waiting: OutboxRow[] = [];
+    for (const row of queue) {
+      const p = plan(row);
+      if (p === 'wait') waiting.push(row);
+      else if (p) ready.push(p);
+    }
+    if (ready.length === 0 && waiting.length > 0) {
       // A cycle of creates: leave them for a person (not expected from FHIR data entry).
-      for (const row of next) finish(row, 'held', 'Circular references between unsent resources');
+      for (const row of waiting) finish(row, 'held', 'Circular references between unsent resources');
       break;
     }
-    queue = next;
+    await sendAll(ready);
+    queue = waiting;
   }
   return summary;
+}
+
+function outcomeText(entry: BundleEntry | undefined): string | undefined {
+  const oo = entry?.response?.outcome as { issue?: { details?: { text?: string }; diagnostics?: string }[] } | undefined;
+  const text = oo?.issue?.map((i) => i.details?.text ?? i.diagnostics).filter(Boolean).join('; ');
+  const status = entry?.response?.status;
+  return text ? `${status ? `${Number.parseInt(status, 10) || status} ` : ''}${text}` : undefined;
+}
+
+function entryReason(entry: BundleEntry): string | undefined {
+  return outcomeText(entry);
 }

@@ -1,12 +1,17 @@
 // The remote FHIR server as push and pull see it: one JSON request with a bearer token, classified
 // into what sync does next. Network failures, 5xx and 429 are retried with exponential backoff and
 // full jitter, honouring Retry-After; everything else is returned to the caller to decide.
+// Auth: a fixed `token`, or `getToken` (S3's credentials.ts: client credentials); on a 401 the remote
+// asks getToken({ refresh: true }) once and retries; a second 401 is returned to the caller.
 import type { Resource } from '@medplum/fhirtypes';
 
 export interface RemoteConfig {
   /** FHIR base URL, e.g. 'https://api.medplum.com/fhir/R4/' (a trailing slash is added when missing). */
   baseUrl: string;
-  token: string;
+  /** A fixed bearer token (or use getToken). */
+  token?: string;
+  /** Supplies the bearer token; called with refresh: true once after a 401, then the request is retried. */
+  getToken?: (opts: { refresh: boolean }) => Promise<string>;
   fetch?: typeof fetch;
   /** Tries of a retryable failure within one call (default 4). */
   maxTries?: number;
@@ -72,12 +77,27 @@ export function createRemote(config: RemoteConfig): Remote {
   const maxDelay = config.maxDelayMs ?? 30_000;
   const sleep = config.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = config.random ?? Math.random;
+  let token: string | undefined = config.token;
+  let pendingToken: Promise<string> | undefined;
 
-  async function once(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<RemoteResponse> {
+  /** The current token; concurrent callers share one getToken call. */
+  async function currentToken(refresh: boolean): Promise<string> {
+    if (!config.getToken) {
+      return token ?? '';
+    }
+    if (!refresh && token !== undefined) {
+      return token;
+    }
+    pendingToken ??= config.getToken({ refresh }).finally(() => (pendingToken = undefined));
+    token = await pendingToken;
+    return token;
+  }
+
+  async function once(method: string, url: string, body: unknown, headers: Record<string, string>, bearer: string): Promise<RemoteResponse> {
     try {
       const res = await doFetch(base + url, {
         method,
-        headers: { authorization: `Bearer ${config.token}`, accept: 'application/fhir+json', 'content-type': 'application/fhir+json', ...headers },
+        headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+json', 'content-type': 'application/fhir+json', ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
@@ -99,10 +119,29 @@ export function createRemote(config: RemoteConfig): Remote {
 
   return {
     async request(method, url, body, headers = {}) {
-      let res = await once(method, url, body, headers);
-      for (let attempt = 1; attempt < maxTries && isRetryable(res.status); attempt++) {
-        await sleep(backoffMs(attempt, res.retryAfterMs, baseDelay, maxDelay, random));
-        res = await once(method, url, body, headers);
+      let bearer: string;
+      try {
+        bearer = await currentToken(false);
+      } catch (err) {
+        return { status: 401, error: `Token: ${(err as Error).message}` };
+      }
+      let refreshed = false;
+      let res = await once(method, url, body, headers, bearer);
+      for (let attempt = 1; attempt < maxTries; attempt++) {
+        if (res.status === 401 && config.getToken && !refreshed) {
+          refreshed = true;
+          try {
+            // Another call may have refreshed meanwhile: only ask again when the token is the one refused.
+            bearer = token !== undefined && token !== bearer ? token : await currentToken(true);
+          } catch (err) {
+            return { status: 401, error: `Token refresh: ${(err as Error).message}` };
+          }
+        } else if (isRetryable(res.status)) {
+          await sleep(backoffMs(attempt, res.retryAfterMs, baseDelay, maxDelay, random));
+        } else {
+          break;
+        }
+        res = await once(method, url, body, headers, bearer);
       }
       return res;
     },

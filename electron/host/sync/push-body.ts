@@ -1,0 +1,126 @@
+// What push sends: local resources translated to the remote's ids, with the Outpost identifier that
+// makes creates idempotent and the meta extensions naming the local authors (provenance.ts); and the
+// way back (remote content -> local ids) for merged results written locally.
+import { tryGetDataType } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Db } from '../store/types.ts';
+import { OUTPOST_ID_SYSTEM } from './merge.ts';
+import { authorExtensions, parseAuthors, withAuthors } from './provenance.ts';
+
+const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+
+/** Every `reference` string of a resource, with a setter to rewrite it. */
+export function forEachReference(value: unknown, fn: (ref: string, set: (v: string) => void) => void): void {
+  if (Array.isArray(value)) {
+    for (const v of value) forEachReference(v, fn);
+  } else if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      const v = obj[key];
+      if (key === 'reference' && typeof v === 'string') {
+        fn(v, (next) => (obj[key] = next));
+      } else if (typeof v === 'object') {
+        forEachReference(v, fn);
+      }
+    }
+  }
+}
+
+const identifierCache = new Map<string, boolean>();
+export function hasIdentifier(type: string): boolean {
+  let known = identifierCache.get(type);
+  if (known === undefined) {
+    known = Boolean(tryGetDataType(type)?.elements?.identifier);
+    identifierCache.set(type, known);
+  }
+  return known;
+}
+
+/** The search that finds a pushed resource on the remote by its local id. */
+export function outpostQuery(type: string, localId: string): string {
+  const token = encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${localId}`);
+  return hasIdentifier(type) ? `identifier=${token}` : `_tag=${token}`;
+}
+
+export interface IdMap {
+  remoteIdOf(type: string, localId: string): string | undefined;
+  localIdOf(type: string, remoteId: string): string | undefined;
+}
+
+export function createIdMap(db: Db): IdMap {
+  const toRemote = db.prepare<[string, string], { remote_id: string }>('SELECT remote_id FROM sync_id_map WHERE type = ? AND local_id = ?');
+  const toLocal = db.prepare<[string, string], { local_id: string }>('SELECT local_id FROM sync_id_map WHERE type = ? AND remote_id = ?');
+  return {
+    remoteIdOf: (type, id) => toRemote.get(type, id)?.remote_id,
+    localIdOf: (type, id) => toLocal.get(type, id)?.local_id,
+  };
+}
+
+/**
+ * A copy with `Type/localId` references rewritten to remote ids. `unsent(ref)` says whether a local
+ * reference names a resource the remote does not have yet; the first such reference is returned as
+ * `waitingOn` (the change must wait for it).
+ */
+export function toRemoteReferences<T extends Resource>(resource: T, ids: IdMap, unsent: (ref: string) => boolean): { resource: T; waitingOn?: string } {
+  const copy = JSON.parse(JSON.stringify(resource)) as T;
+  let waitingOn: string | undefined;
+  forEachReference(copy, (ref, set) => {
+    const m = REFERENCE.exec(ref);
+    if (!m) return;
+    const remoteId = ids.remoteIdOf(m[1], m[2]);
+    if (remoteId) {
+      set(`${m[1]}/${remoteId}`);
+    } else if (unsent(ref)) {
+      waitingOn ??= ref;
+    }
+  });
+  return { resource: copy, waitingOn };
+}
+
+/** A copy with remote ids rewritten to the local ids they map to (unmapped ones are kept: pull maps them to themselves). */
+export function toLocalReferences<T extends Resource>(resource: T, ids: IdMap): T {
+  const copy = JSON.parse(JSON.stringify(resource)) as T;
+  forEachReference(copy, (ref, set) => {
+    const m = REFERENCE.exec(ref);
+    const localId = m ? ids.localIdOf(m[1], m[2]) : undefined;
+    if (m && localId) set(`${m[1]}/${localId}`);
+  });
+  return copy;
+}
+
+/**
+ * The body sent for a resource (references already translated): no local id or store meta, the
+ * Outpost identifier (a meta.tag for types without `identifier`), the authors' meta extensions,
+ * and `id` = the remote id for an update.
+ */
+export function outgoingBody(resource: Resource, localId: string, remoteId: string | undefined, authorsJson: string | null, ids: IdMap): Resource {
+  const body = JSON.parse(JSON.stringify(resource)) as Resource & { identifier?: { system?: string; value?: string }[] };
+  if (remoteId) body.id = remoteId;
+  else delete body.id;
+  const meta = { ...(body.meta ?? {}) } as Record<string, unknown>;
+  delete meta.versionId;
+  delete meta.lastUpdated;
+  delete meta.project;
+  delete meta.author;
+  body.meta = meta;
+  if (hasIdentifier(resource.resourceType)) {
+    body.identifier = [...(body.identifier ?? []).filter((i) => i.system !== OUTPOST_ID_SYSTEM), { system: OUTPOST_ID_SYSTEM, value: localId }];
+  } else {
+    const tags = ((meta.tag as { system?: string }[] | undefined) ?? []).filter((t) => t.system !== OUTPOST_ID_SYSTEM);
+    meta.tag = [...tags, { system: OUTPOST_ID_SYSTEM, code: localId }];
+  }
+  const out = withAuthors(body, authorExtensions(parseAuthors(authorsJson), ids.remoteIdOf));
+  if (out.meta && Object.keys(out.meta).length === 0) delete out.meta;
+  return out;
+}
+
+/** `Type/id/_history/vid` (a Location or fullUrl) -> id and versionId. */
+export function parseLocation(location: string | undefined): { id?: string; versionId?: string } {
+  const m = location ? /([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?\/?$/.exec(location) : null;
+  return m ? { id: m[2], versionId: m[3] } : {};
+}
+
+/** The versionId in an ETag (`W/"3"`). */
+export function parseEtag(etag: string | undefined): string | undefined {
+  return etag ? /"([^"]+)"/.exec(etag)?.[1] : undefined;
+}
