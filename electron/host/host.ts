@@ -23,6 +23,8 @@ import { fhirRoutes, fhirSegmentMatchers } from './routes/fhir.ts';
 import { RouteError, createRouter, type Method, type Route, type Router, type SegmentMatchers } from './routes/router.ts';
 import { createStore, DEFAULT_PROJECT_ID } from './store/index.ts';
 import { createOutbox, syncMigrations } from './sync/index.ts';
+import type { SecretSealer } from './sync/config.ts';
+import { createSyncService, type SyncHostOptions, type SyncService } from './sync/service.ts';
 import type { Store } from './store/types.ts';
 
 /** Another domain of routes (e.g. auth under '/auth', '/oauth2'), mounted at `prefix` ('' = the host root). */
@@ -61,6 +63,10 @@ export interface HostOptions {
   anonymous?: 'reject' | 'system';
   /** Auth options (idle lock, token lifetimes). */
   authOptions?: { idleLockMs?: number; sessionTtlMs?: number; accessTokenTtlMs?: number };
+  /** Seals sync's secrets at rest (Electron: safeStorage); default a 0600 key file in the data folder. */
+  secretSealer?: SecretSealer;
+  /** Sync with a remote server (electron/host/sync): background loop, fetch, runner options. */
+  sync?: SyncHostOptions;
 }
 
 /** Session-scoped access to the store: the one enforcement point (see electron/host/enforce). */
@@ -88,6 +94,8 @@ export interface Host {
   readonly auth: AuthService;
   readonly access: HostAccess;
   readonly audit: AuditLog;
+  /** Sync: the remote of each project, the runner (outpost/sync/... routes). */
+  readonly sync: SyncService;
   /** Screen lock / suspend: locks every open session (each unlocks with its password). */
   lockAllSessions(): number;
 }
@@ -154,6 +162,7 @@ export function createHost(options: HostOptions): Host {
     onChange: outbox.onChange,
   });
   const clock = options.clock ?? (() => new Date());
+  const sync = createSyncService({ ...options.sync, store, outbox, dataDir, sealer: options.secretSealer, clock: options.clock, emit: options.emit });
   const audit = createAuditLog({ store, clock, enabled: options.audit });
   const principals = createPrincipalCache(store.db);
   const auth = createAuthService({
@@ -162,6 +171,7 @@ export function createHost(options: HostOptions): Host {
     ...options.authOptions,
     audit: (event) => audit.auth(event),
     resolveAccessPolicy: (session) => toAccessPolicy(principals.policyOf(session)),
+    remotePasswordCheck: sync.remotePasswordCheck,
   });
   const deps = { store, audit, auth };
   const access: HostAccess = {
@@ -203,6 +213,8 @@ export function createHost(options: HostOptions): Host {
     { prefix: '', routes: [meRoute(auth, access), ...authRoutes(auth)] },
     // First-run setup, project administration (invite, passwords, memberships) and the policy review.
     { prefix: '', routes: adminRoutes({ store, auth, access, audit, clock }), matchers: adminSegmentMatchers },
+    // Sync: status, run, conflicts, the project's remote (outpost/sync/...).
+    { prefix: '', ...sync.mount({ audit, auth }) },
     ...(options.mounts?.(store, services) ?? []),
   ];
   const byPrefix = new Map<string, HostMount>();
@@ -265,6 +277,7 @@ export function createHost(options: HostOptions): Host {
     auth,
     access,
     audit,
+    sync,
     lockAllSessions: () => auth.lockAllSessions(),
     async handle(req) {
       try {
@@ -280,6 +293,7 @@ export function createHost(options: HostOptions): Host {
     close() {
       if (!closed) {
         closed = true;
+        sync.stop();
         audit.flush();
         store.close();
       }

@@ -3,6 +3,7 @@
 import type { AccessPolicy } from '@medplum/fhirtypes';
 import type { Db, Store } from '../store/types.ts';
 import type { Directory } from './directory.ts';
+import type { RemotePasswordCheck } from './remote-login.ts';
 import type { AuthAuditEvent, Session } from './types.ts';
 
 export interface AuthOptions {
@@ -35,4 +36,6 @@ export interface AuthContext {
   audit(event: Omit<AuthAuditEvent, 'recorded'>): void;
   /** The effective AccessPolicy of a session for /auth/me (the access engine provides it). */
   resolveAccessPolicy?: (session: Session) => AccessPolicy | undefined;
+  /** Remote login (remote-login.ts): asks the sync remote about a User with no local password. */
+  remotePasswordCheck?: RemotePasswordCheck;
 }

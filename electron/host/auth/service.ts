@@ -24,6 +24,7 @@ import {
   verifyLoginMfa,
 } from './login-flow.ts';
 import { authenticateToken, endSession, endSessionsWhere, refreshSession, rowByToken } from './sessions.ts';
+import type { RemotePasswordCheck } from './remote-login.ts';
 import type { AuthAuditEvent, AuthService, Session } from './types.ts';
 
 export interface AuthServiceOptions extends Partial<AuthOptions> {
@@ -34,6 +35,8 @@ export interface AuthServiceOptions extends Partial<AuthOptions> {
   audit?: (event: AuthAuditEvent) => void;
   /** The effective AccessPolicy of a session, reported by /auth/me (the access engine provides it). */
   resolveAccessPolicy?: (session: Session) => AccessPolicy | undefined;
+  /** Remote login: checks the password of a User without a local one against the sync remote. */
+  remotePasswordCheck?: RemotePasswordCheck;
 }
 
 export function createAuthService(opts: AuthServiceOptions): AuthService {
@@ -54,6 +57,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     options,
     audit: (event) => opts.audit?.({ ...event, recorded: new Date(now()).toISOString() }),
     resolveAccessPolicy: opts.resolveAccessPolicy,
+    remotePasswordCheck: opts.remotePasswordCheck,
   };
   // Steps that write several rows run in one transaction so a failure midway leaves nothing half-done.
   const tx = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => ctx.db.transaction(() => fn(...args))();

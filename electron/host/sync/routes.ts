@@ -1,0 +1,211 @@
+// The host routes of sync (mounted at the host root beside the admin routes; the UI calls them through
+// MedplumClient):
+//   GET    outpost/sync/status                    state, progress, pending / held changes, conflicts
+//   POST   outpost/sync/run                       {pullOnly?, pushOnly?} -> the run summary (409 while one runs)
+//   POST   outpost/sync/conflicts/:id/resolve     {keep: 'local'|'remote'|'merge', fields?} -> the resolved resource
+//   GET | PUT | DELETE outpost/sync/remote       the project's remote (project admins only; never a secret)
+// Every route needs a session and acts in the session's project. What status lists is filtered in SQL
+// by the session's access policy (the enforcement point's read restriction per type), and resources in
+// conflicts are presented as that policy allows (hidden fields removed).
+import { allOk } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { z } from 'zod';
+import type { HostResponse } from '../../../shared/contract/host.ts';
+import { errors } from '../../../shared/errors.ts';
+import { parseJsonBody } from '../admin/context.ts';
+import type { AuditLog } from '../audit/log.ts';
+import { authenticateRequest } from '../auth/routes.ts';
+import type { AuthService, Session } from '../auth/types.ts';
+import { createEnforcer, type Enforcer } from '../enforce/context.ts';
+import { createPrincipalCache } from '../enforce/index.ts';
+import type { Route, SegmentMatchers } from '../routes/router.ts';
+import type { Db, Store } from '../store/types.ts';
+import type { SyncConfig } from './config.ts';
+import { getConflict } from './conflicts.ts';
+import type { OutboxRow } from './outbox.ts';
+import type { SyncRunner } from './runner.ts';
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
+const json = (body: unknown, status = 200): HostResponse => ({ status, headers: { 'content-type': JSON_UTF8, 'cache-control': 'no-store' }, body });
+
+/** At most this many pending / held rows in one status answer (the counts are complete). */
+const LIST_LIMIT = 500;
+
+export const syncSegmentMatchers: SegmentMatchers = {
+  conflictId: (s) => /^[A-Za-z0-9-]{1,64}$/.test(s),
+};
+
+export interface SyncRouteDeps {
+  store: Store;
+  audit: AuditLog;
+  auth: AuthService;
+  config: SyncConfig;
+  runner: SyncRunner;
+  /** Resolves a conflict (S2's resolveConflict, bound to the host's store and outbox). */
+  resolve?: (conflictId: string, choice: ResolveChoice) => Resource | Promise<Resource>;
+}
+
+export interface ResolveChoice {
+  keep: 'local' | 'remote' | 'merge';
+  fields?: Record<string, 'local' | 'remote'>;
+}
+
+const runBody = z.object({ pullOnly: z.boolean().optional(), pushOnly: z.boolean().optional() }).strict();
+const resolveBody = z
+  .object({ keep: z.enum(['local', 'remote', 'merge']), fields: z.record(z.string().min(1).max(512), z.enum(['local', 'remote'])).optional() })
+  .strict();
+const remoteBody = z.union([
+  z.object({ baseUrl: z.string().min(1).max(2048), token: z.string().min(1).max(8192) }).strict(),
+  z.object({ baseUrl: z.string().min(1).max(2048), clientId: z.string().min(1).max(256), clientSecret: z.string().min(1).max(8192), tokenUrl: z.string().max(2048).optional() }).strict(),
+]);
+
+export interface PendingItem {
+  id: string;
+  resourceType: string;
+  resourceId: string;
+  operation: string;
+  changedAt: string;
+  state: string;
+  reason?: string;
+}
+
+function item(row: OutboxRow): PendingItem {
+  return {
+    id: `${row.type}/${row.id}`,
+    resourceType: row.type,
+    resourceId: row.id,
+    operation: row.op,
+    changedAt: new Date(row.changed_at).toISOString(),
+    state: row.state,
+    ...(row.last_error ? { reason: row.last_error } : {}),
+  };
+}
+
+/** Rows of `table` (joined to their local resource) the session may read, type by type, in SQL. */
+function visibleRows<T>(e: Enforcer, db: Db, select: string, table: 'sync_outbox' | 'sync_conflict', where: string, params: unknown[], order: string): (T & { rid: number | null })[] {
+  const idColumn = table === 'sync_outbox' ? 'x.id' : 'x.resource_id';
+  const types = db.prepare(`SELECT DISTINCT x.type FROM ${table} x WHERE ${where}`).pluck().all(...params) as string[];
+  const out: (T & { rid: number | null })[] = [];
+  for (const type of types) {
+    const restriction = e.restrict(type, 'read');
+    if (restriction === false) {
+      continue;
+    }
+    const extra = restriction ? ` AND (${restriction.sql})` : '';
+    const sql = `SELECT ${select}, r.rid AS rid FROM ${table} x LEFT JOIN resource r ON r.type = x.type AND r.id = ${idColumn}
+                  WHERE ${where} AND x.type = ?${restriction ? ` AND r.rid IS NOT NULL${extra}` : ''} ORDER BY ${order} LIMIT ${LIST_LIMIT}`;
+    out.push(...(db.prepare(sql).all(...params, type, ...(restriction ? restriction.params : [])) as (T & { rid: number | null })[]));
+  }
+  return out;
+}
+
+export function syncRoutes(deps: SyncRouteDeps): Route[] {
+  const { store, auth, config, runner } = deps;
+  const db = store.db;
+  const principals = createPrincipalCache(db);
+  const enforcerOf = (session: Session) => createEnforcer({ store, audit: deps.audit }, principals.forSession(session));
+  const sessionOf = (headers: Record<string, string>) => authenticateRequest(auth, headers);
+  const requireAdmin = (headers: Record<string, string>): Session => {
+    const session = sessionOf(headers);
+    if (session.membership.admin !== true) {
+      throw errors.forbidden('Only an administrator of this project may configure its remote');
+    }
+    return session;
+  };
+
+  function status(session: Session): unknown {
+    const project = session.projectId;
+    const e = enforcerOf(session);
+    const outbox = visibleRows<OutboxRow>(e, db, 'x.*', 'sync_outbox', "x.project = ? AND x.state <> 'conflict'", [project], 'x.seq');
+    outbox.sort((a, b) => a.seq - b.seq);
+    const conflicts = visibleRows<{ id: string }>(e, db, 'x.id, x.created_at', 'sync_conflict', 'x.project = ?', [project], 'x.created_at, x.id').map((row) => {
+      const c = getConflict(db, row.id)!;
+      const entry = row.rid === null ? undefined : e.governing(c.resourceType, 'read', row.rid);
+      const show = (r: Resource | null) => (r ? e.present(r, entry) : null);
+      return { id: c.id, resourceType: c.resourceType, resourceId: c.resourceId, reason: c.reason, fields: c.fields, local: show(c.local), remote: show(c.remote), base: show(c.base), createdAt: c.createdAt };
+    });
+    const state = runner.status(project);
+    const remote = config.get(project);
+    return {
+      online: state.online,
+      running: state.running,
+      ...(state.lastSync ? { lastSync: state.lastSync } : {}),
+      ...(state.progress ? { progress: state.progress } : {}),
+      ...(remote ? { remote: { baseUrl: remote.baseUrl, auth: remote.auth, ...(remote.clientId ? { clientId: remote.clientId } : {}) } } : {}),
+      pending: outbox.filter((r) => r.state === 'pending').map(item),
+      held: outbox.filter((r) => r.state === 'held' || r.state === 'quarantined').map(item),
+      conflicts,
+    };
+  }
+
+  return [
+    { method: 'GET', pattern: 'outpost/sync/status', handler: (req) => json(status(sessionOf(req.headers))) },
+    {
+      method: 'POST',
+      pattern: 'outpost/sync/run',
+      handler: async (req) => {
+        const session = sessionOf(req.headers);
+        const body = parseJsonBody(req, runBody);
+        if (!config.get(session.projectId)) {
+          throw errors.badRequest('This project has no remote: an administrator configures it first');
+        }
+        const result = await runner.run({ project: session.projectId, pullOnly: body.pullOnly, pushOnly: body.pushOnly });
+        if ('alreadyRunning' in result) {
+          throw errors.conflict('A sync is already running');
+        }
+        return json(result);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'outpost/sync/conflicts/:conflictId/resolve',
+      handler: async (req) => {
+        const session = sessionOf(req.headers);
+        const choice = parseJsonBody(req, resolveBody);
+        const conflict = getConflict(db, req.params.conflictId);
+        const e = enforcerOf(session);
+        const visible =
+          conflict?.project === session.projectId &&
+          visibleRows(e, db, 'x.id', 'sync_conflict', 'x.id = ?', [conflict.id], 'x.id').length === 1;
+        if (!conflict || !visible) {
+          throw errors.notFound('No such conflict');
+        }
+        e.requireType(conflict.resourceType, 'update');
+        if (!deps.resolve) {
+          throw errors.methodNotAllowed('Resolving conflicts is not available in this build');
+        }
+        return json(await deps.resolve(conflict.id, choice));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: 'outpost/sync/remote',
+      handler: (req) => {
+        const remote = config.get(requireAdmin(req.headers).projectId);
+        if (!remote) {
+          throw errors.notFound('This project has no remote');
+        }
+        return json(remote);
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: 'outpost/sync/remote',
+      handler: (req) => {
+        const session = requireAdmin(req.headers);
+        return json(config.set(session.projectId, parseJsonBody(req, remoteBody)));
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: 'outpost/sync/remote',
+      handler: (req) => {
+        const session = requireAdmin(req.headers);
+        if (!config.remove(session.projectId)) {
+          throw errors.notFound('This project has no remote');
+        }
+        return json(allOk);
+      },
+    },
+  ];
+}

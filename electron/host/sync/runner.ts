@@ -1,0 +1,329 @@
+// One sync run of a project: push the outbox -> push the AuditEvents -> pull, one run at a time (in this
+// process, and across processes through the lock row of run-lock.ts, so the CLI and the app never sync
+// at once). Progress goes to `onProgress` listeners and to the renderer (`sync-progress` events). The
+// background loop probes each configured remote (connectivity.ts) and syncs the ones that answer, on
+// an interval, backing off while offline; it never blocks a request and stops with stop().
+import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
+import { FhirError, errors, outcome } from '../../../shared/errors.ts';
+import type { Db, Store } from '../store/types.ts';
+import type { RemoteSettings, SyncConfig } from './config.ts';
+import { offlineBackoffMs, probeRemote } from './connectivity.ts';
+import { tokenSourceFor } from './credentials.ts';
+import type { Outbox } from './outbox.ts';
+import { createRemote, type Remote, type RemoteConfig } from './remote.ts';
+import { createRunLock, type RunLockOptions } from './run-lock.ts';
+import { defaultSteps, type SyncProgress, type SyncSteps } from './steps.ts';
+
+export type { SyncProgress, SyncSteps } from './steps.ts';
+
+export interface SyncRunnerOptions {
+  /** The host's raw store (pull writes through it inside outbox.remote). */
+  store: Store;
+  db: Db;
+  outbox: Outbox;
+  config: SyncConfig;
+  clock?: () => Date;
+  fetch?: typeof fetch;
+  emit?: EmitBridgeEvent;
+  /** The push/audit/pull steps (default: push.ts, audit-push.ts, pull.ts); the bench and tests may wrap them. */
+  steps?: Partial<SyncSteps>;
+  /** Options of the remote client (retries, sleep) for every run. */
+  remoteOptions?: Partial<Omit<RemoteConfig, 'baseUrl' | 'token' | 'getToken' | 'fetch'>>;
+  lock?: RunLockOptions;
+}
+
+export interface RunOptions {
+  /** The project to sync (default: the only configured remote's project). */
+  project?: string;
+  pullOnly?: boolean;
+  pushOnly?: boolean;
+  /** A remote given for this run only (the CLI's --remote/--token), instead of the configured one. */
+  remote?: RemoteSettings;
+  signal?: AbortSignal;
+}
+
+export interface SyncRunSummary {
+  project: string;
+  pushed: number;
+  pulled: number;
+  deleted: number;
+  purged: number;
+  /** Open conflicts of the project after the run (a person resolves them). */
+  conflicts: number;
+  /** Outbox rows held (400/422 and their dependents) after the run. */
+  held: number;
+  /** Outbox rows quarantined (403) after the run. */
+  quarantined: number;
+  /** Changes left for a later run (transient failures). */
+  retryLater: number;
+  auditPushed: number;
+  auditFailed: number;
+  /** The remote refused the credentials. */
+  unauthorized: boolean;
+  /** What went wrong, in words (no secrets); empty when the run completed. */
+  errors: string[];
+  /** Steps that do not exist in this build (e.g. pull before it lands). */
+  skipped: string[];
+  startedAt: string;
+  finishedAt: string;
+}
+
+export type SyncRunResult = SyncRunSummary | { alreadyRunning: true; project?: string };
+
+export interface SyncRunnerStatus {
+  online: boolean;
+  running: boolean;
+  lastSync?: string;
+  lastResult?: SyncRunSummary;
+  progress?: SyncProgress;
+}
+
+export interface BackgroundOptions {
+  /** Between runs while online (default 5 minutes). */
+  intervalMs?: number;
+  /** First retry after a failed probe, doubled up to intervalMs (default 15 s). */
+  offlineRetryMs?: number;
+  /** Before the first probe (default 2 s, so start-up is not slowed). */
+  initialDelayMs?: number;
+}
+
+export interface SyncRunner {
+  run(opts?: RunOptions): Promise<SyncRunResult>;
+  status(project: string): SyncRunnerStatus;
+  /** Probes the project's remote now and remembers the answer. */
+  probe(project: string): Promise<boolean>;
+  isRunning(): boolean;
+  onProgress(listener: (p: SyncProgress & { project: string }) => void): () => void;
+  startBackground(options?: BackgroundOptions): void;
+  /** Stops the background loop and aborts a running run (host.close()). */
+  stop(): void;
+}
+
+function emptySummary(project: string, now: Date): SyncRunSummary {
+  return {
+    project, pushed: 0, pulled: 0, deleted: 0, purged: 0, conflicts: 0, held: 0, quarantined: 0, retryLater: 0,
+    auditPushed: 0, auditFailed: 0, unauthorized: false, errors: [], skipped: [], startedAt: now.toISOString(), finishedAt: now.toISOString(),
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof FhirError) {
+    const issue = err.outcome.issue?.[0];
+    return issue?.details?.text ?? issue?.diagnostics ?? err.message;
+  }
+  return (err as Error)?.message ?? String(err);
+}
+
+export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
+  const { db, store, outbox, config } = options;
+  const clock = options.clock ?? (() => new Date());
+  const steps: SyncSteps = { ...defaultSteps, ...options.steps };
+  const lock = createRunLock(db, options.lock);
+  const online = new Map<string, boolean>();
+  const listeners = new Set<(p: SyncProgress & { project: string }) => void>();
+  const sql = {
+    state: db.prepare<[string], { last_sync: string | null; last_result: string | null }>('SELECT last_sync, last_result FROM sync_state WHERE project = ?'),
+    saveState: db.prepare<[string, string, string]>('INSERT OR REPLACE INTO sync_state (project, last_sync, last_result) VALUES (?, ?, ?)'),
+    outboxStates: db.prepare<[string], { state: string; n: number }>('SELECT state, count(*) AS n FROM sync_outbox WHERE project = ? GROUP BY state'),
+    conflicts: db.prepare<[string], number>('SELECT count(*) FROM sync_conflict WHERE project = ?').pluck(),
+  };
+  let current: { project: string; abort: AbortController; progress?: SyncProgress } | undefined;
+  let background: { timer?: ReturnType<typeof setTimeout>; stopped: boolean } | undefined;
+
+  function report(project: string, progress: SyncProgress): void {
+    if (current) {
+      current.progress = progress;
+    }
+    for (const listener of listeners) {
+      listener({ ...progress, project });
+    }
+    options.emit?.('sync-progress', { phase: progress.phase, done: progress.done, total: progress.total, message: progress.message });
+  }
+
+  function projectOf(opts: RunOptions): string {
+    if (opts.project) {
+      return opts.project;
+    }
+    const remotes = config.list();
+    if (remotes.length !== 1) {
+      throw errors.badRequest(remotes.length ? 'Several projects have a remote: name the project' : 'No remote is configured');
+    }
+    return remotes[0].project;
+  }
+
+  function remoteFor(settings: RemoteSettings): Remote {
+    const getToken = tokenSourceFor(settings, { fetch: options.fetch, clock });
+    return createRemote({ ...options.remoteOptions, baseUrl: settings.baseUrl, getToken, fetch: options.fetch });
+  }
+
+  function finishCounts(summary: SyncRunSummary): void {
+    for (const { state, n } of sql.outboxStates.all(summary.project)) {
+      if (state === 'held') summary.held = n;
+      if (state === 'quarantined') summary.quarantined = n;
+    }
+    summary.conflicts = sql.conflicts.get(summary.project) ?? 0;
+  }
+
+  async function execute(project: string, settings: RemoteSettings, opts: RunOptions, abort: AbortController): Promise<SyncRunSummary> {
+    const summary = emptySummary(project, clock());
+    const remote = remoteFor(settings);
+    const ctx = { db, store, outbox, remote, project, clock, signal: abort.signal, onProgress: (p: SyncProgress) => report(project, p) };
+    const phases: (keyof SyncSteps)[] = opts.pullOnly ? ['pull'] : opts.pushOnly ? ['push', 'auditPush'] : ['push', 'auditPush', 'pull'];
+    for (const phase of phases) {
+      if (abort.signal.aborted || summary.unauthorized) {
+        break;
+      }
+      try {
+        const result = await steps[phase](ctx);
+        if (result === undefined) {
+          summary.skipped.push(phase);
+          continue;
+        }
+        for (const [key, value] of Object.entries(result)) {
+          const target = phase === 'auditPush' ? ({ pushed: 'auditPushed', failed: 'auditFailed' } as Record<string, string>)[key] : key;
+          if (typeof value === 'number' && target && target in summary && !['conflicts', 'held', 'quarantined'].includes(target)) {
+            (summary as unknown as Record<string, number>)[target] += value;
+          }
+          if (key === 'unauthorized' && value === true) {
+            summary.unauthorized = true;
+            summary.errors.push(`${phase}: the remote refused the credentials`);
+          }
+        }
+      } catch (err) {
+        summary.errors.push(`${phase}: ${describe(err)}`);
+        if (err instanceof FhirError && err.status === 401) {
+          summary.unauthorized = true;
+        }
+        if (err instanceof FhirError && err.status === 503) {
+          online.set(project, false);
+          break;
+        }
+      }
+    }
+    if (abort.signal.aborted) {
+      summary.errors.push('Stopped before the end');
+    }
+    finishCounts(summary);
+    summary.finishedAt = clock().toISOString();
+    if (summary.errors.length === 0) {
+      online.set(project, true);
+    }
+    sql.saveState.run(project, summary.finishedAt, JSON.stringify(summary));
+    return summary;
+  }
+
+  const runner: SyncRunner = {
+    async run(opts = {}) {
+      if (current) {
+        return { alreadyRunning: true, project: current.project };
+      }
+      const project = projectOf(opts);
+      const settings = opts.remote ?? config.settings(project);
+      if (!settings) {
+        throw errors.badRequest(`No remote is configured for project ${project}`);
+      }
+      if (opts.pullOnly && opts.pushOnly) {
+        throw errors.badRequest('pullOnly and pushOnly exclude each other');
+      }
+      const abort = new AbortController();
+      const state = { project, abort };
+      current = state;
+      let heartbeat: ReturnType<typeof setInterval> | undefined;
+      try {
+        if (!lock.acquire().ok) {
+          return { alreadyRunning: true, project };
+        }
+        // Renewed while running; losing it (another process took it over after expiry) stops this run.
+        heartbeat = setInterval(() => {
+          try {
+            if (!lock.renew()) abort.abort();
+          } catch {
+            abort.abort();
+          }
+        }, Math.max(1_000, (options.lock?.ttlMs ?? 60_000) / 3));
+        heartbeat.unref?.();
+        opts.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+        report(project, { phase: 'start', done: 0 });
+        const summary = await execute(project, settings, opts, abort);
+        report(project, { phase: 'done', done: summary.pushed + summary.pulled });
+        return summary;
+      } finally {
+        clearInterval(heartbeat);
+        try {
+          lock.release();
+        } catch {
+          // The database was closed under a stopped run: the lock row expires on its own.
+        }
+        current = undefined;
+      }
+    },
+    status(project) {
+      const row = sql.state.get(project);
+      return {
+        online: online.get(project) ?? false,
+        running: current !== undefined || lock.holder() !== undefined,
+        ...(row?.last_sync ? { lastSync: row.last_sync } : {}),
+        ...(row?.last_result ? { lastResult: JSON.parse(row.last_result) as SyncRunSummary } : {}),
+        ...(current?.project === project && current.progress ? { progress: current.progress } : {}),
+      };
+    },
+    async probe(project) {
+      const remote = config.get(project);
+      const up = remote ? await probeRemote(remote.baseUrl, { fetch: options.fetch }) : false;
+      online.set(project, up);
+      return up;
+    },
+    isRunning: () => current !== undefined,
+    onProgress(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    startBackground(bg = {}) {
+      if (background && !background.stopped) {
+        return;
+      }
+      const interval = bg.intervalMs ?? 5 * 60_000;
+      const firstRetry = bg.offlineRetryMs ?? 15_000;
+      const loop: { timer?: ReturnType<typeof setTimeout>; stopped: boolean } = { stopped: false };
+      background = loop;
+      let failures = 0;
+      const schedule = (ms: number) => {
+        if (!loop.stopped) {
+          loop.timer = setTimeout(() => void tick(), ms);
+          loop.timer.unref?.();
+        }
+      };
+      const tick = async () => {
+        let allOnline = true;
+        for (const remote of config.list()) {
+          if (loop.stopped) return;
+          const up = await runner.probe(remote.project);
+          allOnline &&= up;
+          if (up && !current && !loop.stopped) {
+            try {
+              await runner.run({ project: remote.project });
+            } catch {
+              // Reported in the run's state; the loop goes on.
+            }
+          }
+        }
+        failures = allOnline ? 0 : failures + 1;
+        schedule(allOnline ? interval : offlineBackoffMs(failures, firstRetry, interval));
+      };
+      schedule(bg.initialDelayMs ?? 2_000);
+    },
+    stop() {
+      if (background) {
+        background.stopped = true;
+        clearTimeout(background.timer);
+      }
+      current?.abort.abort();
+    },
+  };
+  return runner;
+}
+
+/** 409 OperationOutcome for a run refused because another is going on. */
+export function alreadyRunningError(): FhirError {
+  return new FhirError(409, outcome('error', 'conflict', 'A sync is already running'));
+}

@@ -1,0 +1,71 @@
+// Sync as the host holds it: the remote configuration (secrets sealed), the runner (lock, runs,
+// background loop), the routes, and the remote password check of remote login. host.ts creates one
+// per host and stops it on close().
+import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
+import type { AuditLog } from '../audit/log.ts';
+import { createRemotePasswordCheck, type RemotePasswordCheck } from '../auth/remote-login.ts';
+import type { AuthService } from '../auth/types.ts';
+import type { Route, SegmentMatchers } from '../routes/router.ts';
+import type { Store } from '../store/types.ts';
+import { createSyncConfig, keyFileSealer, memorySealer, serverRootOf, type SecretSealer, type SyncConfig } from './config.ts';
+import type { Outbox } from './outbox.ts';
+import { syncRoutes, syncSegmentMatchers, type SyncRouteDeps } from './routes.ts';
+import { createSyncRunner, type BackgroundOptions, type SyncRunner, type SyncRunnerOptions } from './runner.ts';
+
+export interface SyncHostOptions {
+  /** Start the background loop (the app and `outpost serve`; one-shot CLI commands leave it off). */
+  background?: boolean | BackgroundOptions;
+  fetch?: typeof fetch;
+  /** Passed to the runner (steps, remote retry options, lock ttl): tests and the bench. */
+  runner?: Partial<Pick<SyncRunnerOptions, 'steps' | 'remoteOptions' | 'lock'>>;
+}
+
+export interface SyncServiceOptions extends SyncHostOptions {
+  store: Store;
+  outbox: Outbox;
+  /** The data folder (browser mode / CLI key file), or ':memory:'. */
+  dataDir: string;
+  sealer?: SecretSealer;
+  clock?: () => Date;
+  emit?: EmitBridgeEvent;
+}
+
+export interface SyncService {
+  readonly config: SyncConfig;
+  readonly runner: SyncRunner;
+  readonly remotePasswordCheck: RemotePasswordCheck;
+  mount(deps: { audit: AuditLog; auth: AuthService; resolve?: SyncRouteDeps['resolve'] }): { routes: Route[]; matchers: SegmentMatchers };
+  /** Stops the background loop and any run (before the store closes). */
+  stop(): void;
+}
+
+export function createSyncService(options: SyncServiceOptions): SyncService {
+  const { store, outbox } = options;
+  const sealer = options.sealer ?? (options.dataDir === ':memory:' ? memorySealer() : keyFileSealer(options.dataDir));
+  const config = createSyncConfig(store.db, sealer, options.clock);
+  const runner = createSyncRunner({
+    store,
+    db: store.db,
+    outbox,
+    config,
+    clock: options.clock,
+    fetch: options.fetch,
+    emit: options.emit,
+    ...options.runner,
+  });
+  const remotePasswordCheck = createRemotePasswordCheck({
+    fetch: options.fetch,
+    serverRootsFor: (projects) =>
+      projects.map((p) => config.get(p)).flatMap((remote) => (remote ? [serverRootOf(remote.baseUrl)] : [])),
+  });
+  if (options.background) {
+    runner.startBackground(options.background === true ? {} : options.background);
+  }
+  return {
+    config,
+    runner,
+    remotePasswordCheck,
+    mount: (deps) => ({ routes: syncRoutes({ store, config, runner, ...deps }), matchers: syncSegmentMatchers }),
+    stop: () => runner.stop(),
+  };
+}

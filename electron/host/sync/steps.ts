@@ -1,0 +1,75 @@
+// The three steps of a sync run, each a function of the run's context returning its counts (or
+// undefined when this build has no such step). Defaults call push.ts, audit-push.ts and pull.ts.
+import type { Db, Store } from '../store/types.ts';
+import type { Outbox } from './outbox.ts';
+import { pushOutbox } from './push.ts';
+import type { Remote } from './remote.ts';
+
+export interface SyncProgress {
+  phase: string;
+  done: number;
+  total?: number;
+  type?: string;
+  message?: string;
+}
+
+export interface StepContext {
+  db: Db;
+  store: Store;
+  outbox: Outbox;
+  remote: Remote;
+  project: string;
+  clock: () => Date;
+  signal: AbortSignal;
+  onProgress: (p: SyncProgress) => void;
+}
+
+/** Counts a step reports; numbers are added to the run summary by name, `unauthorized` stops the run. */
+export type StepResult = Record<string, unknown> | undefined;
+
+export interface SyncSteps {
+  push(ctx: StepContext): Promise<StepResult>;
+  auditPush(ctx: StepContext): Promise<StepResult>;
+  pull(ctx: StepContext): Promise<StepResult>;
+}
+
+const PUSH_BATCH = 1000;
+
+function dueCount(db: Db, project: string, now: number): number {
+  return db
+    .prepare<[string, number], number>("SELECT count(*) FROM sync_outbox WHERE project = ? AND state = 'pending' AND next_attempt_at <= ?")
+    .pluck()
+    .get(project, now) ?? 0;
+}
+
+/** Pushes until nothing due is left (each pushOutbox call takes up to PUSH_BATCH rows). */
+export async function pushAll(ctx: StepContext): Promise<StepResult> {
+  const total = dueCount(ctx.db, ctx.project, ctx.clock().getTime());
+  const sum: Record<string, number | boolean> = {};
+  let done = 0;
+  ctx.onProgress({ phase: 'push', done, total });
+  while (!ctx.signal.aborted) {
+    const before = dueCount(ctx.db, ctx.project, ctx.clock().getTime());
+    if (before === 0) {
+      break;
+    }
+    const options = { db: ctx.db, remote: ctx.remote, clock: ctx.clock, limit: PUSH_BATCH, project: ctx.project };
+    const result = (await pushOutbox(options)) as unknown as Record<string, number | boolean>;
+    for (const [key, value] of Object.entries(result)) {
+      sum[key] = typeof value === 'number' ? ((sum[key] as number | undefined) ?? 0) + value : value || sum[key] === true;
+    }
+    const after = dueCount(ctx.db, ctx.project, ctx.clock().getTime());
+    done += before - after;
+    ctx.onProgress({ phase: 'push', done, total });
+    if (result.unauthorized === true || after >= before) {
+      break;
+    }
+  }
+  return sum;
+}
+
+export const defaultSteps: SyncSteps = {
+  push: pushAll,
+  auditPush: async () => undefined,
+  pull: async () => undefined,
+};
