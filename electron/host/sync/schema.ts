@@ -17,6 +17,7 @@
 import type { Migration } from '../search/types.ts';
 import { syncConflictMigration } from './conflicts.ts';
 import { syncRunMigration } from './config.ts';
+import { syncWatermarkMigration } from './pull-state.ts';
 
 export const syncOutboxMigration: Migration = {
   version: 31,
@@ -52,4 +53,4 @@ export const syncOutboxMigration: Migration = {
   },
 };
 
-export const syncMigrations: readonly Migration[] = [syncOutboxMigration, syncConflictMigration, syncRunMigration];
+export const syncMigrations: readonly Migration[] = [syncOutboxMigration, syncWatermarkMigration, syncConflictMigration, syncRunMigration];
