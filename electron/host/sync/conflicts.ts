@@ -20,7 +20,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Migration } from '../search/types.ts';
-import type { Db } from '../store/types.ts';
+import { errors } from '../../../shared/errors.ts';
+import type { Db, Store } from '../store/types.ts';
+import { comparable, mergeByField } from './merge.ts';
+import type { Outbox } from './outbox.ts';
+import { createIdMap, toLocalReferences } from './push-body.ts';
 
 export const syncConflictMigration: Migration = {
   version: 33,
@@ -169,4 +173,98 @@ export function conflictOf(db: Db, type: string, id: string): SyncConflict | und
 
 export function deleteConflict(db: Db, conflictId: string): void {
   db.prepare('DELETE FROM sync_conflict WHERE id = ?').run(conflictId);
+}
+
+export interface ResolveDeps {
+  store: Store;
+  outbox: Outbox;
+  clock?: () => Date;
+}
+
+export interface Resolution {
+  keep: 'local' | 'remote' | 'merge';
+  /** For 'merge': element path -> the side to keep ('name', 'birthDate', 'code.text'...). */
+  fields?: Record<string, 'local' | 'remote'>;
+}
+
+/**
+ * Resolves a conflict: writes the local store and re-queues the push with If-Match on the remote
+ * version seen (a later remote edit makes a new conflict, never an overwrite). Returns the local
+ * resource after resolution (null when it ends deleted).
+ *   keep remote  the remote version becomes the local one (inside outbox.remote: nothing to push);
+ *                a remote deletion deletes locally
+ *   keep local   the local version is pushed over the version seen; a local deletion is pushed as a
+ *                delete; a resource deleted remotely is created again (the person chose it)
+ *   merge        `fields` pick a side per path (paths both sides changed must be picked); the result
+ *                is a new local version, pushed
+ */
+export function resolveConflict(deps: ResolveDeps, conflictId: string, resolution: Resolution): Resource | null {
+  const { store, outbox } = deps;
+  const db = store.db;
+  const now = (deps.clock ?? (() => new Date()))().getTime();
+  return db.transaction((): Resource | null => {
+    const c = getConflict(db, conflictId);
+    if (!c) {
+      throw errors.notFound(`Conflict ${conflictId} not found`);
+    }
+    const ids = createIdMap(db);
+    const localRow = db.prepare<[string, string], { content: string; deleted: number; version: number }>('SELECT content, deleted, version FROM resource WHERE type = ? AND id = ?').get(c.resourceType, c.resourceId);
+    const local = localRow && !localRow.deleted ? (JSON.parse(localRow.content) as Resource) : null;
+    const remoteLocal = c.remote ? toLocalReferences(c.remote, ids) : null;
+    const setMap = db.prepare('UPDATE sync_id_map SET remote_version = ?, base_version = ? WHERE type = ? AND local_id = ?');
+    let result: Resource | null;
+
+    if (resolution.keep === 'remote') {
+      if (!remoteLocal) {
+        if (local) outbox.remote(() => store.delete(c.resourceType, c.resourceId));
+        db.prepare('DELETE FROM sync_id_map WHERE type = ? AND local_id = ?').run(c.resourceType, c.resourceId);
+        result = null;
+      } else {
+        const written = outbox.remote(() => store.update({ ...comparable(remoteLocal), resourceType: c.resourceType, id: c.resourceId } as Resource));
+        setMap.run(c.remoteVersion, Number(written.resource.meta?.versionId), c.resourceType, c.resourceId);
+        result = written.resource;
+      }
+      db.prepare('DELETE FROM sync_outbox WHERE type = ? AND id = ?').run(c.resourceType, c.resourceId);
+    } else if (resolution.keep === 'local') {
+      if (!local) {
+        requeue(db, c, 'delete', localRow?.version ?? 1, now);
+        result = null;
+      } else if (!c.remote) {
+        // Deleted remotely and the person keeps theirs: created again on the remote, under a new remote id.
+        db.prepare('DELETE FROM sync_id_map WHERE type = ? AND local_id = ?').run(c.resourceType, c.resourceId);
+        requeue(db, c, 'create', localRow?.version ?? 1, now);
+        result = local;
+      } else {
+        db.prepare('UPDATE sync_id_map SET remote_version = ? WHERE type = ? AND local_id = ?').run(c.remoteVersion, c.resourceType, c.resourceId);
+        requeue(db, c, 'update', localRow?.version ?? 1, now);
+        result = local;
+      }
+    } else if (resolution.keep === 'merge') {
+      if (!local || !remoteLocal) {
+        throw errors.badRequest('A merge by field needs both sides; this conflict has a deletion: keep local or remote');
+      }
+      const merged = mergeByField(c.base, local, remoteLocal, resolution.fields ?? {});
+      const written = store.update({ ...merged, resourceType: c.resourceType, id: c.resourceId, meta: local.meta } as Resource);
+      db.prepare('UPDATE sync_id_map SET remote_version = ? WHERE type = ? AND local_id = ?').run(c.remoteVersion, c.resourceType, c.resourceId);
+      requeue(db, c, 'update', Number(written.resource.meta?.versionId), now);
+      result = written.resource;
+    } else {
+      throw errors.badRequest("keep must be 'local', 'remote' or 'merge'");
+    }
+    deleteConflict(db, c.id);
+    return result;
+  })();
+}
+
+/** Puts the resource's outbox row back to pending with `op` (creating it when pull's conflict had none). */
+function requeue(db: Db, c: SyncConflict, op: 'create' | 'update' | 'delete', version: number, now: number): void {
+  const updated = db
+    .prepare("UPDATE sync_outbox SET op = ?, version = max(version, ?), state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, changed_at = ? WHERE type = ? AND id = ?")
+    .run(op, version, now, c.resourceType, c.resourceId);
+  if (updated.changes === 0) {
+    db.prepare(
+      `INSERT INTO sync_outbox (type, id, project, op, version, seq, changed_at)
+       VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM sync_outbox), ?)`,
+    ).run(c.resourceType, c.resourceId, c.project, op, version, now);
+  }
 }

@@ -103,11 +103,16 @@ export function outgoingBody(resource: Resource, localId: string, remoteId: stri
   delete meta.project;
   delete meta.author;
   body.meta = meta;
+  // An update keeps the Outpost identifier the resource already carries (the workstation that created
+  // it finds it by that one); a create always names this workstation's local id.
   if (hasIdentifier(resource.resourceType)) {
-    body.identifier = [...(body.identifier ?? []).filter((i) => i.system !== OUTPOST_ID_SYSTEM), { system: OUTPOST_ID_SYSTEM, value: localId }];
+    const others = (body.identifier ?? []).filter((i) => i.system !== OUTPOST_ID_SYSTEM);
+    const kept = remoteId ? (body.identifier ?? []).filter((i) => i.system === OUTPOST_ID_SYSTEM) : [];
+    body.identifier = [...others, ...(kept.length > 0 ? kept : [{ system: OUTPOST_ID_SYSTEM, value: localId }])];
   } else {
-    const tags = ((meta.tag as { system?: string }[] | undefined) ?? []).filter((t) => t.system !== OUTPOST_ID_SYSTEM);
-    meta.tag = [...tags, { system: OUTPOST_ID_SYSTEM, code: localId }];
+    const all = (meta.tag as { system?: string }[] | undefined) ?? [];
+    const kept = remoteId ? all.filter((t) => t.system === OUTPOST_ID_SYSTEM) : [];
+    meta.tag = [...all.filter((t) => t.system !== OUTPOST_ID_SYSTEM), ...(kept.length > 0 ? kept : [{ system: OUTPOST_ID_SYSTEM, code: localId }])];
   }
   const out = withAuthors(body, authorExtensions(parseAuthors(authorsJson), ids.remoteIdOf));
   if (out.meta && Object.keys(out.meta).length === 0) delete out.meta;
