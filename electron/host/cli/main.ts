@@ -5,9 +5,10 @@ import { FhirError } from '../../../shared/errors.ts';
 import { resolveDataDir } from '../paths.ts';
 import { policyReviewCommand, seedDemoCommand } from './admin-commands.ts';
 import { exportCommand, importCommand, serveCommand, type CliIo } from './commands.ts';
+import { remoteFromFlags, syncCommand, type SyncFlags } from './sync-command.ts';
 import { DEFAULT_PORT, USAGE } from './usage.ts';
 
-const COMMANDS = ['serve', 'import', 'export', 'seed', 'policy-review'] as const;
+const COMMANDS = ['serve', 'import', 'export', 'seed', 'policy-review', 'sync'] as const;
 type Command = (typeof COMMANDS)[number];
 
 class UsageError extends Error {
@@ -31,6 +32,19 @@ function parse(command: Command, args: string[]) {
         ...(command === 'serve' ? { port: { type: 'string' as const } } : {}),
         ...(command === 'serve' || command === 'seed' ? { demo: { type: 'boolean' as const } } : {}),
         ...(command === 'policy-review' ? { membership: { type: 'string' as const }, json: { type: 'boolean' as const } } : {}),
+        ...(command === 'sync'
+          ? {
+              remote: { type: 'string' as const },
+              token: { type: 'string' as const },
+              'client-id': { type: 'string' as const },
+              'client-secret': { type: 'string' as const },
+              'token-url': { type: 'string' as const },
+              project: { type: 'string' as const },
+              'pull-only': { type: 'boolean' as const },
+              'push-only': { type: 'boolean' as const },
+              json: { type: 'boolean' as const },
+            }
+          : {}),
       },
     });
   } catch (err) {
@@ -98,6 +112,21 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`policy-review takes no arguments, got '${positionals[0]}'`, command);
       }
       return policyReviewCommand(dataDir, values as { membership?: string; json?: boolean }, io);
+    case 'sync': {
+      if (positionals.length) {
+        throw new UsageError(`sync takes no arguments, got '${positionals[0]}'`, command);
+      }
+      const flags = values as SyncFlags;
+      try {
+        remoteFromFlags(flags);
+        if (flags['pull-only'] && flags['push-only']) {
+          throw new Error('--pull-only and --push-only exclude each other');
+        }
+      } catch (err) {
+        throw new UsageError(err instanceof FhirError ? (err.outcome.issue?.[0]?.details?.text ?? err.message) : (err as Error).message, command);
+      }
+      return syncCommand(dataDir, flags, io);
+    }
   }
 }
 

@@ -19,6 +19,9 @@ Commands:
   seed --demo                 Seed the demo clinic on an empty data folder and print its logins
   policy-review [--membership <id>] [--json]
                               Each membership's effective policy, warnings and what it can see
+  sync --remote <fhir base url> (--token <t> | --client-id <id> --client-secret <s>)
+       [--pull-only|--push-only] [--json] [--project <id>]
+                              Push local changes and AuditEvents to a FHIR server, then pull from it
 
 Options (every command):
 ${DATA_OPTION}
@@ -65,6 +68,28 @@ prints them; a folder holding another project is left alone (exit code 1).
 
 Options:
   --demo         The demo clinic (required)
+${DATA_OPTION}
+`,
+  sync: `Usage: outpost sync --remote <fhir base url> (--token <t> | --client-id <id> --client-secret <s>)
+                    [--pull-only|--push-only] [--json] [--project <id>] [--data <dir>]
+
+One sync run of the data folder with a FHIR R4 server (Medplum or any other): push the local changes,
+then the AuditEvents, then pull what changed remotely. The remote given here is used for this run only
+and never saved; without --remote, the remote configured in the app for the project is used.
+Prints a summary (pushed, pulled, conflicts, held). Exits 1 when a change is held or quarantined by
+the remote, when the run failed (offline, credentials refused), or when another sync of this data
+folder is running (the app's included); conflicts wait for a person in the app's sync panel.
+
+Options:
+  --remote <url>         FHIR base URL, e.g. https://api.medplum.com/fhir/R4/
+  --token <t>            A bearer token (or set OUTPOST_REMOTE_TOKEN, which keeps it out of the process list)
+  --client-id <id>       OAuth2 client credentials (a Medplum ClientApplication) ...
+  --client-secret <s>    ... and its secret (or OUTPOST_CLIENT_SECRET)
+  --token-url <url>      Token endpoint (default: <server>/oauth2/token, as on Medplum)
+  --pull-only            Only pull
+  --push-only            Only push (changes and AuditEvents)
+  --project <id>         The project to sync (default: the default project)
+  --json                 The summary as JSON
 ${DATA_OPTION}
 `,
   'policy-review': `Usage: outpost policy-review [--membership <id>] [--json] [--data <dir>]

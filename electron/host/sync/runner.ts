@@ -45,6 +45,8 @@ export interface RunOptions {
 export interface SyncRunSummary {
   project: string;
   pushed: number;
+  /** Of those pushed, changes merged with a remote edit (three-way, no overlapping field). */
+  merged: number;
   pulled: number;
   deleted: number;
   purged: number;
@@ -101,7 +103,7 @@ export interface SyncRunner {
 
 function emptySummary(project: string, now: Date): SyncRunSummary {
   return {
-    project, pushed: 0, pulled: 0, deleted: 0, purged: 0, conflicts: 0, held: 0, quarantined: 0, retryLater: 0,
+    project, pushed: 0, merged: 0, pulled: 0, deleted: 0, purged: 0, conflicts: 0, held: 0, quarantined: 0, retryLater: 0,
     auditPushed: 0, auditFailed: 0, unauthorized: false, errors: [], skipped: [], startedAt: now.toISOString(), finishedAt: now.toISOString(),
   };
 }

@@ -33,7 +33,8 @@ export interface SyncSteps {
   pull(ctx: StepContext): Promise<StepResult>;
 }
 
-const PUSH_BATCH = 1000;
+/** Outbox rows per pushOutbox call (it sends them as batch Bundles). */
+const PUSH_BATCH = 10_000;
 
 function dueCount(db: Db, project: string, now: number): number {
   return db
@@ -53,8 +54,15 @@ export async function pushAll(ctx: StepContext): Promise<StepResult> {
     if (before === 0) {
       break;
     }
-    const options = { db: ctx.db, remote: ctx.remote, clock: ctx.clock, limit: PUSH_BATCH, project: ctx.project };
-    const result = (await pushOutbox(options)) as unknown as Record<string, number | boolean>;
+    const result = (await pushOutbox({
+      db: ctx.db,
+      remote: ctx.remote,
+      clock: ctx.clock,
+      limit: PUSH_BATCH,
+      project: ctx.project,
+      store: ctx.store,
+      outbox: ctx.outbox,
+    })) as unknown as Record<string, number | boolean>;
     for (const [key, value] of Object.entries(result)) {
       sum[key] = typeof value === 'number' ? ((sum[key] as number | undefined) ?? 0) + value : value || sum[key] === true;
     }
