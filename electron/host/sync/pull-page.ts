@@ -1,0 +1,187 @@
+// Writes one page of remote resources into the local store, in ONE SQLite transaction together with
+// the page's watermark and resume link (pull-state.ts): a page is wholly applied or not at all.
+//
+// Per resource:
+//   - dedupe: a remote version already held (sync_id_map.remote_version, or seen earlier in this run)
+//     is skipped without a write (the overlap window and resumed pages re-read some);
+//   - ids: remote id -> local id by sync_id_map's reverse lookup; an unknown remote id is stored under
+//     the same id and mapped to itself. References `Type/remoteId` are rewritten to local ids;
+//   - secrets: a User never keeps passwordHash or MFA secrets, a ClientApplication never its secret
+//     (Medplum does not send the former; a foreign server might);
+//   - a resource with a local outbox row (pending, held, quarantined or in conflict) is never
+//     overwritten: it becomes a conflict ('pulled-over-pending') recorded through conflicts.ts, and
+//     sync_id_map keeps the older remote version so the local change's push still If-Matches it;
+//   - otherwise written through the store (structural validation, as the bulk importer does: the
+//     remote validated it already) inside outbox.remote(), so it is not recorded as a local change,
+//     then sync_id_map gets the remote versionId (push's If-Match) and the local base version.
+// Each store write is a savepoint inside the page transaction: one resource the store refuses is
+// counted and reported, the rest of the page still lands.
+import type { Resource } from '@medplum/fhirtypes';
+import { toErrorResponse } from '../../../shared/errors.ts';
+import type { Db, Store } from '../store/types.ts';
+import { conflictOf, recordConflict } from './conflicts.ts';
+import type { Outbox } from './outbox.ts';
+import { prepareWatermarkStatements } from './pull-state.ts';
+
+export interface PageResult {
+  /** Resources written locally. */
+  written: number;
+  /** Skipped: this remote version is already held. */
+  deduped: number;
+  conflicts: number;
+  failed: { type: string; id: string; message: string }[];
+}
+
+export interface PageCursor {
+  /** Newest remote lastUpdated of the page (ISO), moves the watermark. */
+  watermark: string | null;
+  /** The `next` link to resume from, or null when this was the last page. */
+  resume: string | null;
+}
+
+/** Elements that are secrets: never stored from a remote (Medplum does not send them; another server might). */
+const SECRETS: Record<string, string[]> = {
+  User: ['passwordHash', 'mfaSecret'],
+  ClientApplication: ['secret', 'retiringSecret'],
+};
+
+const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+
+/** Rewrites every `reference` string in place with `map` (returns the new value or undefined to keep it). */
+export function rewriteReferences(value: unknown, map: (ref: string) => string | undefined): void {
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      if (v && typeof v === 'object') rewriteReferences(v, map);
+    }
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) {
+    const v = obj[key];
+    if (key === 'reference' && typeof v === 'string') {
+      const next = map(v);
+      if (next !== undefined) obj[key] = next;
+    } else if (v && typeof v === 'object') {
+      rewriteReferences(v, map);
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  const issue = toErrorResponse(err).outcome.issue?.[0];
+  return issue?.details?.text ?? issue?.diagnostics ?? String(err);
+}
+
+export interface PageWriterOptions {
+  db: Db;
+  store: Store;
+  outbox: Outbox;
+  /** The local project written into. */
+  project: string;
+  clock: () => Date;
+}
+
+export type PageWriter = ReturnType<typeof createPageWriter>;
+
+export function createPageWriter(opts: PageWriterOptions) {
+  const { db, store, outbox, project, clock } = opts;
+  const ctx = { project, validation: 'structure' as const };
+  const sql = {
+    byRemote: db.prepare<[string, string], { local_id: string; remote_version: string | null }>(
+      'SELECT local_id, remote_version FROM sync_id_map WHERE type = ? AND remote_id = ?',
+    ),
+    pending: db.prepare<[string, string], { op: string; state: string }>('SELECT op, state FROM sync_outbox WHERE type = ? AND id = ?'),
+    baseVersion: db.prepare<[string, string], { base_version: number | null }>('SELECT base_version FROM sync_id_map WHERE type = ? AND local_id = ?'),
+    map: db.prepare<[string, string, string, string | null, number | null]>(
+      'INSERT OR REPLACE INTO sync_id_map (type, local_id, remote_id, remote_version, base_version) VALUES (?, ?, ?, ?, ?)',
+    ),
+    local: db.prepare<[string, string], { content: string; deleted: number }>('SELECT content, deleted FROM resource WHERE type = ? AND id = ?'),
+    ...prepareWatermarkStatements(db),
+  };
+  /** `type/id@version` applied by committed pages of this pull (dedupe across overlapping pages). */
+  const seen = new Set<string>();
+
+  function localRef(ref: string): string | undefined {
+    const m = REFERENCE.exec(ref);
+    if (!m) return undefined;
+    const row = sql.byRemote.get(m[1], m[2]);
+    return row && row.local_id !== m[2] ? `${m[1]}/${row.local_id}` : undefined;
+  }
+
+  function readLocal(type: string, id: string): Resource | null {
+    const row = sql.local.get(type, id);
+    return row && !row.deleted ? (JSON.parse(row.content) as Resource) : null;
+  }
+
+  function readBase(type: string, id: string): Resource | null {
+    const base = sql.baseVersion.get(type, id)?.base_version;
+    if (base === null || base === undefined) return null;
+    try {
+      return store.vread(type, id, String(base), { project });
+    } catch {
+      return null;
+    }
+  }
+
+  function applyOne(remote: Resource, result: PageResult, pageSeen: Set<string>): void {
+    const type = remote.resourceType;
+    const remoteId = remote.id as string;
+    const version = remote.meta?.versionId ?? null;
+    const key = `${type}/${remoteId}@${version}`;
+    const mapped = sql.byRemote.get(type, remoteId);
+    if (seen.has(key) || pageSeen.has(key) || (version !== null && mapped?.remote_version === version)) {
+      result.deduped++;
+      return;
+    }
+    pageSeen.add(key);
+    const localId = mapped?.local_id ?? remoteId;
+    const pending = sql.pending.get(type, localId);
+    if (pending) {
+      // Already recorded for this very remote version: nothing new (the conflict id stays stable).
+      if (conflictOf(db, type, localId)?.remoteVersion === version && pending.state === 'conflict') {
+        result.deduped++;
+        return;
+      }
+      recordConflict(db, { type, id: localId, project, reason: 'pulled-over-pending', local: readLocal(type, localId), remote, base: readBase(type, localId) }, clock().getTime());
+      result.conflicts++;
+      return;
+    }
+    const incoming = JSON.parse(JSON.stringify(remote)) as Resource & Record<string, unknown>;
+    incoming.id = localId;
+    for (const k of SECRETS[type] ?? []) delete incoming[k];
+    rewriteReferences(incoming, localRef);
+    try {
+      const written = outbox.remote(() => store.update(incoming, undefined, ctx));
+      sql.map.run(type, localId, remoteId, version, Number(written.resource.meta?.versionId));
+      result.written++;
+    } catch (err) {
+      result.failed.push({ type, id: remoteId, message: errorText(err) });
+    }
+  }
+
+  return {
+    /**
+     * Applies `resources` and moves the type's watermark/resume link, atomically. Throws (and changes
+     * nothing) when the transaction fails.
+     */
+    writePage(type: string, resources: Resource[], cursor: PageCursor): PageResult {
+      const result: PageResult = { written: 0, deduped: 0, conflicts: 0, failed: [] };
+      const pageSeen = new Set<string>();
+      db.transaction(() => {
+        for (const r of resources) {
+          applyOne(r, result, pageSeen);
+        }
+        sql.page.run({ project, type, watermark: cursor.watermark, resume: cursor.resume, pulled: result.written, now: clock().getTime() });
+      })();
+      // Only after the commit: a page that rolled back must be read again in full.
+      for (const k of pageSeen) seen.add(k);
+      return result;
+    },
+    startRun(type: string): void {
+      sql.startRun.run(project, type, clock().getTime());
+    },
+    markBootstrapped(type: string): void {
+      sql.bootstrapped.run(clock().getTime(), project, type);
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// Reconciling what the remote no longer has (or no longer shows us) after a type's incremental pull.
+//
+// How disappearance is detected: an id-listing pass per type, `Type?_elements=id&_sort=_lastUpdated
+// &_count=1000` following `next` (each entry is an id and meta, ~100 bytes: 100,000 resources are 100
+// small pages), collected into a TEMP table and compared in SQL with the local resources sync_id_map
+// says the remote had. Why not the remote's history: a `_lastUpdated` pull never returns deletions,
+// Medplum's type-level `_history` is bounded and does not show resources that an access policy now
+// hides, and other FHIR servers (and the test router's MemoryRepository) keep no delete history at all.
+// The listing sees deletions and narrowed access the same way, on any FHIR server, in one pass.
+// A listing that fails part-way removes nothing (a partial list would look like mass deletion).
+//
+// What then happens to a local resource the remote had and no longer lists:
+//   - deleted remotely (a read of it answers 404/410): deleted in the store without an outbox row;
+//     with a local change pending it is not deleted but becomes a 'deleted-remotely' conflict
+//     (a pending local delete simply agrees: its outbox row goes);
+//   - access revoked (the type's search answers 403, or a read of a missing one does): local copies
+//     are purged (resource, history and index rows removed: the workstation must not keep what the
+//     user may no longer see); a resource with a pending local change is kept and its change held
+//     with the reason, and reported.
+// One read probes the first missing resource of a type and classifies them all (a mix of deletions
+// and revocations in one type between two syncs is classified by that probe).
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { createSearchIndexer } from '../search/index.ts';
+import type { Db, Store } from '../store/types.ts';
+import { conflictOf, recordConflict } from './conflicts.ts';
+import type { Outbox } from './outbox.ts';
+import type { Remote } from './remote.ts';
+
+export const REVOKED_REASON = 'Access revoked remotely: the remote no longer lets this workstation read it';
+
+export interface ReconcileResult {
+  deleted: number;
+  purged: number;
+  conflicts: number;
+  /** Local changes held because access was revoked. */
+  held: { type: string; id: string; reason: string }[];
+  /** Set when the listing could not be completed (nothing was removed). */
+  error?: string;
+  unauthorized?: boolean;
+}
+
+interface Missing {
+  local_id: string;
+  remote_id: string;
+  rid: number;
+  deleted: number;
+  op: string | null;
+}
+
+export interface ReconcileOptions {
+  db: Db;
+  store: Store;
+  outbox: Outbox;
+  remote: Remote;
+  project: string;
+  clock: () => Date;
+  signal?: AbortSignal;
+}
+
+/** `next` link -> a URL relative to the remote base (the part from `Type?`). */
+export function relativeNext(next: string, type: string): string {
+  const marker = `/${type}?`;
+  const i = next.lastIndexOf(marker);
+  return i >= 0 ? next.slice(i + 1) : next;
+}
+
+export function ensureSeenTable(db: Db): void {
+  db.exec('CREATE TEMP TABLE IF NOT EXISTS sync_pull_seen (id TEXT PRIMARY KEY) WITHOUT ROWID');
+}
+
+/** Lists the remote ids of `type` into temp.sync_pull_seen; 'revoked' on 403, an error text otherwise. */
+async function listRemoteIds(opts: ReconcileOptions, type: string): Promise<'ok' | 'revoked' | 'unauthorized' | string> {
+  const { db, remote } = opts;
+  ensureSeenTable(db);
+  db.prepare('DELETE FROM temp.sync_pull_seen').run();
+  const insert = db.prepare<[string]>('INSERT OR IGNORE INTO temp.sync_pull_seen (id) VALUES (?)');
+  const insertPage = db.transaction((ids: string[]) => {
+    for (const id of ids) insert.run(id);
+  });
+  let url: string | undefined = `${type}?_elements=id&_sort=_lastUpdated&_count=1000`;
+  while (url) {
+    if (opts.signal?.aborted) return 'aborted';
+    const res = await remote.request('GET', url);
+    if (res.status === 403) return 'revoked';
+    if (res.status === 401) return 'unauthorized';
+    if (res.status !== 200 || res.body?.resourceType !== 'Bundle') return res.error ?? `HTTP ${res.status}`;
+    const bundle = res.body as Bundle;
+    insertPage((bundle.entry ?? []).map((e) => e.resource?.id).filter((id): id is string => typeof id === 'string'));
+    const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+    url = next ? relativeNext(next, type) : undefined;
+  }
+  return 'ok';
+}
+
+export async function reconcileType(opts: ReconcileOptions, type: string): Promise<ReconcileResult> {
+  const { db, store, outbox, remote, project, clock } = opts;
+  const result: ReconcileResult = { deleted: 0, purged: 0, conflicts: 0, held: [] };
+  const listing = await listRemoteIds(opts, type);
+  if (listing === 'unauthorized') {
+    result.unauthorized = true;
+    return result;
+  }
+  if (listing !== 'ok' && listing !== 'revoked') {
+    result.error = `${type}: id listing failed, nothing removed (${listing})`;
+    return result;
+  }
+  // Resources of this project the remote had (mapped), missing from the listing (all of them when revoked).
+  const missing = db
+    .prepare<[string, string, number], Missing>(
+      `SELECT m.local_id, m.remote_id, r.rid, r.deleted, o.op
+         FROM sync_id_map m
+         JOIN resource r ON r.type = m.type AND r.id = m.local_id
+         LEFT JOIN sync_outbox o ON o.type = m.type AND o.id = m.local_id
+        WHERE m.type = ? AND r.project = ?
+          AND (? = 1 OR NOT EXISTS (SELECT 1 FROM temp.sync_pull_seen s WHERE s.id = m.remote_id))`,
+    )
+    .all(type, project, listing === 'revoked' ? 1 : 0);
+  if (missing.length === 0) {
+    return result;
+  }
+  let revoked = listing === 'revoked';
+  if (!revoked) {
+    const probe = await remote.request('GET', `${type}/${missing[0].remote_id}`);
+    if (probe.status === 200) {
+      // Still there (created or changed during the listing): leave everything for the next pass.
+      return result;
+    }
+    revoked = probe.status === 403;
+  }
+  const indexer = createSearchIndexer();
+  const sql = {
+    unmap: db.prepare<[string, string]>('DELETE FROM sync_id_map WHERE type = ? AND local_id = ?'),
+    dropOutbox: db.prepare<[string, string]>('DELETE FROM sync_outbox WHERE type = ? AND id = ?'),
+    hold: db.prepare<[string, string, string]>("UPDATE sync_outbox SET state = 'held', last_error = ? WHERE type = ? AND id = ?"),
+    content: db.prepare<[number], { content: string }>('SELECT content FROM resource WHERE rid = ?'),
+    baseVersion: db.prepare<[string, string], { base_version: number | null }>('SELECT base_version FROM sync_id_map WHERE type = ? AND local_id = ?'),
+    purgeHistory: db.prepare<[number]>('DELETE FROM resource_history WHERE rid = ?'),
+    purgeResource: db.prepare<[number]>('DELETE FROM resource WHERE rid = ?'),
+  };
+  const now = clock().getTime();
+  db.transaction(() => {
+    for (const m of missing) {
+      if (revoked) {
+        if (m.op) {
+          sql.hold.run(REVOKED_REASON, type, m.local_id);
+          result.held.push({ type, id: m.local_id, reason: REVOKED_REASON });
+          continue;
+        }
+        indexer.remove(db, m.rid);
+        sql.purgeHistory.run(m.rid);
+        sql.purgeResource.run(m.rid);
+        sql.unmap.run(type, m.local_id);
+        result.purged++;
+        continue;
+      }
+      if (m.op === 'delete' || (m.deleted && !m.op)) {
+        // Both sides deleted it.
+        sql.dropOutbox.run(type, m.local_id);
+        sql.unmap.run(type, m.local_id);
+        continue;
+      }
+      if (m.op) {
+        if (conflictOf(db, type, m.local_id)?.reason === 'deleted-remotely') {
+          continue; // already recorded by an earlier pull
+        }
+        const base = sql.baseVersion.get(type, m.local_id)?.base_version;
+        let baseResource: Resource | null = null;
+        if (base !== null && base !== undefined) {
+          try {
+            baseResource = store.vread(type, m.local_id, String(base), { project });
+          } catch {
+            baseResource = null;
+          }
+        }
+        const local = m.deleted ? null : (JSON.parse(sql.content.get(m.rid)?.content ?? 'null') as Resource | null);
+        recordConflict(db, { type, id: m.local_id, project, reason: 'deleted-remotely', local, remote: null, base: baseResource }, now);
+        result.conflicts++;
+        continue;
+      }
+      outbox.remote(() => store.delete(type, m.local_id, { project }));
+      sql.unmap.run(type, m.local_id);
+      result.deleted++;
+    }
+  })();
+  return result;
+}
