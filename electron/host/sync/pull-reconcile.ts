@@ -115,11 +115,11 @@ export async function reconcileType(opts: ReconcileOptions, type: string): Promi
           AND (? = 1 OR NOT EXISTS (SELECT 1 FROM temp.sync_pull_seen s WHERE s.id = m.remote_id))`,
     )
     .all(type, project, listing === 'revoked' ? 1 : 0);
-  if (missing.length === 0) {
+  if (missing.length === 0 && listing !== 'revoked') {
     return result;
   }
   let revoked = listing === 'revoked';
-  if (!revoked) {
+  if (!revoked && missing.length > 0) {
     const probe = await remote.request('GET', `${type}/${missing[0].remote_id}`);
     if (probe.status === 200) {
       // Still there (created or changed during the listing): leave everything for the next pass.
@@ -139,6 +139,19 @@ export async function reconcileType(opts: ReconcileOptions, type: string): Promi
   };
   const now = clock().getTime();
   db.transaction(() => {
+    if (listing === 'revoked') {
+      // The whole type is refused: every local change of it waits (creates never sent included).
+      const rows = db
+        .prepare<[string, string], { id: string }>("SELECT id FROM sync_outbox WHERE type = ? AND project = ? AND state IN ('pending', 'held')")
+        .all(type, project);
+      const mappedIds = new Set(missing.map((m) => m.local_id));
+      for (const { id } of rows) {
+        if (!mappedIds.has(id)) {
+          sql.hold.run(REVOKED_REASON, type, id);
+          result.held.push({ type, id, reason: REVOKED_REASON });
+        }
+      }
+    }
     for (const m of missing) {
       if (revoked) {
         if (m.op) {
