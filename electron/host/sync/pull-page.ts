@@ -146,7 +146,8 @@ export function createPageWriter(opts: PageWriterOptions) {
       result.conflicts++;
       return;
     }
-    const incoming = JSON.parse(JSON.stringify(remote)) as Resource & Record<string, unknown>;
+    // The page's resources are ours (parsed from the response): adjusted in place, no copy.
+    const incoming = remote as Resource & Record<string, unknown>;
     incoming.id = localId;
     for (const k of SECRETS[type] ?? []) delete incoming[k];
     rewriteReferences(incoming, localRef);

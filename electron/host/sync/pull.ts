@@ -14,10 +14,10 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Db, Store } from '../store/types.ts';
 import type { Outbox } from './outbox.ts';
-import { createPageWriter, type PageWriter } from './pull-page.ts';
+import { createPageWriter, type PageResult, type PageWriter } from './pull-page.ts';
 import { reconcileType, relativeNext } from './pull-reconcile.ts';
 import { getWatermark } from './pull-state.ts';
-import type { Remote } from './remote.ts';
+import type { Remote, RemoteResponse } from './remote.ts';
 
 /** Types holding a patient's record, plus the people and places they name. */
 export const PULL_CLINICAL_TYPES = [
@@ -169,12 +169,16 @@ export async function pullType(run: TypeRun, type: string): Promise<'done' | 're
     url = firstUrl(type, state?.watermark, overlapMs, pageSize);
   }
   let pulledInRun = state?.resume_url ? state.pulled : 0;
+  // The next page is requested before the current one is written (the write is synchronous SQLite
+  // work): the remote prepares and sends it meanwhile.
+  let prefetched: Promise<RemoteResponse> | undefined;
   while (url) {
     if (opts.signal?.aborted) {
       summary.aborted = true;
       return 'stopped';
     }
-    const res = await opts.remote.request('GET', url);
+    const res = await (prefetched ?? opts.remote.request('GET', url));
+    prefetched = undefined;
     if (res.status === 403) {
       t.revoked = true;
       return 'revoked';
@@ -205,7 +209,19 @@ export async function pullType(run: TypeRun, type: string): Promise<'done' | 're
       }
     }
     const next = bundle.link?.find((l) => l.relation === 'next')?.url;
-    const page = writer.writePage(type, resources, { watermark: newest(resources), resume: next ?? null });
+    url = next ? relativeNext(next, type) : undefined;
+    if (url && !opts.signal?.aborted) {
+      prefetched = opts.remote.request('GET', url);
+    }
+    let page: PageResult;
+    try {
+      page = writer.writePage(type, resources, { watermark: newest(resources), resume: next ?? null });
+    } catch (err) {
+      // Rolled back: neither the rows nor the watermark moved. The next pull reads this page again.
+      t.error = `the page could not be stored: ${(err as Error).message}`;
+      summary.errors.push(`${type}: ${t.error}`);
+      return 'stopped';
+    }
     t.pulled += page.written;
     t.deduped += page.deduped;
     t.conflicts += page.conflicts;
@@ -219,7 +235,6 @@ export async function pullType(run: TypeRun, type: string): Promise<'done' | 're
     }
     pulledInRun += page.written;
     run.onPage?.(type, pulledInRun);
-    url = next ? relativeNext(next, type) : undefined;
   }
   return 'done';
 }
