@@ -1,9 +1,15 @@
 // The spec's scenarios 1-9 through the host's door, with sessions from real logins.
 import { afterEach, describe, expect, it } from 'vitest';
+import { startHttpServer, type HttpServer } from '../../electron/host/http.ts';
 import { createClinic, patient, type TestClinic } from './helpers.ts';
 
 let c: TestClinic;
-afterEach(() => c?.close());
+let server: HttpServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  c?.close();
+});
 
 async function as(policy: Parameters<TestClinic['policy']>[0]) {
   const id = c.policy(policy);
@@ -54,22 +60,57 @@ describe('spec scenarios', () => {
     expect((await c.call(token, 'DELETE', `Condition/${id}`)).status).toBe(403);
   });
 
-  it('4. two organisations: own patients readable, the other\'s 404', async () => {
+  it("4. two users, each with Patient?_compartment=Organization/<own>: own patients readable, the other's 404 (over loopback HTTP)", async () => {
     c = createClinic();
     const orgA = c.seed({ resourceType: 'Organization', name: 'A' });
     const orgB = c.seed({ resourceType: 'Organization', name: 'B' });
-    const pa = c.seed(patient('A', { managingOrganization: { reference: `Organization/${orgA.id}` } }));
-    const pb = c.seed(patient('B', { managingOrganization: { reference: `Organization/${orgB.id}` } }));
-    // The store indexes the Patient compartment only: the organisation is named by its search parameter.
-    const a = await as([{ resourceType: 'Patient', criteria: `Patient?organization=Organization/${orgA.id}` }]);
-    const b = await as([{ resourceType: 'Patient', criteria: `Patient?organization=Organization/${orgB.id}` }]);
-    expect((await c.call(a.token, 'GET', `Patient/${pa.id}`)).status).toBe(200);
-    expect((await c.call(a.token, 'GET', `Patient/${pb.id}`)).status).toBe(404);
-    expect((await c.call(b.token, 'GET', `Patient/${pb.id}`)).status).toBe(200);
-    expect((await c.call(b.token, 'GET', `Patient/${pa.id}`)).status).toBe(404);
-    const search = await c.call(a.token, 'GET', 'Patient');
-    expect(search.body.total).toBe(1);
-    expect(search.body.entry[0].resource.id).toBe(pa.id);
+    // Medplum's organisation compartments are account compartments: meta.accounts (or the older meta.account).
+    const pa = c.seed(patient('A', { meta: { accounts: [{ reference: `Organization/${orgA.id}` }] } }));
+    const legacy = c.seed(patient('A2', { meta: { account: { reference: `Organization/${orgA.id}` } } }));
+    const pb = c.seed(patient('B', { meta: { accounts: [{ reference: `Organization/${orgB.id}` }] } }));
+    // managingOrganization alone does not place a patient in the organisation's compartment
+    const managedOnly = c.seed(patient('M', { managingOrganization: { reference: `Organization/${orgA.id}` } }));
+    const a = await as([{ resourceType: 'Patient', criteria: `Patient?_compartment=Organization/${orgA.id}` }]);
+    const b = await as([{ resourceType: 'Patient', criteria: `Patient?_compartment=Organization/${orgB.id}` }]);
+    server = await startHttpServer(c.host, { port: 0, hostname: '127.0.0.1', requireToken: false, token: 'not-used' });
+    const http = async (token: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${server!.url}/fhir/R4/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+
+    expect((await http(a.token, 'GET', `Patient/${pa.id}`)).status).toBe(200);
+    expect((await http(a.token, 'GET', `Patient/${legacy.id}`)).status).toBe(200);
+    expect((await http(a.token, 'GET', `Patient/${pb.id}`)).status).toBe(404);
+    expect((await http(a.token, 'GET', `Patient/${managedOnly.id}`)).status).toBe(404);
+    expect((await http(b.token, 'GET', `Patient/${pb.id}`)).status).toBe(200);
+    expect((await http(b.token, 'GET', `Patient/${pa.id}`)).status).toBe(404);
+    const search = await http(a.token, 'GET', 'Patient?_total=accurate');
+    expect(search.body.total).toBe(2);
+    expect(search.body.entry.map((e: any) => e.resource.id).sort()).toEqual([pa.id, legacy.id].sort());
+    expect((await http(a.token, 'GET', `Patient?_compartment=Organization/${orgB.id}`)).body.entry ?? []).toEqual([]);
+
+    // writes: a new patient of A is A's alone; filing one under B, or re-filing an existing one, is refused or ignored
+    const created = await http(a.token, 'POST', 'Patient', patient('New', { meta: { accounts: [{ reference: `Organization/${orgA.id}` }], compartment: [{ reference: `Organization/${orgB.id}` }] } }));
+    expect(created.status).toBe(201);
+    expect((await http(b.token, 'GET', `Patient/${created.body.id}`)).status).toBe(404);
+    expect((await http(a.token, 'POST', 'Patient', patient('Theirs', { meta: { accounts: [{ reference: `Organization/${orgB.id}` }] } }))).status).toBe(403);
+    const refiled = await http(a.token, 'PUT', `Patient/${pa.id}`, { ...pa, gender: 'female', meta: { accounts: [{ reference: `Organization/${orgA.id}` }, { reference: `Organization/${orgB.id}` }] } });
+    expect(refiled.status).toBe(200);
+    expect(refiled.body.meta.accounts).toEqual([{ reference: `Organization/${orgA.id}` }]);
+    expect((await http(b.token, 'GET', `Patient/${pa.id}`)).status).toBe(404);
+
+    // the same rule as one shared policy with a membership parameter
+    const shared = c.policy([{ resourceType: 'Patient', criteria: 'Patient?_compartment=%organization' }]);
+    const viaParameter = await c.person('Shared', {
+      access: [{ policy: { reference: `AccessPolicy/${shared}` }, parameter: [{ name: 'organization', valueReference: { reference: `Organization/${orgB.id}` } }] }],
+    });
+    const t = await c.login(viaParameter.email);
+    expect((await http(t, 'GET', `Patient/${pb.id}`)).status).toBe(200);
+    expect((await http(t, 'GET', `Patient/${pa.id}`)).status).toBe(404);
   });
 
   it('5. hiddenFields [name.family]: given kept, family gone in read, search and history, marked masked', async () => {

@@ -109,6 +109,38 @@ function prepareAdminType<T extends Resource>(e: Enforcer, resource: T): { resou
   }
 }
 
+/**
+ * Medplum's server-owned meta. meta.compartment is computed, never a client's: a session's write keeps
+ * the stored value (none on create). The account compartments (meta.accounts and its deprecated
+ * single form meta.account, which `_compartment=Organization/x` criteria match) are set by project
+ * admins; anyone else keeps the stored ones on update, so no one re-files an existing record into
+ * another tenant's reach. On create they are taken as given and the policy's after-check decides.
+ * The host's system context (import) is trusted as is.
+ */
+function protectMeta<T extends Resource>(e: Enforcer, resource: T, before: Resource | undefined): T {
+  if (e.p.kind === 'system') {
+    return resource;
+  }
+  const meta: Record<string, unknown> = { ...(resource.meta ?? {}) };
+  const stored = (before?.meta ?? {}) as Record<string, unknown>;
+  const keys = e.p.admin ? ['compartment'] : ['compartment', 'account', 'accounts'];
+  let changed = false;
+  for (const key of keys) {
+    if ((key === 'compartment' || before) && meta[key] !== stored[key]) {
+      changed = true;
+      delete meta[key];
+      if (stored[key] !== undefined) {
+        meta[key] = stored[key];
+      }
+    }
+  }
+  if (!changed) {
+    return resource;
+  }
+  const { meta: _given, ...rest } = resource;
+  return (Object.keys(meta).length ? { ...rest, meta } : rest) as T;
+}
+
 function afterWrite(e: Enforcer, stored: Resource, clientSecret: string | undefined): void {
   if (stored.resourceType === 'ClientApplication' && clientSecret !== undefined && stored.id) {
     e.deps.auth?.setClientSecret(stored.id, clientSecret);
@@ -144,9 +176,10 @@ export function createAs<T extends Resource>(e: Enforcer, resource: T, opts: { i
       }
     }
     const prepared = prepareAdminType(e, resource);
-    assertReferencesInProject(e, prepared.resource);
+    const after = protectMeta(e, prepared.resource, undefined);
+    assertReferencesInProject(e, after);
     const matches = matcherFor(e, new Map());
-    const decision = decideWrite({ policy: e.p.policy, after: prepared.resource, matches, constraintsOf: e.p.constraintsOf });
+    const decision = decideWrite({ policy: e.p.policy, after, matches, constraintsOf: e.p.constraintsOf });
     const toStore = id ? ({ ...decision.resource, id } as T) : decision.resource;
     const result = id ? e.deps.store.update<T>(toStore, undefined, e.ctx(callCtx)) : e.deps.store.create<T>(toStore, undefined, e.ctx(callCtx));
     afterWrite(e, result.resource, prepared.clientSecret);
@@ -177,9 +210,10 @@ function updateStored<T extends Resource>(e: Enforcer, interaction: 'update' | '
   }
   const { meta: _m, ...visibleMeta } = after;
   const prepared = prepareAdminType(e, { ...visibleMeta, meta: stripMarkers(after.meta) } as T);
-  assertReferencesInProject(e, prepared.resource);
+  const protectedAfter = protectMeta(e, prepared.resource, before);
+  assertReferencesInProject(e, protectedAfter);
   const matches = matcherFor(e, new Map([[before, row.rid]]));
-  const decision = decideWrite({ policy: e.p.policy, before, after: prepared.resource, matches, constraintsOf: e.p.constraintsOf });
+  const decision = decideWrite({ policy: e.p.policy, before, after: protectedAfter, matches, constraintsOf: e.p.constraintsOf });
   // row.project: the principal's project, or for its own Project resource wherever that row lives.
   const result = e.deps.store.update<T>(decision.resource, ifMatch ? { ifMatch } : undefined, { ...e.ctx(callCtx), project: row.project });
   afterWrite(e, result.resource, prepared.clientSecret);

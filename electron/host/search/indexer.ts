@@ -209,7 +209,9 @@ function indexResource(s: Statements, rid: number, resource: Resource): void {
   if (resource.resourceType === 'Patient' && resource.id) {
     compartments.add(`Patient/${resource.id}`);
   }
-  for (const ref of [...(resource.meta?.account ? [resource.meta.account] : []), ...(resource.meta?.compartment ?? [])]) {
+  // Medplum's account compartments: meta.accounts (meta.account is its deprecated single form).
+  const meta = resource.meta;
+  for (const ref of [...(meta?.account ? [meta.account] : []), ...(meta?.accounts ?? []), ...(meta?.compartment ?? [])]) {
     if (typeof ref?.reference === 'string') {
       compartments.add(ref.reference);
     }
