@@ -29,6 +29,7 @@ import { createEventBroadcaster } from './shell/events.ts';
 import type { HostFactory, ShellHost } from './shell/host-types.ts';
 import { createIpcRequestHandler } from './shell/ipc-request.ts';
 import { loadOrCreateDatabaseKey } from './shell/key-storage.ts';
+import { safeStorageSealer } from './shell/secret-sealer.ts';
 import { aboutPanelOptions, buildMenuTemplate } from './shell/menu.ts';
 import { denyPermissionCheck, denyPermissionRequest, denyWindowOpen, shouldBlockNavigation } from './shell/web-guards.ts';
 import { secureWebPreferences } from './shell/window-options.ts';
@@ -187,7 +188,9 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
     () => BrowserWindow.getAllWindows().map((w) => w.webContents),
     isAppUrl,
   );
-  const host = await (options.createHost ?? createHost)({ dataDir, key, emit });
+  // Sync's secrets are sealed by the keychain too; sync runs in the background while the app is open.
+  const secretSealer = safeStorageSealer(safeStorage);
+  const host = await (options.createHost ?? createHost)({ dataDir, key, emit, secretSealer, sync: { background: true } });
   const handleRequest = createIpcRequestHandler(() => host);
   ipcMain.handle(REQUEST_CHANNEL, (event, envelope: unknown) => handleRequest({ senderUrl: event.senderFrame?.url }, envelope));
 

@@ -3,6 +3,7 @@
 // be tested with a fake host and so it does not care how the host is built.
 import type { EmitBridgeEvent } from '../../shared/contract/bridge.ts';
 import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
+import type { SecretSealer } from '../host/sync/config.ts';
 
 export interface ShellHost {
   handle(request: HostRequest): Promise<HostResponse>;
@@ -19,6 +20,10 @@ export interface ShellHostOptions {
   key?: string;
   /** Pushes an event to the renderer (sync progress, lock, role change). */
   emit?: EmitBridgeEvent;
+  /** Seals sync's secrets at rest (safeStorage); absent: the host's 0600 key file. */
+  secretSealer?: SecretSealer;
+  /** Sync in the background while the app runs. */
+  sync?: { background?: boolean };
 }
 
 export type HostFactory = (options: ShellHostOptions) => ShellHost | Promise<ShellHost>;

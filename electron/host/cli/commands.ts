@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupNeeded } from '../admin/index.ts';
-import { createHost, type Host } from '../host.ts';
+import { createHost, type Host, type HostOptions } from '../host.ts';
 import { startHttpServer } from '../http.ts';
 import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
 import { exportAs } from '../enforce/index.ts';
@@ -19,9 +19,10 @@ export interface CliIo {
 }
 
 /** The host of a data folder in CLI/browser mode: the database key lives in outpost.key (mode 0600). */
-export function openHost(dataDir: string, io: Pick<CliIo, 'stderr'>): Host {
+export function openHost(dataDir: string, io: Pick<CliIo, 'stderr'>, extra: Partial<HostOptions> = {}): Host {
   ensureDataDir(dataDir);
   return createHost({
+    ...extra,
     dataDir,
     key: readOrCreateDatabaseKey(dataDir),
     onUnexpectedError: (err) => io.stderr.write(`outpost: internal error: ${(err as Error)?.stack ?? String(err)}\n`),
@@ -48,7 +49,8 @@ export function builtRendererDir(from: string = fileURLToPath(import.meta.url), 
 }
 
 export async function serveCommand(dataDir: string, port: number, io: CliIo): Promise<number> {
-  const host = openHost(dataDir, io);
+  // Browser mode syncs in the background like the app (when a remote is configured).
+  const host = openHost(dataDir, io, { sync: { background: true } });
   try {
     const rendererDir = builtRendererDir();
     // The host authenticates every API request itself (Medplum's login flow, sessions): the adapter's

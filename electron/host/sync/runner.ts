@@ -171,6 +171,13 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     const remote = remoteFor(settings);
     const ctx = { db, store, outbox, remote, project, clock, signal: abort.signal, onProgress: (p: SyncProgress) => report(project, p) };
     const phases: (keyof SyncSteps)[] = opts.pullOnly ? ['pull'] : opts.pushOnly ? ['push', 'auditPush'] : ['push', 'auditPush', 'pull'];
+    // One cheap request first: offline, the run says so instead of leaving every change to back off.
+    const reachable = await probeRemote(settings.baseUrl, { fetch: options.fetch });
+    online.set(project, reachable);
+    if (!reachable) {
+      summary.errors.push(`Cannot reach the remote ${settings.baseUrl} (offline?)`);
+      phases.length = 0;
+    }
     for (const phase of phases) {
       if (abort.signal.aborted || summary.unauthorized) {
         break;
