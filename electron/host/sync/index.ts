@@ -5,3 +5,9 @@ export { createOutbox, dueRows, outboxCounts, squash, DEFAULT_EXCLUDED_TYPES } f
 export type { Outbox, OutboxOp, OutboxOptions, OutboxRow, OutboxState } from './outbox.ts';
 export { recordConflict, listConflicts, getConflict, conflictOf, syncConflictMigration } from './conflicts.ts';
 export type { ConflictInput, ConflictReason, SyncConflict } from './conflicts.ts';
+export { resolveConflict } from './conflicts.ts';
+export type { Resolution, ResolveDeps } from './conflicts.ts';
+export { pushOutbox } from './push.ts';
+export type { PushOptions, PushSummary } from './push.ts';
+export { pushAuditEvents } from './audit-push.ts';
+export type { AuditPushOptions, AuditPushSummary } from './audit-push.ts';

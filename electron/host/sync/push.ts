@@ -295,8 +295,14 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
 }
 
 function outcomeText(entry: BundleEntry | undefined): string | undefined {
-  const oo = entry?.response?.outcome as { issue?: { details?: { text?: string }; diagnostics?: string }[] } | undefined;
-  const text = oo?.issue?.map((i) => i.details?.text ?? i.diagnostics).filter(Boolean).join('; ');
+  const oo = entry?.response?.outcome as { issue?: { details?: { text?: string }; diagnostics?: string; expression?: string[] }[] } | undefined;
+  const text = oo?.issue
+    ?.map((i) => {
+      const what = i.details?.text ?? i.diagnostics;
+      return what && i.expression?.length ? `${what} (${i.expression.join(', ')})` : what;
+    })
+    .filter(Boolean)
+    .join('; ');
   const status = entry?.response?.status;
   return text ? `${status ? `${Number.parseInt(status, 10) || status} ` : ''}${text}` : undefined;
 }
