@@ -66,7 +66,7 @@ describe('outpost sync', () => {
 
   it('exits 1 when the remote holds a change, and says so; client credentials work', async () => {
     const dataDir = await folderWithPatients(['Cedar']);
-    server.inject({ fault: { type: 'status', status: 422 }, match: (r) => r.method === 'POST' && /Patient/.test(JSON.stringify(r.body ?? r.url)), times: 20 });
+    server.inject({ fault: { type: 'status', status: 422 }, match: (r) => r.method === 'POST' && r.url === 'Patient', times: 20 });
     const run = await inProcess(['sync', '--data', dataDir, '--remote', server.baseUrl, '--client-id', 'cli-client', '--client-secret', 'cli-secret', '--push-only']);
     expect(run.stdout).toContain('held 1');
     expect(run.code).toBe(1);

@@ -33,13 +33,17 @@ afterEach(async () => {
 });
 
 describe('sync runner', () => {
-  it('a run pushes local changes and records when it finished', async () => {
+  it('a run pushes local changes, pulls remote ones and records when it finished', async () => {
     const h = host();
     h.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
     for (const name of ['Ada', 'Bea', 'Cy']) await h.call('POST', 'Patient', patient(name));
+    await server.repo.createResource(patient('Remote'));
     const summary = (await h.sync.runner.run()) as SyncRunSummary;
-    expect(summary).toMatchObject({ project: DEFAULT_PROJECT_ID, pushed: 3, held: 0, conflicts: 0, errors: [] });
-    expect(await remotePatients()).toBe(3);
+    expect(summary).toMatchObject({ project: DEFAULT_PROJECT_ID, pushed: 3, held: 0, conflicts: 0, errors: [], skipped: [] });
+    expect(summary.pulled).toBeGreaterThanOrEqual(1);
+    expect(await remotePatients()).toBe(4);
+    const local = await h.call('GET', 'Patient?family=Remote');
+    expect(local.body.entry).toHaveLength(1);
     const status = h.sync.runner.status(DEFAULT_PROJECT_ID);
     expect(status).toMatchObject({ online: true, running: false, lastSync: summary.finishedAt });
     expect(status.lastResult?.pushed).toBe(3);

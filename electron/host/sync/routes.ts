@@ -3,6 +3,7 @@
 //   GET    outpost/sync/status                    state, progress, pending / held changes, conflicts
 //   POST   outpost/sync/run                       {pullOnly?, pushOnly?} -> the run summary (409 while one runs)
 //   POST   outpost/sync/conflicts/:id/resolve     {keep: 'local'|'remote'|'merge', fields?} -> the resolved resource
+//                                                  (as the session may read it; an OperationOutcome when it ends deleted)
 //   GET | PUT | DELETE outpost/sync/remote       the project's remote (project admins only; never a secret)
 // Every route needs a session and acts in the session's project. What status lists is filtered in SQL
 // by the session's access policy (the enforcement point's read restriction per type), and resources in
@@ -42,7 +43,7 @@ export interface SyncRouteDeps {
   config: SyncConfig;
   runner: SyncRunner;
   /** Resolves a conflict (S2's resolveConflict, bound to the host's store and outbox). */
-  resolve?: (conflictId: string, choice: ResolveChoice) => Resource | Promise<Resource>;
+  resolve?: (conflictId: string, choice: ResolveChoice) => Resource | null | Promise<Resource | null>;
 }
 
 export interface ResolveChoice {
@@ -174,7 +175,13 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
         if (!deps.resolve) {
           throw errors.methodNotAllowed('Resolving conflicts is not available in this build');
         }
-        return json(await deps.resolve(conflict.id, choice));
+        const resolved = await deps.resolve(conflict.id, choice);
+        if (!resolved) {
+          // The person chose a deletion: nothing left to show.
+          return json(allOk);
+        }
+        const rid = db.prepare<[string, string], number>('SELECT rid FROM resource WHERE type = ? AND id = ?').pluck().get(conflict.resourceType, conflict.resourceId);
+        return json(e.present(resolved, rid === undefined ? undefined : e.governing(conflict.resourceType, 'read', rid)));
       },
     },
     {

@@ -37,6 +37,8 @@ export interface RunOptions {
   project?: string;
   pullOnly?: boolean;
   pushOnly?: boolean;
+  /** Pull the whole project (tenant bootstrap of an empty workstation, resumable) instead of what changed. */
+  tenant?: boolean;
   /** A remote given for this run only (the CLI's --remote/--token), instead of the configured one. */
   remote?: RemoteSettings;
   signal?: AbortSignal;
@@ -169,7 +171,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
   async function execute(project: string, settings: RemoteSettings, opts: RunOptions, abort: AbortController): Promise<SyncRunSummary> {
     const summary = emptySummary(project, clock());
     const remote = remoteFor(settings);
-    const ctx = { db, store, outbox, remote, project, clock, signal: abort.signal, onProgress: (p: SyncProgress) => report(project, p) };
+    const ctx = { db, store, outbox, remote, project, clock, signal: abort.signal, tenant: opts.tenant, onProgress: (p: SyncProgress) => report(project, p) };
     const phases: (keyof SyncSteps)[] = opts.pullOnly ? ['pull'] : opts.pushOnly ? ['push', 'auditPush'] : ['push', 'auditPush', 'pull'];
     // One cheap request first: offline, the run says so instead of leaving every change to back off.
     const reachable = await probeRemote(settings.baseUrl, { fetch: options.fetch });
@@ -192,6 +194,9 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
           const target = phase === 'auditPush' ? ({ pushed: 'auditPushed', failed: 'auditFailed' } as Record<string, string>)[key] : key;
           if (typeof value === 'number' && target && target in summary && !['conflicts', 'held', 'quarantined'].includes(target)) {
             (summary as unknown as Record<string, number>)[target] += value;
+          }
+          if (key === 'errors' && Array.isArray(value)) {
+            summary.errors.push(...value.map((text) => `${phase}: ${String(text)}`));
           }
           if (key === 'unauthorized' && value === true) {
             summary.unauthorized = true;

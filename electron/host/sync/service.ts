@@ -7,6 +7,7 @@ import { createRemotePasswordCheck, type RemotePasswordCheck } from '../auth/rem
 import type { AuthService } from '../auth/types.ts';
 import type { Route, SegmentMatchers } from '../routes/router.ts';
 import type { Store } from '../store/types.ts';
+import { resolveConflict } from './conflicts.ts';
 import { createSyncConfig, keyFileSealer, memorySealer, serverRootOf, type SecretSealer, type SyncConfig } from './config.ts';
 import type { Outbox } from './outbox.ts';
 import { syncRoutes, syncSegmentMatchers, type SyncRouteDeps } from './routes.ts';
@@ -65,7 +66,10 @@ export function createSyncService(options: SyncServiceOptions): SyncService {
     config,
     runner,
     remotePasswordCheck,
-    mount: (deps) => ({ routes: syncRoutes({ store, config, runner, ...deps }), matchers: syncSegmentMatchers }),
+    mount: (deps) => ({
+      routes: syncRoutes({ store, config, runner, resolve: (id, choice) => resolveConflict({ store, outbox, clock: options.clock }, id, choice), ...deps }),
+      matchers: syncSegmentMatchers,
+    }),
     stop: () => runner.stop(),
   };
 }

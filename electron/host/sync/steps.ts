@@ -2,7 +2,10 @@
 // undefined when this build has no such step). Defaults call push.ts, audit-push.ts and pull.ts.
 import type { Db, Store } from '../store/types.ts';
 import type { Outbox } from './outbox.ts';
+import { pushAuditEvents } from './audit-push.ts';
+import { pullProject } from './pull.ts';
 import { pushOutbox } from './push.ts';
+import { tenantPull } from './tenant-pull.ts';
 import type { Remote } from './remote.ts';
 
 export interface SyncProgress {
@@ -22,6 +25,8 @@ export interface StepContext {
   clock: () => Date;
   signal: AbortSignal;
   onProgress: (p: SyncProgress) => void;
+  /** Bootstrap the whole project (tenant pull, for administrators) instead of an incremental pull. */
+  tenant?: boolean;
 }
 
 /** Counts a step reports; numbers are added to the run summary by name, `unauthorized` stops the run. */
@@ -78,6 +83,14 @@ export async function pushAll(ctx: StepContext): Promise<StepResult> {
 
 export const defaultSteps: SyncSteps = {
   push: pushAll,
-  auditPush: async () => undefined,
-  pull: async () => undefined,
+  async auditPush(ctx) {
+    ctx.onProgress({ phase: 'audit', done: 0 });
+    const result = await pushAuditEvents({ db: ctx.db, remote: ctx.remote, project: ctx.project, clock: ctx.clock });
+    ctx.onProgress({ phase: 'audit', done: result.pushed });
+    return { ...result };
+  },
+  async pull(ctx) {
+    const options = { db: ctx.db, store: ctx.store, outbox: ctx.outbox, remote: ctx.remote, project: ctx.project, clock: ctx.clock, signal: ctx.signal, onProgress: ctx.onProgress };
+    return { ...(ctx.tenant ? await tenantPull(options) : await pullProject(options)) };
+  },
 };
