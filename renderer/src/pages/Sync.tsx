@@ -8,7 +8,7 @@ import { ConflictView } from '../components/ConflictView.tsx';
 import { RemoteForm } from '../components/RemoteForm.tsx';
 import { heldStateText, operationText, progressText } from '../components/sync-view.ts';
 import { useApp } from '../context.ts';
-import { syncSummaryText, type SyncChange } from '../stores/sync.ts';
+import { syncRunProblems, syncSummaryText, type SyncChange } from '../stores/sync.ts';
 
 /** How often the page asks for the status while a sync runs (browser mode has no progress events). */
 const POLL_MS = 600;
@@ -115,6 +115,7 @@ export function SyncPage() {
             ) : null}
           </div>
           <ErrorMessage title="Sync failed" error={sync.runError} />
+          {!running && syncRunProblems(sync.lastRun).length ? <ErrorMessage title="Problems during the sync" error={syncRunProblems(sync.lastRun).join(' ')} /> : null}
           {sync.resolvedMessage ? <Notice tone="success">{sync.resolvedMessage}</Notice> : null}
 
           {s.conflicts.length ? (

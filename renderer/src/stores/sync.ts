@@ -66,6 +66,12 @@ export interface SyncRunSummary {
   conflicts?: number;
   held?: number;
   quarantined?: number;
+  /** Changes left for a later run (the server or the network failed for now). */
+  retryLater?: number;
+  /** The server refused the credentials. */
+  unauthorized?: boolean;
+  /** What went wrong, in words. */
+  errors?: string[];
   alreadyRunning?: boolean;
   [key: string]: unknown;
 }
@@ -162,8 +168,19 @@ export function syncSummaryText(summary: SyncRunSummary): string {
     summary.conflicts ? `${summary.conflicts} conflict${summary.conflicts === 1 ? '' : 's'}` : '',
     summary.held ? `${summary.held} held` : '',
     summary.quarantined ? `${summary.quarantined} quarantined` : '',
+    summary.retryLater ? `${summary.retryLater} to retry later` : '',
   ].filter(Boolean);
   return `Sync finished: ${parts.join(', ')}.`;
+}
+
+/** What went wrong in a run that still finished: refused credentials, a step's error. */
+export function syncRunProblems(summary: SyncRunSummary | undefined): string[] {
+  if (!summary) return [];
+  const problems = Array.isArray(summary.errors) ? summary.errors.filter((e): e is string => typeof e === 'string' && e.length > 0) : [];
+  if (summary.unauthorized && !problems.some((p) => /credential|token|unauthori[sz]ed|401/i.test(p))) {
+    problems.unshift('The server refused the credentials: an administrator should check the access token or client secret.');
+  }
+  return problems;
 }
 
 export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
