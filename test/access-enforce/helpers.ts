@@ -1,6 +1,7 @@
 // A host on ':memory:' with one or two projects, people with memberships and policies, and real
 // logins through the host's door (POST /auth/login, /auth/profile, /oauth2/token).
 import type { AccessPolicy, Project, ProjectMembership, Resource, User } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
@@ -41,7 +42,12 @@ export function createClinic(options: { audit?: boolean; realClock?: boolean; da
   const host = createHost({ dataDir: options.dataDir ?? ':memory:', clock, audit: options.audit });
   const seed = (resource: Resource | ({ resourceType: string } & Record<string, unknown>), project?: string) =>
     host.store.create(resource as Resource, undefined, { project: project ?? clinic.project }).resource as Resource & { id: string };
-  const newProject = (name: string): string => host.store.create<Project>({ resourceType: 'Project', name }).resource.id as string;
+  // A Project belongs to itself (Medplum: Project.meta.project is its own id), as setup and sync write it.
+  const newProject = (name: string): string => {
+    const id = randomUUID();
+    host.store.update<Project>({ resourceType: 'Project', id, name }, undefined, { project: id });
+    return id;
+  };
   let n = 0;
 
   async function call(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {

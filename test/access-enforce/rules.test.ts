@@ -185,7 +185,31 @@ describe('admin types and policy changes', () => {
     expect(renamed.body.superAdmin).toBeUndefined();
     const other = c.newProject('Other');
     expect((await c.call(at, 'PUT', `Project/${other}`, { resourceType: 'Project', id: other, name: 'Taken' })).status).not.toBe(200);
-    expect(c.host.store.read<any>('Project', other).name).toBe('Other');
+    expect(c.host.store.read<any>('Project', other, { project: other }).name).toBe('Other');
+  });
+
+  it('a project admin searching Project finds their own project (it belongs to itself), never another', async () => {
+    c = createClinic();
+    const other = c.newProject('Other Clinic');
+    const admin = await c.person('Admin', { admin: true });
+    const otherAdmin = await c.person('OtherAdmin', { admin: true }, other);
+    const nurse = await c.person('Nurse', {});
+    const at = await c.login(admin.email);
+    const ids = async (token: string, path: string) => ((await c.call(token, 'GET', path)).body.entry ?? []).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`);
+    expect(await ids(at, 'Project')).toEqual([`Project/${c.project}`]);
+    expect(await ids(at, 'Project?name=General')).toEqual([`Project/${c.project}`]);
+    expect(await ids(at, `Project?_id=${other}`)).toEqual([]);
+    expect(await ids(at, 'Project?name=Other')).toEqual([]);
+    expect(await ids(at, `ProjectMembership?_id=${admin.membership}&_include=ProjectMembership:project`)).toEqual([`ProjectMembership/${admin.membership}`, `Project/${c.project}`]);
+    expect(await ids(await c.login(otherAdmin.email), 'Project')).toEqual([`Project/${other}`]);
+    expect((await c.call(await c.login(nurse.email), 'GET', 'Project')).status).toBe(403);
+    // a Project row written into another project (older folders: the default project) is still found, alone
+    const legacy = c.host.store.create<any>({ resourceType: 'Project', name: 'Legacy placement' }).resource.id as string;
+    const legacyAdmin = await c.person('LegacyAdmin', { admin: true }, legacy);
+    const lt = await c.login(legacyAdmin.email);
+    expect(await ids(lt, 'Project')).toEqual([`Project/${legacy}`]);
+    expect((await c.call(lt, 'GET', `Project/${legacy}`)).status).toBe(200);
+    expect(await ids(at, 'Project')).toEqual([`Project/${c.project}`]);
   });
 
   it('nested hidden and readonly data survive an update by a role that cannot see or change it', async () => {

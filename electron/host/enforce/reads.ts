@@ -80,8 +80,13 @@ export function searchAs(e: Enforcer, type: string | undefined, query: string, c
       e.p.guard.assertAllowed(t, pairs.filter(([k]) => k.startsWith('_')));
     }
   }
+  // A project's Project resource belongs to itself (Medplum: Project.meta.project is its own id); one
+  // written into another project (older data folders, the default project) is searched where it lives.
+  // Either way e.restrict('Project') keeps the search to that one resource.
+  const project = type === 'Project' ? (e.storedProject('Project', e.p.project) ?? e.p.project) : e.p.project;
   const bundle = e.deps.store.search(type, query, {
     ...e.ctx(callCtx),
+    project,
     search: { restrict: (t) => e.restrict(t, 'search') },
   });
   return maskEntries(e, bundle, 'search');
