@@ -1,6 +1,7 @@
 // The host routes of sync through the host's door, as the sync panel calls them: status (shape, and
 // only what the session's policy may read), run (409 while one runs), resolving a real conflict (S2's
 // resolveConflict), every failure an OperationOutcome.
+import type { Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFhirServer, type TestFhirServer } from '../helpers/fhir-server.ts';
 import { clinic, type Clinic } from './runner-helpers.ts';
@@ -66,7 +67,7 @@ describe('outpost/sync routes', () => {
     const created = await c.call(c.admin, 'POST', '/fhir/R4/Patient', { resourceType: 'Patient', name: [{ family: 'Base' }] });
     expect((await c.call(c.admin, 'POST', '/outpost/sync/run', {})).body.pushed).toBeGreaterThan(0);
     const remoteId = c.host.store.db.prepare("SELECT remote_id FROM sync_id_map WHERE type = 'Patient' AND local_id = ?").pluck().get(created.body.id) as string;
-    const onServer = await server.repo.readResource('Patient', remoteId);
+    const onServer = await server.repo.readResource<Patient>('Patient', remoteId);
     await server.repo.updateResource({ ...onServer, name: [{ family: 'Theirs' }] });
     await c.call(c.admin, 'PUT', `/fhir/R4/Patient/${created.body.id}`, { ...created.body, name: [{ family: 'Mine' }] });
     await c.call(c.admin, 'POST', '/outpost/sync/run', { pushOnly: true });

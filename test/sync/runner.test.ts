@@ -2,6 +2,7 @@
 // process and across two store instances on one file (the lock row); a crashed holder's lock is taken
 // over; progress reaches the emit hook; client credentials are fetched once and refreshed after a 401;
 // the background loop syncs when the remote answers and stops with the host.
+import type { Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
 import { createRunLock } from '../../electron/host/sync/run-lock.ts';
@@ -37,7 +38,7 @@ describe('sync runner', () => {
     const h = host();
     h.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
     for (const name of ['Ada', 'Bea', 'Cy']) await h.call('POST', 'Patient', patient(name));
-    await server.repo.createResource(patient('Remote'));
+    await server.repo.createResource(patient('Remote') as Patient);
     const summary = (await h.sync.runner.run()) as SyncRunSummary;
     expect(summary).toMatchObject({ project: DEFAULT_PROJECT_ID, pushed: 3, held: 0, conflicts: 0, errors: [], skipped: [] });
     expect(summary.pulled).toBeGreaterThanOrEqual(1);
