@@ -10,6 +10,7 @@
 //   - deleteRemote(), revoke(types) (searches and reads of a type answer 403) and hide(predicate)
 //     (resources the remote no longer returns: a narrowed access policy).
 //   - dropSearch(): the next matching sync search loses its connection (a failed page).
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bundle, BundleLink, Resource } from '@medplum/fhirtypes';
@@ -277,4 +278,45 @@ export async function startPagingFhirServer(options: TestFhirServerOptions = {})
       drops.push({ match: dropOptions.match, left: dropOptions.times ?? 1 });
     },
   });
+}
+
+export interface PagingServerProcess {
+  baseUrl: string;
+  token: string;
+  /** Resources seeded. */
+  count: number;
+  close(): void;
+}
+
+/** Starts fhir-paging-serve.ts in a child process (process.execPath + tsx) seeded with `count` resources. */
+export function startPagingFhirServerProcess(count: number): Promise<PagingServerProcess> {
+  const script = new URL('./fhir-paging-serve.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        const info = JSON.parse(out.slice(0, nl)) as { baseUrl: string; token: string; count: number };
+        resolve({ ...info, close: () => void child.kill('SIGTERM') });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`paging server process exited (${code})`)));
+  });
+}
+
+/** Bare HTTP transfer of the same pages a pull reads (fetch + JSON.parse, nothing stored): the limit. */
+export async function fetchAllPages(baseUrl: string, token: string, types: string[], pageSize = 1000): Promise<number> {
+  let resources = 0;
+  for (const type of types) {
+    let url: string | undefined = `${baseUrl}${type}?_sort=_lastUpdated&_count=${pageSize}`;
+    while (url) {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' } });
+      const bundle = JSON.parse(await res.text()) as Bundle;
+      resources += bundle.entry?.length ?? 0;
+      url = bundle.link?.find((l) => l.relation === 'next')?.url;
+    }
+  }
+  return resources;
 }
