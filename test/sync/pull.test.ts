@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listConflicts } from '../../electron/host/sync/conflicts.ts';
 import { getWatermark } from '../../electron/host/sync/pull-state.ts';
 import { pullProject } from '../../electron/host/sync/pull.ts';
+import { createRemote } from '../../electron/host/sync/remote.ts';
 import { startPagingFhirServer, type PagingFhirServer } from '../helpers/fhir-paging.ts';
 import { clinicalData, countLive, openLocal, outboxRow, PROJECT, remoteOf, type Local } from './pull-helpers.ts';
 
@@ -153,5 +154,31 @@ describe('pull', () => {
     expect(row).not.toContain('passwordHash');
     expect(row).not.toContain('secret');
     expect(row).not.toContain('mfaSecret');
+  });
+
+  it('stopped (abort) after a page: that page is kept, the rest follows on the next pull', async () => {
+    server.seed([...clinicalData(1, 300)].filter((r) => r.resourceType === 'Observation'));
+    const abort = new AbortController();
+    const first = await pull({ types: ['Observation'], signal: abort.signal, onProgress: (p) => p.done >= 100 && abort.abort() });
+    expect(first).toMatchObject({ aborted: true, pulled: 100 });
+    expect(countLive(local.store, 'Observation')).toBe(100);
+    const second = await pull({ types: ['Observation'] });
+    expect(second).toMatchObject({ aborted: false, pulled: 200, deduped: 0 });
+    expect(countLive(local.store, 'Observation')).toBe(300);
+  });
+
+  it('a refused token stops the pull (unauthorized) and changes nothing', async () => {
+    server.seed(clinicalData(2, 2));
+    const summary = await pullProject({
+      db: local.store.db,
+      store: local.store,
+      outbox: local.outbox,
+      remote: createRemote({ baseUrl: server.baseUrl, token: 'wrong', maxTries: 1 }),
+      project: PROJECT,
+      types: ['Patient', 'Observation'],
+    });
+    expect(summary).toMatchObject({ unauthorized: true, pulled: 0 });
+    expect(countLive(local.store, 'Patient')).toBe(0);
+    expect(getWatermark(local.store.db, PROJECT, 'Patient')?.watermark ?? null).toBeNull();
   });
 });
