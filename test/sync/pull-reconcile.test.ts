@@ -113,4 +113,12 @@ describe('pull reconciles remote deletions and revoked access', () => {
     expect(summary.errors.join()).toContain('id listing failed');
     expect(countLive(local.store, 'Observation')).toBe(20);
   });
+
+  it('nothing disappeared (the remote count equals the local copies): no id listing is read', async () => {
+    await pull();
+    server.syncSearches.length = 0;
+    expect(await pull()).toMatchObject({ deleted: 0, purged: 0, errors: [] });
+    expect(server.syncSearches.filter((u) => u.includes('_elements=id'))).toEqual([]);
+    expect(server.syncSearches.filter((u) => u.includes('_summary=count'))).toHaveLength(2);
+  });
 });

@@ -19,6 +19,11 @@
 //     with the reason, and reported.
 // One read probes the first missing resource of a type and classifies them all (a mix of deletions
 // and revocations in one type between two syncs is classified by that probe).
+// The listing is skipped when nothing can have disappeared: the remote's count of the type
+// (`_summary=count&_total=accurate`, one request) equals the number of local resources mapped to it.
+// After a complete pull every resource the remote lists is mapped here, so equal counts mean equal sets;
+// a deletion paired with a creation the pull has not seen yet is caught by the next sync, once the
+// creation is pulled. A type whose pull had failures (resources the store refused) always lists.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { createSearchIndexer } from '../search/index.ts';
 import type { Db, Store } from '../store/types.ts';
@@ -92,9 +97,26 @@ async function listRemoteIds(opts: ReconcileOptions, type: string): Promise<'ok'
   return 'ok';
 }
 
-export async function reconcileType(opts: ReconcileOptions, type: string): Promise<ReconcileResult> {
+/** True when the remote's count of the type equals the local resources mapped to it. */
+async function countsMatch(opts: ReconcileOptions, type: string): Promise<boolean> {
+  const res = await opts.remote.request('GET', `${type}?_summary=count&_total=accurate`);
+  const total = (res.body as Bundle | undefined)?.total;
+  if (res.status !== 200 || typeof total !== 'number') {
+    return false;
+  }
+  const local = opts.db
+    .prepare<[string, string], number>('SELECT count(*) FROM sync_id_map m JOIN resource r ON r.type = m.type AND r.id = m.local_id WHERE m.type = ? AND r.project = ?')
+    .pluck()
+    .get(type, opts.project);
+  return local === total;
+}
+
+export async function reconcileType(opts: ReconcileOptions, type: string, options: { mayShortcut?: boolean } = {}): Promise<ReconcileResult> {
   const { db, store, outbox, remote, project, clock } = opts;
   const result: ReconcileResult = { deleted: 0, purged: 0, conflicts: 0, held: [] };
+  if (options.mayShortcut && (await countsMatch(opts, type))) {
+    return result;
+  }
   const listing = await listRemoteIds(opts, type);
   if (listing === 'unauthorized') {
     result.unauthorized = true;

@@ -242,7 +242,7 @@ export async function pullType(run: TypeRun, type: string): Promise<'done' | 're
 /** Reconciles one type (deletions, revoked access) into the summary. */
 export async function reconcileInto(opts: PullOptions, summary: PullSummary, type: string): Promise<void> {
   const t = (summary.types[type] ??= { pulled: 0, deduped: 0, deleted: 0, purged: 0, conflicts: 0, failed: 0 });
-  const r = await reconcileType({ ...opts, clock: opts.clock ?? (() => new Date()) }, type);
+  const r = await reconcileType({ ...opts, clock: opts.clock ?? (() => new Date()) }, type, { mayShortcut: t.failed === 0 && !t.revoked });
   t.deleted += r.deleted;
   t.purged += r.purged;
   t.conflicts += r.conflicts;
