@@ -1,0 +1,193 @@
+// `npm run bench -- sync [--pull 100000] [--push 10000] [--json]`: sync's throughput against the loopback
+// test server, each next to the bare HTTP transfer of the same Bundles measured in the same run:
+//   pull  N resources (Synthea replicas of the pulled clinical types) seeded on the paging test remote
+//         (test/helpers/fhir-paging.ts), one `outpost sync --pull-only`-like run into an empty encrypted
+//         data folder; baseline: the same page URLs fetched again and parsed, nothing stored.
+//   push  M local changes (Patients, and Observations referencing them) recorded in the outbox, one
+//         push-only run to the router-backed test server (which validates and stores each entry);
+//         baseline: the same request Bundles POSTed to a sink that only reads them.
+// Peak RSS is this process's (it also holds the test remote and its data).
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
+import { createHost, type Host } from '../../electron/host/host.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { PULL_CLINICAL_TYPES } from '../../electron/host/sync/pull.ts';
+import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
+import { startFhirServer } from '../helpers/fhir-server.ts';
+import { startPagingFhirServer } from '../helpers/fhir-paging.ts';
+import { fixturesDir, loadTemplates, replicateBundles, resolveBundle } from './replicate.ts';
+import { createTempDir } from './sqlite.ts';
+import { int, markdownTable, mib, peakRss, ratio } from './stats.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PULL_TARGET = 2_000;
+const PUSH_TARGET = 1_000;
+
+function log(message: string): void {
+  process.stderr.write(`[bench sync] ${message}\n`);
+}
+
+interface Recorded {
+  method: string;
+  url: string;
+  body?: string;
+}
+
+/** fetch that remembers each request (references only: no copies of bodies). */
+function recordingFetch(into: Recorded[]): typeof fetch {
+  return (input, init) => {
+    into.push({ method: init?.method ?? 'GET', url: String(input), body: typeof init?.body === 'string' ? init.body : undefined });
+    return fetch(input, init);
+  };
+}
+
+function openHost(dir: string, fetchFn: typeof fetch): Host {
+  return createHost({ dataDir: dir, key: randomBytes(32).toString('hex'), audit: false, sync: { fetch: fetchFn } });
+}
+
+function parseArgs(argv: string[]): { pull: number; push: number; json: boolean } {
+  const out = { pull: 100_000, push: 10_000, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--json') out.json = true;
+    else if (flag === '--pull' || flag === '--push') out[flag.slice(2) as 'pull' | 'push'] = Number(argv[++i]);
+    else throw new Error(`Unknown flag ${flag}. Usage: npm run bench -- sync [--pull 100000] [--push 10000] [--json]`);
+  }
+  return out;
+}
+
+function pullResources(count: number): Resource[] {
+  const types = new Set(PULL_CLINICAL_TYPES);
+  const out: Resource[] = [];
+  for (const { bundle } of replicateBundles(loadTemplates(fixturesDir(repoRoot)), { resources: count * 4 })) {
+    for (const resource of resolveBundle(bundle)) {
+      if (types.has(resource.resourceType)) out.push(resource);
+      if (out.length >= count) return out;
+    }
+  }
+  return out;
+}
+
+async function pullPhase(count: number) {
+  log(`pull: generating ${int(count)} resources`);
+  const resources = pullResources(count);
+  const server = await startPagingFhirServer();
+  server.seed(resources);
+  const temp = createTempDir('outpost-bench-sync-pull-');
+  const requests: Recorded[] = [];
+  const host = openHost(temp.dir, recordingFetch(requests));
+  try {
+    host.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
+    log('pull: running');
+    const started = performance.now();
+    const summary = (await host.sync.runner.run({ pullOnly: true })) as SyncRunSummary;
+    const seconds = (performance.now() - started) / 1000;
+    log(`pull: ${int(summary.pulled)} in ${seconds.toFixed(1)} s${summary.errors.length ? `; errors: ${summary.errors.slice(0, 3).join('; ')}` : ''}`);
+    // Baseline: the same GETs again, parsed, nothing stored.
+    const gets = requests.filter((r) => r.method === 'GET');
+    const bareStart = performance.now();
+    let bytes = 0;
+    for (const r of gets) {
+      const res = await fetch(r.url, { headers: { authorization: `Bearer ${server.token}`, accept: 'application/fhir+json' } });
+      const text = await res.text();
+      bytes += text.length;
+      JSON.parse(text);
+    }
+    const bareSeconds = (performance.now() - bareStart) / 1000;
+    return { resources: summary.pulled, seconds, bareSeconds, requests: gets.length, bytes, errors: summary.errors };
+  } finally {
+    host.close();
+    temp.dispose();
+    await server.close();
+  }
+}
+
+async function pushPhase(count: number) {
+  const server = await startFhirServer();
+  const temp = createTempDir('outpost-bench-sync-push-');
+  const requests: Recorded[] = [];
+  const host = openHost(temp.dir, recordingFetch(requests));
+  try {
+    log(`push: recording ${int(count)} local changes`);
+    const patients = Math.max(1, Math.floor(count / 5));
+    const ids: string[] = [];
+    host.store.db.transaction(() => {
+      for (let i = 0; i < patients; i++) {
+        const created = host.store.create<Patient>({ resourceType: 'Patient', name: [{ family: `Bench${i}`, given: ['Sync'] }], gender: i % 2 ? 'female' : 'male', birthDate: '1980-01-01' });
+        ids.push(created.resource.id!);
+      }
+      for (let i = 0; i < count - patients; i++) {
+        host.store.create({
+          resourceType: 'Observation',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+          subject: { reference: `Patient/${ids[i % ids.length]}` },
+          effectiveDateTime: '2026-11-27T10:00:00Z',
+          valueQuantity: { value: 60 + (i % 40), unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+        });
+      }
+    })();
+    host.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
+    log('push: running');
+    const started = performance.now();
+    const summary = (await host.sync.runner.run({ pushOnly: true })) as SyncRunSummary;
+    const seconds = (performance.now() - started) / 1000;
+    log(`push: ${int(summary.pushed)} in ${seconds.toFixed(1)} s${summary.errors.length ? `; errors: ${summary.errors.slice(0, 3).join('; ')}` : ''}`);
+    // Baseline: the same request bodies to a sink that reads them and answers a fixed small JSON.
+    const posts = requests.filter((r) => r.method !== 'GET' && r.body !== undefined);
+    const sink = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('{"resourceType":"Bundle","type":"batch-response"}'));
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/fhir/R4/`;
+    const bareStart = performance.now();
+    let bytes = 0;
+    for (const r of posts) {
+      bytes += r.body!.length;
+      await (await fetch(sinkUrl, { method: r.method, body: r.body, headers: { 'content-type': 'application/fhir+json' } })).text();
+    }
+    const bareSeconds = (performance.now() - bareStart) / 1000;
+    sink.close();
+    return { resources: summary.pushed, seconds, bareSeconds, requests: posts.length, bytes, errors: summary.errors, held: summary.held };
+  } finally {
+    host.close();
+    temp.dispose();
+    await server.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  loadFhirDefinitions();
+  const push = await pushPhase(args.push);
+  const pull = await pullPhase(args.pull);
+  const rss = peakRss();
+  const row = (name: string, r: typeof pull, target: number) => {
+    const perSecond = r.resources / r.seconds;
+    return [
+      name,
+      int(r.resources),
+      `${r.seconds.toFixed(1)} s`,
+      `${int(perSecond)}/s`,
+      `${int(target)}/s ${perSecond >= target ? 'met' : 'MISSED'}`,
+      `${r.bareSeconds.toFixed(2)} s (${int(r.requests)} requests, ${mib(r.bytes)})`,
+      ratio(r.seconds / r.bareSeconds),
+    ];
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ push, pull, peakRssBytes: rss }, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(
+    `# Sync benchmark (node ${process.version})\n\n` +
+      markdownTable(['', 'resources', 'time', 'rate', 'target', 'bare HTTP transfer of the same Bundles', 'sync / bare'], [row('push', push, PUSH_TARGET), row('pull', pull, PULL_TARGET)]) +
+      `\n\nPeak RSS (this process, test remotes included): ${mib(rss)}\n` +
+      (push.errors.length || pull.errors.length ? `\nErrors: ${[...push.errors, ...pull.errors].slice(0, 5).join('; ')}\n` : ''),
+  );
+}
