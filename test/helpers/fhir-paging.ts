@@ -10,6 +10,7 @@
 //   - deleteRemote(), revoke(types) (searches and reads of a type answer 403) and hide(predicate)
 //     (resources the remote no longer returns: a narrowed access policy).
 //   - dropSearch(): the next matching sync search loses its connection (a failed page).
+//   - GET metadata: a CapabilityStatement listing the types that hold resources.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -129,6 +130,19 @@ export async function startPagingFhirServer(options: TestFhirServerOptions = {})
     const rel = full.slice(FHIR_PREFIX.length);
     const [path, query = ''] = rel.split('?', 2);
     const segments = path.split('/').filter(Boolean);
+    if (path === 'metadata') {
+      // Medplum lists every type it serves; here, the types that hold resources.
+      const types = [...internals().resources.entries()].filter(([, byId]) => byId.size > 0).map(([t]) => t);
+      sendJson(res, 200, {
+        resourceType: 'CapabilityStatement',
+        status: 'active',
+        kind: 'instance',
+        fhirVersion: '4.0.1',
+        format: ['json'],
+        rest: [{ mode: 'server', resource: types.map((t) => ({ type: t, interaction: [{ code: 'read' }, { code: 'search-type' }] })) }],
+      });
+      return true;
+    }
     const type = segments[0];
     if (!type || !/^[A-Z][A-Za-z]+$/.test(type)) {
       return false;

@@ -43,12 +43,24 @@ function seedTenant(): void {
   server.seed(clinicalData(10, 12));
 }
 
+/** Types outside the built-in lists: a Questionnaire the remote has (brought), its AuditEvents (never). */
+function seedOthers(): void {
+  server.seed([
+    { resourceType: 'Questionnaire', id: 'q-intake', status: 'active', title: 'Intake' },
+    { resourceType: 'AuditEvent', id: 'ae-1', type: { code: 'rest' }, recorded: '2024-01-01T00:00:00Z', agent: [{ requestor: true }], source: { observer: { display: 'remote' } } },
+  ] as never);
+}
+
 describe('tenant pull', () => {
   it('bootstraps a whole project on an empty workstation, users without secrets, the Project under the local id', async () => {
     seedTenant();
+    seedOthers();
     const progress: PullProgress[] = [];
     const summary = await tenantPull({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25, onProgress: (p) => progress.push(p) });
-    expect(summary).toMatchObject({ pulled: 139, total: 139, errors: [], failed: 0 });
+    expect(summary).toMatchObject({ pulled: 140, total: 140, errors: [], failed: 0 });
+    // A type only the remote's CapabilityStatement named is brought too; the remote's audit trail is not.
+    expect(local.store.read('Questionnaire', 'q-intake')).toMatchObject({ title: 'Intake' });
+    expect(countLive(local.store, 'AuditEvent')).toBe(0);
     // Project, policies, memberships, profiles, clinical data.
     const project = local.store.read<Project>('Project', PROJECT, { project: PROJECT });
     expect(project.name).toBe('Clinic North');
@@ -71,9 +83,9 @@ describe('tenant pull', () => {
     expect(local.store.db.prepare('SELECT count(*) FROM sync_outbox').pluck().get()).toBe(0);
     // Progress: against the remote's total, never going back, ending at the total.
     const tenant = progress.filter((p) => p.phase === 'tenant');
-    expect(tenant.every((p) => p.total === 139)).toBe(true);
+    expect(tenant.every((p) => p.total === 140)).toBe(true);
     expect(tenant.map((p) => p.done)).toEqual([...tenant.map((p) => p.done)].sort((a, b) => a - b));
-    expect(tenant.at(-1)?.done).toBe(139);
+    expect(tenant.at(-1)?.done).toBe(140);
     expect(tenant.length).toBeGreaterThan(6);
     // Every type is marked finished.
     const marks = listWatermarks(local.store.db, PROJECT).filter((w) => w.bootstrapped);
@@ -87,7 +99,7 @@ describe('tenant pull', () => {
     const again = await tenantPull({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
     expect(again.pulled).toBe(0);
     expect(again.resumedTypes).toEqual(expect.arrayContaining(['Observation', 'User']));
-    // Only the Project lookup that maps the remote project to the local one.
+    // Only the Project lookup that maps the remote project to the local one (and the type discovery).
     expect(server.syncSearches).toEqual(['Project?_count=2']);
   });
 });
