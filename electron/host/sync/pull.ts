@@ -6,6 +6,10 @@
 // so a page that fails (network drop, kill) moves nothing and a restarted pull continues exactly after
 // the last committed page. Overlap re-reads are deduplicated on id + versionId without writing.
 // After the type's pages, pull-reconcile.ts finds what the remote deleted or no longer shows.
+// Paging: the `next` link is followed as given. Medplum pages a `_sort=_lastUpdated` search with a
+// cursor, so writes on the remote between two pages neither repeat nor skip a resource; on a server
+// that pages by `_offset`, a resource updated mid-run moves to the end (and is read there) but can shift
+// one neighbour past a page boundary: the overlap window of the next pull is what catches it.
 //
 // Types pulled: `types` when given; else the clinical types, the directory types, and every type this
 // project already holds remote copies of or has a watermark for (what the remote returned before).
