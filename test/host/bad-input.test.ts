@@ -147,14 +147,17 @@ describe('bad search values', () => {
     expect(found.body.entry.map((e: any) => e.resource.id)).toEqual([patientId]);
   });
 
-  // Known search defect (reported): @medplum/core's splitSearchOnComma drops a trailing lone backslash, so
-  // `identifier=urn:mrn|%5C` becomes the system-only `urn:mrn|` and matches every identifier of that system.
-  // Skipped so the suite stays green until electron/host/search refuses (400) or escapes such a value.
-  it.skip('a value that is only an escape character never widens a token search', async () => {
+  // @medplum/core's splitSearchOnComma drops a trailing lone backslash, so `identifier=urn:mrn|%5C` would
+  // become the system-only `urn:mrn|` and match every identifier of that system: the search refuses it (400).
+  it('a value that is only an escape character never widens a token search', async () => {
     for (const query of ['Patient?identifier=urn:mrn|%5C', 'Patient?identifier=urn:mrn|%27']) {
       const before = host.counts();
       const res = await host.call('GET', query);
       expect(res.status === 200 ? (res.body.entry ?? []) : [], query).toEqual([]);
+      if (query.endsWith('%5C')) {
+        expect(res.status, query).toBe(400);
+        expect(res.body.resourceType).toBe('OperationOutcome');
+      }
       expect(host.counts()).toEqual(before);
     }
   });

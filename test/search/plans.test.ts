@@ -56,6 +56,13 @@ describe('query plans of the hot searches', () => {
     expectIndexed(steps, /SEARCH a\d+ USING PRIMARY KEY \(pid=\? AND ref_id=\? AND ref_type=\?\)/);
     expect(steps.some((s) => /idx_token USING COVERING INDEX idx_token_rid \(rid=\? AND pid=\?/.test(s)), steps.join('\n')).toBe(true);
   });
+  it('a combo parameter (stored through its parts) is a lookup per part, and a probe by (rid, pid IN ...)', () => {
+    expectIndexed(plan('Observation', 'combo-code=http://loinc.org|8480-6'), /SEARCH idx_token USING PRIMARY KEY \(pid=\? AND code=\? AND system=\?/);
+    expectIndexed(plan('Observation', 'combo-value-quantity=gt100'), /SEARCH idx_quantity USING PRIMARY KEY \(pid=\? AND value>\?/);
+    const steps = plan('Observation', 'subject=Patient/123&combo-code=8480-6');
+    expectIndexed(steps, /SEARCH idx_ref USING PRIMARY KEY \(pid=\? AND ref_id=\? AND ref_type=\?\)/);
+    expect(steps.some((s) => /idx_token USING COVERING INDEX idx_token_rid \(rid=\? AND pid=\?/.test(s)), steps.join('\n')).toBe(true);
+  });
   it('chain and reverse chain', () => {
     expectIndexed(plan('Observation', 'subject:Patient.name=doe'), /SEARCH idx_string USING PRIMARY KEY/);
     expectIndexed(plan('Patient', '_has:Observation:subject:code=1'), /SEARCH idx_token USING PRIMARY KEY/);

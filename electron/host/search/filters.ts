@@ -4,7 +4,8 @@
 import { errors } from '../../../shared/errors.ts';
 import type { ParamDef } from './params.ts';
 import { paramId } from './params.ts';
-import { boundsSql, dateBounds, dateTableConds } from './dates.ts';
+import { boundsSql, dateBounds, dateTableConds, type DateBounds } from './dates.ts';
+import { storedPids } from './shared-rows.ts';
 import { normalizeString, parseDateRange, parseReferenceString } from './values.ts';
 import type { DateRange } from './values.ts';
 
@@ -13,10 +14,13 @@ export interface Cond {
   params: unknown[];
 }
 
-/** A test on an index table: rows of `pid` matching any of `ors` (no ors: any row of pid). */
+/**
+ * A test on an index table: rows of `pid` matching any of `ors` (no ors: any row of pid). Several pids:
+ * a parameter stored through its parts' rows (shared-rows.ts).
+ */
 export interface IndexPredicate {
   table: string;
-  pid: number | null;
+  pid: number | number[] | null;
   ors: Cond[];
   /** true: the resource must have NO such row (:not, ne, :missing=true). */
   negate: boolean;
@@ -133,9 +137,9 @@ function missingPredicate(def: ParamDef, table: string, value: string): IndexPre
   }
   if (def.type === 'date') {
     // Short and long ranges are stored under pid and -pid.
-    return { table, pid: null, ors: [{ sql: 'pid IN (?, ?)', params: [def.pid, -def.pid] }], negate: value === 'true', rank: 9 };
+    return { table, pid: storedPids(def).flatMap((pid) => [pid, -pid]), ors: [], negate: value === 'true', rank: 9 };
   }
-  return { table, pid: def.pid, ors: [], negate: value === 'true', rank: 9 };
+  return { table, pid: storedPids(def), ors: [], negate: value === 'true', rank: 9 };
 }
 
 const TABLE_OF: Record<string, string> = {
@@ -173,12 +177,12 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
   switch (def.type) {
     case 'token': {
       if (modifier === 'text') {
-        return { table: 'idx_string', pid: paramId(def.resourceType, `${code}:text`), ors: values.map((v) => stringPrefixCond(v)), negate: false, rank: 4 };
+        return { table: 'idx_string', pid: storedPids(def, ':text'), ors: values.map((v) => stringPrefixCond(v)), negate: false, rank: 4 };
       }
       if (modifier !== undefined && modifier !== 'not') {
         bad(code, `modifier :${modifier} is not supported for tokens`);
       }
-      return { table, pid: def.pid, ors: values.map((v) => tokenCond(v)), negate: modifier === 'not', rank: 2 };
+      return { table, pid: storedPids(def), ors: values.map((v) => tokenCond(v)), negate: modifier === 'not', rank: 2 };
     }
     case 'uri': {
       const ors = values.map((v): Cond => {
@@ -193,7 +197,7 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
         }
         return { sql: 'code = ?', params: [v] };
       });
-      return { table, pid: def.pid, ors, negate: modifier === 'not', rank: 2 };
+      return { table, pid: storedPids(def), ors, negate: modifier === 'not', rank: 2 };
     }
     case 'string': {
       if (values.some((v) => normalizeString(v) === '')) {
@@ -211,7 +215,7 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
         }
         return stringPrefixCond(v);
       });
-      return { table, pid: def.pid, ors, negate: false, rank: modifier === 'contains' ? 6 : 3 };
+      return { table, pid: storedPids(def), ors, negate: false, rank: modifier === 'contains' ? 6 : 3 };
     }
     case 'reference':
       return referencePredicate(def, modifier, values, baseUrl);
@@ -227,7 +231,7 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
       if (parts.some((p) => p.negate !== negate)) {
         bad(code, 'ne cannot be combined with other prefixes in one OR list');
       }
-      return { table, pid: null, ors: parts.flatMap((p) => dateTableConds(def.pid, p.bounds)), negate, rank: 5 };
+      return { table, pid: null, ors: parts.flatMap((p) => storedDateConds(def, p.bounds)), negate, rank: 5 };
     }
     case 'number': {
       if (modifier !== undefined) {
@@ -249,13 +253,18 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
   }
 }
 
+/** Conditions on idx_date for a date parameter, over every id its rows are stored under. */
+export function storedDateConds(def: ParamDef, bounds: DateBounds): Cond[] {
+  return storedPids(def).flatMap((pid) => dateTableConds(pid, bounds));
+}
+
 function rangePredicate(def: ParamDef, table: string, values: string[], one: (v: string) => { cond: Cond; negate: boolean }): IndexPredicate {
   const parts = values.map(one);
   const negate = parts[0].negate;
   if (parts.some((p) => p.negate !== negate)) {
     bad(def.code, 'ne cannot be combined with other prefixes in one OR list');
   }
-  return { table, pid: def.pid, ors: parts.map((p) => p.cond), negate, rank: 5 };
+  return { table, pid: storedPids(def), ors: parts.map((p) => p.cond), negate, rank: 5 };
 }
 
 /** `[prefix]number|system|code`: the number with its prefix, then system and code (code matches Quantity.code or unit). */
@@ -359,5 +368,5 @@ export function compositePredicate(def: ParamDef, vals: string[]): IndexPredicat
     }
     return { sql: `${first.sql} AND ${second.sql}`, params: [...first.params, ...second.params] };
   });
-  return { table: 'idx_composite', pid: def.pid, ors, negate: false, rank: 2 };
+  return { table: 'idx_composite', pid: storedPids(def), ors, negate: false, rank: 2 };
 }

@@ -10,6 +10,7 @@ import { compileExtractor, compileRelativeExtractor } from './extract.ts';
 import type { Extractor } from './extract.ts';
 import { COLUMN_PARAMS, getParamRegistry, paramId } from './params.ts';
 import type { ParamDef } from './params.ts';
+import { storedThrough } from './shared-rows.ts';
 import type { SearchIndexer } from './types.ts';
 import { normalizeString, toDateRanges, toNumbers, toQuantities, toReferences, toStrings, toTokens } from './values.ts';
 import type { DateRange, QuantityValue, RefValue, Token } from './values.ts';
@@ -23,6 +24,8 @@ export interface PlannedParam {
   identifierPid: number;
   /** True when this reference parameter places the resource in the referenced Patient's compartment. */
   patientCompartment: boolean;
+  /** Stored through other parameters' rows (shared-rows.ts): planned (searchable), never written. */
+  shared: boolean;
   composite?: { first: Extractor; second: Extractor; secondType: string };
 }
 
@@ -34,6 +37,18 @@ export function getIndexPlan(resourceType: string): PlannedParam[] {
   if (!plan) {
     plan = buildPlan(resourceType);
     plans.set(resourceType, plan);
+  }
+  return plan;
+}
+
+const writePlans = new Map<string, PlannedParam[]>();
+
+/** The parameters that write rows of their own (the plan less those stored through others). */
+function getWritePlan(resourceType: string): PlannedParam[] {
+  let plan = writePlans.get(resourceType);
+  if (!plan) {
+    plan = getIndexPlan(resourceType).filter((p) => !p.shared);
+    writePlans.set(resourceType, plan);
   }
   return plan;
 }
@@ -55,6 +70,7 @@ function buildPlan(resourceType: string): PlannedParam[] {
       textPid: paramId(def.resourceType, `${def.code}:text`),
       identifierPid: paramId(def.resourceType, `${def.code}:identifier`),
       patientCompartment: compartmentParams.has(def.code),
+      shared: storedThrough(def) !== undefined,
     };
     if (def.type === 'composite') {
       const comps = def.components ?? [];
@@ -216,7 +232,7 @@ function indexResource(s: Statements, rid: number, resource: Resource): void {
       compartments.add(ref.reference);
     }
   }
-  for (const p of getIndexPlan(resource.resourceType)) {
+  for (const p of getWritePlan(resource.resourceType)) {
     const values = p.extract(resource);
     if (values.length === 0) {
       continue;

@@ -5,8 +5,8 @@
 // as correlated EXISTS probes through each index table's (rid, pid) index.
 import { splitSearchOnComma } from '@medplum/core';
 import { errors } from '../../../shared/errors.ts';
-import { boundsSql, dateBounds, dateTableConds, intersectBounds } from './dates.ts';
-import { bad, buildIndexPredicate, compositePredicate, parseDateValue, splitPrefix } from './filters.ts';
+import { boundsSql, dateBounds, intersectBounds } from './dates.ts';
+import { bad, buildIndexPredicate, compositePredicate, parseDateValue, splitPrefix, storedDateConds } from './filters.ts';
 import type { Cond, IndexPredicate } from './filters.ts';
 import { LIVE_INDEX } from './live-index.ts';
 import { getParamRegistry, UNSUPPORTED_PARAMS } from './params.ts';
@@ -62,8 +62,9 @@ function ors(conds: Cond[]): Cond {
 }
 
 function fromIndexPredicate(p: IndexPredicate, alias: string): Built {
-  const pidSql = p.pid === null ? '' : 'pid = ? AND ';
-  const pidParams = p.pid === null ? [] : [p.pid];
+  const pids = p.pid === null ? [] : typeof p.pid === 'number' ? [p.pid] : p.pid;
+  const pidSql = pids.length === 0 ? '' : pids.length === 1 ? 'pid = ? AND ' : `pid IN (${pids.map(() => '?').join(', ')}) AND `;
+  const pidParams = pids;
   const body = p.ors.length ? ors(p.ors) : { sql: '1', params: [] };
   const check: Cond = {
     sql: `${p.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${p.table} INDEXED BY ${RID_INDEX[p.table]} WHERE rid = ${alias}.rid AND ${pidSql}(${body.sql}))`,
@@ -199,7 +200,7 @@ function mergeDateRanges(resourceType: string | undefined, filters: [string, str
       bounds = intersectBounds(bounds, dateBounds(prefix, parseDateValue(key, rest)).bounds);
     }
     keys.add(key);
-    built.push(fromIndexPredicate({ table: 'idx_date', pid: null, ors: dateTableConds(def.pid, bounds), negate: false, rank: 5 }, alias));
+    built.push(fromIndexPredicate({ table: 'idx_date', pid: null, ors: storedDateConds(def, bounds), negate: false, rank: 5 }, alias));
   }
   return { keys, built };
 }
@@ -220,6 +221,13 @@ const MAX_OR_VALUES = 1000;
 const MAX_FILTERS = 100;
 
 function values(code: string, raw: string): string[] {
+  // splitSearchOnComma drops a lone trailing escape: `identifier=sys|\` would become the system-only
+  // `sys|` and match every identifier of that system. FHIR escapes are `\,` `\|` `\$` `\\`: an odd run
+  // of backslashes at the end escapes nothing, so the value is malformed.
+  const trailing = raw.length - raw.replace(/\\+$/, '').length;
+  if (trailing % 2 === 1) {
+    bad(code, 'a value must not end with a lone escape character "\\"');
+  }
   const vals = splitSearchOnComma(raw);
   if (vals.length > MAX_OR_VALUES) {
     bad(code, `at most ${MAX_OR_VALUES} values`);

@@ -8,6 +8,7 @@ import { prepareCached } from './statements.ts';
 import { bad } from './filters.ts';
 import type { Cond } from './filters.ts';
 import { getParamRegistry } from './params.ts';
+import { storedPids } from './shared-rows.ts';
 import { restrictCond } from './query.ts';
 import type { BuildContext } from './query.ts';
 
@@ -52,7 +53,8 @@ export function buildOrderBy(resourceType: string | undefined, sort: string | un
         throw errors.badRequest(`Invalid _sort: cannot sort by "${code}"`, '_sort');
       }
       // Dates are stored under pid (short ranges) and -pid (long ones).
-      const pids = def.type === 'date' ? [def.pid, -def.pid] : [def.pid];
+      const stored = storedPids(def);
+      const pids = def.type === 'date' ? stored.flatMap((pid) => [pid, -pid]) : stored;
       const expr = `(SELECT ${desc ? s.desc : s.asc} FROM ${s.table} INDEXED BY ${s.index} WHERE rid = r.rid AND pid IN (${pids.map(() => '?').join(', ')}))`;
       // One evaluation of the key per row (NULLS LAST, not a separate `IS NULL` key computing it twice).
       parts.push(`${expr}${dir} NULLS LAST`);
