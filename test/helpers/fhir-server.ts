@@ -15,6 +15,7 @@ import { getStatus, normalizeOperationOutcome, OperationOutcomeError, validateRe
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
+import { indexTokenSearches } from './fhir-server-index.ts';
 
 export const FHIR_PREFIX = '/fhir/R4/';
 
@@ -102,6 +103,7 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
   loadFhirDefinitions();
   const token = options.token ?? 'test-token';
   const repo = new MemoryRepository();
+  indexTokenSearches(repo);
   const router = new FhirRouter();
   const requests: RecordedRequest[] = [];
   const faults: (FaultRule & { left: number })[] = [];
