@@ -150,9 +150,14 @@ export interface SearchGuard {
   assertAllowed(resourceType: string, query: [string, string][]): void;
 }
 
-/** The same checks for one session's policy, with the refused sets computed once per type. */
+/**
+ * The same checks for one session's policy, with the refused sets and the restrictions computed once
+ * per type (a search asks for its restriction once per type it touches: the main type, each include,
+ * chain and _has; recomputing it re-parsed every criteria string each time).
+ */
 export function createSearchGuard(policy: Pick<EffectivePolicy, 'entries'>): SearchGuard {
   const memo = new Map<string, ReadonlySet<string>>();
+  const restrictions = new Map<string, Restriction>();
   const refused = (type: string): ReadonlySet<string> => {
     let set = memo.get(type);
     if (!set) {
@@ -162,7 +167,15 @@ export function createSearchGuard(policy: Pick<EffectivePolicy, 'entries'>): Sea
     return set;
   };
   return {
-    restriction: (type, interaction) => restrictionFor(policy, type, interaction),
+    restriction(type, interaction) {
+      const key = `${type}|${interaction}`;
+      let r = restrictions.get(key);
+      if (r === undefined) {
+        r = restrictionFor(policy, type, interaction);
+        restrictions.set(key, r);
+      }
+      return r;
+    },
     refused,
     assertAllowed: (type, query) => assertWith(refused, type, query),
   };

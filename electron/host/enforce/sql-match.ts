@@ -22,6 +22,8 @@ export interface EntryCompiler {
 
 export function createEntryCompiler(db: Db, project: string): EntryCompiler {
   const fragments = new Map<PolicyEntry, Map<string, SqlFragment | null>>();
+  // The guard hands out one Restriction object per (type, interaction): its OR is built once per type.
+  const ors = new WeakMap<object, Map<string, SqlFragment | null | false>>();
   const statements = new Map<string, { get(...params: unknown[]): unknown }>();
 
   function compile(entry: PolicyEntry, type: string): SqlFragment | null {
@@ -58,21 +60,33 @@ export function createEntryCompiler(db: Db, project: string): EntryCompiler {
     return byType.get(type) ?? null;
   }
 
+  function orOf(restriction: Exclude<Restriction, false | null>, type: string): SqlFragment | null | false {
+    const parts: SqlFragment[] = [];
+    for (const { entry } of restriction) {
+      const f = fragment(entry, type);
+      if (f === null) {
+        return null;
+      }
+      parts.push(f);
+    }
+    return parts.length === 0 ? false : { sql: parts.map((p) => `(${p.sql})`).join(' OR '), params: parts.flatMap((p) => p.params) };
+  }
+
   return {
     fragment,
     restriction(restriction, type) {
       if (restriction === false || restriction === null) {
         return restriction;
       }
-      const parts: SqlFragment[] = [];
-      for (const { entry } of restriction) {
-        const f = fragment(entry, type);
-        if (f === null) {
-          return null;
-        }
-        parts.push(f);
+      let byType = ors.get(restriction);
+      if (!byType) {
+        byType = new Map();
+        ors.set(restriction, byType);
       }
-      return parts.length === 0 ? false : { sql: parts.map((p) => `(${p.sql})`).join(' OR '), params: parts.flatMap((p) => p.params) };
+      if (!byType.has(type)) {
+        byType.set(type, orOf(restriction, type));
+      }
+      return byType.get(type) as SqlFragment | null | false;
     },
     rowMatches(entry, type, rid) {
       const f = fragment(entry, type);
