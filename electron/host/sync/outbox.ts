@@ -33,6 +33,8 @@ export interface OutboxRow {
   attempts: number;
   next_attempt_at: number;
   last_error: string | null;
+  /** JSON array of the local authors of the squashed changes (migration 33; provenance.ts). */
+  authors?: string | null;
 }
 
 /** Types the outbox never records by default. */

@@ -25,7 +25,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Db, Store } from '../store/types.ts';
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
 import { dueRows, type Outbox, type OutboxRow, type OutboxState } from './outbox.ts';
-import { createIdMap, outgoingBody, outpostQuery, parseEtag, parseLocation, toRemoteReferences } from './push-body.ts';
+import { createIdMap, forEachReference, outgoingBody, outpostQuery, parseEtag, parseLocation, toRemoteReferences } from './push-body.ts';
 import { handlePushConflict } from './push-conflict.ts';
 import { backoffMs, isRetryable, type Remote, type RemoteResponse } from './remote.ts';
 
@@ -146,8 +146,38 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
 
   const unsent = (ref: string): boolean => pendingCreate.has(ref) || failed.has(ref);
 
-  /** The entry for a row; or undefined when the row was settled without a request (or must wait). */
-  function plan(row: OutboxRow): PlannedEntry | 'wait' | undefined {
+  /** A row's local content, read once per run, and the creates of this run it references. */
+  interface Loaded {
+    row: OutboxRow;
+    resource?: Resource;
+    deps: string[];
+  }
+
+  /** Loads a row; undefined when it needs no request (the resource is gone locally). */
+  function load(row: OutboxRow): Loaded | undefined {
+    if (row.op === 'delete') return { row, deps: [] };
+    const local = sql.content.get(row.type, row.id);
+    if (!local || local.deleted) {
+      sql.done.run(row.type, row.id, row.version);
+      return undefined;
+    }
+    const resource = JSON.parse(local.content) as Resource;
+    const deps: string[] = [];
+    forEachReference(resource, (ref) => {
+      if (pendingCreate.has(ref) && ref !== `${row.type}/${row.id}`) deps.push(ref);
+    });
+    return { row, resource, deps };
+  }
+
+  /** The entry for a loaded row; 'wait' while a dependency is unsent; undefined when it was settled (held/later). */
+  function plan(item: Loaded): PlannedEntry | 'wait' | undefined {
+    const { row } = item;
+    for (const dep of item.deps) {
+      const why = failed.get(dep);
+      if (why === 'held') return void finish(row, 'held', `Depends on ${dep}, which is held`);
+      if (why === 'later') return void finish(row, 'later', `Waiting for ${dep}`);
+    }
+    if (item.deps.some((dep) => pendingCreate.has(dep))) return 'wait';
     const mapped = sql.mapped.get(row.type, row.id);
     if (row.op === 'delete') {
       if (mapped) {
@@ -157,20 +187,12 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       // A create that may have landed before we heard back: delete it by its Outpost identifier (no match is success).
       return { row, entry: { request: { method: 'DELETE', url: `${row.type}?${outpostQuery(row.type, row.id)}` } } };
     }
-    const local = sql.content.get(row.type, row.id);
-    if (!local || local.deleted) {
-      sql.done.run(row.type, row.id, row.version);
-      return undefined;
-    }
-    const authors = (db.prepare('SELECT authors FROM sync_outbox WHERE type = ? AND id = ?').get(row.type, row.id) as { authors: string | null } | undefined)?.authors ?? null;
-    const out = toRemoteReferences(JSON.parse(local.content) as Resource, ids, unsent);
+    const self = `${row.type}/${row.id}`;
+    const out = toRemoteReferences(item.resource as Resource, ids, (ref) => ref !== self && unsent(ref));
     if (out.waitingOn) {
-      const why = failed.get(out.waitingOn);
-      if (why === 'held') finish(row, 'held', `Depends on ${out.waitingOn}, which is held`);
-      else if (why === 'later') finish(row, 'later', `Waiting for ${out.waitingOn}`);
-      else return 'wait';
-      return undefined;
+      return void finish(row, 'held', `Depends on ${out.waitingOn}, which is not on the remote`);
     }
+    const authors = row.authors ?? null;
     if (row.op === 'create' || !mapped) {
       const body = outgoingBody(out.resource, row.id, undefined, authors, ids);
       return { row, entry: { resource: body, request: { method: 'POST', url: row.type, ifNoneExist: outpostQuery(row.type, row.id) } } };
@@ -274,18 +296,18 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
   }
 
   // Rounds: every change whose dependencies are on the remote goes now; the rest wait for the next round.
-  let queue = all;
+  let queue = all.map(load).filter((l): l is Loaded => l !== undefined);
   while (queue.length > 0 && !summary.unauthorized) {
     const ready: PlannedEntry[] = [];
-    const waiting: OutboxRow[] = [];
-    for (const row of queue) {
-      const p = plan(row);
-      if (p === 'wait') waiting.push(row);
+    const waiting: Loaded[] = [];
+    for (const item of queue) {
+      const p = plan(item);
+      if (p === 'wait') waiting.push(item);
       else if (p) ready.push(p);
     }
     if (ready.length === 0 && waiting.length > 0) {
       // A cycle of creates: leave them for a person (not expected from FHIR data entry).
-      for (const row of waiting) finish(row, 'held', 'Circular references between unsent resources');
+      for (const item of waiting) finish(item.row, 'held', 'Circular references between unsent resources');
       break;
     }
     await sendAll(ready);
