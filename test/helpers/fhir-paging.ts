@@ -1,7 +1,7 @@
 // Pull's view of the test remote: startFhirServer plus what a pull needs from a Medplum server and the
 // router lacks, plugged in through its `extraRoutes` hook (fhir-server.ts is not modified):
 //   - searches a pull sends (`Type?_lastUpdated=ge..&_sort=_lastUpdated&_count=N`, `_elements=id`,
-//     `_summary=count`, `_total=accurate`) answered from a sorted snapshot of the MemoryRepository, with
+//     `_summary=count`, `_total=accurate`, `_id=a,b`) answered from a sorted snapshot of the MemoryRepository, with
 //     Medplum-like `self` and `next` links (a `_cursor` naming the last (lastUpdated, id) served, so
 //     writes between pages never shift a page). The router's own search scans and sorts every resource
 //     with FHIRPath per request, too slow for 100,000 resources, and gives no `next` link.
@@ -33,6 +33,8 @@ export interface PagingFhirServer extends TestFhirServer {
   revoke(types: string[]): void;
   /** Resources matching `predicate` are no longer returned by searches nor reads (403). */
   hide(predicate: (r: Resource) => boolean): void;
+  /** Ends every hide() (access granted again). */
+  unhideAll(): void;
   /** The next `times` sync searches matching `match` (URL after the base) lose their connection. */
   dropSearch(options?: { match?: (url: string) => boolean; times?: number }): void;
   /** Sync searches answered by the fast path (pages served). */
@@ -45,7 +47,7 @@ interface Entry {
   resource: Resource;
 }
 
-const SYNC_PARAMS = new Set(['_lastUpdated', '_sort', '_count', '_cursor', '_elements', '_total', '_summary']);
+const SYNC_PARAMS = new Set(['_id', '_lastUpdated', '_sort', '_count', '_cursor', '_elements', '_total', '_summary']);
 
 function compareKey(a: { ms: number; id: string }, b: { ms: number; id: string }): number {
   return a.ms - b.ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -195,7 +197,9 @@ export async function startPagingFhirServer(options: TestFhirServerOptions = {})
       if (prefix === 'le' || prefix === 'eq') [endMs, endInclusive] = [ms, true];
       if (prefix === 'lt') [endMs, endInclusive] = [ms, false];
     }
-    const inRange = (e: Entry) => (endInclusive ? e.ms <= endMs : e.ms < endMs) && !isHidden(e.resource);
+    const idParam = params.get('_id');
+    const ids = idParam ? new Set(idParam.split(',')) : undefined;
+    const inRange = (e: Entry) => (endInclusive ? e.ms <= endMs : e.ms < endMs) && !isHidden(e.resource) && (!ids || ids.has(e.id));
     const cursor = params.get('_cursor');
     if (cursor) {
       const sep = cursor.indexOf(':');
@@ -287,6 +291,9 @@ export async function startPagingFhirServer(options: TestFhirServerOptions = {})
     },
     hide(predicate: (r: Resource) => boolean) {
       hidden.push(predicate);
+    },
+    unhideAll() {
+      hidden.length = 0;
     },
     dropSearch(dropOptions: { match?: (url: string) => boolean; times?: number } = {}) {
       drops.push({ match: dropOptions.match, left: dropOptions.times ?? 1 });

@@ -22,8 +22,8 @@ afterEach(async () => {
   await server.close();
 });
 
-function pull() {
-  return pullProject({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, types: ['Patient', 'Observation'], pageSize: 50 });
+function pull(extra: Partial<Parameters<typeof pullProject>[0]> = {}) {
+  return pullProject({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, types: ['Patient', 'Observation'], pageSize: 50, ...extra });
 }
 
 function rowsOf(type: string, id: string): { resource: number; history: number; index: number } {
@@ -120,5 +120,19 @@ describe('pull reconciles remote deletions and revoked access', () => {
     expect(await pull()).toMatchObject({ deleted: 0, purged: 0, errors: [] });
     expect(server.syncSearches.filter((u) => u.includes('_elements=id'))).toEqual([]);
     expect(server.syncSearches.filter((u) => u.includes('_summary=count'))).toHaveLength(2);
+  });
+
+  it('gaps are repaired: resources listed remotely but missing here (access granted again) are fetched', async () => {
+    server.hide((r) => r.resourceType === 'Observation' && r.id.startsWith('r-obs-2-'));
+    await pull();
+    expect(countLive(local.store, 'Observation')).toBe(15);
+    // Access restored: those resources are older than the watermark, an incremental pull alone would never see them.
+    server.unhideAll();
+    const summary = await pull({ overlapMs: 0 });
+    expect(summary).toMatchObject({ pulled: 5, deleted: 0, errors: [] });
+    expect(summary.types.Observation.pulled).toBe(5);
+    expect(countLive(local.store, 'Observation')).toBe(20);
+    expect(server.syncSearches.some((u) => u.startsWith('Observation?_id='))).toBe(true);
+    expect(local.store.read<Observation>('Observation', 'r-obs-2-4').subject?.reference).toBe('Patient/r-pat-2');
   });
 });

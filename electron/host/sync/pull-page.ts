@@ -162,17 +162,19 @@ export function createPageWriter(opts: PageWriterOptions) {
 
   return {
     /**
-     * Applies `resources` and moves the type's watermark/resume link, atomically. Throws (and changes
-     * nothing) when the transaction fails.
+     * Applies `resources` and moves the type's watermark/resume link (when a cursor is given: a repair
+     * of gaps moves neither), atomically. Throws (and changes nothing) when the transaction fails.
      */
-    writePage(type: string, resources: Resource[], cursor: PageCursor): PageResult {
+    writePage(type: string, resources: Resource[], cursor?: PageCursor): PageResult {
       const result: PageResult = { written: 0, deduped: 0, conflicts: 0, failed: [] };
       const pageSeen = new Set<string>();
       db.transaction(() => {
         for (const r of resources) {
           applyOne(r, result, pageSeen);
         }
-        sql.page.run({ project, type, watermark: cursor.watermark, resume: cursor.resume, pulled: result.written, now: clock().getTime() });
+        if (cursor) {
+          sql.page.run({ project, type, watermark: cursor.watermark, resume: cursor.resume, pulled: result.written, now: clock().getTime() });
+        }
       })();
       // Only after the commit: a page that rolled back must be read again in full.
       for (const k of pageSeen) seen.add(k);

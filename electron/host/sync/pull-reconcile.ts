@@ -6,7 +6,8 @@
 // says the remote had. Why not the remote's history: a `_lastUpdated` pull never returns deletions,
 // Medplum's type-level `_history` is bounded and does not show resources that an access policy now
 // hides, and other FHIR servers (and the test router's MemoryRepository) keep no delete history at all.
-// The listing sees deletions and narrowed access the same way, on any FHIR server, in one pass.
+// The listing sees deletions and narrowed access the same way, on any FHIR server, in one pass, and
+// it also shows what is missing here (repairGaps fetches those by `_id`).
 // A listing that fails part-way removes nothing (a partial list would look like mass deletion).
 //
 // What then happens to a local resource the remote had and no longer lists:
@@ -29,11 +30,15 @@ import { createSearchIndexer } from '../search/index.ts';
 import type { Db, Store } from '../store/types.ts';
 import { conflictOf, recordConflict } from './conflicts.ts';
 import type { Outbox } from './outbox.ts';
+import type { PageWriter } from './pull-page.ts';
 import type { Remote } from './remote.ts';
 
 export const REVOKED_REASON = 'Access revoked remotely: the remote no longer lets this workstation read it';
 
 export interface ReconcileResult {
+  /** Remote resources the listing showed that were missing here, fetched and written (gaps repaired). */
+  repaired: number;
+  repairFailures: { type: string; id: string; message: string }[];
   deleted: number;
   purged: number;
   conflicts: number;
@@ -60,6 +65,8 @@ export interface ReconcileOptions {
   project: string;
   clock: () => Date;
   signal?: AbortSignal;
+  /** Writes the resources a listing shows and this workstation lacks (pull.ts's page writer). */
+  writer?: PageWriter;
 }
 
 /** `next` link -> a URL relative to the remote base (the part from `Type?`). */
@@ -97,6 +104,32 @@ async function listRemoteIds(opts: ReconcileOptions, type: string): Promise<'ok'
   return 'ok';
 }
 
+/**
+ * Listed remotely, unknown here: a resource the store refused earlier, access granted (again) to
+ * resources older than the watermark, a neighbour an offset-paged server shifted past a page. Fetched
+ * by `_id` in chunks and written like a page (the watermark does not move).
+ */
+async function repairGaps(opts: ReconcileOptions, writer: PageWriter, type: string, result: ReconcileResult): Promise<void> {
+  const ids = opts.db
+    .prepare<[string], string>('SELECT s.id FROM temp.sync_pull_seen s WHERE NOT EXISTS (SELECT 1 FROM sync_id_map m WHERE m.type = ? AND m.remote_id = s.id)')
+    .pluck()
+    .all(type);
+  for (let i = 0; i < ids.length && !opts.signal?.aborted; i += REPAIR_CHUNK) {
+    const chunk = ids.slice(i, i + REPAIR_CHUNK);
+    const res = await opts.remote.request('GET', `${type}?_id=${chunk.map(encodeURIComponent).join(',')}&_count=${REPAIR_CHUNK}`);
+    if (res.status !== 200 || res.body?.resourceType !== 'Bundle') {
+      return;
+    }
+    const resources = ((res.body as Bundle).entry ?? []).map((e) => e.resource).filter((r): r is Resource => r?.resourceType === type && Boolean(r.id));
+    const page = writer.writePage(type, resources);
+    result.repaired += page.written;
+    result.conflicts += page.conflicts;
+    result.repairFailures.push(...page.failed);
+  }
+}
+
+const REPAIR_CHUNK = 100;
+
 /** True when the remote's count of the type equals the local resources mapped to it. */
 async function countsMatch(opts: ReconcileOptions, type: string): Promise<boolean> {
   const res = await opts.remote.request('GET', `${type}?_summary=count&_total=accurate`);
@@ -113,7 +146,7 @@ async function countsMatch(opts: ReconcileOptions, type: string): Promise<boolea
 
 export async function reconcileType(opts: ReconcileOptions, type: string, options: { mayShortcut?: boolean } = {}): Promise<ReconcileResult> {
   const { db, store, outbox, remote, project, clock } = opts;
-  const result: ReconcileResult = { deleted: 0, purged: 0, conflicts: 0, held: [] };
+  const result: ReconcileResult = { repaired: 0, repairFailures: [], deleted: 0, purged: 0, conflicts: 0, held: [] };
   if (options.mayShortcut && (await countsMatch(opts, type))) {
     return result;
   }
@@ -125,6 +158,9 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
   if (listing !== 'ok' && listing !== 'revoked') {
     result.error = `${type}: id listing failed, nothing removed (${listing})`;
     return result;
+  }
+  if (listing === 'ok' && opts.writer) {
+    await repairGaps(opts, opts.writer, type, result);
   }
   // Resources of this project the remote had (mapped), missing from the listing (all of them when revoked).
   const missing = db

@@ -244,9 +244,16 @@ export async function pullType(run: TypeRun, type: string): Promise<'done' | 're
 }
 
 /** Reconciles one type (deletions, revoked access) into the summary. */
-export async function reconcileInto(opts: PullOptions, summary: PullSummary, type: string): Promise<void> {
+export async function reconcileInto(opts: PullOptions, summary: PullSummary, type: string, writer?: PageWriter): Promise<void> {
   const t = (summary.types[type] ??= { pulled: 0, deduped: 0, deleted: 0, purged: 0, conflicts: 0, failed: 0 });
-  const r = await reconcileType({ ...opts, clock: opts.clock ?? (() => new Date()) }, type, { mayShortcut: t.failed === 0 && !t.revoked });
+  const r = await reconcileType({ ...opts, clock: opts.clock ?? (() => new Date()), writer }, type, { mayShortcut: t.failed === 0 && !t.revoked });
+  t.pulled += r.repaired;
+  summary.pulled += r.repaired;
+  t.failed += r.repairFailures.length;
+  summary.failed += r.repairFailures.length;
+  for (const f of r.repairFailures) {
+    if (summary.failures.length < 100) summary.failures.push(f);
+  }
   t.deleted += r.deleted;
   t.purged += r.purged;
   t.conflicts += r.conflicts;
@@ -277,7 +284,7 @@ export async function pullProject(opts: PullOptions): Promise<PullSummary> {
     if (outcome === 'stopped' && (summary.unauthorized || summary.aborted)) break;
     if (opts.reconcile !== false && outcome !== 'stopped') {
       opts.onProgress?.({ phase: 'reconcile', done: summary.pulled, type });
-      await reconcileInto(opts, summary, type);
+      await reconcileInto(opts, summary, type, writer);
     }
   }
   opts.onProgress?.({ phase: 'pull', done: summary.pulled });
