@@ -123,7 +123,7 @@ describe('pull reconciles remote deletions and revoked access', () => {
   });
 
   it('gaps are repaired: resources listed remotely but missing here (access granted again) are fetched', async () => {
-    server.hide((r) => r.resourceType === 'Observation' && r.id.startsWith('r-obs-2-'));
+    server.hide((r) => r.resourceType === 'Observation' && (r.id ?? '').startsWith('r-obs-2-'));
     await pull();
     expect(countLive(local.store, 'Observation')).toBe(15);
     // Access restored: those resources are older than the watermark, an incremental pull alone would never see them.
