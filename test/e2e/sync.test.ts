@@ -83,7 +83,12 @@ describe.skipIf(!chromiumAvailable())('the sync panel in Chromium against a FHIR
     await page.getByTestId('sync-status').getByText(`Server: ${remote.baseUrl}`).waitFor();
     await screenshot(page, 'sync-remote-configured');
 
-    await syncNow(page, FIRST_SYNC_MS);
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    // The progress bar follows the run (the status is polled in browser mode; Electron has events too).
+    await page.waitForFunction(() => /(Sending|Receiving)[^:]*: \d+ (of \d+|so far)/.test(document.querySelector('[data-testid=sync-progress]')?.textContent ?? ''), undefined, { timeout: FIRST_SYNC_MS });
+    expect(await page.locator('progress#sync-progress').count()).toBe(1);
+    await screenshot(page, 'sync-progress');
+    await page.getByText(/^Sync finished:/).waitFor({ timeout: FIRST_SYNC_MS });
     expect(await page.getByTestId('sync-status').innerText()).toMatch(/Online/);
     expect(await page.getByTestId('sync-status').innerText()).not.toMatch(/Last sync: never/);
     await remotePatient(String(server.info.maryId));
@@ -140,6 +145,40 @@ describe.skipIf(!chromiumAvailable())('the sync panel in Chromium against a FHIR
     expect((await remotePatient(maryId)).address?.[0]?.city).toBe('Capital City');
     expect(await pendingText(page)).not.toContain(maryId);
     await screenshot(page, 'sync-resolved');
+    await page.close();
+  });
+
+  it(`merging by field: the server's address and this computer's phone, chosen per field, are what the server ends with`, async () => {
+    const maryId = String(server.info.maryId);
+    const onServer = await remotePatient(maryId);
+    const serverPhones = (onServer.telecom ?? []).map((t) => (t.system === 'phone' ? { ...t, value: '555-7777' } : t));
+    await remote.repo.updateResource<Patient>({ ...onServer, address: [{ ...onServer.address?.[0], city: 'Ogdenville' }], telecom: serverPhones });
+
+    const page = await open();
+    await signIn(page, DEMO.chen, { role: 'Practitioner' });
+    await page.evaluate((id) => (window.location.hash = `#/edit/Patient/${id}`), maryId);
+    await page.getByLabel('City').fill('North Haverbrook');
+    await page.getByLabel('Phone').fill('555-1212');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('chart-title').waitFor();
+    await page.getByRole('link', { name: 'Sync' }).click();
+    await page.getByRole('table', { name: 'Pending changes' }).getByText(maryId).waitFor();
+    await page.getByRole('button', { name: 'Sync now' }).click();
+
+    const conflict = page.getByTestId('sync-conflict').filter({ hasText: maryId });
+    await conflict.waitFor({ timeout: 60_000 });
+    await conflict.getByRole('button', { name: 'Merge by field…' }).click();
+    await conflict.getByRole('group', { name: /Keep which Address/ }).getByLabel('Theirs').check();
+    const phone = conflict.getByRole('group', { name: /Keep which Telecom/ });
+    expect(await phone.getByLabel('Mine').isChecked()).toBe(true); // mine unless chosen otherwise
+    await screenshot(page, 'sync-merge-by-field');
+    await conflict.getByRole('button', { name: 'Save merged version' }).click();
+    await page.getByText(/^Conflict resolved: merged field by field/).waitFor();
+    await syncNow(page);
+    await page.waitForFunction(() => !document.querySelector('[data-testid=sync-conflict]'));
+    const merged = await remotePatient(maryId);
+    expect(merged.address?.[0]?.city).toBe('Ogdenville');
+    expect(merged.telecom?.find((t) => t.system === 'phone')?.value).toBe('555-1212');
     await page.close();
   });
 

@@ -7,6 +7,8 @@ import { ErrorMessage, Field, Notice } from './common.tsx';
 
 interface Props {
   remote?: SyncRemote;
+  /** The answer to the last save or removal. */
+  result?: ActionAnswer;
   onSave(input: RemoteInput): Promise<ActionAnswer>;
   onRemove(): Promise<ActionAnswer>;
 }
@@ -22,7 +24,7 @@ function urlProblem(value: string): string | undefined {
   }
 }
 
-export function RemoteForm({ remote, onSave, onRemove }: Props) {
+export function RemoteForm({ remote, result, onSave, onRemove }: Props) {
   const [baseUrl, setBaseUrl] = useState(remote?.baseUrl ?? '');
   const [auth, setAuth] = useState<SyncRemote['auth']>(remote?.auth ?? 'token');
   const [token, setToken] = useState('');
@@ -30,7 +32,6 @@ export function RemoteForm({ remote, onSave, onRemove }: Props) {
   const [clientSecret, setClientSecret] = useState('');
   const [tokenUrl, setTokenUrl] = useState('');
   const [errors, setErrors] = useState<Errors>({});
-  const [result, setResult] = useState<ActionAnswer>();
   const [saving, setSaving] = useState(false);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const secretHint = remote ? 'A secret is stored but never shown: enter it again to save a change.' : undefined;
@@ -44,16 +45,14 @@ export function RemoteForm({ remote, onSave, onRemove }: Props) {
     if (auth === 'client-credentials' && tokenUrl.trim()) found.tokenUrl = urlProblem(tokenUrl);
     const problems = Object.fromEntries(Object.entries(found).filter(([, v]) => v)) as Errors;
     setErrors(problems);
-    setResult(undefined);
     if (Object.keys(problems).length) return;
     setSaving(true);
     const input: RemoteInput =
       auth === 'token'
         ? { baseUrl: baseUrl.trim(), token: token.trim() }
         : { baseUrl: baseUrl.trim(), clientId: clientId.trim(), clientSecret, ...(tokenUrl.trim() ? { tokenUrl: tokenUrl.trim() } : {}) };
-    const answer = await onSave(input);
+    await onSave(input);
     setSaving(false);
-    setResult(answer);
     // Secrets leave the renderer once sent, whatever the answer.
     setToken('');
     setClientSecret('');
@@ -62,7 +61,7 @@ export function RemoteForm({ remote, onSave, onRemove }: Props) {
   const remove = async (): Promise<void> => {
     setConfirmRemove(false);
     setSaving(true);
-    setResult(await onRemove());
+    await onRemove();
     setSaving(false);
   };
 

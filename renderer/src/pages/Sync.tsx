@@ -2,7 +2,7 @@
 // waiting to be sent, changes the server held back (with the reason), conflicts side by side with
 // keep mine / keep theirs / merge by field, and for project admins the remote server's configuration.
 import { formatDateTime } from '@medplum/core';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { Empty, ErrorMessage, Loading, Notice } from '../components/common.tsx';
 import { ConflictView } from '../components/ConflictView.tsx';
 import { RemoteForm } from '../components/RemoteForm.tsx';
@@ -17,32 +17,57 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function ChangesTable({ label, changes, withReason }: { label: string; changes: SyncChange[]; withReason?: boolean }) {
+/** Rows shown before "Show all": a first sync can list the whole clinic. */
+const FIRST_ROWS = 50;
+
+function typeSummary(changes: SyncChange[]): string {
+  const byType = new Map<string, number>();
+  changes.forEach((c) => byType.set(c.resourceType, (byType.get(c.resourceType) ?? 0) + 1));
+  return [...byType.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+}
+
+function ChangesTable({ label, changes, total, withReason }: { label: string; changes: SyncChange[]; total: number; withReason?: boolean }) {
+  const [all, setAll] = useState(false);
+  const shown = all ? changes : changes.slice(0, FIRST_ROWS);
   return (
-    <table className="data" aria-label={label}>
-      <thead>
-        <tr>
-          <th scope="col">Change</th>
-          <th scope="col">Record</th>
-          <th scope="col">Changed</th>
-          {withReason ? <th scope="col">Status</th> : null}
-          {withReason ? <th scope="col">Reason</th> : null}
-        </tr>
-      </thead>
-      <tbody>
-        {changes.map((c) => (
-          <tr key={c.id} className={withReason ? 'held' : undefined}>
-            <td>{operationText(c.operation)}</td>
-            <td>
-              {c.resourceType} <code>{c.resourceId}</code>
-            </td>
-            <td>{c.changedAt ? formatDateTime(c.changedAt) : '—'}</td>
-            {withReason ? <td>{heldStateText(c)}</td> : null}
-            {withReason ? <td>{c.reason ?? 'No reason given'}</td> : null}
+    <>
+      {changes.length > FIRST_ROWS ? <p className="muted">By type: {typeSummary(changes)}.</p> : null}
+      <table className="data" aria-label={label}>
+        <thead>
+          <tr>
+            <th scope="col">Change</th>
+            <th scope="col">Record</th>
+            <th scope="col">Changed</th>
+            {withReason ? <th scope="col">Status</th> : null}
+            {withReason ? <th scope="col">Reason</th> : null}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {shown.map((c) => (
+            <tr key={c.id} className={withReason ? 'held' : undefined}>
+              <td>{operationText(c.operation)}</td>
+              <td>
+                {c.resourceType} <code>{c.resourceId}</code>
+              </td>
+              <td>{c.changedAt ? formatDateTime(c.changedAt) : '—'}</td>
+              {withReason ? <td>{heldStateText(c)}</td> : null}
+              {withReason ? <td>{c.reason ?? 'No reason given'}</td> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="actions">
+        {shown.length < changes.length ? (
+          <button type="button" className="secondary small" onClick={() => setAll(true)}>
+            Show all {changes.length}
+          </button>
+        ) : null}
+        {total > changes.length ? <span className="muted">{`Showing ${changes.length} of ${total}.`}</span> : null}
+      </div>
+    </>
   );
 }
 
@@ -63,6 +88,8 @@ export function SyncPage() {
 
   const progress = running ? (sync.progress ?? s?.progress) : undefined;
   const configured = Boolean(s?.remote);
+  // One element, shown first while nothing is configured and after the lists once it is.
+  const remoteForm = isAdmin && s ? <RemoteForm remote={s.remote} result={sync.remoteResult} onSave={sync.saveRemote} onRemove={sync.removeRemote} /> : null;
   return (
     <main className="page sync-page" aria-busy={sync.loading || running}>
       <div className="page-head">
@@ -88,8 +115,8 @@ export function SyncPage() {
           <div className="panel status-row" role="group" aria-label="Sync status" data-testid="sync-status">
             <span className={s.online ? 'pill online' : 'pill offline'}>{s.online ? 'Online' : 'Offline'}</span>
             <span>Last sync: {s.lastSync ? formatDateTime(s.lastSync) : 'never'}</span>
-            <span data-testid="pending-count">{plural(s.pending.length, 'pending change')}</span>
-            {s.held.length ? <span>{plural(s.held.length, 'held change')}</span> : null}
+            <span data-testid="pending-count">{plural(s.counts.pending, 'pending change')}</span>
+            {s.counts.held ? <span>{plural(s.counts.held, 'held change')}</span> : null}
             <span>{plural(s.conflicts.length, 'conflict')}</span>
             {s.remote ? (
               <span className="muted">
@@ -104,6 +131,7 @@ export function SyncPage() {
               {isAdmin ? '. Set up the remote server below to send them.' : ' until a project administrator sets up a remote server.'}
             </p>
           ) : null}
+          {isAdmin && !configured ? remoteForm : null}
           <div className="progress-slot" aria-live="polite">
             {running ? (
               <div className="progress-row" data-testid="sync-progress">
@@ -130,18 +158,22 @@ export function SyncPage() {
 
           {s.held.length ? (
             <section className="panel" aria-labelledby="held-title">
-              <h2 id="held-title">Held back by the server ({s.held.length})</h2>
+              <h2 id="held-title">Held back by the server ({s.counts.held})</h2>
               <p className="muted">These changes were refused; they stay on this computer. Correct the record, or ask an administrator.</p>
-              <ChangesTable label="Held changes" changes={s.held} withReason />
+              <ChangesTable label="Held changes" changes={s.held} total={s.counts.held} withReason />
             </section>
           ) : null}
 
           <section className="panel" aria-labelledby="outbox-title">
-            <h2 id="outbox-title">Waiting to be sent ({s.pending.length})</h2>
-            {s.pending.length === 0 ? <Empty>No changes waiting: everything made here has been sent.</Empty> : <ChangesTable label="Pending changes" changes={s.pending} />}
+            <h2 id="outbox-title">Waiting to be sent ({s.counts.pending})</h2>
+            {s.pending.length === 0 ? (
+              <Empty>No changes waiting: everything made here has been sent.</Empty>
+            ) : (
+              <ChangesTable label="Pending changes" changes={s.pending} total={s.counts.pending} />
+            )}
           </section>
 
-          {isAdmin ? <RemoteForm remote={s.remote} onSave={sync.saveRemote} onRemove={sync.removeRemote} /> : null}
+          {isAdmin && configured ? remoteForm : null}
         </>
       ) : null}
     </main>

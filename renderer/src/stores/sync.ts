@@ -57,6 +57,8 @@ export interface SyncStatus {
   pending: SyncChange[];
   held: SyncChange[];
   conflicts: SyncConflict[];
+  /** Complete counts when the host lists only the first rows (defaults to the lists' lengths). */
+  counts: { pending: number; held: number };
 }
 
 /** What `POST outpost/sync/run` answers (the runner's summary; fields the UI does not know are kept). */
@@ -106,6 +108,8 @@ export interface SyncState {
   /** Errors of a resolve, by conflict id. */
   resolveErrors: Record<string, string>;
   resolvedMessage?: string;
+  /** The answer to the last remote change (kept here: the form moves once a remote exists). */
+  remoteResult?: ActionAnswer;
   load(options?: { quiet?: boolean }): Promise<void>;
   run(options?: { pullOnly?: boolean; pushOnly?: boolean }): Promise<void>;
   resolve(conflictId: string, keep: Keep, fields?: FieldChoices): Promise<ActionAnswer>;
@@ -145,16 +149,20 @@ function normalizeConflict(raw: Partial<SyncConflict>): SyncConflict {
 }
 
 /** The host's answer, with every list present (an older or partial host may leave some out). */
-export function normalizeStatus(raw: Partial<SyncStatus> | undefined): SyncStatus {
+export function normalizeStatus(raw: Partial<Omit<SyncStatus, 'counts'>> & { counts?: Partial<SyncStatus['counts']> } | undefined): SyncStatus {
+  const pending = list<SyncChange>(raw?.pending);
+  const held = list<SyncChange>(raw?.held);
+  const count = (n: unknown, fallback: number): number => (typeof n === 'number' && n >= fallback ? n : fallback);
   return {
     online: Boolean(raw?.online),
     running: Boolean(raw?.running),
     lastSync: raw?.lastSync,
     progress: raw?.progress,
     remote: raw?.remote?.baseUrl ? raw.remote : undefined,
-    pending: list<SyncChange>(raw?.pending),
-    held: list<SyncChange>(raw?.held),
+    pending,
+    held,
     conflicts: list<Partial<SyncConflict>>(raw?.conflicts).map(normalizeConflict),
+    counts: { pending: count(raw?.counts?.pending, pending.length), held: count(raw?.counts?.held, held.length) },
   };
 }
 
@@ -201,7 +209,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
         set({ loading: true, error: undefined });
       }
       try {
-        const status = normalizeStatus((await medplum.get(`${SYNC_PATH}/status`, { cache: 'no-cache' })) as Partial<SyncStatus>);
+        const status = normalizeStatus((await medplum.get(`${SYNC_PATH}/status`, { cache: 'no-cache' })) as Parameters<typeof normalizeStatus>[0]);
         if (mine !== issued || gen !== generation) return;
         // Progress from the status only while a run is on; events (Electron) may be fresher.
         const progress = status.running ? (status.progress ?? get().progress) : undefined;
@@ -251,23 +259,29 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
     },
 
     async saveRemote(input) {
+      let answer: ActionAnswer;
       try {
         await medplum.put(`${SYNC_PATH}/remote`, input);
-        await get().load({ quiet: true });
-        return { ok: true, message: `Remote saved: ${input.baseUrl}` };
+        answer = { ok: true, message: `Remote saved: ${input.baseUrl}` };
       } catch (err) {
-        return { ok: false, error: errorText(err) };
+        answer = { ok: false, error: errorText(err) };
       }
+      set({ remoteResult: answer });
+      if (answer.ok) await get().load({ quiet: true });
+      return answer;
     },
 
     async removeRemote() {
+      let answer: ActionAnswer;
       try {
         await medplum.delete(`${SYNC_PATH}/remote`);
-        await get().load({ quiet: true });
-        return { ok: true, message: 'Remote removed: changes stay on this computer.' };
+        answer = { ok: true, message: 'Remote removed: changes stay on this computer.' };
       } catch (err) {
-        return { ok: false, error: errorText(err) };
+        answer = { ok: false, error: errorText(err) };
       }
+      set({ remoteResult: answer });
+      if (answer.ok) await get().load({ quiet: true });
+      return answer;
     },
 
     setProgress(progress) {
@@ -290,6 +304,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
         resolving: undefined,
         resolveErrors: {},
         resolvedMessage: undefined,
+        remoteResult: undefined,
       });
     },
   }));
