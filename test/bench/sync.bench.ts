@@ -5,7 +5,8 @@
 //         data folder; baseline: the same page URLs fetched again and parsed, nothing stored.
 //   push  M local changes (Patients, and Observations referencing them) recorded in the outbox, one
 //         push-only run to the router-backed test server (which validates and stores each entry);
-//         baseline: the same request Bundles POSTed to a sink that only reads them.
+//         baseline: the same request Bundles POSTed to a sink that only reads them; and the remote's
+//         own share: the same Bundles replayed to a fresh router-backed server.
 // Peak RSS is this process's (it also holds the test remote and its data).
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -84,9 +85,19 @@ async function pullPhase(count: number) {
   try {
     host.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
     log('pull: running');
+    // Time per progress phase (pull pages vs reconcile), to tell where a slow pull spends it.
+    const phases: Record<string, number> = {};
+    let phase = { name: 'start', at: performance.now() };
+    const stop = host.sync.runner.onProgress((p) => {
+      const now = performance.now();
+      phases[phase.name] = (phases[phase.name] ?? 0) + (now - phase.at) / 1000;
+      phase = { name: p.phase, at: now };
+    });
     const started = performance.now();
     const summary = (await host.sync.runner.run({ pullOnly: true })) as SyncRunSummary;
     const seconds = (performance.now() - started) / 1000;
+    stop();
+    log(`pull: seconds by phase ${JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v * 10) / 10])))}`);
     log(`pull: ${int(summary.pulled)} in ${seconds.toFixed(1)} s${summary.errors.length ? `; errors: ${summary.errors.slice(0, 3).join('; ')}` : ''}`);
     // Baseline: the same GETs again, parsed, nothing stored.
     const gets = requests.filter((r) => r.method === 'GET');
@@ -154,7 +165,17 @@ async function pushPhase(count: number) {
     }
     const bareSeconds = (performance.now() - bareStart) / 1000;
     sink.close();
-    return { resources: summary.pushed, seconds, bareSeconds, requests: posts.length, bytes, errors: summary.errors, held: summary.held };
+    // The remote's own share: the same Bundles replayed, one after the other, to a fresh router-backed
+    // test server (validation, If-None-Exist searches and stores of MemoryRepository, no Outpost code).
+    const fresh = await startFhirServer();
+    const replayStart = performance.now();
+    for (const r of posts) {
+      const url = fresh.baseUrl + r.url.slice(server.baseUrl.length);
+      await (await fetch(url, { method: r.method, body: r.body, headers: { authorization: `Bearer ${fresh.token}`, 'content-type': 'application/fhir+json' } })).text();
+    }
+    const remoteSeconds = (performance.now() - replayStart) / 1000;
+    await fresh.close();
+    return { resources: summary.pushed, seconds, bareSeconds, remoteSeconds, requests: posts.length, bytes, errors: summary.errors, held: summary.held };
   } finally {
     host.close();
     temp.dispose();
@@ -187,7 +208,10 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `# Sync benchmark (node ${process.version})\n\n` +
       markdownTable(['', 'resources', 'time', 'rate', 'target', 'bare HTTP transfer of the same Bundles', 'sync / bare'], [row('push', push, PUSH_TARGET), row('pull', pull, PULL_TARGET)]) +
-      `\n\nPeak RSS (this process, test remotes included): ${mib(rss)}\n` +
+      `\n\nPush: the test remote alone takes ${push.remoteSeconds.toFixed(1)} s for the same Bundles (replayed to a fresh router-backed server), ` +
+      `so Outpost's own share of the push is about ${Math.max(0, push.seconds - push.remoteSeconds).toFixed(1)} s ` +
+      `(${int(push.resources / Math.max(0.001, push.seconds - push.remoteSeconds))} changes/s).\n` +
+      `\nPeak RSS (this process, test remotes included): ${mib(rss)}\n` +
       (push.errors.length || pull.errors.length ? `\nErrors: ${[...push.errors, ...pull.errors].slice(0, 5).join('; ')}\n` : ''),
   );
 }
