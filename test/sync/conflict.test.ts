@@ -126,4 +126,23 @@ describe('two workstations, one resource', () => {
     expect(() => b.store.read('Patient', remoteId)).toThrow();
     expect(b.outboxRows()).toEqual([]);
   });
+
+  it('a local delete of a resource edited remotely is a conflict, the remote edit stays; keep local then deletes it', async () => {
+    edit(a, sharedLocalA, { gender: 'female' });
+    await a.push();
+    b.store.delete('Patient', remoteId);
+    expect(await b.push()).toMatchObject({ pushed: 0, conflicts: 1 });
+    const [conflict] = listConflicts(b.store.db);
+    expect(conflict).toMatchObject({ reason: 'deleted-locally', local: null, remote: { gender: 'female' } });
+    expect((await onRemote()).gender).toBe('female');
+    resolveConflict(b, conflict.id, { keep: 'local' });
+    expect(await b.push()).toMatchObject({ pushed: 1, conflicts: 0 });
+    await expect(onRemote()).rejects.toThrow();
+  });
+
+  it('a local delete of a resource nobody else changed lands without a conflict', async () => {
+    b.store.delete('Patient', remoteId);
+    expect(await b.push()).toMatchObject({ pushed: 1, conflicts: 0 });
+    await expect(onRemote()).rejects.toThrow();
+  });
 });

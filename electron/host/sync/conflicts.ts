@@ -227,6 +227,7 @@ export function resolveConflict(deps: ResolveDeps, conflictId: string, resolutio
       db.prepare('DELETE FROM sync_outbox WHERE type = ? AND id = ?').run(c.resourceType, c.resourceId);
     } else if (resolution.keep === 'local') {
       if (!local) {
+        db.prepare('UPDATE sync_id_map SET remote_version = ? WHERE type = ? AND local_id = ?').run(c.remoteVersion, c.resourceType, c.resourceId);
         requeue(db, c, 'delete', localRow?.version ?? 1, now);
         result = null;
       } else if (!c.remote) {

@@ -270,6 +270,35 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     return { retry, retryAfterMs };
   }
 
+  /**
+   * A DELETE carries If-Match, but Medplum (and its router) ignores If-Match on delete: so the remote
+   * versions of the resources to delete are read first (one batch of GETs), and a resource edited
+   * remotely since we last saw it goes through the conflict path (a remote edit is never deleted
+   * silently). Returns the entries still to send.
+   */
+  async function checkDeletes(planned: PlannedEntry[]): Promise<PlannedEntry[]> {
+    const deletes = planned.filter((p) => p.row.op === 'delete' && p.remoteId);
+    if (deletes.length === 0) return planned;
+    const settled = new Set<PlannedEntry>();
+    for (let i = 0; i < deletes.length; i += batchSize) {
+      const chunk = deletes.slice(i, i + batchSize);
+      const res = await remote.request('POST', '', { resourceType: 'Bundle', type: 'batch', entry: chunk.map((p) => ({ request: { method: 'GET', url: `${p.row.type}/${p.remoteId}` } })) });
+      const answers = res.status === 200 ? ((res.body as Bundle | undefined)?.entry ?? []) : [];
+      for (const [j, p] of chunk.entries()) {
+        const answer = answers[j];
+        const seen = sql.mapped.get(p.row.type, p.row.id)?.remote_version;
+        const version = answer?.resource?.meta?.versionId;
+        if (Number.parseInt(answer?.response?.status ?? '0', 10) === 200 && seen && version && version !== seen) {
+          settled.add(p);
+          const outcome = await handlePushConflict({ db, remote, store: opts.store, outbox: opts.outbox, ids, clock }, p, 412);
+          if (outcome.state === 'done') summary.pushed++;
+          else finish(p.row, outcome.state, outcome.reason);
+        }
+      }
+    }
+    return settled.size === 0 ? planned : planned.filter((p) => !settled.has(p));
+  }
+
   /** Sends planned entries in Bundles, `concurrency` at a time; failed transient entries get retry rounds. */
   async function sendAll(planned: PlannedEntry[]): Promise<void> {
     let queue = planned;
@@ -310,7 +339,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       for (const item of waiting) finish(item.row, 'held', 'Circular references between unsent resources');
       break;
     }
-    await sendAll(ready);
+    await sendAll(await checkDeletes(ready));
     queue = waiting;
   }
   return summary;
