@@ -51,6 +51,13 @@ describe('the sync store against the host routes and a FHIR server', () => {
     await sync.getState().load();
     expect(sync.getState()).toMatchObject({ loaded: true, unavailable: false, error: undefined });
     expect(sync.getState().status?.remote).toBeUndefined();
+    expect(sync.getState().status?.pending.length).toBeGreaterThan(0); // the seeded clinic, never sent
+
+    // A progress event (Electron's outpost:event) marks a run as on until the status says otherwise.
+    sync.getState().setProgress({ phase: 'push', done: 3, total: 10 });
+    expect(sync.getState()).toMatchObject({ status: { running: true }, progress: { done: 3, total: 10 } });
+    await sync.getState().load({ quiet: true });
+    expect(sync.getState()).toMatchObject({ status: { running: false }, progress: undefined });
 
     const refused = await sync.getState().saveRemote({ baseUrl: 'not a url', token: 'x' });
     expect(refused.ok).toBe(false);

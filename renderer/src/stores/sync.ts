@@ -285,7 +285,10 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
     },
 
     setProgress(progress) {
-      set({ progress });
+      // An event means a run is on (perhaps the background loop's): mark it, so the panel follows it
+      // until the status says it ended.
+      const status = get().status;
+      set({ progress, ...(progress && status && !status.running ? { status: { ...status, running: true } } : {}) });
     },
 
     reset() {
