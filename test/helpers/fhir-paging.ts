@@ -31,6 +31,8 @@ export interface PagingFhirServer extends TestFhirServer {
   deleteRemote(type: string, id: string): void;
   /** Searches and reads of these types answer 403 from now on (access revoked). */
   revoke(types: string[]): void;
+  /** Access to these types granted again. */
+  unrevoke(types: string[]): void;
   /** Resources matching `predicate` are no longer returned by searches nor reads (403). */
   hide(predicate: (r: Resource) => boolean): void;
   /** Ends every hide() (access granted again). */
@@ -288,6 +290,9 @@ export async function startPagingFhirServer(options: TestFhirServerOptions = {})
     },
     revoke(types: string[]) {
       for (const t of types) revoked.add(t);
+    },
+    unrevoke(types: string[]) {
+      for (const t of types) revoked.delete(t);
     },
     hide(predicate: (r: Resource) => boolean) {
       hidden.push(predicate);

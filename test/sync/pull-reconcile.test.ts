@@ -93,6 +93,16 @@ describe('pull reconciles remote deletions and revoked access', () => {
     expect(outboxRow(local.store, 'Observation', created)).toMatchObject({ op: 'create', state: 'held' });
     // Patients were not touched.
     expect(countLive(local.store, 'Patient')).toBe(4);
+
+    // Access granted again: the purged copies come back (older than the watermark: by the listing's
+    // gap repair) and the held changes go back to push.
+    server.unrevoke(['Observation']);
+    const restored = await pull({ overlapMs: 0 });
+    expect(restored).toMatchObject({ released: 2, errors: [] });
+    expect(countLive(local.store, 'Observation')).toBe(21);
+    expect(outboxRow(local.store, 'Observation', 'r-obs-0-0')).toMatchObject({ op: 'update', state: 'pending', last_error: null });
+    expect(outboxRow(local.store, 'Observation', created)).toMatchObject({ op: 'create', state: 'pending' });
+    expect(local.store.read<Observation>('Observation', 'r-obs-0-0').status).toBe('amended');
   });
 
   it('access narrowed (the remote no longer returns some resources, reads answer 403): those are purged', async () => {

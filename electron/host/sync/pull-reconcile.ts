@@ -42,6 +42,8 @@ export interface ReconcileResult {
   deleted: number;
   purged: number;
   conflicts: number;
+  /** Local changes held for revoked access, released to push again now that the remote shows them. */
+  released: number;
   /** Local changes held because access was revoked. */
   held: { type: string; id: string; reason: string }[];
   /** Set when the listing could not be completed (nothing was removed). */
@@ -130,6 +132,24 @@ async function repairGaps(opts: ReconcileOptions, writer: PageWriter, type: stri
 
 const REPAIR_CHUNK = 100;
 
+/**
+ * Changes held for revoked access go back to push once the type is readable again: creates never sent,
+ * and changes of resources the remote shows again (in the listing; all of them when the counts matched).
+ */
+function releaseHeld(db: Db, type: string, project: string, listed: boolean): number {
+  ensureSeenTable(db);
+  return db
+    .prepare<[string, string, string, number]>(
+      `UPDATE sync_outbox SET state = 'pending', last_error = NULL, next_attempt_at = 0
+        WHERE type = ? AND project = ? AND state = 'held' AND last_error = ?
+          AND (? = 0
+               OR NOT EXISTS (SELECT 1 FROM sync_id_map m WHERE m.type = sync_outbox.type AND m.local_id = sync_outbox.id)
+               OR EXISTS (SELECT 1 FROM sync_id_map m JOIN temp.sync_pull_seen s ON s.id = m.remote_id
+                           WHERE m.type = sync_outbox.type AND m.local_id = sync_outbox.id))`,
+    )
+    .run(type, project, REVOKED_REASON, listed ? 1 : 0).changes;
+}
+
 /** True when the remote's count of the type equals the local resources mapped to it. */
 async function countsMatch(opts: ReconcileOptions, type: string): Promise<boolean> {
   const res = await opts.remote.request('GET', `${type}?_summary=count&_total=accurate`);
@@ -146,8 +166,9 @@ async function countsMatch(opts: ReconcileOptions, type: string): Promise<boolea
 
 export async function reconcileType(opts: ReconcileOptions, type: string, options: { mayShortcut?: boolean } = {}): Promise<ReconcileResult> {
   const { db, store, outbox, remote, project, clock } = opts;
-  const result: ReconcileResult = { repaired: 0, repairFailures: [], deleted: 0, purged: 0, conflicts: 0, held: [] };
+  const result: ReconcileResult = { repaired: 0, repairFailures: [], deleted: 0, purged: 0, conflicts: 0, released: 0, held: [] };
   if (options.mayShortcut && (await countsMatch(opts, type))) {
+    result.released = releaseHeld(db, type, project, false);
     return result;
   }
   const listing = await listRemoteIds(opts, type);
@@ -159,8 +180,11 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
     result.error = `${type}: id listing failed, nothing removed (${listing})`;
     return result;
   }
-  if (listing === 'ok' && opts.writer) {
-    await repairGaps(opts, opts.writer, type, result);
+  if (listing === 'ok') {
+    result.released = releaseHeld(db, type, project, true);
+    if (opts.writer) {
+      await repairGaps(opts, opts.writer, type, result);
+    }
   }
   // Resources of this project the remote had (mapped), missing from the listing (all of them when revoked).
   const missing = db

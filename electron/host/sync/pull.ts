@@ -97,6 +97,8 @@ export interface PullSummary {
   conflicts: number;
   /** Local changes held because access was revoked (listed in heldChanges). */
   held: number;
+  /** Changes held for revoked access that went back to pending (the remote shows them again). */
+  released: number;
   heldChanges: { type: string; id: string; reason: string }[];
   /** Re-read versions skipped (overlap window, resumed pages). */
   deduped: number;
@@ -110,7 +112,7 @@ export interface PullSummary {
 }
 
 export function emptyPullSummary(): PullSummary {
-  return { pulled: 0, deleted: 0, purged: 0, conflicts: 0, held: 0, heldChanges: [], deduped: 0, failed: 0, failures: [], types: {}, errors: [], unauthorized: false, aborted: false };
+  return { pulled: 0, deleted: 0, purged: 0, conflicts: 0, held: 0, released: 0, heldChanges: [], deduped: 0, failed: 0, failures: [], types: {}, errors: [], unauthorized: false, aborted: false };
 }
 
 /** The types a project's pull covers by default. */
@@ -261,6 +263,7 @@ export async function reconcileInto(opts: PullOptions, summary: PullSummary, typ
   summary.purged += r.purged;
   summary.conflicts += r.conflicts;
   summary.held += r.held.length;
+  summary.released += r.released;
   summary.heldChanges.push(...r.held);
   if (r.unauthorized) summary.unauthorized = true;
   if (r.error) {
