@@ -1,7 +1,7 @@
 // One sync conflict side by side: each field with the base (when the host kept it), this computer's
 // version and the server's, differing fields highlighted; keep mine, keep theirs, or merge choosing per field.
 import { formatDateTime } from '@medplum/core';
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { FieldChoices, Keep, SyncConflict } from '../stores/sync.ts';
 import { ErrorMessage } from './common.tsx';
 import { canMerge, conflictReasonText, conflictRows, fieldLabel } from './sync-view.ts';
@@ -25,6 +25,11 @@ export function ConflictView({ conflict, busy, error, onResolve }: Props) {
   const mergeable = canMerge(conflict);
   const [choices, setChoices] = useState<FieldChoices>(() => Object.fromEntries(conflict.fields.map((f) => [f, 'local' as const])));
   const [merging, setMerging] = useState(false);
+  const tableRef = useRef<HTMLTableElement>(null);
+  // The button pressed disappears: keyboard focus goes to the first choice instead of being lost.
+  useEffect(() => {
+    if (merging) tableRef.current?.querySelector<HTMLInputElement>('input[type=radio]:checked')?.focus();
+  }, [merging]);
   const label = `${conflict.resourceType}/${conflict.resourceId}`;
   const hasBase = Boolean(conflict.base);
   return (
@@ -37,7 +42,7 @@ export function ConflictView({ conflict, busy, error, onResolve }: Props) {
         {conflict.createdAt ? <span className="muted"> Found {formatDateTime(conflict.createdAt)}.</span> : null}
       </p>
       <div className="table-scroll">
-        <table className="data conflict-table" aria-label={`Versions of ${label}`}>
+        <table ref={tableRef} className="data conflict-table" aria-label={`Versions of ${label}`}>
           <thead>
             <tr>
               <th scope="col">Field</th>
