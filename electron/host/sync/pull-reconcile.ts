@@ -19,7 +19,8 @@
 //     user may no longer see); a resource with a pending local change is kept and its change held
 //     with the reason, and reported.
 // One read probes the first missing resource of a type and classifies them all (a mix of deletions
-// and revocations in one type between two syncs is classified by that probe).
+// and revocations in one type between two syncs is classified by that probe; a probe that still reads
+// is skipped, up to MAX_PROBES; a probe that fails otherwise, e.g. offline, removes nothing).
 // The listing is skipped when nothing can have disappeared: the remote's count of the type
 // (`_summary=count&_total=accurate`, one request) equals the number of local resources mapped to it.
 // After a complete pull every resource the remote lists is mapped here, so equal counts mean equal sets;
@@ -131,6 +132,8 @@ async function repairGaps(opts: ReconcileOptions, writer: PageWriter, type: stri
 }
 
 const REPAIR_CHUNK = 100;
+/** Reads of missing resources tried before giving up on this pass (each still readable is skipped). */
+const MAX_PROBES = 5;
 
 /**
  * Changes held for revoked access go back to push once the type is readable again: creates never sent,
@@ -201,13 +204,18 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
     return result;
   }
   let revoked = listing === 'revoked';
-  if (!revoked && missing.length > 0) {
-    const probe = await remote.request('GET', `${type}/${missing[0].remote_id}`);
-    if (probe.status === 200) {
-      // Still there (created or changed during the listing): leave everything for the next pass.
+  if (!revoked) {
+    // A missing one that still reads fine (changed during the listing) is left alone; the first that
+    // does not read classifies the rest. Anything but 403/404/410 (a network failure...) removes nothing.
+    let status = 200;
+    for (let tries = 0; status === 200 && missing.length > 0 && tries < MAX_PROBES; tries++) {
+      status = (await remote.request('GET', `${type}/${missing[0].remote_id}`)).status;
+      if (status === 200) missing.shift();
+    }
+    if (missing.length === 0 || (status !== 403 && status !== 404 && status !== 410)) {
       return result;
     }
-    revoked = probe.status === 403;
+    revoked = status === 403;
   }
   const indexer = createSearchIndexer();
   const sql = {
