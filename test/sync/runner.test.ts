@@ -113,6 +113,9 @@ describe('sync runner', () => {
     await h.call('POST', 'Patient', patient('One'));
     expect(await h.sync.runner.run()).toMatchObject({ pushed: 1, errors: [] });
     await h.call('POST', 'Patient', patient('Two'));
+    expect(await h.sync.runner.run()).toMatchObject({ pushed: 1, errors: [] });
+    expect(auth.calls.filter((c) => c.path === '/oauth2/token')).toHaveLength(1);
+    await h.call('POST', 'Patient', patient('Three'));
     auth.expireAll();
     expect(await h.sync.runner.run()).toMatchObject({ pushed: 1, errors: [] });
     expect(auth.calls.filter((c) => c.path === '/oauth2/token')).toEqual([
@@ -121,7 +124,7 @@ describe('sync runner', () => {
     ]);
     // Wrong secret: the run reports it, in words without the secret.
     h.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, clientId: 'outpost-ws', clientSecret: 'wrong-secret' });
-    await h.call('POST', 'Patient', patient('Three'));
+    await h.call('POST', 'Patient', patient('Four'));
     const refused = (await h.sync.runner.run()) as SyncRunSummary;
     expect(refused.unauthorized).toBe(true);
     expect(JSON.stringify(refused)).not.toContain('wrong-secret');

@@ -8,7 +8,7 @@ import { FhirError, errors, outcome } from '../../../shared/errors.ts';
 import type { Db, Store } from '../store/types.ts';
 import type { RemoteSettings, SyncConfig } from './config.ts';
 import { offlineBackoffMs, probeRemote } from './connectivity.ts';
-import { tokenSourceFor } from './credentials.ts';
+import { tokenSourceFor, type GetToken } from './credentials.ts';
 import type { Outbox } from './outbox.ts';
 import { createRemote, type Remote, type RemoteConfig } from './remote.ts';
 import { createRunLock, type RunLockOptions } from './run-lock.ts';
@@ -155,8 +155,18 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     return remotes[0].project;
   }
 
-  function remoteFor(settings: RemoteSettings): Remote {
-    const getToken = tokenSourceFor(settings, { fetch: options.fetch, clock });
+  // Token sources outlive runs, so a client-credentials token is fetched once and reused until it
+  // expires (or the remote refuses it); a changed remote gets a new one.
+  const tokenSources = new Map<string, { settings: string; getToken: GetToken }>();
+
+  function remoteFor(project: string, settings: RemoteSettings): Remote {
+    const key = JSON.stringify(settings);
+    let source = tokenSources.get(project);
+    if (source?.settings !== key) {
+      source = { settings: key, getToken: tokenSourceFor(settings, { fetch: options.fetch, clock }) };
+      tokenSources.set(project, source);
+    }
+    const getToken = source.getToken;
     return createRemote({ ...options.remoteOptions, baseUrl: settings.baseUrl, getToken, fetch: options.fetch });
   }
 
@@ -170,7 +180,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
 
   async function execute(project: string, settings: RemoteSettings, opts: RunOptions, abort: AbortController): Promise<SyncRunSummary> {
     const summary = emptySummary(project, clock());
-    const remote = remoteFor(settings);
+    const remote = remoteFor(project, settings);
     const ctx = { db, store, outbox, remote, project, clock, signal: abort.signal, tenant: opts.tenant, onProgress: (p: SyncProgress) => report(project, p) };
     const phases: (keyof SyncSteps)[] = opts.pullOnly ? ['pull'] : opts.pushOnly ? ['push', 'auditPush'] : ['push', 'auditPush', 'pull'];
     // One cheap request first: offline, the run says so instead of leaving every change to back off.
