@@ -95,6 +95,27 @@ describe('statuses', () => {
     expect(tx.status).toBe(403);
     expect((await c.call(token, 'GET', 'Patient')).body.total).toBe(before);
   });
+
+  it("conditional references in a session's Bundles resolve through its own search: an invisible match is no match", async () => {
+    c = createClinic();
+    const seen = c.seed(patient('Seen', { gender: 'female', identifier: [{ system: 'urn:mrn', value: '1' }] }));
+    c.seed(patient('Unseen', { gender: 'male', identifier: [{ system: 'urn:mrn', value: '2' }] }));
+    const { token } = await as([{ resourceType: 'Patient', criteria: 'Patient?gender=female' }, { resourceType: 'Observation' }]);
+    const obs = (mrn: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient?identifier=urn:mrn|${mrn}` } });
+    const tx = await c.call(token, 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Observation' }, resource: obs('1') }] });
+    expect(tx.status, tx.text).toBe(200);
+    expect(tx.body.entry[0].resource.subject.reference).toBe(`Patient/${seen.id}`);
+    const hidden = await c.call(token, 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Observation' }, resource: obs('2') }] });
+    expect(hidden.status).toBe(400);
+    expect(hidden.text).toContain('matches no resource');
+    const batch = await c.call(token, 'POST', '', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [{ request: { method: 'POST', url: 'Observation' }, resource: obs('1') }, { request: { method: 'POST', url: 'Observation' }, resource: obs('2') }],
+    });
+    expect(batch.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '400']);
+    expect(batch.body.entry[0].resource.subject.reference).toBe(`Patient/${seen.id}`);
+  });
 });
 
 describe('admin types and policy changes', () => {

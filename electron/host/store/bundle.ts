@@ -2,6 +2,9 @@
 // entries are processed in FHIR order (DELETE, POST, PUT/PATCH, GET/HEAD) after every fullUrl has been
 // given its final `Type/id` and every reference rewritten; the first failure throws and the caller
 // rolls everything back. Batch entries each run in their own savepoint and fail one by one.
+// The planning (parse, identities, reference rewriting, order, entry paths in errors) is one engine,
+// `runTransaction` / `runBatch`, driven by an EntryExecutor: the raw store's below, and the
+// enforcement point's (electron/host/enforce/bundle.ts), which checks and audits every entry.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import { FhirError, errors, toErrorResponse } from '../../../shared/errors.ts';
@@ -12,13 +15,13 @@ import type { CallContext, WriteResult } from './types.ts';
 import { assertFhirId, assertResourceType } from './validation.ts';
 import { conditionalDelete, deleteResource, insertNew, patchResource, stripQuestionMark, updateResource } from './writes.ts';
 
-type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-const ORDER: Record<Method, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+export type EntryMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const ORDER: Record<EntryMethod, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 const REASON: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content' };
 
-interface Planned {
+export interface PlannedEntry {
   index: number;
-  method: Method;
+  method: EntryMethod;
   url: EntryUrl;
   rawUrl: string;
   entry: BundleEntry;
@@ -28,9 +31,25 @@ interface Planned {
   existing?: ResourceRow;
 }
 
-function parseEntry(entry: BundleEntry, index: number, base: string): Planned {
+/** What the Bundle engine asks of whoever runs the entries (the raw store, or the enforcement point). */
+export interface EntryExecutor {
+  /**
+   * Gives an entry its identity before any entry runs (`p.id`, `p.existing`), so references to its
+   * fullUrl can be rewritten: 'transaction' for every entry of a transaction, 'batch' for each entry
+   * of a batch as it comes.
+   */
+  identify(p: PlannedEntry, mode: 'transaction' | 'batch'): void;
+  /** The one resource a conditional reference names (undefined: none; several: throw 412). */
+  findOne(resourceType: string, query: string): string | undefined;
+  /** Runs one entry (its references already rewritten). */
+  execute(p: PlannedEntry): BundleEntry;
+  /** Runs one batch entry in its own savepoint. */
+  savepoint<T>(fn: () => T): T;
+}
+
+export function parseEntry(entry: BundleEntry, index: number, base: string): PlannedEntry {
   const request = entry?.request;
-  const method = request?.method as Method | undefined;
+  const method = request?.method as EntryMethod | undefined;
   if (!method || !(method in ORDER) || typeof request?.url !== 'string') {
     throw errors.badRequest(`Bundle.entry[${index}] needs request.method and request.url`, `Bundle.entry[${index}].request`);
   }
@@ -41,7 +60,7 @@ function parseEntry(entry: BundleEntry, index: number, base: string): Planned {
   return { index, method, url, rawUrl: request.url, entry };
 }
 
-function responseFor(result: WriteResult, base: string): BundleEntry {
+export function responseFor(result: WriteResult, base: string): BundleEntry {
   const r = result.resource;
   const version = r.meta?.versionId ?? '1';
   return {
@@ -56,7 +75,7 @@ function responseFor(result: WriteResult, base: string): BundleEntry {
   };
 }
 
-function bodyOf(p: Planned): Resource {
+export function bodyOf(p: PlannedEntry): Resource {
   const resource = p.entry.resource;
   if (!resource || typeof resource !== 'object') {
     throw errors.badRequest(`Bundle.entry[${p.index}] needs a resource`, `Bundle.entry[${p.index}].resource`);
@@ -73,7 +92,7 @@ function singleMatch(core: StoreCore, resourceType: string, query: string, ctx: 
 }
 
 /** Executes one entry (its references already rewritten). */
-function execute(core: StoreCore, p: Planned, ctx: CallContext | undefined, base: string): BundleEntry {
+function execute(core: StoreCore, p: PlannedEntry, ctx: CallContext | undefined, base: string): BundleEntry {
   const { url } = p;
   const type = url.resourceType;
   switch (p.method) {
@@ -129,7 +148,7 @@ function execute(core: StoreCore, p: Planned, ctx: CallContext | undefined, base
   }
 }
 
-function read(core: StoreCore, p: Planned, ctx: CallContext | undefined): BundleEntry {
+function read(core: StoreCore, p: PlannedEntry, ctx: CallContext | undefined): BundleEntry {
   const { url } = p;
   const ok = (resource: Resource): BundleEntry => ({
     resource,
@@ -161,7 +180,7 @@ function read(core: StoreCore, p: Planned, ctx: CallContext | undefined): Bundle
   );
 }
 
-function withEntryPath(err: unknown, index: number): unknown {
+export function withEntryPath(err: unknown, index: number): unknown {
   if (err instanceof FhirError) {
     const outcome = structuredClone(err.outcome);
     for (const issue of outcome.issue ?? []) {
@@ -173,25 +192,15 @@ function withEntryPath(err: unknown, index: number): unknown {
   return err;
 }
 
-/** Must be called inside one SQLite transaction (the store does); throws on the first failing entry. */
-export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
-  const base = baseUrlOf(core, ctx);
+/** Must be called inside one SQLite transaction (the caller's); throws on the first failing entry. */
+export function runTransaction(bundle: Bundle, base: string, x: EntryExecutor): Bundle {
   const planned = (bundle.entry ?? []).map((e, i) => parseEntry(e, i, base));
   const fullUrls = new Map<string, string>();
 
   // 1. Every entry that writes gets its final identity, so references to it can be rewritten.
   for (const p of planned) {
     try {
-      const type = p.url.resourceType;
-      if (p.method === 'POST' && type !== undefined) {
-        const ifNoneExist = p.entry.request?.ifNoneExist;
-        p.existing = ifNoneExist ? singleMatch(core, type, ifNoneExist, ctx, 'If-None-Exist') : undefined;
-        p.id = p.existing?.id ?? randomUUID();
-      } else if (p.method === 'PUT' && type !== undefined && p.url.id === undefined) {
-        p.id = singleMatch(core, type, p.url.query ?? '', ctx, 'Conditional update')?.id ?? randomUUID();
-      } else if (p.method === 'PUT' && p.url.id !== undefined) {
-        p.id = p.url.id;
-      }
+      x.identify(p, 'transaction');
     } catch (err) {
       throw withEntryPath(err, p.index);
     }
@@ -201,7 +210,7 @@ export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallCon
   }
 
   // 2. References: fullUrls and conditional references, resolved against the store as it was.
-  const resolver = createResolver(core, ctx, fullUrls);
+  const resolver = createResolver(x, fullUrls);
   for (const p of planned) {
     if (p.entry.resource) {
       try {
@@ -216,7 +225,7 @@ export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallCon
   const responses = new Array<BundleEntry>(planned.length);
   for (const p of [...planned].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)) {
     try {
-      responses[p.index] = execute(core, p, ctx, base);
+      responses[p.index] = x.execute(p);
     } catch (err) {
       throw withEntryPath(err, p.index);
     }
@@ -226,9 +235,9 @@ export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallCon
 
 /**
  * Resolves a Bundle's references: fullUrls from `fullUrls`, conditional references (`Patient?identifier=x|y`)
- * against the store, each query looked up once per Bundle.
+ * through the executor, each query looked up once per Bundle.
  */
-function createResolver(core: StoreCore, ctx: CallContext | undefined, fullUrls: Map<string, string>): ReferenceResolver {
+function createResolver(x: EntryExecutor, fullUrls: Map<string, string>): ReferenceResolver {
   const conditionalCache = new Map<string, string>();
   return {
     fullUrls,
@@ -236,11 +245,11 @@ function createResolver(core: StoreCore, ctx: CallContext | undefined, fullUrls:
       let resolved = conditionalCache.get(reference);
       if (resolved === undefined) {
         assertResourceType(resourceType);
-        const row = singleMatch(core, resourceType, query, ctx, 'Conditional reference');
-        if (!row) {
+        const id = x.findOne(resourceType, query);
+        if (id === undefined) {
           throw errors.badRequest(`Conditional reference ${reference} matches no resource`, 'reference');
         }
-        resolved = `${resourceType}/${row.id}`;
+        resolved = `${resourceType}/${id}`;
         conditionalCache.set(reference, resolved);
       }
       return resolved;
@@ -249,22 +258,18 @@ function createResolver(core: StoreCore, ctx: CallContext | undefined, fullUrls:
 }
 
 /** Each entry in its own savepoint: a failure is that entry's OperationOutcome, the rest go on. */
-export function processBatch(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
-  const base = baseUrlOf(core, ctx);
-  const resolver = createResolver(core, ctx, new Map());
-  const runEntry = core.db.transaction((entry: BundleEntry, index: number): BundleEntry => {
-    const p = parseEntry(entry, index, base);
-    if (p.entry.resource) {
-      p.entry = { ...p.entry, resource: rewriteReferences(p.entry.resource, resolver) as Resource };
-    }
-    if (p.method === 'POST' && p.url.resourceType !== undefined && p.entry.request?.ifNoneExist) {
-      p.existing = singleMatch(core, p.url.resourceType, p.entry.request.ifNoneExist, ctx, 'If-None-Exist');
-    }
-    return execute(core, p, ctx, base);
-  });
+export function runBatch(bundle: Bundle, base: string, x: EntryExecutor): Bundle {
+  const resolver = createResolver(x, new Map());
   const entries = (bundle.entry ?? []).map((entry, index): BundleEntry => {
     try {
-      return runEntry(entry, index);
+      return x.savepoint(() => {
+        const p = parseEntry(entry, index, base);
+        if (p.entry.resource) {
+          p.entry = { ...p.entry, resource: rewriteReferences(p.entry.resource, resolver) as Resource };
+        }
+        x.identify(p, 'batch');
+        return x.execute(p);
+      });
     } catch (err) {
       const { status, outcome } = toErrorResponse(err);
       const response: BundleEntryResponse = { status: String(status), outcome };
@@ -272,6 +277,40 @@ export function processBatch(core: StoreCore, bundle: Bundle, ctx: CallContext |
     }
   });
   return { resourceType: 'Bundle', type: 'batch-response', entry: entries };
+}
+
+/** The raw store's executor: entries written as they are, in the call context's project. */
+function storeExecutor(core: StoreCore, ctx: CallContext | undefined, base: string): EntryExecutor {
+  return {
+    identify(p, mode) {
+      const type = p.url.resourceType;
+      if (type === undefined) {
+        return;
+      }
+      const ifNoneExist = p.entry.request?.ifNoneExist;
+      if (p.method === 'POST' && (ifNoneExist || mode === 'transaction')) {
+        p.existing = ifNoneExist ? singleMatch(core, type, ifNoneExist, ctx, 'If-None-Exist') : undefined;
+        p.id = p.existing?.id ?? (mode === 'transaction' ? randomUUID() : undefined);
+      } else if (mode === 'transaction' && p.method === 'PUT' && p.url.id === undefined) {
+        p.id = singleMatch(core, type, p.url.query ?? '', ctx, 'Conditional update')?.id ?? randomUUID();
+      } else if (mode === 'transaction' && p.method === 'PUT' && p.url.id !== undefined) {
+        p.id = p.url.id;
+      }
+    },
+    findOne: (resourceType, query) => singleMatch(core, resourceType, query, ctx, 'Conditional reference')?.id,
+    execute: (p) => execute(core, p, ctx, base),
+    savepoint: (fn) => core.db.transaction(fn)(),
+  };
+}
+
+export function processTransaction(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
+  const base = baseUrlOf(core, ctx);
+  return runTransaction(bundle, base, storeExecutor(core, ctx, base));
+}
+
+export function processBatch(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
+  const base = baseUrlOf(core, ctx);
+  return runBatch(bundle, base, storeExecutor(core, ctx, base));
 }
 
 export function processBundle(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
