@@ -102,6 +102,13 @@ describe('spec scenarios', () => {
     expect(refiled.status).toBe(200);
     expect(refiled.body.meta.accounts).toEqual([{ reference: `Organization/${orgA.id}` }]);
     expect((await http(b.token, 'GET', `Patient/${pa.id}`)).status).toBe(404);
+    // a project admin files records under accounts (Medplum: admins write meta.accounts)
+    const admin = await c.person('Admin', { admin: true });
+    const at = await c.login(admin.email);
+    const shareB = await http(at, 'PUT', `Patient/${pb.id}`, { ...pb, meta: { accounts: [{ reference: `Organization/${orgA.id}` }, { reference: `Organization/${orgB.id}` }] } });
+    expect(shareB.status).toBe(200);
+    expect((await http(a.token, 'GET', `Patient/${pb.id}`)).status).toBe(200);
+    expect((await http(b.token, 'GET', `Patient/${pb.id}`)).status).toBe(200);
 
     // the same rule as one shared policy with a membership parameter
     const shared = c.policy([{ resourceType: 'Patient', criteria: 'Patient?_compartment=%organization' }]);
