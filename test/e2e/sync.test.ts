@@ -78,9 +78,9 @@ describe.skipIf(!chromiumAvailable())('the sync panel in Chromium against a FHIR
     await page.getByLabel(/^Access token/).fill(remote.token);
     await page.getByRole('button', { name: 'Save remote' }).click();
     await page.getByText(`Remote saved: ${remote.baseUrl}`).waitFor();
+    await page.getByTestId('sync-status').getByText(`Server: ${remote.baseUrl}`).waitFor();
     expect(await page.getByLabel(/^Access token/).inputValue()).toBe(''); // write-only
     expect(await page.content()).not.toContain(remote.token);
-    await page.getByTestId('sync-status').getByText(`Server: ${remote.baseUrl}`).waitFor();
     await screenshot(page, 'sync-remote-configured');
 
     await page.getByRole('button', { name: 'Sync now' }).click();

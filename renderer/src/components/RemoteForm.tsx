@@ -51,11 +51,11 @@ export function RemoteForm({ remote, result, onSave, onRemove }: Props) {
       auth === 'token'
         ? { baseUrl: baseUrl.trim(), token: token.trim() }
         : { baseUrl: baseUrl.trim(), clientId: clientId.trim(), clientSecret, ...(tokenUrl.trim() ? { tokenUrl: tokenUrl.trim() } : {}) };
-    await onSave(input);
-    setSaving(false);
-    // Secrets leave the renderer once sent, whatever the answer.
+    // Secrets leave the form as they are sent, whatever the answer: the host never gives them back.
     setToken('');
     setClientSecret('');
+    await onSave(input);
+    setSaving(false);
   };
 
   const remove = async (): Promise<void> => {
