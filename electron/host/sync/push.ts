@@ -307,13 +307,16 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       for (let i = 0; i < queue.length; i += batchSize) chunks.push(queue.slice(i, i + batchSize));
       const retry: PlannedEntry[] = [];
       let wait: number | undefined;
-      for (let i = 0; i < chunks.length && !summary.unauthorized; i += concurrency) {
-        const results = await Promise.all(chunks.slice(i, i + concurrency).map(sendBundle));
-        for (const r of results) {
+      // A pool: `concurrency` Bundles always in flight (the server never waits for our local bookkeeping).
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < chunks.length && !summary.unauthorized) {
+          const r = await sendBundle(chunks[next++]);
           retry.push(...r.retry);
           if (r.retryAfterMs !== undefined) wait = Math.max(wait ?? 0, r.retryAfterMs);
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
       if (retry.length === 0) return;
       if (round + 1 >= RETRY_ROUNDS || summary.unauthorized) {
         for (const p of retry) finish(p.row, 'later', entryReason(p.entry) ?? 'Transient failure', wait);
