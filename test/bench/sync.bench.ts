@@ -1,31 +1,26 @@
 // `npm run bench -- sync [--pull 100000] [--push 10000] [--json]`: sync's throughput against the loopback
 // test server, each next to the bare HTTP transfer of the same Bundles measured in the same run:
-//   pull  N resources (Synthea replicas of the pulled clinical types) seeded on the paging test remote
-//         (test/helpers/fhir-paging.ts), one `outpost sync --pull-only`-like run into an empty encrypted
-//         data folder; baseline: the same page URLs fetched again and parsed, nothing stored.
+//   pull  N resources (Patients, 49 Observations each) seeded on the paging test remote running in its own
+//         process (test/helpers/fhir-paging.ts), one `outpost sync --pull-only`-like run into an empty
+//         encrypted data folder; baseline: the same page URLs fetched again and parsed, nothing stored.
 //   push  M local changes (Patients, and Observations referencing them) recorded in the outbox, one
 //         push-only run to the router-backed test server (which validates and stores each entry);
 //         baseline: the same request Bundles POSTed to a sink that only reads them; and the remote's
 //         own share: the same Bundles replayed to a fresh router-backed server.
-// Peak RSS is this process's (it also holds the test remote and its data).
+// Peak RSS is this process's (the pull's remote runs in its own process; the push's small one here).
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { Patient } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
-import { PULL_CLINICAL_TYPES } from '../../electron/host/sync/pull.ts';
 import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
 import { startFhirServer } from '../helpers/fhir-server.ts';
-import { startPagingFhirServer } from '../helpers/fhir-paging.ts';
-import { fixturesDir, loadTemplates, replicateBundles, resolveBundle } from './replicate.ts';
+import { startPagingFhirServerProcess } from '../helpers/fhir-paging.ts';
 import { createTempDir } from './sqlite.ts';
 import { int, markdownTable, mib, peakRss, ratio } from './stats.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PULL_TARGET = 2_000;
 const PUSH_TARGET = 1_000;
 
@@ -39,11 +34,25 @@ interface Recorded {
   body?: string;
 }
 
-/** fetch that remembers each request (references only: no copies of bodies). */
-function recordingFetch(into: Recorded[]): typeof fetch {
-  return (input, init) => {
+/** Wall time with at least one request in flight (body read included). */
+interface Waiting {
+  seconds: number;
+}
+
+/** fetch that remembers each request (references only: no copies of bodies) and times the waiting. */
+function recordingFetch(into: Recorded[], waiting: Waiting): typeof fetch {
+  let inFlight = 0;
+  let since = 0;
+  return async (input, init) => {
     into.push({ method: init?.method ?? 'GET', url: String(input), body: typeof init?.body === 'string' ? init.body : undefined });
-    return fetch(input, init);
+    if (inFlight++ === 0) since = performance.now();
+    try {
+      const res = await fetch(input, init);
+      const text = await res.text();
+      return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+    } finally {
+      if (--inFlight === 0) waiting.seconds += (performance.now() - since) / 1000;
+    }
   };
 }
 
@@ -62,26 +71,13 @@ function parseArgs(argv: string[]): { pull: number; push: number; json: boolean 
   return out;
 }
 
-function pullResources(count: number): Resource[] {
-  const types = new Set(PULL_CLINICAL_TYPES);
-  const out: Resource[] = [];
-  for (const { bundle } of replicateBundles(loadTemplates(fixturesDir(repoRoot)), { resources: count * 4 })) {
-    for (const resource of resolveBundle(bundle)) {
-      if (types.has(resource.resourceType)) out.push(resource);
-      if (out.length >= count) return out;
-    }
-  }
-  return out;
-}
-
 async function pullPhase(count: number) {
-  log(`pull: generating ${int(count)} resources`);
-  const resources = pullResources(count);
-  const server = await startPagingFhirServer();
-  server.seed(resources);
+  log(`pull: seeding ${int(count)} resources on the paging test remote (its own process)`);
+  const server = await startPagingFhirServerProcess(count);
   const temp = createTempDir('outpost-bench-sync-pull-');
   const requests: Recorded[] = [];
-  const host = openHost(temp.dir, recordingFetch(requests));
+  const waiting: Waiting = { seconds: 0 };
+  const host = openHost(temp.dir, recordingFetch(requests, waiting));
   try {
     host.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
     log('pull: running');
@@ -110,11 +106,11 @@ async function pullPhase(count: number) {
       JSON.parse(text);
     }
     const bareSeconds = (performance.now() - bareStart) / 1000;
-    return { resources: summary.pulled, seconds, bareSeconds, requests: gets.length, bytes, errors: summary.errors };
+    return { resources: summary.pulled, seconds, bareSeconds, waitingSeconds: waiting.seconds, requests: gets.length, bytes, errors: summary.errors };
   } finally {
     host.close();
     temp.dispose();
-    await server.close();
+    server.close();
   }
 }
 
@@ -122,7 +118,8 @@ async function pushPhase(count: number) {
   const server = await startFhirServer();
   const temp = createTempDir('outpost-bench-sync-push-');
   const requests: Recorded[] = [];
-  const host = openHost(temp.dir, recordingFetch(requests));
+  const waiting: Waiting = { seconds: 0 };
+  const host = openHost(temp.dir, recordingFetch(requests, waiting));
   try {
     log(`push: recording ${int(count)} local changes`);
     const patients = Math.max(1, Math.floor(count / 5));
@@ -175,7 +172,7 @@ async function pushPhase(count: number) {
     }
     const remoteSeconds = (performance.now() - replayStart) / 1000;
     await fresh.close();
-    return { resources: summary.pushed, seconds, bareSeconds, remoteSeconds, requests: posts.length, bytes, errors: summary.errors, held: summary.held };
+    return { resources: summary.pushed, seconds, bareSeconds, remoteSeconds, waitingSeconds: waiting.seconds, requests: posts.length, bytes, errors: summary.errors, held: summary.held };
   } finally {
     host.close();
     temp.dispose();
@@ -189,7 +186,7 @@ export async function main(argv: string[]): Promise<void> {
   const push = await pushPhase(args.push);
   const pull = await pullPhase(args.pull);
   const rss = peakRss();
-  const row = (name: string, r: typeof pull, target: number) => {
+  const row = (name: string, r: { resources: number; seconds: number; bareSeconds: number; requests: number; bytes: number }, target: number) => {
     const perSecond = r.resources / r.seconds;
     return [
       name,
@@ -208,10 +205,10 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `# Sync benchmark (node ${process.version})\n\n` +
       markdownTable(['', 'resources', 'time', 'rate', 'target', 'bare HTTP transfer of the same Bundles', 'sync / bare'], [row('push', push, PUSH_TARGET), row('pull', pull, PULL_TARGET)]) +
-      `\n\nPush: the test remote alone takes ${push.remoteSeconds.toFixed(1)} s for the same Bundles (replayed to a fresh router-backed server), ` +
-      `so Outpost's own share of the push is about ${Math.max(0, push.seconds - push.remoteSeconds).toFixed(1)} s ` +
-      `(${int(push.resources / Math.max(0.001, push.seconds - push.remoteSeconds))} changes/s).\n` +
-      `\nPeak RSS (this process, test remotes included): ${mib(rss)}\n` +
+      `\n\nWaiting on the remote (at least one request in flight): push ${push.waitingSeconds.toFixed(1)} s of ${push.seconds.toFixed(1)} s, ` +
+      `pull ${pull.waitingSeconds.toFixed(1)} s of ${pull.seconds.toFixed(1)} s. ` +
+      `The push's test remote alone takes ${push.remoteSeconds.toFixed(1)} s for the same Bundles (replayed one by one to a fresh router-backed server).\n` +
+      `\nPeak RSS (this process: Outpost, and the push phase's test remote): ${mib(rss)}\n` +
       (push.errors.length || pull.errors.length ? `\nErrors: ${[...push.errors, ...pull.errors].slice(0, 5).join('; ')}\n` : ''),
   );
 }
