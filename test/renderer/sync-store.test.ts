@@ -1,7 +1,8 @@
 // The sync panel's store over IPC against a real host (its outpost/sync/* routes) and a real FHIR
 // server (test/helpers/fhir-server.ts): "Sync is not configured", an admin sets the remote (the token
 // never comes back), a clinician's edit waits in the outbox and leaves it on "sync now", a conflict on
-// the same field is listed with both versions and resolved, and a non-admin may not touch the remote.
+// the same field is listed with both versions and resolved, a refused change is held with its reason,
+// and a non-admin may not touch the remote.
 import type { Patient } from '@medplum/fhirtypes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutpostClient } from '../../renderer/src/api/client.ts';
@@ -104,6 +105,14 @@ describe('the sync store against the host routes and a FHIR server', () => {
     await chen.sync.getState().run();
     expect((await remoteCopy(remote, maryId))?.address?.[0]?.city).toBe('Capital City');
     expect(chen.sync.getState().status?.pending).toEqual([]);
+
+    // A change the server refuses is held, with the server's reason.
+    const again = (await chen.chart.getState().read('Patient', maryId)).resource as Patient;
+    expect((await chen.chart.getState().save({ ...again, gender: 'other' })).ok).toBe(true);
+    remote.inject({ fault: { type: 'status', status: 422 }, match: (r) => r.method === 'PUT' && r.url.startsWith('Patient/') });
+    await chen.sync.getState().run();
+    expect(chen.sync.getState().status?.held).toEqual([expect.objectContaining({ resourceType: 'Patient', resourceId: maryId, state: 'held', reason: expect.any(String) })]);
+    expect(chen.sync.getState().status?.counts.held).toBe(1);
 
     // Only project admins touch the remote.
     const denied = await chen.sync.getState().saveRemote({ baseUrl: remote.baseUrl, token: 'other' });
