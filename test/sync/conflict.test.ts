@@ -145,4 +145,19 @@ describe('two workstations, one resource', () => {
     expect(await b.push()).toMatchObject({ pushed: 1, conflicts: 0 });
     await expect(onRemote()).rejects.toThrow();
   });
+
+  it('deleted remotely, keep local: created again on the remote as the person chose, under a new remote id', async () => {
+    a.store.delete('Patient', sharedLocalA);
+    await a.push();
+    edit(b, remoteId, { gender: 'other' });
+    await b.push();
+    const [conflict] = listConflicts(b.store.db);
+    resolveConflict(b, conflict.id, { keep: 'local' });
+    expect(await b.push()).toMatchObject({ pushed: 1, conflicts: 0 });
+    const all = await remoteSearch<Patient>(server, 'Patient');
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ gender: 'other', name: [{ family: 'Shared' }] });
+    expect(all[0].id).not.toBe(remoteId);
+    expect(b.remoteIdOf('Patient', remoteId)).toBe(all[0].id);
+  });
 });
