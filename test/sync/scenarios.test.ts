@@ -160,3 +160,19 @@ describe('push scenarios', () => {
     expect(created.status).toBe(201);
   });
 });
+
+describe('lost answers of updates', () => {
+  it('an update committed remotely whose answer was lost is acknowledged on retry (412 -> its own change found), not written twice', async () => {
+    ws = workstation(server);
+    const id = ws.store.create(patient('Lost')).resource.id as string;
+    await ws.push();
+    const remoteId = ws.remoteIdOf('Patient', id) as string;
+    ws.store.update<Patient>({ ...ws.store.read<Patient>('Patient', id), gender: 'female' });
+    server.inject({ fault: { type: 'drop', afterCommit: true }, match: (r) => !r.inBatch && r.method === 'POST' });
+    expect(await ws.push()).toMatchObject({ pushed: 1, conflicts: 0 });
+    expect((await server.repo.readResource<Patient>('Patient', remoteId)).gender).toBe('female');
+    const puts = server.requests.filter((r) => r.method === 'PUT');
+    expect(puts.map((r) => r.outcome)).toEqual([200, 412]);
+    expect(ws.outboxRows()).toEqual([]);
+  });
+});
