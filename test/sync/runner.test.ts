@@ -130,6 +130,18 @@ describe('sync runner', () => {
     expect(JSON.stringify(refused)).not.toContain('wrong-secret');
   });
 
+  it('closing the host stops a run in flight: it ends with what it managed, never an unhandled failure', async () => {
+    const h = host();
+    h.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
+    await h.call('POST', 'Patient', patient('Closing'));
+    server.inject({ fault: { type: 'slow', ms: 300 } });
+    const running = h.sync.runner.run();
+    await new Promise((r) => setTimeout(r, 50));
+    h.close();
+    const result = (await running) as SyncRunSummary;
+    expect(result.errors).toContain('Stopped before the end');
+  });
+
   it('background sync runs when the remote answers, backs off while it does not, and stops with the host', async () => {
     const h = host();
     h.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });

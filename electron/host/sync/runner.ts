@@ -227,12 +227,17 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     if (abort.signal.aborted) {
       summary.errors.push('Stopped before the end');
     }
-    finishCounts(summary);
     summary.finishedAt = clock().toISOString();
     if (summary.errors.length === 0) {
       online.set(project, true);
     }
-    sql.saveState.run(project, summary.finishedAt, JSON.stringify(summary));
+    try {
+      finishCounts(summary);
+      sql.saveState.run(project, summary.finishedAt, JSON.stringify(summary));
+    } catch (err) {
+      // Stopped by host.close(): the database may be gone; the summary still says what happened.
+      if (!abort.signal.aborted) throw err;
+    }
     return summary;
   }
 
