@@ -94,7 +94,8 @@ export function toLocalReferences<T extends Resource>(resource: T, ids: IdMap): 
  * and `id` = the remote id for an update.
  */
 export function outgoingBody(resource: Resource, localId: string, remoteId: string | undefined, authorsJson: string | null, ids: IdMap): Resource {
-  const body = JSON.parse(JSON.stringify(resource)) as Resource & { identifier?: { system?: string; value?: string }[] };
+  // A shallow copy is enough: only top-level fields and meta are replaced, nothing nested is mutated.
+  const body = { ...resource } as Resource & { identifier?: { system?: string; value?: string }[] };
   if (remoteId) body.id = remoteId;
   else delete body.id;
   const meta = { ...(body.meta ?? {}) } as Record<string, unknown>;
