@@ -176,3 +176,18 @@ describe('lost answers of updates', () => {
     expect(ws.outboxRows()).toEqual([]);
   });
 });
+
+describe('mixed batch outcomes', () => {
+  it('an entry failing transiently in every retry round waits for a later run with its reason; the rest of the batch landed once', async () => {
+    ws = workstation(server);
+    ws.store.create(patient('Flaky'));
+    ws.store.create(patient('Steady'));
+    server.inject({ fault: { type: 'status', status: 503 }, times: 10, match: (r) => r.inBatch === true && (r.body as Patient).name?.[0]?.family === 'Flaky' });
+    expect(await ws.push()).toMatchObject({ pushed: 1, retryLater: 1 });
+    const [row] = ws.outboxRows();
+    expect(row).toMatchObject({ state: 'pending', last_error: expect.stringContaining('503') });
+    const sent = server.requests.filter((r) => r.inBatch).map((r) => (r.body as Patient).name?.[0]?.family);
+    expect(sent).toEqual(['Flaky', 'Steady', 'Flaky', 'Flaky']);
+    expect(await count('Patient')).toBe(1);
+  });
+});

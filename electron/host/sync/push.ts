@@ -108,6 +108,8 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
   const all = dueRows(db, clock().getTime(), opts.limit ?? 10_000).filter((r) => opts.project === undefined || r.project === opts.project);
   const pendingCreate = new Set(all.filter((r) => r.op === 'create').map((r) => `${r.type}/${r.id}`));
   const failed = new Map<string, 'held' | 'later'>();
+  /** Why an entry failed transiently (kept for the row when its retries run out). */
+  const transientReason = new Map<PlannedEntry, string>();
 
   function finish(row: OutboxRow, state: Outcome, reason: string | undefined, retryAfterMs?: number): void {
     const key = `${row.type}/${row.id}`;
@@ -249,7 +251,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       } else if (outcome === 'later' && answers && !summary.unauthorized) {
         // One entry failed transiently inside an answered batch: only it is sent again.
         retry.push(p);
-        p.entry.response = { status: String(status), ...(reason ? { outcome: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient', details: { text: reason } }] } } : {}) };
+        transientReason.set(p, reason ?? `HTTP ${status}`);
       } else {
         // A whole-request failure was already retried by the remote (backoff, Retry-After): next run.
         finish(p.row, outcome, reason, retryAfterMs);
@@ -319,7 +321,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
       if (retry.length === 0) return;
       if (round + 1 >= RETRY_ROUNDS || summary.unauthorized) {
-        for (const p of retry) finish(p.row, 'later', entryReason(p.entry) ?? 'Transient failure', wait);
+        for (const p of retry) finish(p.row, 'later', transientReason.get(p) ?? 'Transient failure', wait);
         return;
       }
       await sleep(backoffMs(round + 1, wait, 250, 30_000, random));
@@ -359,8 +361,4 @@ function outcomeText(entry: BundleEntry | undefined): string | undefined {
     .join('; ');
   const status = entry?.response?.status;
   return text ? `${status ? `${Number.parseInt(status, 10) || status} ` : ''}${text}` : undefined;
-}
-
-function entryReason(entry: BundleEntry): string | undefined {
-  return outcomeText(entry);
 }
