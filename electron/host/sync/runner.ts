@@ -324,7 +324,8 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       };
       const tick = async () => {
         let allOnline = true;
-        for (const remote of config.list()) {
+        const remotes = config.list();
+        for (const remote of remotes) {
           if (loop.stopped) return;
           const up = await runner.probe(remote.project);
           allOnline &&= up;
@@ -337,7 +338,8 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
           }
         }
         failures = allOnline ? 0 : failures + 1;
-        schedule(allOnline ? interval : offlineBackoffMs(failures, firstRetry, interval));
+        // No remote yet: look again soon, so one configured meanwhile syncs without waiting an interval.
+        schedule(remotes.length === 0 ? Math.min(interval, 30_000) : allOnline ? interval : offlineBackoffMs(failures, firstRetry, interval));
       };
       schedule(bg.initialDelayMs ?? 2_000);
     },
