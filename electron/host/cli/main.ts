@@ -42,6 +42,7 @@ function parse(command: Command, args: string[]) {
               project: { type: 'string' as const },
               'pull-only': { type: 'boolean' as const },
               'push-only': { type: 'boolean' as const },
+              tenant: { type: 'boolean' as const },
               json: { type: 'boolean' as const },
             }
           : {}),

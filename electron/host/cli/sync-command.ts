@@ -17,6 +17,7 @@ export interface SyncFlags {
   project?: string;
   'pull-only'?: boolean;
   'push-only'?: boolean;
+  tenant?: boolean;
   json?: boolean;
 }
 
@@ -74,7 +75,10 @@ export async function syncCommand(dataDir: string, flags: SyncFlags, io: CliIo):
           }
         })
       : () => undefined;
-    const result = await host.sync.runner.run({ project, remote, pullOnly: flags['pull-only'], pushOnly: flags['push-only'] });
+    if (flags.tenant && flags['push-only']) {
+      throw errors.badRequest('--tenant is a pull: it does not go with --push-only');
+    }
+    const result = await host.sync.runner.run({ project, remote, pullOnly: flags['pull-only'], pushOnly: flags['push-only'], tenant: flags.tenant });
     stopProgress();
     if (io.stderr.isTTY && lastDraw) io.stderr.write('\n');
     if ('alreadyRunning' in result) {

@@ -20,7 +20,7 @@ Commands:
   policy-review [--membership <id>] [--json]
                               Each membership's effective policy, warnings and what it can see
   sync --remote <fhir base url> (--token <t> | --client-id <id> --client-secret <s>)
-       [--pull-only|--push-only] [--json] [--project <id>]
+       [--pull-only|--push-only] [--tenant] [--json] [--project <id>]
                               Push local changes and AuditEvents to a FHIR server, then pull from it
 
 Options (every command):
@@ -71,7 +71,7 @@ Options:
 ${DATA_OPTION}
 `,
   sync: `Usage: outpost sync --remote <fhir base url> (--token <t> | --client-id <id> --client-secret <s>)
-                    [--pull-only|--push-only] [--json] [--project <id>] [--data <dir>]
+                    [--pull-only|--push-only] [--tenant] [--json] [--project <id>] [--data <dir>]
 
 One sync run of the data folder with a FHIR R4 server (Medplum or any other): push the local changes,
 then the AuditEvents, then pull what changed remotely. The remote given here is used for this run only
@@ -88,6 +88,9 @@ Options:
   --token-url <url>      Token endpoint (default: <server>/oauth2/token, as on Medplum)
   --pull-only            Only pull
   --push-only            Only push (changes and AuditEvents)
+  --tenant               Pull the whole project (an administrator's credentials: Project, policies,
+                         users without secrets, memberships, clinical data) to bootstrap an empty
+                         workstation; resumes where a killed run stopped. Shows progress on a terminal
   --project <id>         The project to sync (default: the default project)
   --json                 The summary as JSON
 ${DATA_OPTION}

@@ -1,7 +1,7 @@
 // The host routes of sync (mounted at the host root beside the admin routes; the UI calls them through
 // MedplumClient):
 //   GET    outpost/sync/status                    state, progress, pending / held changes, conflicts
-//   POST   outpost/sync/run                       {pullOnly?, pushOnly?} -> the run summary (409 while one runs)
+//   POST   outpost/sync/run                       {pullOnly?, pushOnly?, tenant? (admins)} -> the run summary (409 while one runs)
 //   POST   outpost/sync/conflicts/:id/resolve     {keep: 'local'|'remote'|'merge', fields?} -> the resolved resource
 //                                                  (as the session may read it; an OperationOutcome when it ends deleted)
 //   GET | PUT | DELETE outpost/sync/remote       the project's remote (project admins only; never a secret)
@@ -51,7 +51,7 @@ export interface ResolveChoice {
   fields?: Record<string, 'local' | 'remote'>;
 }
 
-const runBody = z.object({ pullOnly: z.boolean().optional(), pushOnly: z.boolean().optional() }).strict();
+const runBody = z.object({ pullOnly: z.boolean().optional(), pushOnly: z.boolean().optional(), tenant: z.boolean().optional() }).strict();
 const resolveBody = z
   .object({ keep: z.enum(['local', 'remote', 'merge']), fields: z.record(z.string().min(1).max(512), z.enum(['local', 'remote'])).optional() })
   .strict();
@@ -150,7 +150,10 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
         if (!config.get(session.projectId)) {
           throw errors.badRequest('This project has no remote: an administrator configures it first');
         }
-        const result = await runner.run({ project: session.projectId, pullOnly: body.pullOnly, pushOnly: body.pushOnly });
+        if (body.tenant && session.membership.admin !== true) {
+          throw errors.forbidden('Only an administrator of this project may pull the whole project');
+        }
+        const result = await runner.run({ project: session.projectId, pullOnly: body.pullOnly, pushOnly: body.pushOnly, tenant: body.tenant });
         if ('alreadyRunning' in result) {
           throw errors.conflict('A sync is already running');
         }
