@@ -143,13 +143,15 @@ describe('sync runner', () => {
   });
 
   it('background sync runs when the remote answers, backs off while it does not, and stops with the host', async () => {
-    const h = host();
+    // As the app and browser mode start it: background on, from the host's options.
+    const h = host({ sync: { background: { initialDelayMs: 50, intervalMs: 60_000 } } });
     h.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
     await h.call('POST', 'Patient', patient('Background'));
-    h.sync.runner.startBackground({ initialDelayMs: 1, intervalMs: 60_000 });
     for (let i = 0; i < 100 && !h.sync.runner.status(DEFAULT_PROJECT_ID).lastSync; i++) await new Promise((r) => setTimeout(r, 20));
     expect(h.sync.runner.status(DEFAULT_PROJECT_ID)).toMatchObject({ online: true, lastResult: { pushed: 1 } });
     expect(await remotePatients()).toBe(1);
+    // A UI host pulls in short pages (one short write transaction each).
+    expect(server.requests.some((r) => r.url.startsWith('Patient?') && r.url.includes('_count=250'))).toBe(true);
     h.sync.runner.stop();
 
     // Offline: the probe fails, nothing runs, the status says offline.

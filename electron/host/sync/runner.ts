@@ -30,6 +30,8 @@ export interface SyncRunnerOptions {
   /** Options of the remote client (retries, sleep) for every run. */
   remoteOptions?: Partial<Omit<RemoteConfig, 'baseUrl' | 'token' | 'getToken' | 'fetch'>>;
   lock?: RunLockOptions;
+  /** Resources per pulled page, each written in one transaction (default pull.ts's 1000). */
+  pullPageSize?: number;
 }
 
 export interface RunOptions {
@@ -181,7 +183,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
   async function execute(project: string, settings: RemoteSettings, opts: RunOptions, abort: AbortController): Promise<SyncRunSummary> {
     const summary = emptySummary(project, clock());
     const remote = remoteFor(project, settings);
-    const ctx = { db, store, outbox, remote, project, clock, signal: abort.signal, tenant: opts.tenant, onProgress: (p: SyncProgress) => report(project, p) };
+    const ctx = { db, store, outbox, remote, project, clock, signal: abort.signal, tenant: opts.tenant, pullPageSize: options.pullPageSize, onProgress: (p: SyncProgress) => report(project, p) };
     const phases: (keyof SyncSteps)[] = opts.pullOnly ? ['pull'] : opts.pushOnly ? ['push', 'auditPush'] : ['push', 'auditPush', 'pull'];
     // One cheap request first: offline, the run says so instead of leaving every change to back off.
     const reachable = await probeRemote(settings.baseUrl, { fetch: options.fetch });

@@ -13,12 +13,15 @@ import type { Outbox } from './outbox.ts';
 import { syncRoutes, syncSegmentMatchers, type SyncRouteDeps } from './routes.ts';
 import { createSyncRunner, type BackgroundOptions, type SyncRunner, type SyncRunnerOptions } from './runner.ts';
 
+/** Pulled resources per page (and write transaction) in hosts that serve a UI. */
+export const UI_PULL_PAGE_SIZE = 250;
+
 export interface SyncHostOptions {
   /** Start the background loop (the app and `outpost serve`; one-shot CLI commands leave it off). */
   background?: boolean | BackgroundOptions;
   fetch?: typeof fetch;
   /** Passed to the runner (steps, remote retry options, lock ttl): tests and the bench. */
-  runner?: Partial<Pick<SyncRunnerOptions, 'steps' | 'remoteOptions' | 'lock'>>;
+  runner?: Partial<Pick<SyncRunnerOptions, 'steps' | 'remoteOptions' | 'lock' | 'pullPageSize'>>;
 }
 
 export interface SyncServiceOptions extends SyncHostOptions {
@@ -52,6 +55,9 @@ export function createSyncService(options: SyncServiceOptions): SyncService {
     clock: options.clock,
     fetch: options.fetch,
     emit: options.emit,
+    // A host serving a UI (background sync on: the app, browser mode) pulls smaller pages, so one page's
+    // write transaction never holds the event loop long; the CLI keeps the larger default for throughput.
+    ...(options.background ? { pullPageSize: UI_PULL_PAGE_SIZE } : {}),
     ...options.runner,
   });
   const remotePasswordCheck = createRemotePasswordCheck({

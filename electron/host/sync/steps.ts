@@ -27,6 +27,8 @@ export interface StepContext {
   onProgress: (p: SyncProgress) => void;
   /** Bootstrap the whole project (tenant pull, for administrators) instead of an incremental pull. */
   tenant?: boolean;
+  /** Resources per pulled page (one write transaction each); default pull.ts's. */
+  pullPageSize?: number;
 }
 
 /** Counts a step reports; numbers are added to the run summary by name, `unauthorized` stops the run. */
@@ -90,7 +92,10 @@ export const defaultSteps: SyncSteps = {
     return { ...result };
   },
   async pull(ctx) {
-    const options = { db: ctx.db, store: ctx.store, outbox: ctx.outbox, remote: ctx.remote, project: ctx.project, clock: ctx.clock, signal: ctx.signal, onProgress: ctx.onProgress };
+    const options = {
+      db: ctx.db, store: ctx.store, outbox: ctx.outbox, remote: ctx.remote, project: ctx.project, clock: ctx.clock, signal: ctx.signal, onProgress: ctx.onProgress,
+      ...(ctx.pullPageSize ? { pageSize: ctx.pullPageSize } : {}),
+    };
     return { ...(ctx.tenant ? await tenantPull(options) : await pullProject(options)) };
   },
 };
