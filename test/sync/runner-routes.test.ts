@@ -50,6 +50,26 @@ describe('outpost/sync routes', () => {
     expect((await c.call(lab, 'GET', '/outpost/sync/status')).body.held).toEqual([]);
   });
 
+  it('status counts every pending change the session may see, though each list stops at 500 per type', async () => {
+    await c.invite('lab2@example.org', [{ resourceType: 'Observation' }], 'lab-pass-12');
+    const lab = await c.login('lab2@example.org', 'lab-pass-12');
+    const entry = Array.from({ length: 520 }, (_, i) => ({
+      request: { method: 'POST', url: 'Observation' },
+      resource: { resourceType: 'Observation', status: 'final', code: { text: `reading ${i}` } },
+    }));
+    expect((await c.call(c.admin, 'POST', '/fhir/R4', { resourceType: 'Bundle', type: 'transaction', entry })).status).toBe(200);
+
+    const admin = (await c.call(c.admin, 'GET', '/outpost/sync/status')).body;
+    const adminObservations = admin.pending.filter((i: { resourceType: string }) => i.resourceType === 'Observation');
+    expect(adminObservations).toHaveLength(500);
+    expect(admin.counts.pending).toBe(c.host.store.db.prepare("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending'").pluck().get());
+    expect(admin.counts.pending).toBeGreaterThan(admin.pending.length);
+    expect(admin.counts.held).toBe(0);
+
+    const labView = (await c.call(lab, 'GET', '/outpost/sync/status')).body;
+    expect(labView.counts.pending).toBe(520);
+  });
+
   it('run: 400 without a remote, 409 while another runs, 401 without a session', async () => {
     expect((await c.call(c.admin, 'POST', '/outpost/sync/run', {})).body.issue[0].details.text).toMatch(/no remote/);
     expect((await c.call(undefined, 'POST', '/outpost/sync/run', {})).status).toBe(401);

@@ -82,22 +82,39 @@ function item(row: OutboxRow): PendingItem {
   };
 }
 
-/** Rows of `table` (joined to their local resource) the session may read, type by type, in SQL. */
-function visibleRows<T>(e: Enforcer, db: Db, select: string, table: 'sync_outbox' | 'sync_conflict', where: string, params: unknown[], order: string): (T & { rid: number | null })[] {
+/** Rows of `table` (joined to their local resource) the session may read, type by type, in SQL: the first
+ *  LIST_LIMIT of each type, and with `countBy` the complete count of visible rows per value of that column. */
+function visibleRows<T>(
+  e: Enforcer,
+  db: Db,
+  select: string,
+  table: 'sync_outbox' | 'sync_conflict',
+  where: string,
+  params: unknown[],
+  order: string,
+  countBy?: string,
+): { rows: (T & { rid: number | null })[]; counts: Map<string, number> } {
   const idColumn = table === 'sync_outbox' ? 'x.id' : 'x.resource_id';
   const types = db.prepare(`SELECT DISTINCT x.type FROM ${table} x WHERE ${where}`).pluck().all(...params) as string[];
-  const out: (T & { rid: number | null })[] = [];
+  const rows: (T & { rid: number | null })[] = [];
+  const counts = new Map<string, number>();
   for (const type of types) {
     const restriction = e.restrict(type, 'read');
     if (restriction === false) {
       continue;
     }
     const extra = restriction ? ` AND (${restriction.sql})` : '';
-    const sql = `SELECT ${select}, r.rid AS rid FROM ${table} x LEFT JOIN resource r ON r.type = x.type AND r.id = ${idColumn}
-                  WHERE ${where} AND x.type = ?${restriction ? ` AND r.rid IS NOT NULL${extra}` : ''} ORDER BY ${order} LIMIT ${LIST_LIMIT}`;
-    out.push(...(db.prepare(sql).all(...params, type, ...(restriction ? restriction.params : [])) as (T & { rid: number | null })[]));
+    const from = `FROM ${table} x LEFT JOIN resource r ON r.type = x.type AND r.id = ${idColumn}
+                  WHERE ${where} AND x.type = ?${restriction ? ` AND r.rid IS NOT NULL${extra}` : ''}`;
+    const bound = [...params, type, ...(restriction ? restriction.params : [])];
+    rows.push(...(db.prepare(`SELECT ${select}, r.rid AS rid ${from} ORDER BY ${order} LIMIT ${LIST_LIMIT}`).all(...bound) as (T & { rid: number | null })[]));
+    if (countBy) {
+      for (const { key, n } of db.prepare(`SELECT ${countBy} AS key, COUNT(*) AS n ${from} GROUP BY ${countBy}`).all(...bound) as { key: string; n: number }[]) {
+        counts.set(key, (counts.get(key) ?? 0) + n);
+      }
+    }
   }
-  return out;
+  return { rows, counts };
 }
 
 export function syncRoutes(deps: SyncRouteDeps): Route[] {
@@ -117,9 +134,10 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
   function status(session: Session): unknown {
     const project = session.projectId;
     const e = enforcerOf(session);
-    const outbox = visibleRows<OutboxRow>(e, db, 'x.*', 'sync_outbox', "x.project = ? AND x.state <> 'conflict'", [project], 'x.seq');
-    outbox.sort((a, b) => a.seq - b.seq);
-    const conflicts = visibleRows<{ id: string }>(e, db, 'x.id, x.created_at', 'sync_conflict', 'x.project = ?', [project], 'x.created_at, x.id').map((row) => {
+    const visibleOutbox = visibleRows<OutboxRow>(e, db, 'x.*', 'sync_outbox', "x.project = ? AND x.state <> 'conflict'", [project], 'x.seq', 'x.state');
+    const outbox = visibleOutbox.rows.sort((a, b) => a.seq - b.seq);
+    const countOf = (state: string) => visibleOutbox.counts.get(state) ?? 0;
+    const conflicts = visibleRows<{ id: string }>(e, db, 'x.id, x.created_at', 'sync_conflict', 'x.project = ?', [project], 'x.created_at, x.id').rows.map((row) => {
       const c = getConflict(db, row.id)!;
       const entry = row.rid === null ? undefined : e.governing(c.resourceType, 'read', row.rid);
       const show = (r: Resource | null) => (r ? e.present(r, entry) : null);
@@ -136,6 +154,8 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
       pending: outbox.filter((r) => r.state === 'pending').map(item),
       held: outbox.filter((r) => r.state === 'held' || r.state === 'quarantined').map(item),
       conflicts,
+      // The lists stop at LIST_LIMIT rows per type; these are the complete numbers the session may see.
+      counts: { pending: countOf('pending'), held: countOf('held') + countOf('quarantined') },
     };
   }
 
@@ -170,7 +190,7 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
         const e = enforcerOf(session);
         const visible =
           conflict?.project === session.projectId &&
-          visibleRows(e, db, 'x.id', 'sync_conflict', 'x.id = ?', [conflict.id], 'x.id').length === 1;
+          visibleRows(e, db, 'x.id', 'sync_conflict', 'x.id = ?', [conflict.id], 'x.id').rows.length === 1;
         if (!conflict || !visible) {
           throw errors.notFound('No such conflict');
         }
