@@ -119,4 +119,27 @@ describe('the sync store against the host routes and a FHIR server', () => {
     expect(denied.ok).toBe(false);
     expect(denied.error).toMatch(/administrator/i);
   });
+
+  it('"Sync now" while another sync runs (the background loop\'s) follows that sync and shows its result', async () => {
+    t = createTestHost();
+    remote = await startFhirServer();
+    const admin = await signedIn(t, 'admin@demo.outpost');
+    const other = await signedIn(t, 'admin@demo.outpost');
+    expect((await admin.sync.getState().saveRemote({ baseUrl: remote.baseUrl, token: remote.token })).ok).toBe(true);
+
+    // The other window's sync is slowed down by the server, so ours arrives while it runs.
+    remote.inject({ fault: { type: 'slow', ms: 400 }, times: 3 });
+    const first = other.sync.getState().run();
+    await new Promise((r) => setTimeout(r, 100));
+    await admin.sync.getState().run();
+    expect(admin.sync.getState()).toMatchObject({ runError: undefined, following: true, lastRun: { alreadyRunning: true } });
+    expect(admin.sync.getState().status?.running).toBe(true);
+
+    await first;
+    await admin.sync.getState().load({ quiet: true });
+    expect(admin.sync.getState().following).toBe(false);
+    expect(admin.sync.getState().lastRun?.alreadyRunning).toBeUndefined();
+    expect(admin.sync.getState().lastRun?.pushed).toBe(other.sync.getState().lastRun?.pushed);
+    expect(admin.sync.getState().lastRun?.pushed).toBeGreaterThan(0);
+  });
 });

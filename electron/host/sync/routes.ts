@@ -149,6 +149,9 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
       online: state.online,
       running: state.running,
       ...(state.lastSync ? { lastSync: state.lastSync } : {}),
+      // The last finished run's summary (counts and errors in words, no resource data): a panel that found a
+      // sync already running (409, e.g. the background loop's) shows this when it ends.
+      ...(state.lastResult ? { lastRun: state.lastResult } : {}),
       ...(state.progress ? { progress: state.progress } : {}),
       ...(remote ? { remote: { baseUrl: remote.baseUrl, auth: remote.auth, ...(remote.clientId ? { clientId: remote.clientId } : {}) } } : {}),
       pending: outbox.filter((r) => r.state === 'pending').map(item),

@@ -52,6 +52,8 @@ export interface SyncStatus {
   online: boolean;
   running: boolean;
   lastSync?: string;
+  /** The last finished run's summary (whoever started it: this window, another, the background loop). */
+  lastRun?: SyncRunSummary;
   progress?: SyncProgress;
   remote?: SyncRemote;
   pending: SyncChange[];
@@ -100,6 +102,8 @@ export interface SyncState {
   /** A "Sync now" this window started is in flight. */
   starting: boolean;
   lastRun?: SyncRunSummary;
+  /** "Sync now" found a sync already running (409): the panel follows it and shows its result when it ends. */
+  following: boolean;
   runError?: string;
   /** Latest progress: from `sync-progress` events (Electron) or from the status while running (browser). */
   progress?: SyncProgress;
@@ -157,6 +161,7 @@ export function normalizeStatus(raw: Partial<Omit<SyncStatus, 'counts'>> & { cou
     online: Boolean(raw?.online),
     running: Boolean(raw?.running),
     lastSync: raw?.lastSync,
+    lastRun: raw?.lastRun && typeof raw.lastRun === 'object' ? raw.lastRun : undefined,
     progress: raw?.progress,
     remote: raw?.remote?.baseUrl ? raw.remote : undefined,
     pending,
@@ -200,6 +205,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
     loading: false,
     loaded: false,
     starting: false,
+    following: false,
     resolveErrors: {},
 
     async load(options) {
@@ -213,7 +219,8 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
         if (mine !== issued || gen !== generation) return;
         // Progress from the status only while a run is on; events (Electron) may be fresher.
         const progress = status.running ? (status.progress ?? get().progress) : undefined;
-        set({ status, progress, loading: false, loaded: true, unavailable: false, error: undefined });
+        const followed = get().following && !status.running ? { following: false, lastRun: status.lastRun ?? {} } : {};
+        set({ status, progress, loading: false, loaded: true, unavailable: false, error: undefined, ...followed });
       } catch (err) {
         if (mine !== issued || gen !== generation) return;
         set({ loading: false, loaded: true, unavailable: isNotFound(err), error: isNotFound(err) ? undefined : errorText(err) });
@@ -232,8 +239,12 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
         set({ starting: false, lastRun: summary ?? {} });
       } catch (err) {
         if (gen !== generation) return;
-        const conflict = outcomeOf(err)?.issue?.[0]?.code === 'conflict';
-        set({ starting: false, runError: conflict ? `${errorText(err)} (a sync is already running)` : errorText(err) });
+        if (outcomeOf(err)?.issue?.[0]?.code === 'conflict') {
+          // Another sync is on (the background loop's, another window's): it does what this one would; follow it.
+          set({ starting: false, following: true, lastRun: { alreadyRunning: true } });
+        } else {
+          set({ starting: false, runError: errorText(err) });
+        }
       }
       await get().load({ quiet: true });
     },
@@ -301,6 +312,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
         loaded: false,
         error: undefined,
         starting: false,
+        following: false,
         lastRun: undefined,
         runError: undefined,
         progress: undefined,
