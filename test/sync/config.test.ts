@@ -86,9 +86,19 @@ describe('sync remote configuration', () => {
       expect(res.body.resourceType).toBe('OperationOutcome');
     }
     expect(c.host.sync.config.list()).toEqual([]);
-    await c.call(c.admin, 'PUT', '/outpost/sync/remote', { baseUrl: 'https://x.example/fhir/R4/', token: 't' });
+    await c.call(c.admin, 'PUT', '/outpost/sync/remote', { baseUrl: 'https://x.example/fhir/R4/', token: TOKEN });
     expect((await c.call(c.admin, 'DELETE', '/outpost/sync/remote')).status).toBe(200);
     expect(c.host.sync.config.list()).toEqual([]);
+
+    // Where the project's data goes is audited: the admin's changes and the nurse's refused attempts, never the secret.
+    const audit = await c.call(c.admin, 'GET', '/fhir/R4/AuditEvent?_count=200');
+    const events = (audit.body.entry ?? []).map((e: { resource: { subtype?: { code?: string }[]; outcome?: string } }) => e.resource);
+    const syncEvents = events
+      .map((e: { subtype?: { code?: string }[]; outcome?: string }) => [e.subtype?.find((s) => s.code?.startsWith('sync-'))?.code, e.outcome])
+      .filter(([code]: [string | undefined]) => code);
+    expect(syncEvents).toEqual(expect.arrayContaining([['sync-remote-set', '0'], ['sync-remote-removed', '0'], ['sync-remote-set', '4'], ['sync-remote-removed', '4']]));
+    expect(syncEvents.filter(([code]: [string]) => code === 'sync-remote-set')).toHaveLength(2); // the 400s changed nothing and are not a change
+    expect(JSON.stringify(audit.body)).not.toContain(TOKEN);
   });
 
   it('derives the token endpoint from the base URL as on Medplum, unless configured', () => {

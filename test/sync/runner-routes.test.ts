@@ -105,5 +105,9 @@ describe('outpost/sync routes', () => {
     expect(resolved.body).toMatchObject({ resourceType: 'Patient', id: created.body.id, name: [{ family: 'Theirs' }] });
     expect((await c.call(c.admin, 'GET', `/fhir/R4/Patient/${created.body.id}`)).body.name[0].family).toBe('Theirs');
     expect((await c.call(c.admin, 'GET', '/outpost/sync/status')).body.conflicts).toEqual([]);
+    // Who resolved it, and how, is audited against the resource.
+    const audit = await c.call(c.admin, 'GET', `/fhir/R4/AuditEvent?entity=Patient/${created.body.id}&_count=100`);
+    const resolvedEvents = (audit.body.entry ?? []).filter((e: { resource: { subtype?: { code?: string }[] } }) => e.resource.subtype?.some((s) => s.code === 'sync-conflict-kept-remote'));
+    expect(resolvedEvents).toHaveLength(1);
   });
 });

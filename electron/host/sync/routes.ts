@@ -13,7 +13,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { HostResponse } from '../../../shared/contract/host.ts';
 import { errors } from '../../../shared/errors.ts';
-import { parseJsonBody } from '../admin/context.ts';
+import { agentOf, parseJsonBody } from '../admin/context.ts';
+import { OUTPOST_AUDIT, restAuditEvent } from '../audit/events.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { authenticateRequest } from '../auth/routes.ts';
 import type { AuthService, Session } from '../auth/types.ts';
@@ -45,6 +46,9 @@ export interface SyncRouteDeps {
   /** Resolves a conflict (S2's resolveConflict, bound to the host's store and outbox). */
   resolve?: (conflictId: string, choice: ResolveChoice) => Resource | null | Promise<Resource | null>;
 }
+
+/** Subtype codes (OUTPOST_AUDIT) of the sync actions a person takes. */
+type SyncAuditAction = 'sync-remote-set' | 'sync-remote-removed' | `sync-conflict-kept-${ResolveChoice['keep']}`;
 
 export interface ResolveChoice {
   keep: 'local' | 'remote' | 'merge';
@@ -123,10 +127,24 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
   const principals = createPrincipalCache(db);
   const enforcerOf = (session: Session) => createEnforcer({ store, audit: deps.audit }, principals.forSession(session));
   const sessionOf = (headers: Record<string, string>) => authenticateRequest(auth, headers);
-  const requireAdmin = (headers: Record<string, string>): Session => {
+  /** An AuditEvent for what changes how or where the project's data leaves this computer (never a secret in it). */
+  const audit = (session: Session, action: SyncAuditAction, outcome: 'success' | 'denied', entity?: string, reason?: string): void => {
+    if (!deps.audit.enabled) {
+      return;
+    }
+    const event = restAuditEvent({ project: session.projectId, agent: agentOf(session), interaction: 'operation', outcome, reason, entity, recorded: new Date().toISOString() });
+    event.subtype = [
+      { system: 'http://hl7.org/fhir/restful-interaction', code: 'operation', display: 'operation' },
+      { system: OUTPOST_AUDIT, code: action, display: action },
+    ];
+    deps.audit.write(event, session.projectId);
+  };
+  const requireAdmin = (headers: Record<string, string>, change?: SyncAuditAction): Session => {
     const session = sessionOf(headers);
     if (session.membership.admin !== true) {
-      throw errors.forbidden('Only an administrator of this project may configure its remote');
+      const reason = 'Only an administrator of this project may configure its remote';
+      if (change) audit(session, change, 'denied', undefined, reason);
+      throw errors.forbidden(reason);
     }
     return session;
   };
@@ -202,6 +220,7 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
           throw errors.methodNotAllowed('Resolving conflicts is not available in this build');
         }
         const resolved = await deps.resolve(conflict.id, choice);
+        audit(session, `sync-conflict-kept-${choice.keep}`, 'success', `${conflict.resourceType}/${conflict.resourceId}`);
         if (!resolved) {
           // The person chose a deletion: nothing left to show.
           return json(allOk);
@@ -225,18 +244,21 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
       method: 'PUT',
       pattern: 'outpost/sync/remote',
       handler: (req) => {
-        const session = requireAdmin(req.headers);
-        return json(config.set(session.projectId, parseJsonBody(req, remoteBody)));
+        const session = requireAdmin(req.headers, 'sync-remote-set');
+        const saved = config.set(session.projectId, parseJsonBody(req, remoteBody));
+        audit(session, 'sync-remote-set', 'success');
+        return json(saved);
       },
     },
     {
       method: 'DELETE',
       pattern: 'outpost/sync/remote',
       handler: (req) => {
-        const session = requireAdmin(req.headers);
+        const session = requireAdmin(req.headers, 'sync-remote-removed');
         if (!config.remove(session.projectId)) {
           throw errors.notFound('This project has no remote');
         }
+        audit(session, 'sync-remote-removed', 'success');
         return json(allOk);
       },
     },
