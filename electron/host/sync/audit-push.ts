@@ -9,7 +9,8 @@
 import type { AuditEvent, Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { Db } from '../store/types.ts';
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
-import { createIdMap, forEachReference, outpostQuery, type IdMap } from './push-body.ts';
+import { createIdMap, outpostQuery, type IdMap } from './push-body.ts';
+import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';
 import type { Remote } from './remote.ts';
 
 export interface AuditPushOptions {
@@ -30,8 +31,6 @@ export interface AuditPushSummary {
   /** The remote refused the token (after one refresh). */
   unauthorized?: boolean;
 }
-
-const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
 /** The AuditEvent as sent: remote ids or logical references, the Outpost tag, no store meta. */
 export function outgoingAuditEvent(event: AuditEvent, ids: IdMap): AuditEvent {

@@ -17,11 +17,12 @@
 // Each store write is a savepoint inside the page transaction: one resource the store refuses is
 // counted and reported, the rest of the page still lands.
 import type { Resource } from '@medplum/fhirtypes';
-import { toErrorResponse } from '../../../shared/errors.ts';
+import { outcomeText } from '../../../shared/errors.ts';
 import type { Db, Store } from '../store/types.ts';
 import { conflictOf, recordConflict } from './conflicts.ts';
 import type { Outbox } from './outbox.ts';
 import { prepareWatermarkStatements } from './pull-state.ts';
+import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';
 
 export interface PageResult {
   /** Resources written locally. */
@@ -44,33 +45,6 @@ const SECRETS: Record<string, string[]> = {
   User: ['passwordHash', 'mfaSecret'],
   ClientApplication: ['secret', 'retiringSecret'],
 };
-
-const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
-
-/** Rewrites every `reference` string in place with `map` (returns the new value or undefined to keep it). */
-export function rewriteReferences(value: unknown, map: (ref: string) => string | undefined): void {
-  if (Array.isArray(value)) {
-    for (const v of value) {
-      if (v && typeof v === 'object') rewriteReferences(v, map);
-    }
-    return;
-  }
-  const obj = value as Record<string, unknown>;
-  for (const key in obj) {
-    const v = obj[key];
-    if (key === 'reference' && typeof v === 'string') {
-      const next = map(v);
-      if (next !== undefined) obj[key] = next;
-    } else if (v && typeof v === 'object') {
-      rewriteReferences(v, map);
-    }
-  }
-}
-
-function errorText(err: unknown): string {
-  const issue = toErrorResponse(err).outcome.issue?.[0];
-  return issue?.details?.text ?? issue?.diagnostics ?? String(err);
-}
 
 export interface PageWriterOptions {
   db: Db;
@@ -150,13 +124,16 @@ export function createPageWriter(opts: PageWriterOptions) {
     const incoming = remote as Resource & Record<string, unknown>;
     incoming.id = localId;
     for (const k of SECRETS[type] ?? []) delete incoming[k];
-    rewriteReferences(incoming, localRef);
+    forEachReference(incoming, (ref, set) => {
+      const local = localRef(ref);
+      if (local !== undefined) set(local);
+    });
     try {
       const written = outbox.remote(() => store.update(incoming, undefined, ctx));
       sql.map.run(type, localId, remoteId, version, Number(written.resource.meta?.versionId));
       result.written++;
     } catch (err) {
-      result.failed.push({ type, id: remoteId, message: errorText(err) });
+      result.failed.push({ type, id: remoteId, message: outcomeText(err, String(err)) });
     }
   }
 

@@ -6,25 +6,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Db } from '../store/types.ts';
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
 import { authorExtensions, parseAuthors, withAuthors } from './provenance.ts';
-
-const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
-
-/** Every `reference` string of a resource, with a setter to rewrite it. */
-export function forEachReference(value: unknown, fn: (ref: string, set: (v: string) => void) => void): void {
-  if (Array.isArray(value)) {
-    for (const v of value) forEachReference(v, fn);
-  } else if (value && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    for (const key of Object.keys(obj)) {
-      const v = obj[key];
-      if (key === 'reference' && typeof v === 'string') {
-        fn(v, (next) => (obj[key] = next));
-      } else if (typeof v === 'object') {
-        forEachReference(v, fn);
-      }
-    }
-  }
-}
+import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';
 
 const identifierCache = new Map<string, boolean>();
 export function hasIdentifier(type: string): boolean {

@@ -25,7 +25,8 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Db, Store } from '../store/types.ts';
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
 import { dueRows, type Outbox, type OutboxRow, type OutboxState } from './outbox.ts';
-import { createIdMap, forEachReference, outgoingBody, outpostQuery, parseEtag, parseLocation, toRemoteReferences } from './push-body.ts';
+import { createIdMap, outgoingBody, outpostQuery, parseEtag, parseLocation, toRemoteReferences } from './push-body.ts';
+import { forEachReference } from './references.ts';
 import { handlePushConflict } from './push-conflict.ts';
 import { backoffMs, isRetryable, type Remote, type RemoteResponse } from './remote.ts';
 
