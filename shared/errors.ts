@@ -64,6 +64,12 @@ export function toErrorResponse(err: unknown): { status: number; outcome: Operat
   return { status: 500, outcome: outcome('error', 'exception', 'Internal server error') };
 }
 
+/** The words of what toErrorResponse would send for `err` (its first issue), or `fallback` when it has none. */
+export function outcomeText(err: unknown, fallback: string): string {
+  const issue = toErrorResponse(err).outcome.issue?.[0];
+  return issue?.details?.text ?? issue?.diagnostics ?? fallback;
+}
+
 export function isFhirError(err: unknown, status?: number): err is FhirError {
   return err instanceof FhirError && (status === undefined || err.status === status);
 }

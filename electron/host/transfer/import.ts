@@ -2,7 +2,7 @@
 // transaction, and the event loop gets a turn between units, so a server in the same process keeps
 // answering reads while a large import runs.
 import type { Bundle } from '@medplum/fhirtypes';
-import { toErrorResponse } from '../../../shared/errors.ts';
+import { outcomeText } from '../../../shared/errors.ts';
 import type { CallContext, Store } from '../store/types.ts';
 import { listImportFiles, unitsOfFile } from './sources.ts';
 
@@ -45,11 +45,6 @@ function isSuccess(status: string | undefined): boolean {
   return /^2\d\d/.test(status ?? '');
 }
 
-function outcomeText(err: unknown): string {
-  const issue = toErrorResponse(err).outcome.issue?.[0];
-  return issue?.details?.text ?? issue?.diagnostics ?? 'failed';
-}
-
 export async function importFiles(store: BundleProcessor, paths: string[], options: ImportOptions = {}): Promise<ImportSummary> {
   const now = options.now ?? (() => performance.now());
   const start = now();
@@ -68,7 +63,7 @@ export async function importFiles(store: BundleProcessor, paths: string[], optio
         await yieldToEventLoop();
       }
     } catch (err) {
-      summary.failures.push({ file, message: outcomeText(err) });
+      summary.failures.push({ file, message: outcomeText(err, 'failed') });
     }
     options.onProgress?.({ file, filesDone: index + 1, filesTotal: files.length, resources: summary.resources });
   }
@@ -85,7 +80,7 @@ function processUnit(store: BundleProcessor, unit: Bundle, file: string, summary
   } catch (err) {
     // A failed transaction wrote nothing.
     summary.failed += size;
-    summary.failures.push({ file, message: outcomeText(err) });
+    summary.failures.push({ file, message: outcomeText(err, 'failed') });
     return;
   }
   for (const entry of response.entry ?? []) {
