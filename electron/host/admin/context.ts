@@ -2,11 +2,11 @@
 // access-checked store of the enforcement point (every write an admin makes goes through it, so it is
 // checked and audited like a FHIR request), the auth service (sessions, passwords), the audit log and
 // the request helpers every handler uses.
-import type { AuditEvent, Reference } from '@medplum/fhirtypes';
+import type { Reference } from '@medplum/fhirtypes';
 import type { z } from 'zod';
 import { errors } from '../../../shared/errors.ts';
 import type { AuditLog } from '../audit/log.ts';
-import { OUTPOST_AUDIT, restAuditEvent, type Agent } from '../audit/events.ts';
+import { operationAuditEvent, type Agent } from '../audit/events.ts';
 import { authenticateRequest } from '../auth/routes.ts';
 import type { AuthService, Session } from '../auth/types.ts';
 import type { RouteRequest } from '../routes/router.ts';
@@ -53,14 +53,7 @@ export function createAdminContext(deps: AdminDeps): AdminContext {
       if (!deps.audit?.enabled) {
         return;
       }
-      const event: AuditEvent = {
-        ...restAuditEvent({ project, agent, interaction: 'operation', outcome, reason, entity, recorded: now().toISOString() }),
-        subtype: [
-          { system: 'http://hl7.org/fhir/restful-interaction', code: 'operation', display: 'operation' },
-          { system: OUTPOST_AUDIT, code: action, display: action },
-        ],
-      };
-      deps.audit.write(event, project);
+      deps.audit.write(operationAuditEvent({ action, project, agent, outcome, reason, entity, recorded: now().toISOString() }), project);
     },
   };
 }

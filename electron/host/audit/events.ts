@@ -83,6 +83,18 @@ export function restAuditEvent(input: RestAuditInput): AuditEvent {
   };
 }
 
+/**
+ * An Outpost operation a person takes outside FHIR's interactions (invite, reset a password, set the
+ * sync remote, resolve a sync conflict...): a REST `operation` event with the action as a second subtype
+ * (OUTPOST_AUDIT|<action>), so the audit log can filter on it.
+ */
+export function operationAuditEvent(input: Omit<RestAuditInput, 'interaction' | 'query'> & { action: string }): AuditEvent {
+  const { action, ...rest } = input;
+  const event = restAuditEvent({ ...rest, interaction: 'operation' });
+  event.subtype = [...(event.subtype ?? []), { system: OUTPOST_AUDIT, code: action, display: action }];
+  return event;
+}
+
 export interface AuthAuditInput {
   project: string;
   agent: Agent;

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { HostResponse } from '../../../shared/contract/host.ts';
 import { errors } from '../../../shared/errors.ts';
 import { agentOf, parseJsonBody } from '../admin/context.ts';
-import { OUTPOST_AUDIT, restAuditEvent } from '../audit/events.ts';
+import { operationAuditEvent } from '../audit/events.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { authenticateRequest } from '../auth/routes.ts';
 import type { AuthService, Session } from '../auth/types.ts';
@@ -132,11 +132,7 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
     if (!deps.audit.enabled) {
       return;
     }
-    const event = restAuditEvent({ project: session.projectId, agent: agentOf(session), interaction: 'operation', outcome, reason, entity, recorded: new Date().toISOString() });
-    event.subtype = [
-      { system: 'http://hl7.org/fhir/restful-interaction', code: 'operation', display: 'operation' },
-      { system: OUTPOST_AUDIT, code: action, display: action },
-    ];
+    const event = operationAuditEvent({ action, project: session.projectId, agent: agentOf(session), outcome, reason, entity, recorded: new Date().toISOString() });
     deps.audit.write(event, session.projectId);
   };
   const requireAdmin = (headers: Record<string, string>, change?: SyncAuditAction): Session => {
