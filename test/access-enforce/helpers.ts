@@ -4,12 +4,11 @@ import type { AccessPolicy, Project, ProjectMembership, Resource, User } from '@
 import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { createHost, type Host } from '../../electron/host/host.ts';
-import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
+import { loginThroughDoor } from '../helpers/door-login.ts';
 
 export const PASSWORD = 'correct-horse-battery';
 let hash: string | undefined;
 const passwordHash = (): string => (hash ??= bcrypt.hashSync(PASSWORD, 4));
-const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 
 export interface Reply {
   status: number;
@@ -88,24 +87,7 @@ export function createClinic(options: { audit?: boolean; realClock?: boolean; da
       return { email, user: user.id, ...m };
     },
     addMembership,
-    async login(email, membership, password = PASSWORD) {
-      const started = await call(undefined, 'POST', '/auth/login', { email, password, codeChallenge: pkceChallenge(VERIFIER, 'S256'), codeChallengeMethod: 'S256' });
-      if (started.status !== 200) {
-        throw Object.assign(new Error(`login ${started.status}: ${started.text}`), { reply: started });
-      }
-      let code = started.body.code as string | undefined;
-      if (!code) {
-        const chosen = await call(undefined, 'POST', '/auth/profile', { login: started.body.login, profile: membership });
-        code = chosen.body.code;
-      }
-      const token = await host.handle({
-        method: 'POST',
-        path: '/oauth2/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: code ?? '', code_verifier: VERIFIER }).toString(),
-      });
-      return (token.body as { access_token: string }).access_token;
-    },
+    login: (email, membership, password = PASSWORD) => loginThroughDoor(host, email, password, () => membership),
     call,
     close: () => host.close(),
   };
