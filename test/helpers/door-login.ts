@@ -11,16 +11,23 @@ export interface LoginMembership {
   profile: { reference: string; display?: string };
 }
 
-async function post(host: Host, path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await host.handle({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: res.body };
+/** A door answer: the body, and its JSON text for tests that look for words in it. */
+export interface DoorReply {
+  status: number;
+  body: any;
+  text: string;
 }
 
-/** Signs in; `choose` picks the membership (its id) when the user has several. A refused login throws with `reply`. */
+async function post(host: Host, path: string, body: unknown): Promise<DoorReply> {
+  const res = await host.handle({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: res.body, text: JSON.stringify(res.body ?? null) };
+}
+
+/** Signs in; `choose` picks the membership (its id) when the user has several. A refused login throws with `reply` (a DoorReply). */
 export async function loginThroughDoor(host: Host, email: string, password: string, choose: (memberships: LoginMembership[]) => string | undefined): Promise<string> {
   const started = await post(host, '/auth/login', { email, password, codeChallenge: pkceChallenge(VERIFIER, 'S256'), codeChallengeMethod: 'S256' });
   if (started.status !== 200) {
-    throw Object.assign(new Error(`login ${started.status}: ${JSON.stringify(started.body)}`), { reply: started });
+    throw Object.assign(new Error(`login ${started.status}: ${started.text}`), { reply: started });
   }
   let code = started.body.code as string | undefined;
   if (!code) {
