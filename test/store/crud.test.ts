@@ -31,7 +31,8 @@ describe('create, read, vread', () => {
       name: [{ family: 'Smith' }],
     });
     expect(status).toBe(201);
-    expect(resource.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // UUID version 7 (RFC 9562): time-ordered, so B-trees keyed by id grow at their end.
+    expect(resource.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(resource.meta).toEqual({ versionId: '1', lastUpdated: '2024-01-01T00:00:01.000Z', project: 'proj-1', tag: [{ code: 'keep-me' }] });
     expect(store.read('Patient', resource.id!)).toEqual(resource);
     expect(store.vread('Patient', resource.id!, '1')).toEqual(resource);

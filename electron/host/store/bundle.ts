@@ -5,7 +5,7 @@
 // The planning (parse, identities, reference rewriting, order, entry paths in errors) is one engine,
 // `runTransaction` / `runBatch`, driven by an EntryExecutor: the raw store's below, and the
 // enforcement point's (electron/host/enforce/bundle.ts), which checks and audits every entry.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from './ids.ts';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import { FhirError, errors, toErrorResponse } from '../../../shared/errors.ts';
 import { baseUrlOf, parseContent, projectOf, type ResourceRow, type StoreCore } from './core.ts';
@@ -104,7 +104,7 @@ function execute(core: StoreCore, p: PlannedEntry, ctx: CallContext | undefined,
       if (type === undefined || url.id !== undefined || resource.resourceType !== type) {
         throw errors.badRequest(`Bundle.entry[${p.index}]: POST needs url "${resource.resourceType}"`, `Bundle.entry[${p.index}].request.url`);
       }
-      return responseFor(insertNew(core, resource, 'POST', ctx, p.id ?? randomUUID()), base);
+      return responseFor(insertNew(core, resource, 'POST', ctx, p.id ?? newResourceId()), base);
     }
     case 'PUT': {
       const resource = bodyOf(p);
@@ -290,9 +290,9 @@ function storeExecutor(core: StoreCore, ctx: CallContext | undefined, base: stri
       const ifNoneExist = p.entry.request?.ifNoneExist;
       if (p.method === 'POST' && (ifNoneExist || mode === 'transaction')) {
         p.existing = ifNoneExist ? singleMatch(core, type, ifNoneExist, ctx, 'If-None-Exist') : undefined;
-        p.id = p.existing?.id ?? (mode === 'transaction' ? randomUUID() : undefined);
+        p.id = p.existing?.id ?? (mode === 'transaction' ? newResourceId() : undefined);
       } else if (mode === 'transaction' && p.method === 'PUT' && p.url.id === undefined) {
-        p.id = singleMatch(core, type, p.url.query ?? '', ctx, 'Conditional update')?.id ?? randomUUID();
+        p.id = singleMatch(core, type, p.url.query ?? '', ctx, 'Conditional update')?.id ?? newResourceId();
       } else if (mode === 'transaction' && p.method === 'PUT' && p.url.id !== undefined) {
         p.id = p.url.id;
       }

@@ -1,7 +1,7 @@
 // The write interactions (create, update, delete and their conditional forms), without transaction
 // management: the public store wraps each call in one SQLite transaction, and a transaction Bundle
 // runs many of them inside its single transaction.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from './ids.ts';
 import { deepEquals } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
@@ -68,7 +68,7 @@ export function insertNew<T extends Resource>(
   resource: T,
   method: WriteMethod,
   ctx: CallContext | undefined,
-  id: string = randomUUID(),
+  id: string = newResourceId(),
   validated = false,
 ): WriteResult<T> {
   if (!validated) {
@@ -118,7 +118,7 @@ export function createResource<T extends Resource>(
       return { status: 200, resource: parseContent<T>(row.content) };
     }
   }
-  return insertNew(core, resource, 'POST', ctx, randomUUID(), true);
+  return insertNew(core, resource, 'POST', ctx, newResourceId(), true);
 }
 
 export function updateResource<T extends Resource>(
