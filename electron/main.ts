@@ -22,6 +22,7 @@ import { REQUEST_CHANNEL, type EmitBridgeEvent, type LockReason } from '../share
 import { isFhirError, toErrorResponse } from '../shared/errors.ts';
 import { createHost } from './host/host.ts';
 import { databasePath, ensureDataDir } from './host/paths.ts';
+import { limitHeapGrowth } from './host/process-memory.ts';
 import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler, isAppUrl } from './shell/app-protocol.ts';
 import { startAutoLock, type AutoLock } from './shell/auto-lock.ts';
 import { encryptPlainDatabase } from './shell/encrypt-database.ts';
@@ -143,6 +144,7 @@ function createMainWindow(dataDir: string, preloadPath: string): BrowserWindow {
  */
 export async function startMainProcess(options: MainOptions = {}): Promise<MainProcess | null> {
   const log = options.log ?? ((message: string) => console.log(message));
+  limitHeapGrowth();
   // A fixed folder name, whatever package.json's name: ~/.config/Outpost, %APPDATA%\Outpost, ...
   // Set first: the single-instance lock lives in the userData folder.
   app.setPath('userData', options.dataDir ? resolve(options.dataDir) : join(app.getPath('appData'), PRODUCT_NAME));

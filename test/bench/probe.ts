@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
+import { limitHeapGrowth } from '../../electron/host/process-memory.ts';
 import { createStore } from '../../electron/host/store/index.ts';
 import type { CaseParams } from './cases.ts';
 import { storeProcess } from './ingest.ts';
@@ -37,6 +38,7 @@ export interface ProbeResult {
 /** Child side: `bench store --probe <input.json>`; prints one JSON line. */
 export function runProbe(inputFile: string, repoRoot: string): void {
   const input = JSON.parse(readFileSync(inputFile, 'utf8')) as ProbeInput;
+  limitHeapGrowth(); // as the app's and the CLI's entry points do
   loadFhirDefinitions();
   const templates = loadTemplates(fixturesDir(repoRoot));
   const rssBeforeStore = peakRss();

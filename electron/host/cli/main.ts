@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { FhirError } from '../../../shared/errors.ts';
 import { resolveDataDir } from '../paths.ts';
+import { limitHeapGrowth } from '../process-memory.ts';
 import { policyReviewCommand, seedDemoCommand } from './admin-commands.ts';
 import { exportCommand, importCommand, serveCommand, type CliIo } from './commands.ts';
 import { remoteFromFlags, syncCommand, type SyncFlags } from './sync-command.ts';
@@ -146,6 +147,7 @@ function describe(err: unknown): string {
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[], io?: Partial<CliIo>): Promise<number> {
+  limitHeapGrowth(); // this is the process's entry (bin/outpost.mjs and dist/host/cli.js call main first)
   const full: CliIo = {
     stdout: io?.stdout ?? process.stdout,
     stderr: io?.stderr ?? process.stderr,
