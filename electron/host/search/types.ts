@@ -31,6 +31,15 @@ export interface SearchIndexer {
   index(db: Db, rid: number, resource: Resource): void;
   /** Removes every index row of a resource (before re-indexing an update, or on delete). */
   remove(db: Db, rid: number): void;
+  /** Writes the rows a deferred scope still buffers. Call before anything reads the index tables. */
+  flush(db: Db): void;
+  /**
+   * Runs `fn` (inside the caller's SQLite transaction) with index rows buffered across resources and
+   * written sorted when it returns: one transaction Bundle's rows go in key order. On a throw the
+   * buffered rows are dropped (the transaction rolls back). Reads of the index inside `fn` must go
+   * through a path that calls `flush` first (the store's findRids and search do).
+   */
+  deferred<T>(db: Db, fn: () => T): T;
 }
 
 /** Migrations contributed by the search module: applied in order by the store's migration runner. */

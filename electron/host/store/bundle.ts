@@ -321,7 +321,8 @@ export function processBundle(core: StoreCore, bundle: Bundle, ctx: CallContext 
     throw errors.badRequest('Bundle.entry must be an array', 'Bundle.entry');
   }
   if (bundle.type === 'transaction') {
-    return core.db.transaction(() => processTransaction(core, bundle, ctx))();
+    // The whole Bundle's index rows are written sorted, once, at its end (see SearchIndexer.deferred).
+    return core.db.transaction(() => core.indexer.deferred(core.db, () => processTransaction(core, bundle, ctx)))();
   }
   if (bundle.type === 'batch') {
     return processBatch(core, bundle, ctx);

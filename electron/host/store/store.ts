@@ -30,15 +30,23 @@ export function createStore(opts: StoreOptions): Store {
     db.close();
     throw err;
   }
+  const indexer = createSearchIndexer();
   const core: StoreCore = {
     db,
     sql: prepareStatements(db),
     clock: opts.clock ?? (() => new Date()),
     defaultProject: opts.defaultProject ?? DEFAULT_PROJECT_ID,
     defaultBaseUrl: opts.baseUrl ?? DEFAULT_BASE_URL,
-    indexer: createSearchIndexer(),
-    findRids,
-    search: searchResources,
+    indexer,
+    // Every read of the index first writes the rows a transaction Bundle still buffers (indexer.deferred).
+    findRids: (d, resourceType, query, o) => {
+      indexer.flush(d);
+      return findRids(d, resourceType, query, o);
+    },
+    search: (d, resourceType, query, o) => {
+      indexer.flush(d);
+      return searchResources(d, resourceType, query, o);
+    },
     onChange: opts.onChange,
   };
 
