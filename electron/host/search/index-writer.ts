@@ -35,16 +35,16 @@ export interface CompositeValue {
 
 export const INDEX_TABLES = ['idx_token', 'idx_string', 'idx_ref', 'idx_date', 'idx_number', 'idx_quantity', 'idx_composite', 'compartment'];
 
-/** Each table's INSERT head, its column count, and how many leading columns form its primary key (schema.ts). */
-const INSERTS: Record<string, { head: string; columns: number; keyColumns: number }> = {
-  idx_token: { head: 'INSERT OR IGNORE INTO idx_token (pid, code, system, rid) VALUES ', columns: 4, keyColumns: 4 },
-  idx_string: { head: 'INSERT OR IGNORE INTO idx_string (pid, norm, rid, raw) VALUES ', columns: 4, keyColumns: 4 },
-  idx_ref: { head: 'INSERT OR IGNORE INTO idx_ref (pid, ref_id, ref_type, rid) VALUES ', columns: 4, keyColumns: 4 },
-  idx_date: { head: 'INSERT OR IGNORE INTO idx_date (pid, lo, hi, rid) VALUES ', columns: 4, keyColumns: 4 },
-  idx_number: { head: 'INSERT OR IGNORE INTO idx_number (pid, value, rid) VALUES ', columns: 3, keyColumns: 3 },
-  idx_quantity: { head: 'INSERT OR IGNORE INTO idx_quantity (pid, value, system, code, unit, rid) VALUES ', columns: 6, keyColumns: 6 },
-  idx_composite: { head: 'INSERT INTO idx_composite (pid, c1_code, c1_system, rid, k, v_system, v_code, v_unit, v_num, v_lo, v_hi) VALUES ', columns: 11, keyColumns: 5 },
-  compartment: { head: 'INSERT OR IGNORE INTO compartment (ref_id, ref_type, rid) VALUES ', columns: 3, keyColumns: 3 },
+/** Each table's INSERT head and column count. */
+const INSERTS: Record<string, { head: string; columns: number }> = {
+  idx_token: { head: 'INSERT OR IGNORE INTO idx_token (pid, code, system, rid) VALUES ', columns: 4 },
+  idx_string: { head: 'INSERT OR IGNORE INTO idx_string (pid, norm, rid, raw) VALUES ', columns: 4 },
+  idx_ref: { head: 'INSERT OR IGNORE INTO idx_ref (pid, ref_id, ref_type, rid) VALUES ', columns: 4 },
+  idx_date: { head: 'INSERT OR IGNORE INTO idx_date (pid, lo, hi, rid) VALUES ', columns: 4 },
+  idx_number: { head: 'INSERT OR IGNORE INTO idx_number (pid, value, rid) VALUES ', columns: 3 },
+  idx_quantity: { head: 'INSERT OR IGNORE INTO idx_quantity (pid, value, system, code, unit, rid) VALUES ', columns: 6 },
+  idx_composite: { head: 'INSERT INTO idx_composite (pid, c1_code, c1_system, rid, k, v_system, v_code, v_unit, v_num, v_lo, v_hi) VALUES ', columns: 11 },
+  compartment: { head: 'INSERT OR IGNORE INTO compartment (ref_id, ref_type, rid) VALUES ', columns: 3 },
 };
 
 /** Rows per INSERT statement. */
@@ -53,22 +53,25 @@ const MAX_ROWS = 64;
 export const DEFERRED_FLUSH_VALUES = 200_000;
 
 /**
- * The buffered rows of one table in primary-key order. Consecutive inserts then land on the same or
- * neighbouring B-tree pages, which SQLite finds in its cache with a warm CPU cache; a Bundle's rows
- * in arrival order jump between parameters and values. (Order changes speed only, never content.)
+ * The buffered rows of one table ordered by their first two columns, the leading primary-key
+ * columns of every index table (schema.ts: (pid, value, ...) and compartment's (ref_id, ref_type, ...)).
+ * Array.prototype.sort is stable, so rows with equal leading columns keep their arrival order, which
+ * is rid order. Consecutive inserts then land on the same or neighbouring B-tree pages, which SQLite
+ * finds in its cache with a warm CPU cache; a Bundle's rows in arrival order jump between parameters
+ * and values. (Order changes speed only, never content.)
  */
-function sortedRows(values: unknown[], columns: number, keyColumns: number): unknown[] {
+function sortedRows(values: unknown[], columns: number): unknown[] {
   const rows = values.length / columns;
   const order = Array.from({ length: rows }, (_, i) => i * columns);
   order.sort((a, b) => {
-    for (let c = 0; c < keyColumns; c++) {
-      const x = values[a + c] as string | number;
-      const y = values[b + c] as string | number;
-      if (x !== y) {
-        return x < y ? -1 : 1;
-      }
+    const x0 = values[a] as string | number;
+    const y0 = values[b] as string | number;
+    if (x0 !== y0) {
+      return x0 < y0 ? -1 : 1;
     }
-    return 0;
+    const x1 = values[a + 1] as string | number;
+    const y1 = values[b + 1] as string | number;
+    return x1 === y1 ? 0 : x1 < y1 ? -1 : 1;
   });
   const out = new Array<unknown>(values.length);
   let k = 0;
@@ -124,9 +127,9 @@ export function prepareIndexWriter(db: Db): Statements {
         if (buffered.length === 0) {
           continue;
         }
-        const { columns, keyColumns } = INSERTS[table];
+        const { columns } = INSERTS[table];
         const rows = buffered.length / columns;
-        const values = rows > 1 ? sortedRows(buffered, columns, keyColumns) : buffered;
+        const values = rows > 1 ? sortedRows(buffered, columns) : buffered;
         for (let start = 0; start < rows; start += MAX_ROWS) {
           const n = Math.min(MAX_ROWS, rows - start);
           const chunk = n === rows ? values : values.slice(start * columns, (start + n) * columns);
