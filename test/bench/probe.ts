@@ -44,7 +44,7 @@ export function runProbe(inputFile: string, repoRoot: string): void {
   const rssBeforeStore = peakRss();
   const tmp = createTempDir('outpost-bench-probe-');
   try {
-    const store = createStore({ path: path.join(tmp.dir, 'store.db'), key: input.key });
+    const store = createStore({ path: path.join(tmp.dir, 'store.db'), key: input.key, backgroundCheckpoint: true });
     const idMap = new Map<string, string>();
     let ms = 0;
     let resources = 0;

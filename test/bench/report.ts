@@ -166,7 +166,7 @@ export function formatReport(r: Report): string {
     rows.push(
       ['RSS probe (child process, store alone): peak before the store opened (node, tsx, FHIR definitions, fixture templates)', mib(p.rssBeforeStore), ''],
       [
-        `RSS probe: peak through ingest and the ten searches (V8 old space: ${p.maxOldSpaceMb ? `capped at ${p.maxOldSpaceMb} MB` : "node's default"})`,
+        `RSS probe: peak through ingest and the ten searches (heap growth limited as the app does${p.maxOldSpaceMb ? `; V8 old space capped at ${p.maxOldSpaceMb} MB` : ''})`,
         mib(p.peakRss),
         `< ${mib(TARGETS.rssBytes)}: ${mark(p.peakRss < TARGETS.rssBytes)}`,
       ],

@@ -94,17 +94,18 @@ export async function main(argv: string[]): Promise<void> {
     // @medplum/core's validateResource with FHIRPath invariants) and an unencrypted file run beside it.
     const structure: CallContext = { validation: 'structure' };
     const storeFile = path.join(tmp.dir, 'store.db');
-    const store = createStore({ path: storeFile, key });
+    // backgroundCheckpoint: as the host opens the app's database (host.ts).
+    const store = createStore({ path: storeFile, key, backgroundCheckpoint: true });
     const idMap = new Map<string, string>();
     const contestants: StoreContestant[] = [{ path: 'store processBundle, encrypted, structural validation', store, ctx: structure, idMap }];
     const extraStores: Store[] = [];
     if (args.fullValidation) {
-      const full = createStore({ path: path.join(tmp.dir, 'store-full.db'), key });
+      const full = createStore({ path: path.join(tmp.dir, 'store-full.db'), key, backgroundCheckpoint: true });
       extraStores.push(full);
       contestants.push({ path: 'store processBundle, encrypted, full validation', store: full, ctx: { validation: 'full' } });
     }
     if (args.plain) {
-      const plain = createStore({ path: path.join(tmp.dir, 'store-plain.db') });
+      const plain = createStore({ path: path.join(tmp.dir, 'store-plain.db'), backgroundCheckpoint: true });
       extraStores.push(plain);
       contestants.push({ path: 'store processBundle, plain, structural validation', store: plain, ctx: structure });
     }

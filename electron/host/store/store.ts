@@ -5,6 +5,7 @@ import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { createSearchIndexer, findRids, searchMigrations, searchResources } from '../search/index.ts';
 import type { Migration } from '../search/types.ts';
 import { processBundle } from './bundle.ts';
+import { startBackgroundCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type BackgroundCheckpointer } from './checkpointer.ts';
 import { baseUrlOf, prepareStatements, projectOf, type StoreCore } from './core.ts';
 import { openDatabase } from './database.ts';
 import { runMigrations } from './migrations.ts';
@@ -29,6 +30,12 @@ export function createStore(opts: StoreOptions): Store {
   } catch (err) {
     db.close();
     throw err;
+  }
+  let checkpointer: BackgroundCheckpointer | undefined;
+  if (opts.backgroundCheckpoint && opts.path !== ':memory:' && opts.path !== '') {
+    checkpointer = startBackgroundCheckpointer({ path: opts.path, key: opts.key });
+    // The writer's own checkpoint becomes the rarer one that finds the pages already copied and resets the WAL.
+    db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
   }
   const indexer = createSearchIndexer();
   const core: StoreCore = {
@@ -75,6 +82,7 @@ export function createStore(opts: StoreOptions): Store {
       core.search(db, resourceType, query, { project: projectOf(core, ctx), baseUrl: baseUrlOf(core, ctx), ...ctx?.search }),
     processBundle: (bundle: Bundle, ctx?: CallContext) => processBundle(core, bundle, ctx),
     close: () => {
+      checkpointer?.stop();
       if (db.open) {
         db.close();
       }

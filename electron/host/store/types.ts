@@ -25,6 +25,11 @@ export interface StoreOptions {
    * write rolls back. Not called for an update that changes nothing.
    */
   onChange?: (db: Db, change: StoreChange) => void;
+  /**
+   * Copy WAL pages into the database file from a worker thread (checkpointer.ts) instead of inside
+   * the commits that cross the autocheckpoint. For file databases; the host turns it on.
+   */
+  backgroundCheckpoint?: boolean;
 }
 
 /** One committed change of a resource, as told to StoreOptions.onChange. */
