@@ -4,7 +4,7 @@
 // insert / processBundle calls counts; data generation and JSON.stringify of the raw rows do not.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { CallContext, Store } from '../../electron/host/store/types.ts';
-import { createRawSink } from './raw.ts';
+import { createRawSink, type RawTable } from './raw.ts';
 import type { IngestRow } from './report.ts';
 
 /** Types whose generated -> store id mapping the searches need (small: patients and encounters). */
@@ -26,8 +26,8 @@ interface Contestant {
   close(): void;
 }
 
-function rawContestant(path: string, file: string, key: string | undefined): Contestant {
-  const sink = createRawSink(file, key);
+function rawContestant(path: string, file: string, key: string | undefined, table: RawTable = 'id-key'): Contestant {
+  const sink = createRawSink(file, key, table);
   return {
     row: { path, resources: 0, bundles: 0, seconds: 0 },
     run: (_bundle, _text, rows) => sink.insert(rows),
@@ -75,7 +75,13 @@ function storeContestant(c: StoreContestant, log: (m: string) => void): Contesta
   };
 }
 
+export const RAW_BARE = 'raw better-sqlite3, plain, bare rowid table';
+export const RAW_PLAIN = 'raw better-sqlite3, plain, id primary key';
+export const RAW_ENCRYPTED = 'raw better-sqlite3, encrypted, id primary key';
+
 export interface RaceOptions {
+  /** The bare rowid table (no index at all). */
+  rawBareFile: string;
   rawPlainFile: string;
   rawEncryptedFile: string;
   key: string;
@@ -85,8 +91,9 @@ export interface RaceOptions {
 
 export function ingestRace(bundles: Iterable<{ bundle: Bundle }>, opts: RaceOptions): IngestRow[] {
   const contestants: Contestant[] = [
-    rawContestant('raw better-sqlite3, plain', opts.rawPlainFile, undefined),
-    rawContestant('raw better-sqlite3, encrypted', opts.rawEncryptedFile, opts.key),
+    rawContestant(RAW_BARE, opts.rawBareFile, undefined, 'rowid'),
+    rawContestant(RAW_PLAIN, opts.rawPlainFile, undefined),
+    rawContestant(RAW_ENCRYPTED, opts.rawEncryptedFile, opts.key),
     ...opts.stores.map((s) => storeContestant(s, opts.log)),
   ];
   let index = 0;

@@ -1,5 +1,7 @@
 // The physical limit of ingest: better-sqlite3 inserting each resource's JSON text into a bare
-// (id, json) table, one transaction per Bundle, with no parsing, validation or indexing.
+// (id, json) table, one transaction per Bundle, with no parsing, validation or indexing. Two forms:
+// `rowid` (the table alone: the issue's bare table) and `id-key` (id TEXT PRIMARY KEY, so the random
+// UUIDs of the generated Bundles also go into a B-tree, as a store's lookup by id needs).
 import { openBenchDb } from './sqlite.ts';
 
 export interface RawSink {
@@ -8,9 +10,11 @@ export interface RawSink {
   close(): void;
 }
 
-export function createRawSink(file: string, key: string | undefined): RawSink {
+export type RawTable = 'rowid' | 'id-key';
+
+export function createRawSink(file: string, key: string | undefined, table: RawTable = 'id-key'): RawSink {
   const db = openBenchDb(file, key);
-  db.exec('CREATE TABLE resource (id TEXT PRIMARY KEY, json TEXT NOT NULL)');
+  db.exec(table === 'rowid' ? 'CREATE TABLE resource (id TEXT NOT NULL, json TEXT NOT NULL)' : 'CREATE TABLE resource (id TEXT PRIMARY KEY, json TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO resource (id, json) VALUES (?, ?)');
   const insertBundle = db.transaction((rows: [string, string][]) => {
     for (const [id, json] of rows) {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
+import { limitHeapGrowth } from '../../electron/host/process-memory.ts';
 import { createStore } from '../../electron/host/store/index.ts';
 import type { CallContext, Store } from '../../electron/host/store/types.ts';
 import { type BenchArgs, parseBenchArgs } from './args.ts';
@@ -76,6 +77,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const startedAt = performance.now();
+  limitHeapGrowth(); // the stores race under the app's heap policy (process-memory.ts)
   loadFhirDefinitions();
   const templates = loadTemplates(fixturesDir(repoRoot));
   const bundles = (): Generator<{ bundle: Bundle }> => replicateBundles(templates, { resources: args.resources, seed: args.seed });
@@ -109,8 +111,9 @@ export async function main(argv: string[]): Promise<void> {
       extraStores.push(plain);
       contestants.push({ path: 'store processBundle, plain, structural validation', store: plain, ctx: structure });
     }
-    log(`ingest race: ${args.resources} resources, Bundle by Bundle into ${2 + contestants.length} databases`);
+    log(`ingest race: ${args.resources} resources, Bundle by Bundle into ${3 + contestants.length} databases`);
     const ingest = ingestRace(bundles(), {
+      rawBareFile: path.join(tmp.dir, 'raw-bare.db'),
       rawPlainFile: path.join(tmp.dir, 'raw-plain.db'),
       rawEncryptedFile: path.join(tmp.dir, 'raw-encrypted.db'),
       key,
