@@ -1,5 +1,6 @@
 // Small helpers for measuring and printing: percentiles, number formats, Markdown tables.
 
+import { readFileSync } from 'node:fs';
 /** Nearest-rank percentile of a sample (p in 0..100). */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) {
@@ -50,7 +51,20 @@ export function markdownTable(header: string[], rows: string[][]): string {
   return lines.join('\n');
 }
 
-/** Peak resident set size of this process so far, in bytes. */
+/**
+ * Peak resident set size of this process so far, in bytes. On Linux from /proc/self/status (VmHWM):
+ * getrusage's maxRSS survives execve, so a child spawned by a large parent (the RSS probe, spawned by
+ * the bench after its ingest race) would report the parent's size at fork as its own peak. VmHWM
+ * belongs to the process's memory map, which exec replaces.
+ */
 export function peakRss(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) {
+      return Number(match[1]) * 1024;
+    }
+  } catch {
+    // not Linux: fall back below
+  }
   return process.resourceUsage().maxRSS * 1024;
 }
