@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
-import { limitHeapGrowth } from '../../electron/host/process-memory.ts';
 import { createStore } from '../../electron/host/store/index.ts';
 import type { CallContext, Store } from '../../electron/host/store/types.ts';
 import { type BenchArgs, parseBenchArgs } from './args.ts';
@@ -77,7 +76,6 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const startedAt = performance.now();
-  limitHeapGrowth(); // the stores race under the app's heap policy (process-memory.ts)
   loadFhirDefinitions();
   const templates = loadTemplates(fixturesDir(repoRoot));
   const bundles = (): Generator<{ bundle: Bundle }> => replicateBundles(templates, { resources: args.resources, seed: args.seed });
