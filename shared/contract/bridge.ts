@@ -2,6 +2,7 @@
 // channels behind it. One request channel (the host's door, see ./host.ts) and one event channel
 // (main -> renderer). Nothing else of Node or Electron reaches the renderer.
 import type { HostRequest, HostResponse } from './host.ts';
+import type { SyncProgress } from './sync.ts';
 
 /** renderer -> main, `ipcRenderer.invoke`: a HostRequest in, a HostResponse out (errors as OperationOutcome). */
 export const REQUEST_CHANNEL = 'outpost:request';
@@ -11,7 +12,7 @@ export const EVENT_CHANNEL = 'outpost:event';
 /** The payload of each event the main process can push to the renderer. */
 export interface BridgeEventPayloads {
   /** Sync is running: `done` of `total` items of `phase` (push, pull, audit). */
-  'sync-progress': { phase: string; done: number; total?: number; message?: string };
+  'sync-progress': Omit<SyncProgress, 'type'>;
   /** Every session was locked (screen locked, machine suspended, idle too long): show the unlock screen. */
   lock: { reason: LockReason };
   /** The active membership (role) changed, possibly from another window or by the host itself. */

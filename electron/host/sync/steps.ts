@@ -1,5 +1,6 @@
 // The three steps of a sync run, each a function of the run's context returning its counts (or
 // undefined when this build has no such step). Defaults call push.ts, audit-push.ts and pull.ts.
+import type { SyncProgress } from '../../../shared/contract/sync.ts';
 import type { Db, Store } from '../store/types.ts';
 import type { Outbox } from './outbox.ts';
 import { pushAuditEvents } from './audit-push.ts';
@@ -8,13 +9,7 @@ import { pushOutbox } from './push.ts';
 import { tenantPull } from './tenant-pull.ts';
 import type { Remote } from './remote.ts';
 
-export interface SyncProgress {
-  phase: string;
-  done: number;
-  total?: number;
-  type?: string;
-  message?: string;
-}
+export type { SyncProgress };
 
 export interface StepContext {
   db: Db;

@@ -5,17 +5,12 @@
 import type { MedplumClient } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { SyncProgress } from '../../../shared/contract/sync.ts';
 import { errorText, isNotFound, outcomeOf } from '../api/outcome.ts';
 
 export const SYNC_PATH = 'outpost/sync';
 
-export interface SyncProgress {
-  phase: string;
-  done: number;
-  total?: number;
-  type?: string;
-  message?: string;
-}
+export type { SyncProgress };
 
 /** One outbox row, as `GET outpost/sync/status` lists it under `pending` and `held`. */
 export interface SyncChange {
