@@ -29,9 +29,7 @@ export function loadFhirDefinitions(): void {
       }
     });
   }
-  for (const file of ['fhir/r4/search-parameters.json', 'fhir/r4/search-parameters-medplum.json']) {
-    indexSearchParameterBundle(readJson(file) as Bundle<SearchParameter>);
-  }
+  indexSearchParameterBundle({ resourceType: 'Bundle', type: 'collection', entry: readSearchParameterDefinitions().map((resource) => ({ resource })) });
   loaded = true;
 }
 
@@ -41,18 +39,24 @@ function readDefinitionsFile(file: string): Buffer {
   return readFileSync(path.join(path.dirname(packageMain), file));
 }
 
-/** The R4 SearchParameter resources Outpost indexes (base spec plus Medplum's admin types). */
+const SEARCH_PARAMETER_FILES = ['fhir/r4/search-parameters.json', 'fhir/r4/search-parameters-medplum.json'];
+/** Parsed once per process: loadFhirDefinitions indexes them and the search registry reads them. */
+let searchParameters: SearchParameter[] | undefined;
+
+/** The R4 SearchParameter resources Outpost indexes (base spec plus Medplum's admin types), in file order. */
 export function readSearchParameterDefinitions(): SearchParameter[] {
-  const out: SearchParameter[] = [];
-  for (const file of ['fhir/r4/search-parameters.json', 'fhir/r4/search-parameters-medplum.json']) {
-    const bundle = readJson(file) as Bundle<SearchParameter>;
-    for (const entry of bundle.entry ?? []) {
-      if (entry.resource) {
-        out.push(entry.resource);
+  if (!searchParameters) {
+    searchParameters = [];
+    for (const file of SEARCH_PARAMETER_FILES) {
+      const bundle = readJson(file) as Bundle<SearchParameter>;
+      for (const entry of bundle.entry ?? []) {
+        if (entry.resource) {
+          searchParameters.push(entry.resource);
+        }
       }
     }
   }
-  return out;
+  return [...searchParameters];
 }
 
 /** The Patient CompartmentDefinition: for each resource type, the search parameters that place it in a patient's compartment. */
