@@ -71,7 +71,7 @@ describe('index rows of a transaction Bundle', () => {
     expect(searchset.entry?.map((e) => e.resource?.id)).toEqual([created.id]);
   });
 
-  it('hold no stale rows when the Bundle creates and then updates the same resource', () => {
+  it('hold only the new values of a resource the Bundle updates, beside its creates (no stale rows)', () => {
     const store = open();
     const first = store.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Before' }] }).resource;
     const bundle: Bundle = {
