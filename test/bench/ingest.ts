@@ -5,6 +5,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { CallContext, Store } from '../../electron/host/store/types.ts';
 import { createRawSink, type RawTable } from './raw.ts';
+import { createReplaySink, type RecordedRun, recordWrites } from './replay.ts';
 import type { IngestRow } from './report.ts';
 
 /** Types whose generated -> store id mapping the searches need (small: patients and encounters). */
@@ -17,6 +18,8 @@ export interface StoreContestant {
   ctx?: CallContext;
   /** Filled with `Type/<generated id>` -> `Type/<store id>` for MAPPED_TYPES. */
   idMap?: Map<string, string>;
+  /** Databases that receive this store's recorded SQL writes right after each Bundle (replay.ts). */
+  replays?: { path: string; file: string; lean?: boolean }[];
 }
 
 interface Contestant {
@@ -24,6 +27,8 @@ interface Contestant {
   /** Runs one Bundle; returns milliseconds, or undefined when the Bundle failed. */
   run(bundle: Bundle, text: string, rows: [string, string][]): number | undefined;
   close(): void;
+  /** Run right after this contestant, whatever the rotation (they replay what it just wrote). */
+  followers?: Contestant[];
 }
 
 function rawContestant(path: string, file: string, key: string | undefined, table: RawTable = 'id-key'): Contestant {
@@ -54,16 +59,35 @@ export function storeProcess(store: Store, bundle: Bundle, ctx: CallContext | un
   return ms;
 }
 
+function replayContestant(path: string, file: string, lean: boolean, lastRecord: () => RecordedRun[] | undefined): Contestant {
+  const sink = createReplaySink(file, { lean });
+  return {
+    row: { path, resources: 0, bundles: 0, seconds: 0 },
+    run: () => {
+      const runs = lastRecord();
+      return runs === undefined ? undefined : sink.replay(runs);
+    },
+    close: () => sink.close(),
+  };
+}
+
 function storeContestant(c: StoreContestant, log: (m: string) => void): Contestant {
   const row: IngestRow = { path: c.path, resources: 0, bundles: 0, seconds: 0, failedBundles: 0 };
+  const recorder = c.replays?.length ? recordWrites(c.store.db) : undefined;
+  let record: RecordedRun[] | undefined;
   return {
     row,
     run(_bundle, text) {
       // Each store gets its own copy: processBundle may rewrite the Bundle it is given.
       const own = JSON.parse(text) as Bundle;
+      recorder?.start();
       try {
-        return storeProcess(c.store, own, c.ctx, c.idMap);
+        const ms = storeProcess(c.store, own, c.ctx, c.idMap);
+        record = recorder?.take();
+        return ms;
       } catch (err) {
+        recorder?.take();
+        record = undefined;
         row.failedBundles = (row.failedBundles ?? 0) + 1;
         if (row.failedBundles <= 3) {
           log(`${c.path}: transaction failed: ${(err as Error).message}`);
@@ -71,13 +95,16 @@ function storeContestant(c: StoreContestant, log: (m: string) => void): Contesta
         return undefined;
       }
     },
-    close: () => undefined,
+    close: () => recorder?.dispose(),
+    followers: (c.replays ?? []).map((r) => replayContestant(r.path, r.file, r.lean ?? false, () => record)),
   };
 }
 
 export const RAW_BARE = 'raw better-sqlite3, plain, bare rowid table';
 export const RAW_PLAIN = 'raw better-sqlite3, plain, id primary key';
 export const RAW_ENCRYPTED = 'raw better-sqlite3, encrypted, id primary key';
+export const REPLAY_SCHEMA = "ceiling: the plain store's SQL writes alone, replayed";
+export const REPLAY_LEAN = 'ceiling: the same writes, index tables without secondary indexes';
 
 export interface RaceOptions {
   /** The bare rowid table (no index at all). */
@@ -106,12 +133,14 @@ export function ingestRace(bundles: Iterable<{ bundle: Bundle }>, opts: RaceOpti
       return [resource.id as string, JSON.stringify(resource)];
     });
     for (let k = 0; k < contestants.length; k++) {
-      const c = contestants[(index + k) % contestants.length];
-      const ms = c.run(bundle, text, rows);
-      if (ms !== undefined) {
-        c.row.seconds += ms / 1000;
-        c.row.resources += rows.length;
-        c.row.bundles++;
+      const leader = contestants[(index + k) % contestants.length];
+      for (const c of [leader, ...(leader.followers ?? [])]) {
+        const ms = c.run(bundle, text, rows);
+        if (ms !== undefined) {
+          c.row.seconds += ms / 1000;
+          c.row.resources += rows.length;
+          c.row.bundles++;
+        }
       }
     }
     index++;
@@ -121,6 +150,7 @@ export function ingestRace(bundles: Iterable<{ bundle: Bundle }>, opts: RaceOpti
       nextLog += 20_000;
     }
   }
-  contestants.forEach((c) => c.close());
-  return contestants.map((c) => c.row);
+  const all = contestants.flatMap((c) => [c, ...(c.followers ?? [])]);
+  all.forEach((c) => c.close());
+  return all.map((c) => c.row);
 }

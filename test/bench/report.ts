@@ -1,6 +1,6 @@
 // The printed result of `npm run bench -- store`: Markdown tables of ratios against the baselines
 // measured in the same run, with each target marked met or missed.
-import { RAW_BARE, RAW_ENCRYPTED, RAW_PLAIN } from './ingest.ts';
+import { RAW_BARE, RAW_ENCRYPTED, RAW_PLAIN, REPLAY_SCHEMA } from './ingest.ts';
 import type { ProbeResult } from './probe.ts';
 import { int, markdownTable, mib, ms, ratio } from './stats.ts';
 
@@ -103,6 +103,14 @@ export function formatReport(r: Report): string {
       }),
     ),
   );
+  if (r.ingest.some((row) => row.path === REPLAY_SCHEMA)) {
+    out.push('');
+    out.push(
+      'The two "ceiling" rows replay the SQL statements the plain store ran, with their parameters, into fresh databases ' +
+        '(one transaction per Bundle): SQLite work only, none of the store\'s JavaScript (validation, references, ' +
+        'stamping, JSON, extraction). No JavaScript change can take the store above its ceiling.'
+    );
+  }
   out.push('');
   const reps = r.cases[0]?.reps ?? 0;
   out.push(`### Search latency in ms (encrypted store; ${reps} repetitions each, values drawn from the data)`);

@@ -14,7 +14,7 @@ import type { CallContext, Store } from '../../electron/host/store/types.ts';
 import { type BenchArgs, parseBenchArgs } from './args.ts';
 import { type CaseParams, searchCases } from './cases.ts';
 import { createFloorDb } from './floor.ts';
-import { ingestRace, type StoreContestant } from './ingest.ts';
+import { REPLAY_LEAN, REPLAY_SCHEMA, ingestRace, type StoreContestant } from './ingest.ts';
 import { runProbe, spawnProbe } from './probe.ts';
 import { createRandom, fixturesDir, loadTemplates, replicateBundles, resolveBundle, type Template } from './replicate.ts';
 import { formatReport, type Report } from './report.ts';
@@ -107,7 +107,16 @@ export async function main(argv: string[]): Promise<void> {
     if (args.plain) {
       const plain = createStore({ path: path.join(tmp.dir, 'store-plain.db'), backgroundCheckpoint: true });
       extraStores.push(plain);
-      contestants.push({ path: 'store processBundle, plain, structural validation', store: plain, ctx: structure });
+      contestants.push({
+        path: 'store processBundle, plain, structural validation',
+        store: plain,
+        ctx: structure,
+        // What the plain store's JavaScript could at best reach: its own SQL writes without it (replay.ts).
+        replays: [
+          { path: REPLAY_SCHEMA, file: path.join(tmp.dir, 'replay.db') },
+          { path: REPLAY_LEAN, file: path.join(tmp.dir, 'replay-lean.db'), lean: true },
+        ],
+      });
     }
     log(`ingest race: ${args.resources} resources, Bundle by Bundle into ${3 + contestants.length} databases`);
     const ingest = ingestRace(bundles(), {
