@@ -267,22 +267,28 @@ export interface ProtectOnWriteInput<T extends Resource> {
  * The resource to store. On create, readonly fields are dropped (hidden ones may be written: the
  * policy review warns about such roles). On update, readonly AND hidden fields keep their stored value
  * whatever the client sent, nested ones included (see the array rule at the top of this file).
+ * With no field to protect, `after` itself is returned: nothing changes, and deep-copying every
+ * written resource cost ~7% of a bulk import (the caller's access checks also reuse what they
+ * already answered for that object).
  */
 export function protectOnWrite<T extends Resource>(input: ProtectOnWriteInput<T>): T {
-  const result = structuredClone(input.after);
   const type = input.after.resourceType;
   if (input.isCreate || !input.before) {
-    if (input.readonly.length > 0) {
-      strip(result as unknown as Json, buildMask(type, input.readonly.map((path) => ({ path, kind: 'readonly' }))), ALL_KINDS);
+    if (input.readonly.length === 0) {
+      return input.after;
     }
+    const result = structuredClone(input.after);
+    strip(result as unknown as Json, buildMask(type, input.readonly.map((path) => ({ path, kind: 'readonly' }))), ALL_KINDS);
     return result;
   }
   const paths = [
     ...input.hidden.map((path) => ({ path, kind: 'hidden' as const })),
     ...input.readonly.map((path) => ({ path, kind: 'readonly' as const })),
   ];
-  if (paths.length > 0) {
-    mergeInto(input.before as unknown as Json, result as unknown as Json, buildMask(type, paths));
+  if (paths.length === 0) {
+    return input.after;
   }
+  const result = structuredClone(input.after);
+  mergeInto(input.before as unknown as Json, result as unknown as Json, buildMask(type, paths));
   return result;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { bodyOf, responseFor, runBatch, runTransaction, type EntryExecutor, type PlannedEntry } from '../store/bundle.ts';
+import { inTransaction } from '../store/index.ts';
 import type { CallContext } from '../store/types.ts';
 import type { Enforcer } from './context.ts';
 import { historyAs, readAs, searchAs } from './reads.ts';
@@ -94,7 +95,7 @@ function executor(e: Enforcer, callCtx: CallContext | undefined, base: string): 
       return ids[0];
     },
     execute: (p) => execute(e, p, callCtx, base),
-    savepoint: (fn) => e.db.transaction(fn)(),
+    savepoint: (fn) => inTransaction(e.db, fn),
   };
 }
 

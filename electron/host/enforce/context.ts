@@ -6,6 +6,7 @@ import { errors, toErrorResponse } from '../../../shared/errors.ts';
 import { entriesFor, governingEntry, removeHiddenFields, type PolicyEntry, type RequestedInteraction } from '../access/index.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { SqlFragment } from '../search/types.ts';
+import { inTransaction } from '../store/index.ts';
 import type { CallContext, Db, Store } from '../store/types.ts';
 import type { Principal } from './principal.ts';
 
@@ -177,17 +178,17 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
     audited(interaction, target, fn, transactional = false) {
       const base = { project: p.project, agent: p.agent, interaction, ...target };
       if (quiet > 0) {
-        return transactional ? db.transaction(fn)() : fn();
+        return transactional ? inTransaction(db, fn) : fn();
       }
       let result: ReturnType<typeof fn>;
       try {
         if (transactional) {
           // The change and its AuditEvent commit together; a denial rolls back and is audited below.
-          return db.transaction(() => {
+          return inTransaction(db, () => {
             const r = fn();
             deps.audit.rest({ ...base, outcome: 'success' }, true);
             return r;
-          })();
+          });
         }
         result = fn();
       } catch (err) {

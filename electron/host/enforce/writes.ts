@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccessPolicy, ClientApplication, ProjectMembership, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { decideDelete, decideWrite, normalizeAccessPolicy, validateAccessPolicy, type PolicyEntry } from '../access/index.ts';
-import { applyFhirPathPatch, applyJsonPatch } from '../store/index.ts';
+import { applyFhirPathPatch, applyJsonPatch, inTransaction } from '../store/index.ts';
 import type { CallContext, WriteResult } from '../store/types.ts';
 import type { Enforcer } from './context.ts';
 import { readAs } from './reads.ts';
@@ -20,12 +20,13 @@ class Probe extends Error {
 /** An EntryMatcher that answers from the stored row when `resource` is it, else by a rolled-back probe write. */
 function matcherFor(e: Enforcer, storedRid: Map<Resource, number>) {
   const probes = new WeakMap<Resource, Map<PolicyEntry, boolean>>();
-  const probe = e.db.transaction((resource: Resource, entries: PolicyEntry[]) => {
-    const id = resource.id ?? randomUUID();
-    e.deps.store.update({ ...resource, id }, undefined, { project: e.p.project, validation: 'structure' });
-    const rid = e.db.prepare('SELECT rid FROM resource WHERE type = ? AND id = ?').pluck().get(resource.resourceType, id) as number;
-    throw new Probe(new Map(entries.map((entry) => [entry, e.p.compiler.rowMatches(entry, resource.resourceType, rid)])));
-  });
+  const probe = (resource: Resource, entries: PolicyEntry[]): never =>
+    inTransaction(e.db, () => {
+      const id = resource.id ?? randomUUID();
+      e.deps.store.update({ ...resource, id }, undefined, { project: e.p.project, validation: 'structure' });
+      const rid = e.db.prepare('SELECT rid FROM resource WHERE type = ? AND id = ?').pluck().get(resource.resourceType, id) as number;
+      throw new Probe(new Map(entries.map((entry) => [entry, e.p.compiler.rowMatches(entry, resource.resourceType, rid)])));
+    });
   return (entry: PolicyEntry, resource: Resource): boolean => {
     const type = resource.resourceType;
     if (e.p.compiler.fragment(entry, type) === null) {

@@ -6,6 +6,7 @@
 // `runTransaction` / `runBatch`, driven by an EntryExecutor: the raw store's below, and the
 // enforcement point's (electron/host/enforce/bundle.ts), which checks and audits every entry.
 import { newResourceId } from './ids.ts';
+import { inTransaction } from './transactions.ts';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import { FhirError, errors, toErrorResponse } from '../../../shared/errors.ts';
 import { baseUrlOf, parseContent, projectOf, type ResourceRow, type StoreCore } from './core.ts';
@@ -299,7 +300,7 @@ function storeExecutor(core: StoreCore, ctx: CallContext | undefined, base: stri
     },
     findOne: (resourceType, query) => singleMatch(core, resourceType, query, ctx, 'Conditional reference')?.id,
     execute: (p) => execute(core, p, ctx, base),
-    savepoint: (fn) => core.db.transaction(fn)(),
+    savepoint: (fn) => inTransaction(core.db, fn),
   };
 }
 
@@ -322,7 +323,7 @@ export function processBundle(core: StoreCore, bundle: Bundle, ctx: CallContext 
   }
   if (bundle.type === 'transaction') {
     // The whole Bundle's index rows are written sorted, once, at its end (see SearchIndexer.deferred).
-    return core.db.transaction(() => core.indexer.deferred(core.db, () => processTransaction(core, bundle, ctx)))();
+    return inTransaction(core.db, () => core.indexer.deferred(core.db, () => processTransaction(core, bundle, ctx)));
   }
   if (bundle.type === 'batch') {
     return processBatch(core, bundle, ctx);

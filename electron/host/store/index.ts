@@ -6,6 +6,7 @@
 // collection into transaction Bundles of a few hundred to a few thousand entries.
 export { createStore, allMigrations, DEFAULT_BASE_URL, DEFAULT_PROJECT_ID } from './store.ts';
 export { openDatabase } from './database.ts';
+export { inTransaction } from './transactions.ts';
 export { runMigrations, schemaVersion } from './migrations.ts';
 export { isValidFhirId } from './validation.ts';
 export { applyJsonPatch } from './json-patch.ts';
