@@ -6,6 +6,8 @@ export default defineConfig({
     // Only unit/integration tests: Playwright specs under test/e2e are run by their own runner.
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     exclude: ['test/e2e/**/*.spec.ts', 'node_modules/**'],
+    // One temporary folder per run, removed at its end (see the file).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
