@@ -58,7 +58,7 @@ export function runProbe(inputFile: string, repoRoot: string): void {
         failedBundles++;
       }
     }
-    const storeP50 = runStoreOnly(store, input.params, (ref) => idMap.get(ref) ?? ref);
+    const storeP50 = runStoreOnly(store, input.params, (ref) => idMap.get(ref) ?? ref).map((r) => r.p50);
     const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
     store.close();
     const result: ProbeResult = {

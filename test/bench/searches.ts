@@ -81,11 +81,18 @@ export function runStoreAndFloor(store: Store, floorDb: BenchDb, params: CasePar
   });
 }
 
-/** Store-only timings (the RSS probe's second opinion); p50 per case in ms. */
-export function runStoreOnly(store: Store, params: CaseParams[][], mapRef: (ref: string) => string): number[] {
+/**
+ * Store-only timings (the RSS probe's second opinion; the lean schema's searches); p50 per case in ms.
+ * With `budgetMs`, a case stops once it has spent that long (after at least one repetition).
+ */
+export function runStoreOnly(store: Store, params: CaseParams[][], mapRef: (ref: string) => string, budgetMs = Infinity): { p50: number; reps: number }[] {
   return searchCases.map((searchCase, c) => {
     const times: number[] = [];
+    const started = performance.now();
     for (const p of params[c]) {
+      if (times.length > 0 && performance.now() - started > budgetMs) {
+        break;
+      }
       const { type, query } = searchCase.query(p, mapRef);
       const t0 = performance.now();
       try {
@@ -95,7 +102,7 @@ export function runStoreOnly(store: Store, params: CaseParams[][], mapRef: (ref:
         // Errors are reported by the main run.
       }
     }
-    return percentile(times, 50);
+    return { p50: percentile(times, 50), reps: times.length };
   });
 }
 

@@ -10,7 +10,7 @@ import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
 import { createStore } from '../../electron/host/store/index.ts';
-import type { CallContext, Store } from '../../electron/host/store/types.ts';
+import type { CallContext, Db, Store } from '../../electron/host/store/types.ts';
 import { type BenchArgs, parseBenchArgs } from './args.ts';
 import { type CaseParams, searchCases } from './cases.ts';
 import { createFloorDb } from './floor.ts';
@@ -19,9 +19,12 @@ import { runProbe, spawnProbe } from './probe.ts';
 import { createRandom, fixturesDir, loadTemplates, replicateBundles, resolveBundle, type Template } from './replicate.ts';
 import { formatReport, type Report } from './report.ts';
 import { createSampler, type Samples } from './samples.ts';
-import { runMemoryRepository, runStoreAndFloor } from './searches.ts';
+import { runMemoryRepository, runStoreAndFloor, runStoreOnly } from './searches.ts';
 import { createTempDir, fileSizes } from './sqlite.ts';
 import { peakRss } from './stats.ts';
+
+/** Time each search case may take on the lean schema (at least one repetition). */
+const LEAN_SEARCH_BUDGET_MS = 5_000;
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -69,6 +72,15 @@ async function memoryPhase(args: BenchArgs, templates: Template[], full: Samples
   return { report: { resources, seconds: ms / 1000, subset }, results };
 }
 
+/**
+ * The store's search SQL pins the indexes its plans rely on (`INDEXED BY`); the lean schema has none
+ * of them, so its connection prepares the same SQL without the hints and SQLite plans on its own.
+ */
+function withoutIndexHints(db: Db): void {
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => prepare(sql.replace(/\bINDEXED BY \w+/g, ''))) as Db['prepare'];
+}
+
 export async function main(argv: string[]): Promise<void> {
   const args = parseBenchArgs(argv);
   if (args.probeInput) {
@@ -99,6 +111,8 @@ export async function main(argv: string[]): Promise<void> {
     const idMap = new Map<string, string>();
     const contestants: StoreContestant[] = [{ path: 'store processBundle, encrypted, structural validation', store, ctx: structure, idMap }];
     const extraStores: Store[] = [];
+    const leanFile = path.join(tmp.dir, 'replay-lean.db');
+    const plainIdMap = new Map<string, string>();
     if (args.fullValidation) {
       const full = createStore({ path: path.join(tmp.dir, 'store-full.db'), key, backgroundCheckpoint: true });
       extraStores.push(full);
@@ -111,10 +125,11 @@ export async function main(argv: string[]): Promise<void> {
         path: 'store processBundle, plain, structural validation',
         store: plain,
         ctx: structure,
+        idMap: plainIdMap,
         // What the plain store's JavaScript could at best reach: its own SQL writes without it (replay.ts).
         replays: [
           { path: REPLAY_SCHEMA, file: path.join(tmp.dir, 'replay.db') },
-          { path: REPLAY_LEAN, file: path.join(tmp.dir, 'replay-lean.db'), lean: true },
+          { path: REPLAY_LEAN, file: leanFile, lean: true },
         ],
       });
     }
@@ -156,6 +171,16 @@ export async function main(argv: string[]): Promise<void> {
     };
     const cases = runStoreAndFloor(store, floor.db, params, mapRef);
     store.close();
+    let lean: Report['lean'];
+    if (args.plain) {
+      // The lean ceiling's database holds the plain store's rows without the secondary indexes: what
+      // would its searches cost? (Budgeted: without those indexes some searches scan.)
+      log('searches on the lean schema (the lean ceiling replay database)');
+      const leanStore = createStore({ path: leanFile });
+      withoutIndexHints(leanStore.db);
+      lean = runStoreOnly(leanStore, params, (ref) => plainIdMap.get(ref) ?? ref, LEAN_SEARCH_BUDGET_MS);
+      leanStore.close();
+    }
     floor.close();
     const storeSizeClosed = fileSizes(storeFile);
     const rssMain = peakRss();
@@ -177,6 +202,7 @@ export async function main(argv: string[]): Promise<void> {
       ingest,
       floorSeconds,
       cases,
+      lean,
       memory: memory?.report,
       storeSize,
       storeSizeClosed,
