@@ -160,7 +160,7 @@ export function createHost(options: HostOptions): Host {
     clock: options.clock,
     migrations: [...authMigrations, ...auditMigrations, ...syncMigrations],
     onChange: outbox.onChange,
-    backgroundCheckpoint: path !== ':memory:',
+    backgroundCheckpoint: true,
   });
   const clock = options.clock ?? (() => new Date());
   const sync = createSyncService({ ...options.sync, store, outbox, dataDir, sealer: options.secretSealer, clock: options.clock, emit: options.emit });

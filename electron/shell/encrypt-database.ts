@@ -13,7 +13,7 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readSync, ren
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { errors } from '../../shared/errors.ts';
-import { openDatabase } from '../host/store/database.ts';
+import { cipherPragmas, openDatabase } from '../host/store/database.ts';
 
 type Db = Database.Database;
 
@@ -70,11 +70,6 @@ function fsyncPath(path: string): void {
   }
 }
 
-/** Hex of the key's UTF-8 bytes: the form the store keys its database with (no quoting to get wrong). */
-function hexOf(key: string): string {
-  return Buffer.from(key, 'utf8').toString('hex');
-}
-
 export interface EncryptResult {
   /** True when a plain database was found and replaced by its encrypted copy. */
   migrated: boolean;
@@ -117,9 +112,9 @@ export function encryptPlainDatabase(file: string, key: string): EncryptResult {
     copyFileSync(file, temporary);
     const copy = new Database(temporary, { fileMustExist: true });
     try {
-      copy.pragma(`cipher = 'sqlcipher'`);
-      copy.pragma('legacy = 4');
-      copy.pragma(`hexrekey = '${hexOf(key)}'`);
+      for (const pragma of cipherPragmas(key, 'hexrekey')) {
+        copy.pragma(pragma);
+      }
     } finally {
       copy.close();
     }

@@ -5,15 +5,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { cipherPragmas } from '../../electron/host/store/database.ts';
 
 export type BenchDb = Database.Database;
 
 export function openBenchDb(file: string, key?: string): BenchDb {
   const db = new Database(file);
-  if (key !== undefined) {
-    db.pragma(`cipher = 'sqlcipher'`);
-    db.pragma('legacy = 4');
-    db.pragma(`hexkey = '${Buffer.from(key, 'utf8').toString('hex')}'`);
+  for (const pragma of key === undefined ? [] : cipherPragmas(key)) {
+    db.pragma(pragma);
   }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

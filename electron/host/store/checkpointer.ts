@@ -8,6 +8,7 @@
 // writer's autocheckpoint still bounds the WAL, as it does without a worker.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { cipherPragmas } from './database.ts';
 
 /** How often the worker checkpoints (ms): a few hundred Bundles' pages at most between two. */
 export const CHECKPOINT_INTERVAL_MS = 250;
@@ -23,7 +24,7 @@ export interface BackgroundCheckpointer {
 
 export interface CheckpointerOptions {
   path: string;
-  /** The SQLCipher key of the database (hex-encoded before it reaches the worker's pragma). */
+  /** The SQLCipher key of the database (the worker keys its connection with cipherPragmas). */
   key?: string;
   intervalMs?: number;
   /** Told once when the worker fails (it then stops; the writer's autocheckpoint carries on). */
@@ -47,11 +48,7 @@ function finish() {
 }
 try {
   db = new Database(workerData.path);
-  if (workerData.hexKey) {
-    db.pragma("cipher = 'sqlcipher'");
-    db.pragma('legacy = 4');
-    db.pragma("hexkey = '" + workerData.hexKey + "'");
-  }
+  for (const pragma of workerData.cipherPragmas) db.pragma(pragma);
   db.pragma('busy_timeout = 100');
   timer = setInterval(() => {
     try {
@@ -77,8 +74,8 @@ export function startBackgroundCheckpointer(opts: CheckpointerOptions): Backgrou
     workerData: {
       driver: createRequire(import.meta.url).resolve('better-sqlite3-multiple-ciphers'),
       path: opts.path,
-      // Hex, as openDatabase passes it: no quoting of the passphrase can break the pragma.
-      hexKey: opts.key === undefined ? undefined : Buffer.from(opts.key, 'utf8').toString('hex'),
+      // Keyed as openDatabase keys the writer's connection.
+      cipherPragmas: opts.key === undefined ? [] : cipherPragmas(opts.key),
       intervalMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS,
       done,
     },

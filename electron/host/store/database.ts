@@ -16,6 +16,21 @@ const CACHE_SIZE_KIB = 64 * 1024;
 const WAL_AUTOCHECKPOINT_PAGES = 8_000;
 const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/** An in-memory database (SQLite's ':memory:' or '' for a temporary one): never at rest, and never in WAL mode. */
+export function isInMemoryPath(path: string): boolean {
+  return path === ':memory:' || path === '';
+}
+
+/**
+ * The SQLCipher pragmas of every connection to a keyed store file, in order: SQLCipher v4, then the
+ * key (or, with `hexrekey`, the new key) as the hex of its UTF-8 bytes, so no quoting of the
+ * passphrase can break (or inject into) the pragma. The app, its background checkpointer, the
+ * encryption of a plain file and the benchmark's baselines all key their connections with these.
+ */
+export function cipherPragmas(key: string, keyPragma: 'hexkey' | 'hexrekey' = 'hexkey'): string[] {
+  return [`cipher = 'sqlcipher'`, 'legacy = 4', `${keyPragma} = '${Buffer.from(key, 'utf8').toString('hex')}'`];
+}
+
 /**
  * Opens (creating when absent) a store database. With `key`, the file is encrypted with SQLCipher v4;
  * the key is passed in hex form so no quoting of the passphrase can break (or inject into) the pragma.
@@ -25,15 +40,15 @@ const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 export function openDatabase(path: string, key?: string): Db {
   const db = new Database(path);
   // An in-memory database is never at rest, and SQLCipher refuses a key for it: the key is ignored.
-  const inMemory = path === ':memory:' || path === '';
+  const inMemory = isInMemoryPath(path);
   try {
     if (key !== undefined && !inMemory) {
       if (key.length === 0) {
         throw errors.badRequest('The database key must not be empty');
       }
-      db.pragma(`cipher = 'sqlcipher'`);
-      db.pragma('legacy = 4');
-      db.pragma(`hexkey = '${Buffer.from(key, 'utf8').toString('hex')}'`);
+      for (const pragma of cipherPragmas(key)) {
+        db.pragma(pragma);
+      }
     }
     // The first real read tells whether the key fits: SQLCipher only notices on page access.
     try {

@@ -7,7 +7,7 @@ import type { Migration } from '../search/types.ts';
 import { processBundle } from './bundle.ts';
 import { startBackgroundCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type BackgroundCheckpointer } from './checkpointer.ts';
 import { baseUrlOf, prepareStatements, projectOf, type StoreCore } from './core.ts';
-import { openDatabase } from './database.ts';
+import { isInMemoryPath, openDatabase } from './database.ts';
 import { runMigrations } from './migrations.ts';
 import { history, readResource, vreadResource } from './reads.ts';
 import { coreMigration } from './schema.ts';
@@ -32,7 +32,7 @@ export function createStore(opts: StoreOptions): Store {
     throw err;
   }
   let checkpointer: BackgroundCheckpointer | undefined;
-  if (opts.backgroundCheckpoint && opts.path !== ':memory:' && opts.path !== '') {
+  if (opts.backgroundCheckpoint && !isInMemoryPath(opts.path)) {
     checkpointer = startBackgroundCheckpointer({ path: opts.path, key: opts.key });
     // The writer's own checkpoint becomes the rarer one that finds the pages already copied and resets the WAL.
     db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);

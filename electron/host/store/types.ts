@@ -27,7 +27,8 @@ export interface StoreOptions {
   onChange?: (db: Db, change: StoreChange) => void;
   /**
    * Copy WAL pages into the database file from a worker thread (checkpointer.ts) instead of inside
-   * the commits that cross the autocheckpoint. For file databases; the host turns it on.
+   * the commits that cross the autocheckpoint. The host turns it on; an in-memory database has no WAL
+   * and ignores it.
    */
   backgroundCheckpoint?: boolean;
 }
