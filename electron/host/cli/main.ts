@@ -1,7 +1,7 @@
 // Entry of the `outpost` command line (bin/outpost.mjs loads it through tsx).
 // Unknown commands or flags print the usage on stderr and exit with code 2.
 import { parseArgs } from 'node:util';
-import { FhirError } from '../../../shared/errors.ts';
+import { FhirError, outcomeText } from '../../../shared/errors.ts';
 import { resolveDataDir } from '../paths.ts';
 import { limitHeapGrowth } from '../process-memory.ts';
 import { policyReviewCommand, seedDemoCommand } from './admin-commands.ts';
@@ -135,8 +135,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 /** A failure as a person should read it: expected ones by their message, anything else with its stack. */
 function describe(err: unknown): string {
   if (err instanceof FhirError) {
-    const issue = err.outcome.issue?.[0];
-    return issue?.details?.text ?? issue?.diagnostics ?? err.message;
+    return outcomeText(err, err.message);
   }
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT' || code === 'EADDRINUSE' || code === 'EACCES' || code === 'EPERM' || /key file .* is missing/.test(String((err as Error)?.message))) {

@@ -2,7 +2,7 @@
 // audit, row lookups, visibility and masking. Kept apart from the interaction code so reads, writes,
 // history and bundles use one definition of "visible" and one of "what leaves the host".
 import type { Resource } from '@medplum/fhirtypes';
-import { errors, toErrorResponse } from '../../../shared/errors.ts';
+import { errors, outcomeText, toErrorResponse } from '../../../shared/errors.ts';
 import { entriesFor, governingEntry, removeHiddenFields, type PolicyEntry, type RequestedInteraction } from '../access/index.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { SqlFragment } from '../search/types.ts';
@@ -192,8 +192,8 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
         }
         result = fn();
       } catch (err) {
-        const { status, outcome } = toErrorResponse(err);
-        const reason = outcome.issue?.[0]?.details?.text ?? outcome.issue?.[0]?.diagnostics ?? `HTTP ${status}`;
+        const { status } = toErrorResponse(err);
+        const reason = outcomeText(err, `HTTP ${status}`);
         deps.audit.rest({ ...base, outcome: status >= 500 ? 'error' : 'denied', reason: `${status} ${reason}` });
         throw err;
       }

@@ -4,7 +4,7 @@
 // background loop probes each configured remote (connectivity.ts) and syncs the ones that answer, on
 // an interval, backing off while offline; it never blocks a request and stops with stop().
 import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
-import { FhirError, errors, outcome } from '../../../shared/errors.ts';
+import { FhirError, errors, outcome, outcomeText } from '../../../shared/errors.ts';
 import type { Db, Store } from '../store/types.ts';
 import type { RemoteSettings, SyncConfig } from './config.ts';
 import { offlineBackoffMs, probeRemote } from './connectivity.ts';
@@ -114,8 +114,7 @@ function emptySummary(project: string, now: Date): SyncRunSummary {
 
 function describe(err: unknown): string {
   if (err instanceof FhirError) {
-    const issue = err.outcome.issue?.[0];
-    return issue?.details?.text ?? issue?.diagnostics ?? err.message;
+    return outcomeText(err, err.message);
   }
   return (err as Error)?.message ?? String(err);
 }
