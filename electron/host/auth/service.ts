@@ -1,6 +1,7 @@
 // The auth service the host's router calls: Medplum's login flow, sessions with idle lock, role switch,
 // MFA, passwords, client credentials. Made by a factory over the store's database; no module state.
 import type { AccessPolicy } from '@medplum/fhirtypes';
+import { inTransaction } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import {
   changeOwnPassword,
@@ -60,7 +61,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     remotePasswordCheck: opts.remotePasswordCheck,
   };
   // Steps that write several rows run in one transaction so a failure midway leaves nothing half-done.
-  const tx = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => ctx.db.transaction(() => fn(...args))();
+  const tx = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => inTransaction(ctx.db, () => fn(...args));
 
   return {
     login: (req) => startLogin(ctx, req),
