@@ -1,6 +1,6 @@
 // Small helpers for measuring and printing: percentiles, number formats, Markdown tables.
-
 import { readFileSync } from 'node:fs';
+
 /** Nearest-rank percentile of a sample (p in 0..100). */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) {

@@ -89,7 +89,6 @@ function buildPlan(resourceType: string): PlannedParam[] {
   return out;
 }
 
-
 export function createSearchIndexer(): SearchIndexer {
   // Prepared statements and buffers per database handle (the indexer may serve several stores in tests).
   const states = new WeakMap<Db, { s: Statements; deferring: number }>();
