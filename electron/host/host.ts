@@ -215,7 +215,7 @@ export function createHost(options: HostOptions): Host {
     // First-run setup, project administration (invite, passwords, memberships) and the policy review.
     { prefix: '', routes: adminRoutes({ store, auth, access, audit, clock }), matchers: adminSegmentMatchers },
     // Sync: status, run, conflicts, the project's remote (outpost/sync/...).
-    { prefix: '', ...sync.mount({ audit, auth }) },
+    { prefix: '', ...sync.mount({ audit, auth, forSession: (session) => access.forSession(session) }) },
     ...(options.mounts?.(store, services) ?? []),
   ];
   const byPrefix = new Map<string, HostMount>();

@@ -30,6 +30,8 @@ afterEach(async () => {
   await server.close();
 });
 
+/** Resolutions as the workstation's own trusted writer (the host passes the resolving session's repository). */
+const resolverOf = (w: Workstation) => ({ db: w.store.db, writer: w.store, outbox: w.outbox });
 const edit = (w: Workstation, id: string, change: Partial<Patient>) => w.store.update<Patient>({ ...w.store.read<Patient>('Patient', id), ...change });
 const onRemote = () => server.repo.readResource<Patient>('Patient', remoteId);
 
@@ -78,7 +80,7 @@ describe('two workstations, one resource', () => {
     it('keep local: the local version is pushed over the version seen', async () => {
       const id = await conflicted();
       const seen = listConflicts(b.store.db)[0].remoteVersion;
-      const resolved = resolveConflict(b, id, { keep: 'local' });
+      const resolved = resolveConflict(resolverOf(b), id, { keep: 'local' });
       expect(resolved).toMatchObject({ gender: 'female' });
       expect(await b.push()).toMatchObject({ pushed: 1, conflicts: 0 });
       expect(await onRemote()).toMatchObject({ gender: 'female', active: true, birthDate: '1990-01-01' });
@@ -90,7 +92,7 @@ describe('two workstations, one resource', () => {
     it('keep remote: the local copy becomes the remote version and nothing is pushed', async () => {
       const id = await conflicted();
       const remoteNow = await onRemote();
-      resolveConflict(b, id, { keep: 'remote' });
+      resolveConflict(resolverOf(b), id, { keep: 'remote' });
       expect(b.store.read<Patient>('Patient', remoteId)).toMatchObject({ gender: 'male', active: false });
       expect(b.store.read<Patient>('Patient', remoteId).birthDate).toBeUndefined();
       const before = server.requests.length;
@@ -101,8 +103,8 @@ describe('two workstations, one resource', () => {
 
     it('merge by field: a chosen side per overlapping path, one-sided changes kept; an unchosen overlap is refused', async () => {
       const id = await conflicted();
-      expect(() => resolveConflict(b, id, { keep: 'merge', fields: {} })).toThrow(/gender/);
-      const merged = resolveConflict(b, id, { keep: 'merge', fields: { gender: 'local' } });
+      expect(() => resolveConflict(resolverOf(b), id, { keep: 'merge', fields: {} })).toThrow(/gender/);
+      const merged = resolveConflict(resolverOf(b), id, { keep: 'merge', fields: { gender: 'local' } });
       // gender as chosen; A's active and B's birthDate (each changed on one side only) both kept.
       expect(merged).toMatchObject({ gender: 'female', active: false, birthDate: '1990-01-01' });
       expect(await b.push()).toMatchObject({ pushed: 1, conflicts: 0 });
@@ -122,7 +124,7 @@ describe('two workstations, one resource', () => {
     expect(await remoteSearch(server, 'Patient')).toHaveLength(0);
     await b.push();
     expect(await remoteSearch(server, 'Patient')).toHaveLength(0);
-    expect(resolveConflict(b, conflict.id, { keep: 'remote' })).toBeNull();
+    expect(resolveConflict(resolverOf(b), conflict.id, { keep: 'remote' })).toBeNull();
     expect(() => b.store.read('Patient', remoteId)).toThrow();
     expect(b.outboxRows()).toEqual([]);
   });
@@ -135,7 +137,7 @@ describe('two workstations, one resource', () => {
     const [conflict] = listConflicts(b.store.db);
     expect(conflict).toMatchObject({ reason: 'deleted-locally', local: null, remote: { gender: 'female' } });
     expect((await onRemote()).gender).toBe('female');
-    resolveConflict(b, conflict.id, { keep: 'local' });
+    resolveConflict(resolverOf(b), conflict.id, { keep: 'local' });
     expect(await b.push()).toMatchObject({ pushed: 1, conflicts: 0 });
     await expect(onRemote()).rejects.toThrow();
   });
@@ -152,7 +154,7 @@ describe('two workstations, one resource', () => {
     edit(b, remoteId, { gender: 'other' });
     await b.push();
     const [conflict] = listConflicts(b.store.db);
-    resolveConflict(b, conflict.id, { keep: 'local' });
+    resolveConflict(resolverOf(b), conflict.id, { keep: 'local' });
     expect(await b.push()).toMatchObject({ pushed: 1, conflicts: 0 });
     const all = await remoteSearch<Patient>(server, 'Patient');
     expect(all).toHaveLength(1);

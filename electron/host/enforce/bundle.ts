@@ -44,12 +44,20 @@ function execute(e: Enforcer, p: PlannedEntry, callCtx: CallContext | undefined,
       return responseFor(updateAs(e, { ...r, id }, p.entry.request?.ifMatch ? { ifMatch: p.entry.request.ifMatch } : undefined, callCtx), base);
     }
     case 'PATCH': {
-      if (type === undefined || url.id === undefined) {
-        throw errors.badRequest(`Bundle.entry[${p.index}]: PATCH needs Type/id`);
+      if (type === undefined || (url.id === undefined && !url.query)) {
+        throw errors.badRequest(`Bundle.entry[${p.index}]: PATCH needs Type/id or Type?query`);
       }
       const b = body() as Resource & { data?: string };
       const patch = b.resourceType === 'Binary' ? JSON.parse(Buffer.from(b.data ?? '', 'base64').toString('utf8')) : b;
-      return responseFor(patchAs(e, type, url.id, patch, p.entry.request?.ifMatch ? { ifMatch: p.entry.request.ifMatch } : undefined, callCtx), base);
+      let id = url.id;
+      if (id === undefined) {
+        const ids = visibleMatches(e, type, url.query ?? '', callCtx);
+        if (ids.length !== 1) {
+          throw ids.length ? errors.preconditionFailed('Conditional patch matched several resources') : errors.notFound(`No ${type} matches ${url.query}`);
+        }
+        id = ids[0];
+      }
+      return responseFor(patchAs(e, type, id, patch, p.entry.request?.ifMatch ? { ifMatch: p.entry.request.ifMatch } : undefined, callCtx), base);
     }
     case 'DELETE': {
       if (type === undefined) {

@@ -42,6 +42,10 @@ export interface Enforcer {
   /** The call context of the raw store: always the principal's project. */
   ctx(callCtx?: CallContext): CallContext;
   row(type: string, id: string): Row | undefined;
+  /** The rid of a stored resource, whatever the principal may see (undefined: none stored). */
+  ridOf(type: string, id: string): number | undefined;
+  /** The Patient compartments of the stored current row `rid` (its index rows). */
+  patientsOf(rid: number): string[];
   /** The project a stored resource lives in, whatever the principal may see (undefined: none stored). */
   storedProject(type: string, id: string): string | undefined;
   /** 403 unless some entry lets this principal do `interaction` on `type`. */
@@ -87,6 +91,8 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
   const db = deps.store.db;
   const rowStmt = db.prepare('SELECT rid, type, id, project, version, deleted, content FROM resource WHERE type = ? AND id = ?');
   const projectStmt = db.prepare('SELECT project FROM resource WHERE type = ? AND id = ?');
+  const ridStmt = db.prepare('SELECT rid FROM resource WHERE type = ? AND id = ?').pluck();
+  const patientsStmt = db.prepare("SELECT ref_id FROM compartment INDEXED BY compartment_rid WHERE rid = ? AND ref_type = 'Patient'").pluck();
   const auditAll: PolicyEntry = {
     resourceType: 'AuditEvent',
     interactions: new Set(['read', 'vread', 'search', 'history']),
@@ -130,6 +136,8 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
       const inProject = row.project === p.project || (type === 'Project' && id === p.project);
       return inProject ? row : undefined;
     },
+    ridOf: (type, id) => ridStmt.get(type, id) as number | undefined,
+    patientsOf: (rid) => patientsStmt.all(rid) as string[],
     storedProject: (type, id) => (projectStmt.get(type, id) as { project: string } | undefined)?.project,
     requireType(type, interaction) {
       if (entries(type, interaction).length === 0) {

@@ -29,10 +29,7 @@ export function createAccessRepository(deps: EnforceDeps, principal: Principal):
       e.audited('vread', { entity: `${type}/${id}/_history/${versionId}` }, () => readAs<T>(e, 'vread', type, id, versionId, ctx)),
     update: <T extends Resource>(resource: T, opts?: { ifMatch?: string }, ctx?: CallContext): WriteResult<T> => updateAs(e, resource, opts, ctx),
     conditionalUpdate<T extends Resource>(type: string, query: string, resource: T, ctx?: CallContext): WriteResult<T> {
-      const ids = e.audited('search-type', { query: `${type}?${query}` }, () => {
-        e.requireType(type, 'search');
-        return visibleMatches(e, type, query, ctx);
-      });
+      const ids = e.audited('search-type', { query: `${type}?${query}` }, () => visibleMatches(e, type, query, ctx));
       if (ids.length > 1) {
         throw errors.preconditionFailed(`Conditional update matched ${ids.length} resources: ${query}`);
       }
@@ -44,14 +41,21 @@ export function createAccessRepository(deps: EnforceDeps, principal: Principal):
       }
       return updateAs(e, { ...resource, id: ids[0] }, undefined, ctx);
     },
+    conditionalPatch<T extends Resource>(type: string, query: string, patch: unknown, ctx?: CallContext): WriteResult<T> {
+      const ids = e.audited('search-type', { query: `${type}?${query}` }, () => visibleMatches(e, type, query, ctx));
+      if (ids.length > 1) {
+        throw errors.preconditionFailed(`Conditional patch matched ${ids.length} resources: ${query}`);
+      }
+      if (ids.length === 0) {
+        throw errors.notFound(`No ${type} matches ${query}`);
+      }
+      return patchAs<T>(e, type, ids[0], patch, undefined, ctx);
+    },
     patch: <T extends Resource>(type: string, id: string, patch: unknown, opts?: { ifMatch?: string }, ctx?: CallContext): WriteResult<T> =>
       patchAs<T>(e, type, id, patch, opts, ctx),
     delete: (type: string, id: string): void => deleteAs(e, type, id),
     conditionalDelete(type: string, query: string, ctx?: CallContext): number {
-      const ids = e.audited('search-type', { query: `${type}?${query}` }, () => {
-        e.requireType(type, 'search');
-        return visibleMatches(e, type, query, ctx);
-      });
+      const ids = e.audited('search-type', { query: `${type}?${query}` }, () => visibleMatches(e, type, query, ctx));
       if (ids.length > 1) {
         throw errors.preconditionFailed(`Conditional delete matched ${ids.length} resources: ${query}`);
       }

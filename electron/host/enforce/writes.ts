@@ -9,47 +9,70 @@ import { decideDelete, decideWrite, normalizeAccessPolicy, validateAccessPolicy,
 import { applyFhirPathPatch, applyJsonPatch, inTransaction } from '../store/index.ts';
 import type { CallContext, WriteResult } from '../store/types.ts';
 import type { Enforcer } from './context.ts';
-import { readAs } from './reads.ts';
+import { assertChartsWritable, type VersionMatcher } from './compartments.ts';
+import { readAs, searchAs } from './reads.ts';
 
 class Probe extends Error {
-  constructor(readonly matched: Map<PolicyEntry, boolean>) {
+  constructor(readonly matched: Map<PolicyEntry, boolean>, readonly patients: string[]) {
     super('probe');
   }
 }
 
-/** An EntryMatcher that answers from the stored row when `resource` is it, else by a rolled-back probe write. */
-function matcherFor(e: Enforcer, storedRid: Map<Resource, number>) {
-  const probes = new WeakMap<Resource, Map<PolicyEntry, boolean>>();
-  const probe = (resource: Resource, entries: PolicyEntry[]): never =>
-    inTransaction(e.db, () => {
-      const id = resource.id ?? randomUUID();
-      e.deps.store.update({ ...resource, id }, undefined, { project: e.p.project, validation: 'structure' });
-      const rid = e.db.prepare('SELECT rid FROM resource WHERE type = ? AND id = ?').pluck().get(resource.resourceType, id) as number;
-      throw new Probe(new Map(entries.map((entry) => [entry, e.p.compiler.rowMatches(entry, resource.resourceType, rid)])));
-    });
-  return (entry: PolicyEntry, resource: Resource): boolean => {
-    const type = resource.resourceType;
-    if (e.p.compiler.fragment(entry, type) === null) {
-      return !entry.matchesNothing;
-    }
-    const rid = storedRid.get(resource);
-    if (rid !== undefined) {
-      return e.p.compiler.rowMatches(entry, type, rid);
-    }
-    let known = probes.get(resource);
-    if (!known || !known.has(entry)) {
-      const entries = [...new Set([...e.p.policy.entries.filter((x) => x.resourceType === type || x.resourceType === '*'), entry])];
-      try {
-        probe(resource, entries);
-      } catch (err) {
-        if (!(err instanceof Probe)) {
-          throw err;
-        }
-        known = err.matched;
-        probes.set(resource, known);
+interface VersionProbe {
+  /** Does the version match the entry? The stored one answers from its row, a new one by a probe write. */
+  matches: VersionMatcher;
+  /** The version's Patient compartments (as its index rows would have them). */
+  patientsOf(resource: Resource): string[];
+}
+
+/**
+ * Answers about a version from its stored row when `resource` is one (storedRid), else by writing it in
+ * a savepoint that is always rolled back: the search module's own SQL then decides, chains included.
+ */
+function versionProbe(e: Enforcer, storedRid: Map<Resource, number>): VersionProbe {
+  const probes = new WeakMap<Resource, Probe>();
+  const probe = (resource: Resource, entries: PolicyEntry[]): Probe => {
+    try {
+      inTransaction(e.db, () => {
+        const id = resource.id ?? randomUUID();
+        e.deps.store.update({ ...resource, id }, undefined, { project: e.p.project, validation: 'structure' });
+        const rid = e.ridOf(resource.resourceType, id) as number;
+        throw new Probe(new Map(entries.map((entry) => [entry, e.p.compiler.rowMatches(entry, resource.resourceType, rid)])), e.patientsOf(rid));
+      });
+    } catch (err) {
+      if (err instanceof Probe) {
+        return err;
       }
+      throw err;
     }
-    return known?.get(entry) ?? false;
+    throw new Error('unreachable: a probe always rolls back');
+  };
+  const known = (resource: Resource, entry?: PolicyEntry): Probe => {
+    let found = probes.get(resource);
+    if (!found || (entry && !found.matched.has(entry))) {
+      const type = resource.resourceType;
+      const entries = [...new Set([...e.p.policy.entries.filter((x) => x.resourceType === type || x.resourceType === '*'), ...(entry ? [entry] : [])])];
+      found = probe(resource, entries);
+      probes.set(resource, found);
+    }
+    return found;
+  };
+  return {
+    matches(entry, resource) {
+      const type = resource.resourceType;
+      if (e.p.compiler.fragment(entry, type) === null) {
+        return !entry.matchesNothing;
+      }
+      const rid = storedRid.get(resource);
+      if (rid !== undefined) {
+        return e.p.compiler.rowMatches(entry, type, rid);
+      }
+      return known(resource, entry).matched.get(entry) ?? false;
+    },
+    patientsOf(resource) {
+      const rid = storedRid.get(resource);
+      return rid !== undefined ? e.patientsOf(rid) : known(resource).patients;
+    },
   };
 }
 
@@ -164,23 +187,22 @@ export function createAs<T extends Resource>(e: Enforcer, resource: T, opts: { i
   return e.audited('create', { entity: id ? `${type}/${id}` : undefined }, () => {
     e.requireType(type, 'create');
     if (opts?.ifNoneExist) {
-      const found = e.deps.store.search(type, `${opts.ifNoneExist.replace(/^\?/, '')}&_count=2&_total=none`, {
-        ...e.ctx(callCtx),
-        search: { restrict: (t) => e.restrict(t, 'search') },
-      });
-      const matches = found.entry ?? [];
+      // The same guard and restriction as the role's own search: an If-None-Exist on a hidden field
+      // (or a chain reaching one) must not answer "exists" by a 200 where a wrong guess gets a 201.
+      const matches = visibleMatches(e, type, opts.ifNoneExist, callCtx);
       if (matches.length > 1) {
         throw errors.preconditionFailed(`If-None-Exist matched ${matches.length} resources: ${opts.ifNoneExist}`);
       }
-      if (matches.length === 1 && matches[0].resource) {
-        return { status: 200 as const, resource: readAs<T>(e, 'read', type, matches[0].resource.id ?? '', undefined, callCtx) };
+      if (matches.length === 1) {
+        return { status: 200 as const, resource: readAs<T>(e, 'read', type, matches[0], undefined, callCtx) };
       }
     }
     const prepared = prepareAdminType(e, resource);
     const after = protectMeta(e, prepared.resource, undefined);
     assertReferencesInProject(e, after);
-    const matches = matcherFor(e, new Map());
-    const decision = decideWrite({ policy: e.p.policy, after, matches, constraintsOf: e.p.constraintsOf });
+    const probe = versionProbe(e, new Map());
+    const decision = decideWrite({ policy: e.p.policy, after, matches: probe.matches, constraintsOf: e.p.constraintsOf });
+    assertChartsWritable(e, 'create', decision.resource, probe.patientsOf(decision.resource), probe.matches);
     const toStore = id ? ({ ...decision.resource, id } as T) : decision.resource;
     const result = id ? e.deps.store.update<T>(toStore, undefined, e.ctx(callCtx)) : e.deps.store.create<T>(toStore, undefined, e.ctx(callCtx));
     afterWrite(e, result.resource, prepared.clientSecret);
@@ -209,12 +231,16 @@ function updateStored<T extends Resource>(e: Enforcer, interaction: 'update' | '
   if (after?.resourceType !== type || after.id !== id) {
     throw errors.badRequest('An update must not change resourceType or id', 'id');
   }
-  const { meta: _m, ...visibleMeta } = after;
-  const prepared = prepareAdminType(e, { ...visibleMeta, meta: stripMarkers(after.meta) } as T);
+  const { meta: _m, ...withoutMeta } = after;
+  const meta = stripMarkers(after.meta);
+  const prepared = prepareAdminType(e, (meta ? { ...withoutMeta, meta } : withoutMeta) as T);
   const protectedAfter = protectMeta(e, prepared.resource, before);
   assertReferencesInProject(e, protectedAfter);
-  const matches = matcherFor(e, new Map([[before, row.rid]]));
-  const decision = decideWrite({ policy: e.p.policy, before, after: protectedAfter, matches, constraintsOf: e.p.constraintsOf });
+  const probe = versionProbe(e, new Map([[before, row.rid]]));
+  const decision = decideWrite({ policy: e.p.policy, before, after: protectedAfter, matches: probe.matches, constraintsOf: e.p.constraintsOf });
+  // Both versions: the update must neither reach into a chart nor change a record in a chart the role may not write.
+  assertChartsWritable(e, 'update', before, probe.patientsOf(before), probe.matches);
+  assertChartsWritable(e, 'update', decision.resource, probe.patientsOf(decision.resource), probe.matches);
   // row.project: the principal's project, or for its own Project resource wherever that row lives.
   const result = e.deps.store.update<T>(decision.resource, ifMatch ? { ifMatch } : undefined, { ...e.ctx(callCtx), project: row.project });
   afterWrite(e, result.resource, prepared.clientSecret);
@@ -280,7 +306,10 @@ export function deleteAs(e: Enforcer, type: string, id: string): void {
     if (!e.governing(type, 'read', row.rid)) {
       throw errors.notFound(`${type}/${id} not found`);
     }
-    decideDelete(e.p.policy, JSON.parse(row.content) as Resource, (entry) => e.p.compiler.rowMatches(entry, type, row.rid));
+    const stored = JSON.parse(row.content) as Resource;
+    const probe = versionProbe(e, new Map([[stored, row.rid]]));
+    decideDelete(e.p.policy, stored, (entry) => probe.matches(entry, stored));
+    assertChartsWritable(e, 'delete', stored, probe.patientsOf(stored), probe.matches);
     e.deps.store.delete(type, id, { project: row.project });
     if (type === 'ProjectMembership') {
       e.deps.auth?.endSessionsForMembership(id, 'membership deleted');
@@ -288,13 +317,12 @@ export function deleteAs(e: Enforcer, type: string, id: string): void {
   }, true);
 }
 
-/** The visible matches of a conditional query (at most 2 looked at). */
+/**
+ * The visible matches of a search a request causes (If-None-Exist, conditional update, delete and
+ * patch, conditional references in transactions): at most 2 looked at, through the role's own search,
+ * so the same type permission, hidden-field guard and restriction apply as to a plain search.
+ */
 export function visibleMatches(e: Enforcer, type: string, query: string, callCtx?: CallContext): string[] {
-  const q = query.replace(/^\?/, '');
-  e.p.guard.assertAllowed(type, [...new URLSearchParams(q)]);
-  const found = e.deps.store.search(type, `${q}&_count=2&_total=none&_elements=id`, {
-    ...e.ctx(callCtx),
-    search: { restrict: (t) => e.restrict(t, 'read') },
-  });
-  return (found.entry ?? []).map((x) => x.resource?.id ?? '').filter(Boolean);
+  const found = searchAs(e, type, `${query.replace(/^\?/, '')}&_count=2&_total=none&_elements=id`, callCtx);
+  return (found.entry ?? []).filter((x) => x.search?.mode !== 'include').map((x) => x.resource?.id ?? '').filter(Boolean);
 }

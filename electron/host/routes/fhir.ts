@@ -96,6 +96,13 @@ export function fhirRoutes(deps: FhirRouteDeps): Route[] {
     return resourceResponse(result.status, result.resource, req.baseUrl, req.headers.prefer);
   };
 
+  const conditionalPatch = (req: RouteRequest): HostResponse => {
+    const type = urlType(req);
+    const query = requireQuery(req, 'A conditional patch');
+    const result = deps.storeFor(req).conditionalPatch(type, query, readPatchBody(req), ctx(req));
+    return resourceResponse(result.status, result.resource, req.baseUrl, req.headers.prefer);
+  };
+
   const remove = (req: RouteRequest): HostResponse => {
     deps.storeFor(req).delete(urlType(req), req.params.id, ctx(req));
     return okOutcome(`Deleted ${req.params.type}/${req.params.id}`);
@@ -149,6 +156,7 @@ export function fhirRoutes(deps: FhirRouteDeps): Route[] {
     { method: 'GET', pattern: ':type', handler: search },
     { method: 'POST', pattern: ':type', handler: create },
     { method: 'PUT', pattern: ':type', handler: conditionalUpdate },
+    { method: 'PATCH', pattern: ':type', handler: conditionalPatch },
     { method: 'DELETE', pattern: ':type', handler: conditionalDelete },
     { method: 'POST', pattern: ':type/_search', handler: searchPost },
     { method: 'GET', pattern: ':type/_history', handler: history('type') },

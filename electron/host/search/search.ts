@@ -178,9 +178,12 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
     }
     return resource;
   };
-  const entry: BundleEntry[] = page.map((row) => toEntry(opts, row, 'match', shape));
+  const entry: BundleEntry[] = [];
+  for (const row of page) {
+    pushEntry(entry, opts, row, 'match', shape);
+  }
   for (const row of loadIncludes(db, ctx, page, includes)) {
-    entry.push(toEntry(opts, row, 'include', shape));
+    pushEntry(entry, opts, row, 'include', shape);
   }
   bundle.link = links(opts, resourceType, entries, offset, count, hasMore);
   bundle.entry = entry;
@@ -221,8 +224,13 @@ export function explainableSearch(db: Db, resourceType: string | undefined, quer
   return { sql: pageSql(where, order, 20, 0), params: [...where.from.params, ...where.params, ...order.params] };
 }
 
-function toEntry(opts: SearchOptions, row: Row, mode: 'match' | 'include', shape: (r: Resource) => Resource): BundleEntry {
-  return { fullUrl: `${opts.baseUrl}${row.type}/${row.id}`, resource: shape(JSON.parse(row.content) as Resource), search: { mode } };
+/** Adds the row's entry as the caller may hand it out (opts.present); a row it refuses is left out. */
+function pushEntry(out: BundleEntry[], opts: SearchOptions, row: Row, mode: 'match' | 'include', shape: (r: Resource) => Resource): void {
+  const shaped = shape(JSON.parse(row.content) as Resource);
+  const resource = opts.present ? opts.present(shaped, row.rid) : shaped;
+  if (resource) {
+    out.push({ fullUrl: `${opts.baseUrl}${row.type}/${row.id}`, resource, search: { mode } });
+  }
 }
 
 function links(opts: SearchOptions, resourceType: string | undefined, entries: [string, string][], offset: number, count: number, hasMore: boolean): BundleLink[] {

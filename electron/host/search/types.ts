@@ -21,6 +21,12 @@ export interface SearchOptions {
    * chains, _has, _include and _revinclude alike.
    */
   restrict?: (resourceType: string) => SqlFragment | null | false;
+  /**
+   * Access-control hook on what leaves: each resource of a result (a match, an include, a history
+   * version) with the rid of its current row, as the caller may hand it out (hidden fields removed), or
+   * undefined to leave it out (fail closed). Applied after _elements / _summary shaping.
+   */
+  present?: (resource: Resource, rid: number) => Resource | undefined;
   /** Default and maximum page size. */
   defaultCount?: number;
   maxCount?: number;

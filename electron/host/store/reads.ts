@@ -3,7 +3,8 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { baseUrlOf, parseContent, projectOf, type StoreCore } from './core.ts';
-import type { CallContext, HistoryQuery } from './types.ts';
+import type { SearchOptions } from '../search/types.ts';
+import type { CallContext, Db, HistoryQuery } from './types.ts';
 import { assertResourceType } from './validation.ts';
 
 const DEFAULT_HISTORY_COUNT = 100;
@@ -41,6 +42,7 @@ export function vreadResource<T extends Resource>(
 }
 
 interface HistoryRow {
+  rid: number;
   type: string;
   id: string;
   version: number;
@@ -96,13 +98,20 @@ export function historyLinks(url: string, since: string | undefined, count: numb
   return links;
 }
 
+/**
+ * History of one resource, a type or the whole project, newest first. With an access hook in
+ * `ctx.search` (the enforcement point's): `restrict` keeps type and system history to the rows the
+ * role's search shows (a type it may not use is left out; a restricted type shows only resources
+ * visible now, so a deleted one's versions too), and `present` masks every version as the role reads
+ * it. Instance history is decided by the caller (the resource must be visible now) and masked here.
+ */
 export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext | undefined): Bundle {
   const where: string[] = [];
   const params: unknown[] = [];
+  const restrict = ctx?.search?.restrict;
+  const present = ctx?.search?.present;
   if (query.resourceType !== undefined) {
     assertResourceType(query.resourceType);
-    where.push('r.type = ?');
-    params.push(query.resourceType);
   }
   if (query.id !== undefined) {
     if (query.resourceType === undefined) {
@@ -112,11 +121,21 @@ export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext |
     if (!row || (ctx?.project !== undefined && row.project !== ctx.project)) {
       throw errors.notFound(`${query.resourceType}/${query.id} not found`);
     }
-    where.push('r.id = ?');
-    params.push(query.id);
+    where.push('r.type = ? AND r.id = ?');
+    params.push(query.resourceType, query.id);
   } else {
+    const project = projectOf(core, ctx);
     where.push('r.project = ?');
-    params.push(projectOf(core, ctx));
+    params.push(project);
+    if (restrict) {
+      const types = query.resourceType !== undefined ? [query.resourceType] : typesInProject(core.db, project);
+      const visible = typeConditions(types, restrict);
+      where.push(visible.sql);
+      params.push(...visible.params);
+    } else if (query.resourceType !== undefined) {
+      where.push('r.type = ?');
+      params.push(query.resourceType);
+    }
   }
   if (query.since !== undefined) {
     where.push('h.last_updated >= ?');
@@ -129,7 +148,7 @@ export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext |
   }
   const rows = core.db
     .prepare(
-      `SELECT r.type, r.id, h.version, h.last_updated, h.deleted, h.method,
+      `SELECT r.rid, r.type, r.id, h.version, h.last_updated, h.deleted, h.method,
               CASE WHEN h.deleted = 1 THEN NULL ELSE coalesce(h.content, r.content) END AS content
          FROM resource_history h JOIN resource r ON r.rid = h.rid
         WHERE ${where.join(' AND ')}
@@ -141,9 +160,11 @@ export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext |
   const base = baseUrlOf(core, ctx);
   const entries: BundleEntry[] = rows.slice(0, count).map((row) => {
     const lastModified = new Date(row.last_updated).toISOString();
+    const stored = row.content !== null ? parseContent<Resource>(row.content) : undefined;
+    const resource = stored && present ? present(stored, row.rid) : stored;
     return {
       fullUrl: `${base}${row.type}/${row.id}`,
-      ...(row.content !== null ? { resource: parseContent(row.content) } : {}),
+      ...(resource ? { resource } : {}),
       request: { method: row.method as 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: row.method === 'POST' ? row.type : `${row.type}/${row.id}` },
       response: { status: statusOf(row), etag: `W/"${row.version}"`, lastModified },
     };
@@ -152,4 +173,23 @@ export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext |
   const path = query.resourceType === undefined ? '_history' : query.id === undefined ? `${query.resourceType}/_history` : `${query.resourceType}/${query.id}/_history`;
   const links = historyLinks(`${base}${path}`, query.since, count, offset, rows.length > count);
   return { resourceType: 'Bundle', type: 'history', link: links, entry: entries };
+}
+
+function typesInProject(db: Db, project: string): string[] {
+  return db.prepare('SELECT DISTINCT type FROM resource WHERE project = ?').pluck().all(project) as string[];
+}
+
+/** The OR over `types` of each type's visible rows: all of an unrestricted type, the live restricted ones of another. */
+function typeConditions(types: string[], restrict: NonNullable<SearchOptions['restrict']>): { sql: string; params: unknown[] } {
+  const conds: string[] = [];
+  const params: unknown[] = [];
+  for (const t of types) {
+    const r = restrict(t);
+    if (r === false) {
+      continue;
+    }
+    conds.push(r === null ? 'r.type = ?' : `(r.type = ? AND r.deleted = 0 AND (${r.sql}))`);
+    params.push(t, ...(r === null ? [] : r.params));
+  }
+  return conds.length ? { sql: `(${conds.join(' OR ')})`, params } : { sql: '0', params: [] };
 }

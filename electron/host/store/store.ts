@@ -12,7 +12,7 @@ import { runMigrations } from './migrations.ts';
 import { history, readResource, vreadResource } from './reads.ts';
 import { coreMigration } from './schema.ts';
 import type { CallContext, HistoryQuery, Store, StoreOptions, WriteResult } from './types.ts';
-import { conditionalDelete, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './writes.ts';
+import { conditionalDelete, conditionalPatch, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './writes.ts';
 
 export const DEFAULT_PROJECT_ID = 'outpost-default-project';
 export const DEFAULT_BASE_URL = 'http://localhost/fhir/R4/';
@@ -61,6 +61,7 @@ export function createStore(opts: StoreOptions): Store {
   const txUpdate = db.transaction((r: Resource, o?: { ifMatch?: string }, c?: CallContext) => updateResource(core, r, o, c));
   const txConditionalUpdate = db.transaction((t: string, q: string, r: Resource, c?: CallContext) => conditionalUpdate(core, t, q, r, c));
   const txPatch = db.transaction((t: string, id: string, p: unknown, o?: { ifMatch?: string }, c?: CallContext) => patchResource(core, t, id, p, o, c));
+  const txConditionalPatch = db.transaction((t: string, q: string, p: unknown, c?: CallContext) => conditionalPatch(core, t, q, p, c));
   const txDelete = db.transaction((t: string, id: string, c?: CallContext) => deleteResource(core, t, id, c));
   const txConditionalDelete = db.transaction((t: string, q: string, c?: CallContext) => conditionalDelete(core, t, q, c));
 
@@ -75,6 +76,8 @@ export function createStore(opts: StoreOptions): Store {
       txConditionalUpdate(resourceType, query, resource, ctx) as WriteResult<T>,
     patch: <T extends Resource>(resourceType: string, id: string, patch: unknown, o?: { ifMatch?: string }, ctx?: CallContext) =>
       txPatch(resourceType, id, patch, o, ctx) as WriteResult<T>,
+    conditionalPatch: <T extends Resource>(resourceType: string, query: string, patch: unknown, ctx?: CallContext) =>
+      txConditionalPatch(resourceType, query, patch, ctx) as WriteResult<T>,
     delete: (resourceType: string, id: string, ctx?: CallContext) => txDelete(resourceType, id, ctx),
     conditionalDelete: (resourceType: string, query: string, ctx?: CallContext) => txConditionalDelete(resourceType, query, ctx),
     history: (query: HistoryQuery, ctx?: CallContext): Bundle => history(core, query, ctx),

@@ -88,6 +88,8 @@ export interface Store {
   conditionalUpdate<T extends Resource>(resourceType: string, query: string, resource: T, ctx?: CallContext): WriteResult<T>;
   /** JSON Patch (application/json-patch+json) or FHIRPath Patch (a Parameters resource). */
   patch<T extends Resource>(resourceType: string, id: string, patch: unknown, opts?: { ifMatch?: string }, ctx?: CallContext): WriteResult<T>;
+  /** PATCH Type?query: the one match is patched; none 404, several 412. */
+  conditionalPatch<T extends Resource>(resourceType: string, query: string, patch: unknown, ctx?: CallContext): WriteResult<T>;
   delete(resourceType: string, id: string, ctx?: CallContext): void;
   conditionalDelete(resourceType: string, query: string, ctx?: CallContext): number;
   history(query: HistoryQuery, ctx?: CallContext): Bundle;

@@ -222,6 +222,20 @@ export function conditionalDelete(core: StoreCore, resourceType: string, query: 
   return rids.length;
 }
 
+/** PATCH Type?query: the one match is patched; none is 404, several 412 (as Medplum). */
+export function conditionalPatch<T extends Resource>(core: StoreCore, resourceType: string, query: string, patch: unknown, ctx: CallContext | undefined): WriteResult<T> {
+  assertResourceType(resourceType);
+  const rids = core.findRids(core.db, resourceType, stripQuestionMark(query), { project: projectOf(core, ctx) });
+  if (rids.length > 1) {
+    throw errors.preconditionFailed(`Conditional patch matched ${rids.length} resources: ${query}`);
+  }
+  if (rids.length === 0) {
+    throw errors.notFound(`No ${resourceType} matches ${query}`);
+  }
+  const row = core.sql.byRid.get(rids[0]) as ResourceRow;
+  return patchResource<T>(core, resourceType, row.id, patch, undefined, ctx);
+}
+
 export function stripQuestionMark(query: string): string {
   return query.startsWith('?') ? query.slice(1) : query;
 }

@@ -176,7 +176,13 @@ export function deleteConflict(db: Db, conflictId: string): void {
 }
 
 export interface ResolveDeps {
-  store: Store;
+  /** The database: sync's own tables, and the local row of the conflicted resource. */
+  db: Db;
+  /**
+   * The resolving session's access-checked repository: a resolution is an update (or a delete) by that
+   * session, enforced as one (type, criteria, charts, readonly and hidden fields, write constraints).
+   */
+  writer: Store;
   outbox: Outbox;
   clock?: () => Date;
 }
@@ -199,56 +205,74 @@ export interface Resolution {
  *                is a new local version, pushed
  */
 export function resolveConflict(deps: ResolveDeps, conflictId: string, resolution: Resolution): Resource | null {
-  const { store, outbox } = deps;
-  const db = store.db;
+  const { db, writer, outbox } = deps;
   const now = (deps.clock ?? (() => new Date()))().getTime();
-  return db.transaction((): Resource | null => {
-    const c = getConflict(db, conflictId);
-    if (!c) {
-      throw errors.notFound(`Conflict ${conflictId} not found`);
+  const c = getConflict(db, conflictId);
+  if (!c) {
+    throw errors.notFound(`Conflict ${conflictId} not found`);
+  }
+  const localRowStmt = db.prepare<[string, string], { content: string; deleted: number; version: number }>('SELECT content, deleted, version FROM resource WHERE type = ? AND id = ?');
+  const localRow = () => localRowStmt.get(c.resourceType, c.resourceId);
+  /**
+   * Writes the version the person chose through the session's repository. The policy may keep what the
+   * role cannot change (readonly fields, fields hidden from it): then what got stored is not the chosen
+   * version, and the resolution is refused (rolled back), left for someone who may make it.
+   */
+  const writeChosen = (chosen: Resource): Resource => {
+    const written = writer.update(chosen);
+    const row = localRow();
+    const stored = row && !row.deleted ? (JSON.parse(row.content) as Resource) : undefined;
+    if (JSON.stringify(comparable(stored)) !== JSON.stringify(comparable(chosen))) {
+      throw errors.forbidden('This resolution changes fields this role may not change: someone with access to them must resolve it');
     }
+    return written.resource;
+  };
+  const versionNow = (): number => localRow()?.version ?? 1;
+  return db.transaction((): Resource | null => {
     const ids = createIdMap(db);
-    const localRow = db.prepare<[string, string], { content: string; deleted: number; version: number }>('SELECT content, deleted, version FROM resource WHERE type = ? AND id = ?').get(c.resourceType, c.resourceId);
-    const local = localRow && !localRow.deleted ? (JSON.parse(localRow.content) as Resource) : null;
+    const row = localRow();
+    const local = row && !row.deleted ? (JSON.parse(row.content) as Resource) : null;
     const remoteLocal = c.remote ? toLocalReferences(c.remote, ids) : null;
     const setMap = db.prepare('UPDATE sync_id_map SET remote_version = ?, base_version = ? WHERE type = ? AND local_id = ?');
     let result: Resource | null;
 
     if (resolution.keep === 'remote') {
       if (!remoteLocal) {
-        if (local) outbox.remote(() => store.delete(c.resourceType, c.resourceId));
+        if (local) outbox.remote(() => writer.delete(c.resourceType, c.resourceId));
         db.prepare('DELETE FROM sync_id_map WHERE type = ? AND local_id = ?').run(c.resourceType, c.resourceId);
         result = null;
       } else {
-        const written = outbox.remote(() => store.update({ ...comparable(remoteLocal), resourceType: c.resourceType, id: c.resourceId } as Resource));
-        setMap.run(c.remoteVersion, Number(written.resource.meta?.versionId), c.resourceType, c.resourceId);
-        result = written.resource;
+        result = outbox.remote(() => writeChosen({ ...comparable(remoteLocal), resourceType: c.resourceType, id: c.resourceId } as Resource));
+        setMap.run(c.remoteVersion, versionNow(), c.resourceType, c.resourceId);
       }
       db.prepare('DELETE FROM sync_outbox WHERE type = ? AND id = ?').run(c.resourceType, c.resourceId);
     } else if (resolution.keep === 'local') {
       if (!local) {
+        // The local deletion goes to the remote (the route asked for the delete permission).
         db.prepare('UPDATE sync_id_map SET remote_version = ? WHERE type = ? AND local_id = ?').run(c.remoteVersion, c.resourceType, c.resourceId);
-        requeue(db, c, 'delete', localRow?.version ?? 1, now);
+        requeue(db, c, 'delete', row?.version ?? 1, now);
         result = null;
-      } else if (!c.remote) {
-        // Deleted remotely and the person keeps theirs: created again on the remote, under a new remote id.
-        db.prepare('DELETE FROM sync_id_map WHERE type = ? AND local_id = ?').run(c.resourceType, c.resourceId);
-        requeue(db, c, 'create', localRow?.version ?? 1, now);
-        result = local;
       } else {
-        db.prepare('UPDATE sync_id_map SET remote_version = ? WHERE type = ? AND local_id = ?').run(c.remoteVersion, c.resourceType, c.resourceId);
-        requeue(db, c, 'update', localRow?.version ?? 1, now);
-        result = local;
+        // Pushing the local version over the remote one is an update by this session: the same checks
+        // as saving it unchanged (an update that changes nothing makes no new version).
+        result = writeChosen(local);
+        if (!c.remote) {
+          // Deleted remotely and the person keeps theirs: created again on the remote, under a new remote id.
+          db.prepare('DELETE FROM sync_id_map WHERE type = ? AND local_id = ?').run(c.resourceType, c.resourceId);
+          requeue(db, c, 'create', versionNow(), now);
+        } else {
+          db.prepare('UPDATE sync_id_map SET remote_version = ? WHERE type = ? AND local_id = ?').run(c.remoteVersion, c.resourceType, c.resourceId);
+          requeue(db, c, 'update', versionNow(), now);
+        }
       }
     } else if (resolution.keep === 'merge') {
       if (!local || !remoteLocal) {
         throw errors.badRequest('A merge by field needs both sides; this conflict has a deletion: keep local or remote');
       }
       const merged = mergeByField(c.base, local, remoteLocal, resolution.fields ?? {});
-      const written = store.update({ ...merged, resourceType: c.resourceType, id: c.resourceId, meta: local.meta } as Resource);
+      result = writeChosen({ ...merged, resourceType: c.resourceType, id: c.resourceId, meta: local.meta } as Resource);
       db.prepare('UPDATE sync_id_map SET remote_version = ? WHERE type = ? AND local_id = ?').run(c.remoteVersion, c.resourceType, c.resourceId);
-      requeue(db, c, 'update', Number(written.resource.meta?.versionId), now);
-      result = written.resource;
+      requeue(db, c, 'update', versionNow(), now);
     } else {
       throw errors.badRequest("keep must be 'local', 'remote' or 'merge'");
     }

@@ -12,7 +12,7 @@ import { allOk } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { HostResponse } from '../../../shared/contract/host.ts';
-import { errors } from '../../../shared/errors.ts';
+import { errors, outcomeText } from '../../../shared/errors.ts';
 import { agentOf, parseJsonBody } from '../admin/context.ts';
 import { operationAuditEvent } from '../audit/events.ts';
 import type { AuditLog } from '../audit/log.ts';
@@ -43,8 +43,10 @@ export interface SyncRouteDeps {
   auth: AuthService;
   config: SyncConfig;
   runner: SyncRunner;
-  /** Resolves a conflict (S2's resolveConflict, bound to the host's store and outbox). */
-  resolve?: (conflictId: string, choice: ResolveChoice) => Resource | null | Promise<Resource | null>;
+  /** The access-checked repository of a session (the host's enforcement point). */
+  forSession(session: Session): Store;
+  /** Resolves a conflict as an update by `writer`, the resolving session's repository (resolveConflict). */
+  resolve?: (conflictId: string, choice: ResolveChoice, writer: Store) => Resource | null | Promise<Resource | null>;
 }
 
 /** Subtype codes (OUTPOST_AUDIT) of the sync actions a person takes. */
@@ -211,18 +213,21 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
         if (!conflict || !visible) {
           throw errors.notFound('No such conflict');
         }
-        e.requireType(conflict.resourceType, 'update');
+        // Pushing a local deletion needs the delete permission; every other choice is an update.
+        e.requireType(conflict.resourceType, choice.keep === 'local' && conflict.local === null ? 'delete' : 'update');
         if (!deps.resolve) {
           throw errors.methodNotAllowed('Resolving conflicts is not available in this build');
         }
-        const resolved = await deps.resolve(conflict.id, choice);
-        audit(session, `sync-conflict-kept-${choice.keep}`, 'success', `${conflict.resourceType}/${conflict.resourceId}`);
-        if (!resolved) {
-          // The person chose a deletion: nothing left to show.
-          return json(allOk);
+        let resolved: Resource | null;
+        try {
+          resolved = await deps.resolve(conflict.id, choice, deps.forSession(session));
+        } catch (err) {
+          audit(session, `sync-conflict-kept-${choice.keep}`, 'denied', `${conflict.resourceType}/${conflict.resourceId}`, outcomeText(err, 'refused'));
+          throw err;
         }
-        const rid = db.prepare<[string, string], number>('SELECT rid FROM resource WHERE type = ? AND id = ?').pluck().get(conflict.resourceType, conflict.resourceId);
-        return json(e.present(resolved, rid === undefined ? undefined : e.governing(conflict.resourceType, 'read', rid)));
+        audit(session, `sync-conflict-kept-${choice.keep}`, 'success', `${conflict.resourceType}/${conflict.resourceId}`);
+        // The person chose a deletion: nothing left to show. Otherwise the resource as the session reads it.
+        return json(resolved ?? allOk);
       },
     },
     {

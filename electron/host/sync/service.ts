@@ -38,7 +38,7 @@ export interface SyncService {
   readonly config: SyncConfig;
   readonly runner: SyncRunner;
   readonly remotePasswordCheck: RemotePasswordCheck;
-  mount(deps: { audit: AuditLog; auth: AuthService; resolve?: SyncRouteDeps['resolve'] }): { routes: Route[]; matchers: SegmentMatchers };
+  mount(deps: { audit: AuditLog; auth: AuthService; forSession: SyncRouteDeps['forSession'] }): { routes: Route[]; matchers: SegmentMatchers };
   /** Stops the background loop and any run (before the store closes). */
   stop(): void;
 }
@@ -73,7 +73,13 @@ export function createSyncService(options: SyncServiceOptions): SyncService {
     runner,
     remotePasswordCheck,
     mount: (deps) => ({
-      routes: syncRoutes({ store, config, runner, resolve: (id, choice) => resolveConflict({ store, outbox, clock: options.clock }, id, choice), ...deps }),
+      routes: syncRoutes({
+        store,
+        config,
+        runner,
+        resolve: (id, choice, writer) => resolveConflict({ db: store.db, writer, outbox, clock: options.clock }, id, choice),
+        ...deps,
+      }),
       matchers: syncSegmentMatchers,
     }),
     stop: () => runner.stop(),
