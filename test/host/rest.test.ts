@@ -122,6 +122,21 @@ describe('patch', () => {
     expect(res.headers.etag).toBe('W/"2"');
   });
 
+  it('a conditional JSON Patch patches the one match; none is 404, several 412, and nothing changes', async () => {
+    const created = await createPatient('Conditional-Patch-One');
+    const patch = [{ op: 'add', path: '/gender', value: 'other' }];
+    const headers = { 'content-type': 'application/json-patch+json' };
+    const one = await host.call('PATCH', 'Patient?family=Conditional-Patch-One', patch, headers);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id: created.id, gender: 'other' });
+    expect((await host.call('PATCH', 'Patient?family=Conditional-Patch-None', patch, headers)).status).toBe(404);
+    await createPatient('Conditional-Patch-Two');
+    await createPatient('Conditional-Patch-Two');
+    expect((await host.call('PATCH', 'Patient?family=Conditional-Patch-Two', patch, headers)).status).toBe(412);
+    const two = await host.call('GET', 'Patient?family=Conditional-Patch-Two');
+    expect(two.body.entry.map((e: any) => e.resource.gender ?? null)).toEqual([null, null]);
+  });
+
   it('applies a FHIRPath Patch Parameters body', async () => {
     const created = await createPatient('Smith', { birthDate: '1970-01-01' });
     const body = {
@@ -307,7 +322,7 @@ describe('metadata and routing', () => {
   });
 
   it('405 with Allow for a method a path does not support; 404 outside the API', async () => {
-    const res = await host.call('PATCH', 'Patient');
+    const res = await host.call('PATCH', 'metadata');
     expect(res.status).toBe(405);
     expect(res.headers.allow).toContain('GET');
     expect((await host.call('OPTIONS', 'Patient')).status).toBe(405);
