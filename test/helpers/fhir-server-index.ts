@@ -1,5 +1,5 @@
-// A token index for the test server's MemoryRepository, so identifier/_tag equality searches (every
-// conditional create sync pushes: If-None-Exist on the Outpost identifier) are a lookup as on a Medplum
+// A token index for the test server's MemoryRepository, so identifier/_tag equality searches (sync's
+// lookups of earlier creates by Outpost identifier, `a|1,a|2` lists included; conditional creates) are a lookup as on a Medplum
 // server (a database index), not a scan of every resource of the type evaluating FHIRPath (which made
 // pushing 10,000 creates quadratic: minutes). Answers are the same: the index only proposes candidates,
 // each is read back and checked against the token; anything else goes to MemoryRepository's own search.
@@ -20,14 +20,14 @@ function tokensOf(resource: Resource): string[] {
   return out;
 }
 
-/** The index key of a search that is one `identifier` or `_tag` equality with a system, else undefined. */
-function keyOf(req: SearchRequest): string | undefined {
+/** The index keys of a search that is one `identifier` or `_tag` equality (any of `system|value` listed), else undefined. */
+function keysOf(req: SearchRequest): string[] | undefined {
   const f = req.filters;
   if (!f || f.length !== 1 || req.sortRules?.length || req.offset || (f[0].code !== 'identifier' && f[0].code !== '_tag')) return undefined;
   if (f[0].operator !== Operator.EQUALS && f[0].operator !== Operator.EXACT) return undefined;
-  const value = f[0].value;
-  if (value.includes(',') || !value.includes('|') || value.startsWith('|')) return undefined;
-  return `${req.resourceType}|${f[0].code}|${value}`;
+  const values = f[0].value.split(',');
+  if (values.some((v) => !v.includes('|') || v.startsWith('|') || v.includes('\\'))) return undefined;
+  return values.map((value) => `${req.resourceType}|${f[0].code}|${value}`);
 }
 
 /** Wraps the repository's createResource (every write goes through it) and search, in place. */
@@ -45,12 +45,16 @@ export function indexTokenSearches(repo: MemoryRepository): void {
     return result;
   }) as MemoryRepository['createResource'];
   repo.search = (async (req: SearchRequest) => {
-    const key = keyOf(req);
-    if (!key) return search(req);
+    const keys = keysOf(req);
+    if (!keys) return search(req);
     const found: Resource[] = [];
-    for (const id of index.get(key) ?? []) {
-      const current = await repo.readResource(req.resourceType, id).catch(() => undefined);
-      if (current && tokensOf(current).includes(key)) found.push(current);
+    const seen = new Set<string>();
+    for (const key of keys) {
+      for (const id of index.get(key) ?? []) {
+        const current = seen.has(id) ? undefined : await repo.readResource(req.resourceType, id).catch(() => undefined);
+        seen.add(id);
+        if (current && keys.some((k) => tokensOf(current).includes(k))) found.push(current);
+      }
     }
     const entry = found.slice(0, req.count ?? found.length).map((resource) => ({ resource }));
     return { resourceType: 'Bundle', type: 'searchset', ...(entry.length ? { entry } : {}), total: found.length } as Bundle;

@@ -7,6 +7,10 @@
 //   - PUT to an id that does not exist is 404 (Medplum refuses client-assigned ids, medplum#5032),
 //     so a push must create by POST and map the server's id back.
 // Faults are queued: each applies to the next request(s) it matches, `times` times (default 1).
+// `quota` meters interactions as Medplum's FhirRateLimiter does (a write 100 points, a conditional
+// create 140, a search 20, a read 1; a batch entry by entry) in fixed windows, announces the rest in a
+// `RateLimit: "fhirInteractions";r=..;t=..` header on every answer, and refuses an interaction that
+// does not fit with 429 (the whole request, or that batch entry), diagnostics `_msBeforeNext`, no Retry-After.
 // `batch` Bundles are run entry by entry by the helper (each entry recorded with inBatch: true, faults
 // may match single entries), so per-entry validation and faults behave as for single requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -47,6 +51,13 @@ export interface FaultRule {
   times?: number;
 }
 
+export interface QuotaOptions {
+  /** Points per window. */
+  points: number;
+  /** Window length, ms (Medplum: 60,000). */
+  windowMs: number;
+}
+
 export interface TestFhirServer {
   /** e.g. 'http://127.0.0.1:41234/fhir/R4/' (trailing slash). */
   readonly baseUrl: string;
@@ -58,6 +69,10 @@ export interface TestFhirServer {
   inject(rule: FaultRule): void;
   /** Faults still queued. */
   pendingFaults(): number;
+  /** Meters interactions from now on (undefined: no quota); a new window starts. */
+  setQuota(quota: QuotaOptions | undefined): void;
+  /** Interactions refused for the quota so far. */
+  readonly throttled: number;
   close(): Promise<void>;
 }
 
@@ -70,6 +85,8 @@ export interface TestFhirServerOptions {
   extraRoutes?: (req: IncomingMessage, res: ServerResponse, body: string) => boolean | Promise<boolean>;
   /** Further bearer tokens the FHIR API accepts (e.g. those the extra /oauth2/token issued). */
   acceptToken?: (token: string) => boolean;
+  /** Medplum-like FHIR quota (see the header). */
+  quota?: QuotaOptions;
 }
 
 function outcomeOf(status: number, text: string): OperationOutcome {
@@ -107,6 +124,36 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
   const router = new FhirRouter();
   const requests: RecordedRequest[] = [];
   const faults: (FaultRule & { left: number })[] = [];
+  let quota = options.quota;
+  let window = { start: Date.now(), used: 0 };
+  let throttled = 0;
+
+  function windowLeftMs(): number {
+    if (!quota) return 0;
+    if (Date.now() - window.start >= quota.windowMs) window = { start: Date.now(), used: 0 };
+    return quota.windowMs - (Date.now() - window.start);
+  }
+
+  /** Charges one interaction; a 429 OperationOutcome when it does not fit the window. */
+  function charge(method: string, url: string, ifNoneExist: boolean): OperationOutcome | undefined {
+    if (!quota) return undefined;
+    const left = windowLeftMs();
+    const cost = method === 'GET' ? (url.includes('?') || !url.includes('/') ? 20 : 1) : ifNoneExist ? 140 : 100;
+    if (window.used + cost > quota.points) {
+      throttled++;
+      const oo = outcomeOf(429, 'Too Many Requests');
+      oo.issue[0].diagnostics = JSON.stringify({ _remainingPoints: 0, _msBeforeNext: left, _consumedPoints: window.used, limit: quota.points });
+      return oo;
+    }
+    window.used += cost;
+    return undefined;
+  }
+
+  function rateLimitHeader(): Record<string, string> {
+    if (!quota) return {};
+    const left = windowLeftMs();
+    return { ratelimit: `"requests";r=59999;t=60, "fhirInteractions";r=${Math.max(0, quota.points - window.used)};t=${Math.ceil(left / 1000)}` };
+  }
 
   function takeFault(rec: RecordedRequest): Fault | undefined {
     const i = faults.findIndex((f) => f.left > 0 && (!f.match || f.match(rec)));
@@ -212,6 +259,12 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
         out.push({ response: { status: String(fault.status), outcome: outcomeOf(fault.status, `Injected ${fault.status}`) } });
         continue;
       }
+      const refused = charge(entryRec.method, entryRec.url, Boolean(request?.ifNoneExist));
+      if (refused) {
+        entryRec.outcome = 429;
+        out.push({ response: { status: '429', outcome: refused } });
+        continue;
+      }
       const { status, body, headers } = await processRequest(entryRec.method, entryRec.url, entry.resource, entryHeaders);
       entryRec.outcome ??= status;
       const ok = status < 300;
@@ -273,7 +326,13 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
         return;
       }
       rec.outcome = 200;
-      send(res, 200, answer);
+      send(res, 200, answer, rateLimitHeader());
+      return;
+    }
+    const refused = charge(rec.method, rec.url, Boolean(req.headers['if-none-exist']));
+    if (refused) {
+      rec.outcome = 429;
+      send(res, 429, refused, rateLimitHeader());
       return;
     }
     const { status, body, headers } = await processRequest(rec.method, rec.url, rec.body, req.headers);
@@ -283,7 +342,7 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
       return;
     }
     rec.outcome = status;
-    send(res, status, body, headers);
+    send(res, status, body, { ...headers, ...rateLimitHeader() });
   }
 
   const server: Server = createServer((req, res) => {
@@ -305,6 +364,13 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
       faults.push({ ...rule, left: rule.times ?? 1 });
     },
     pendingFaults: () => faults.reduce((n, f) => n + f.left, 0),
+    setQuota(next) {
+      quota = next;
+      window = { start: Date.now(), used: 0 };
+    },
+    get throttled() {
+      return throttled;
+    },
     close() {
       server.closeAllConnections();
       return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));

@@ -1,4 +1,5 @@
-// AuditEvents reach the remote once: batched, a lost answer gives no duplicate, a refused one stays queued.
+// AuditEvents reach the remote once: batched, a lost answer gives no duplicate, a refused one stays
+// queued with its reason.
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pushAuditEvents } from '../../electron/host/sync/audit-push.ts';
@@ -38,7 +39,7 @@ describe('AuditEvent push', () => {
     const total = queued();
     expect(total).toBeGreaterThanOrEqual(7);
     const summary = await pushAuditEvents({ db: host.store.db, remote, batchSize: 3 });
-    expect(summary).toEqual({ pushed: total, failed: 0 });
+    expect(summary).toEqual({ pushed: total, failed: 0, failures: [] });
     expect(queued()).toBe(0);
     expect(server.requests.filter((r) => !r.inBatch && r.method === 'POST' && r.url === '')).toHaveLength(1 + Math.ceil(total / 3));
     const events = await remoteSearch<AuditEvent>(server, 'AuditEvent?_count=1000');
@@ -50,30 +51,45 @@ describe('AuditEvent push', () => {
     expect(reads.every((e) => e.entity?.[0]?.what?.reference === `Patient/${remotePatient.id}`)).toBe(true);
     expect(patientId).not.toBe(remotePatient.id);
     const before = server.requests.length;
-    expect(await pushAuditEvents({ db: host.store.db, remote })).toEqual({ pushed: 0, failed: 0 });
+    expect(await pushAuditEvents({ db: host.store.db, remote })).toEqual({ pushed: 0, failed: 0, failures: [] });
     expect(server.requests.length).toBe(before);
   });
 
-  it('a batch whose answer was lost is sent again without duplicates (tag + If-None-Exist)', async () => {
+  it('a batch whose answer was lost is not sent again: the events are found by their tag, no duplicates', async () => {
     await someEvents(4);
     const total = queued();
     server.inject({ fault: { type: 'drop', afterCommit: true }, match: (r) => !r.inBatch && r.method === 'POST' });
-    const summary = await pushAuditEvents({ db: host.store.db, remote });
-    expect(summary).toEqual({ pushed: total, failed: 0 });
-    expect(await remoteSearch(server, 'AuditEvent?_count=1000')).toHaveLength(total);
+    const summary = await pushAuditEvents({ db: host.store.db, remote, sleep: async () => undefined });
+    expect(summary).toEqual({ pushed: total, failed: 0, failures: [] });
     const entries = server.requests.filter((r) => r.inBatch);
-    expect(entries).toHaveLength(2 * total);
-    expect(entries.every((r) => String(r.headers['if-none-exist']).startsWith('_tag='))).toBe(true);
+    expect(entries).toHaveLength(total);
+    expect(entries.every((r) => r.headers['if-none-exist'] === undefined)).toBe(true);
+    expect(server.requests.filter((r) => r.method === 'GET').map((r) => r.url)).toEqual([expect.stringMatching(/^AuditEvent\?_tag=[^&]+(%2C|,)/)]);
+    expect(await remoteSearch(server, 'AuditEvent?_count=1000')).toHaveLength(total);
+    expect(queued()).toBe(0);
   });
 
-  it('a refused entry stays queued for the next run; the others are marked pushed', async () => {
+  it('an entry refused transiently goes again in the same run; refused every time it stays queued with its reason', async () => {
     await someEvents(5);
     const total = queued();
     server.inject({ fault: { type: 'status', status: 500 }, match: (r) => r.inBatch === true });
-    const first = await pushAuditEvents({ db: host.store.db, remote });
-    expect(first).toEqual({ pushed: total - 1, failed: 1 });
-    expect(queued()).toBe(1);
-    expect(await pushAuditEvents({ db: host.store.db, remote })).toEqual({ pushed: 1, failed: 0 });
+    expect(await pushAuditEvents({ db: host.store.db, remote, sleep: async () => undefined })).toEqual({ pushed: total, failed: 0, failures: [] });
     expect(await remoteSearch(server, 'AuditEvent?_count=1000')).toHaveLength(total);
+
+    await someEvents(3);
+    const more = queued();
+    // One event (the first sent) is refused on each of its three tries.
+    let target: string | undefined;
+    const tagOf = (body: unknown) => (body as AuditEvent | undefined)?.meta?.tag?.[0]?.code;
+    server.inject({ fault: { type: 'status', status: 503 }, match: (r) => r.inBatch === true && (target ??= tagOf(r.body)) === tagOf(r.body), times: 3 });
+    const first = await pushAuditEvents({ db: host.store.db, remote, sleep: async () => undefined });
+    expect(first).toEqual({
+      pushed: more - 1,
+      failed: 1,
+      failures: [{ what: 'not pushed (next run)', reason: expect.stringContaining('503'), count: 1, examples: [expect.stringMatching(/^AuditEvent\//)] }],
+    });
+    expect(queued()).toBe(1);
+    expect(await pushAuditEvents({ db: host.store.db, remote })).toEqual({ pushed: 1, failed: 0, failures: [] });
+    expect(await remoteSearch(server, 'AuditEvent?_count=1000')).toHaveLength(total + more);
   });
 });

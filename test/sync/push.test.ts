@@ -56,12 +56,18 @@ describe('push', () => {
     expect(store.read<Observation>('Observation', 'obs-1').subject?.reference).toBe('Patient/pat-1');
   });
 
-  it('a connection dropped after the server committed: the retry finds it, no duplicate', async () => {
+  it('a connection dropped after the server committed: the retry looks it up by its Outpost identifier and does not send it again', async () => {
     const local = store.create(patient('Dropped')).resource;
     server.inject({ fault: { type: 'drop', afterCommit: true }, match: (r) => r.method === 'POST' });
-    const summary = await pushOutbox({ db: store.db, remote });
-    expect(summary.pushed).toBe(1);
-    expect(server.requests.filter((r) => r.method === 'POST' && r.inBatch)).toHaveLength(2);
+    const summary = await pushOutbox({ db: store.db, remote, sleep: async () => undefined });
+    expect(summary).toMatchObject({ pushed: 1, retryLater: 0, failures: [] });
+    // A first try is a plain create (no If-None-Exist: Medplum charges 40 more points for one).
+    const creates = server.requests.filter((r) => r.method === 'POST' && r.inBatch);
+    expect(creates).toHaveLength(1);
+    expect(creates[0].headers['if-none-exist']).toBeUndefined();
+    expect(server.requests.filter((r) => r.method === 'GET').map((r) => r.url)).toEqual([
+      `Patient?identifier=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${local.id}`)}&_count=100`,
+    ]);
     const found = await remoteSearch<Patient>(`Patient?identifier=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${local.id}`)}`);
     expect(found).toHaveLength(1);
     expect(remoteIdOf('Patient', local.id as string)).toBe(found[0].id);
@@ -71,12 +77,12 @@ describe('push', () => {
     const pat = store.create(patient('Tagged')).resource;
     const prov = store.create<Provenance>({ resourceType: 'Provenance', target: [{ reference: `Patient/${pat.id}` }], recorded: '2026-01-01T00:00:00Z', agent: [{ who: { display: 'Nurse' } }] }).resource;
     server.inject({ fault: { type: 'drop', afterCommit: true }, match: (r) => r.method === 'POST' && r.url === 'Provenance' });
-    expect((await pushOutbox({ db: store.db, remote })).pushed).toBe(2);
+    expect((await pushOutbox({ db: store.db, remote, sleep: async () => undefined })).pushed).toBe(2);
+    expect(server.requests.filter((r) => r.method === 'POST' && r.url === 'Provenance')).toHaveLength(1);
+    expect(server.requests.filter((r) => r.method === 'GET').map((r) => r.url)).toEqual([`Provenance?_tag=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${prov.id}`)}&_count=100`]);
     const found = await remoteSearch<Provenance>(`Provenance?_tag=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${prov.id}`)}`);
     expect(found).toHaveLength(1);
     expect(await remoteSearch<Provenance>('Provenance')).toHaveLength(1);
-    const posts = server.requests.filter((r) => r.method === 'POST' && r.url === 'Provenance');
-    expect(posts.map((r) => r.headers['if-none-exist'])).toEqual([`_tag=${encodeURIComponent(`${OUTPOST_ID_SYSTEM}|${prov.id}`)}`, expect.stringContaining('_tag=')]);
     expect(found[0].meta?.tag).toContainEqual({ system: OUTPOST_ID_SYSTEM, code: prov.id });
     expect(found[0].target[0].reference).toBe(`Patient/${remoteIdOf('Patient', pat.id as string)}`);
   });
@@ -140,16 +146,21 @@ describe('push', () => {
 
   it('500 and 429 are retried with backoff honouring Retry-After; when they persist the row waits for a later run', async () => {
     store.create(patient('Busy'));
+    // The 500 answers the batch of creates (sent again after a backoff round, once a lookup shows it did
+    // not land); the 429 answers that lookup (the remote waits what Retry-After says).
     server.inject({ fault: { type: 'status', status: 500 } });
     server.inject({ fault: { type: 'status', status: 429, retryAfterSeconds: 7 } });
-    const summary = await pushOutbox({ db: store.db, remote });
+    const sleep = async (ms: number) => void sleeps.push(ms);
+    const summary = await pushOutbox({ db: store.db, remote, sleep, random: () => 0.5 });
     expect(summary.pushed).toBe(1);
     expect(sleeps).toEqual([125, 7000]);
+    expect(await remoteSearch<Patient>('Patient')).toHaveLength(1);
 
     store.create(patient('Down'));
     server.inject({ fault: { type: 'status', status: 503 }, times: 10 });
-    const later = await pushOutbox({ db: store.db, remote, clock: () => new Date(1_000_000) });
+    const later = await pushOutbox({ db: store.db, remote, sleep, clock: () => new Date(1_000_000) });
     expect(later).toMatchObject({ pushed: 0, retryLater: 1 });
+    expect(later.failures).toEqual([{ what: 'left for a later run', reason: expect.stringContaining('503'), count: 1, examples: [expect.stringMatching(/^Patient\//)] }]);
     const row = store.db.prepare('SELECT state, next_attempt_at FROM sync_outbox').get() as { state: string; next_attempt_at: number };
     expect(row.state).toBe('pending');
     expect(row.next_attempt_at).toBeGreaterThan(1_000_000);

@@ -33,6 +33,7 @@ import { conflictOf, recordConflict } from './conflicts.ts';
 import type { Outbox } from './outbox.ts';
 import type { PageWriter } from './pull-page.ts';
 import type { Remote } from './remote.ts';
+import { withScope } from './remote-project.ts';
 
 export const REVOKED_REASON = 'Access revoked remotely: the remote no longer lets this workstation read it';
 
@@ -70,6 +71,8 @@ export interface ReconcileOptions {
   signal?: AbortSignal;
   /** Writes the resources a listing shows and this workstation lacks (pull.ts's page writer). */
   writer?: PageWriter;
+  /** The pull's search scope (PullOptions.scope). */
+  scope?: string;
 }
 
 /** `next` link -> a URL relative to the remote base (the part from `Type?`). */
@@ -92,7 +95,7 @@ async function listRemoteIds(opts: ReconcileOptions, type: string): Promise<'ok'
   const insertPage = db.transaction((ids: string[]) => {
     for (const id of ids) insert.run(id);
   });
-  let url: string | undefined = `${type}?_elements=id&_sort=_lastUpdated&_count=1000`;
+  let url: string | undefined = withScope(`${type}?_elements=id&_sort=_lastUpdated&_count=1000`, opts.scope);
   while (url) {
     if (opts.signal?.aborted) return 'aborted';
     const res = await remote.request('GET', url);
@@ -119,7 +122,7 @@ async function repairGaps(opts: ReconcileOptions, writer: PageWriter, type: stri
     .all(type);
   for (let i = 0; i < ids.length && !opts.signal?.aborted; i += REPAIR_CHUNK) {
     const chunk = ids.slice(i, i + REPAIR_CHUNK);
-    const res = await opts.remote.request('GET', `${type}?_id=${chunk.map(encodeURIComponent).join(',')}&_count=${REPAIR_CHUNK}`);
+    const res = await opts.remote.request('GET', withScope(`${type}?_id=${chunk.map(encodeURIComponent).join(',')}&_count=${REPAIR_CHUNK}`, opts.scope));
     if (res.status !== 200 || res.body?.resourceType !== 'Bundle') {
       return;
     }
@@ -155,7 +158,7 @@ function releaseHeld(db: Db, type: string, project: string, listed: boolean): nu
 
 /** True when the remote's count of the type equals the local resources mapped to it. */
 async function countsMatch(opts: ReconcileOptions, type: string): Promise<boolean> {
-  const res = await opts.remote.request('GET', `${type}?_summary=count&_total=accurate`);
+  const res = await opts.remote.request('GET', withScope(`${type}?_summary=count&_total=accurate`, opts.scope));
   const total = (res.body as Bundle | undefined)?.total;
   if (res.status !== 200 || typeof total !== 'number') {
     return false;

@@ -73,6 +73,11 @@ export interface PullOptions {
   overlapMs?: number;
   /** Detect remote deletions and revoked access (default true). */
   reconcile?: boolean;
+  /**
+   * A search parameter added to every search, keeping the pull to the tenant's own resources
+   * (remote-project.ts: `_project=<id>` on Medplum); none by default.
+   */
+  scope?: string;
 }
 
 export interface TypePullSummary {
@@ -127,8 +132,8 @@ export function defaultPullTypes(db: Db, project: string): string[] {
   return [...new Set([...PULL_CLINICAL_TYPES, ...known])];
 }
 
-function firstUrl(type: string, watermark: string | null | undefined, overlapMs: number, pageSize: number): string {
-  const params = new URLSearchParams();
+function firstUrl(type: string, watermark: string | null | undefined, overlapMs: number, pageSize: number, scope: string | undefined): string {
+  const params = new URLSearchParams(scope ?? '');
   if (watermark) {
     const since = Date.parse(watermark) - overlapMs;
     params.set('_lastUpdated', `ge${new Date(since).toISOString()}`);
@@ -172,7 +177,7 @@ export async function pullType(run: TypeRun, type: string): Promise<'done' | 're
     url = relativeNext(state.resume_url, type);
   } else {
     writer.startRun(type);
-    url = firstUrl(type, state?.watermark, overlapMs, pageSize);
+    url = firstUrl(type, state?.watermark, overlapMs, pageSize, opts.scope);
   }
   let pulledInRun = state?.resume_url ? state.pulled : 0;
   // The next page is requested before the current one is written (the write is synchronous SQLite
@@ -199,7 +204,7 @@ export async function pullType(run: TypeRun, type: string): Promise<'done' | 're
         resuming = false;
         writer.startRun(type);
         pulledInRun = 0;
-        url = firstUrl(type, getWatermark(opts.db, opts.project, type)?.watermark, overlapMs, pageSize);
+        url = firstUrl(type, getWatermark(opts.db, opts.project, type)?.watermark, overlapMs, pageSize, opts.scope);
         continue;
       }
       t.error = res.error ?? `HTTP ${res.status}`;

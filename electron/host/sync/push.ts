@@ -1,33 +1,46 @@
 // Push: sends the outbox to the remote in `batch` Bundles, in dependency order.
 //
-// Ids: Medplum assigns ids on create and refuses PUT-create (404), so a local create is POSTed with
-// `If-None-Exist` on an Outpost identifier (system OUTPOST_ID_SYSTEM, value = local id; a meta.tag of
-// the same system for types without `identifier`). A retry after a lost answer finds the resource the
-// server already committed instead of duplicating it. The server's id is kept in sync_id_map; local ids
-// never change, and every outgoing reference `Type/localId` is rewritten to `Type/remoteId`.
+// Ids: Medplum assigns ids on create and refuses PUT-create (404), so a local create is POSTed carrying
+// an Outpost identifier (system OUTPOST_ID_SYSTEM, value = local id; a meta.tag of the same system for
+// types without `identifier`). A create sent before without an answer is first looked up by that
+// identifier (push-landed.ts), so a retry after a lost answer never duplicates; a first try is a plain
+// POST (no If-None-Exist: see push-landed.ts for why). The server's id is kept in sync_id_map; local
+// ids never change, and every outgoing reference `Type/localId` is rewritten to `Type/remoteId`.
 // A change whose referenced resources are not on the remote yet waits for them (a Patient before its
 // Encounter before its Observation): each round sends every change whose dependencies are there, in
 // Bundles of `batchSize` independent entries (Medplum runs a batch's entries independently and
 // answers each), then the next round those unblocked. When a dependency is held, so are its dependents.
 //
+// Pace: Bundles are sized to the quota the remote announced (quota.ts; Medplum charges 100 points a
+// write), and when it is spent the push waits for the window to reset and goes on, in the same run.
 // Outcomes per entry (a batch with mixed outcomes retries only what failed):
 //   2xx          done: the row goes (unless a newer local version arrived meanwhile); sync_id_map gets
 //                the remote id, its versionId, and base_version = the local version pushed (merge base)
-//   409/412      the remote changed since we last saw it: push-conflict.ts fetches it and merges three
-//                ways, or records a conflict (the remote is never overwritten by default)
+//   409/412      on an update or delete: the remote changed since we last saw it: push-conflict.ts
+//                fetches it and merges three ways, or records a conflict (the remote is never
+//                overwritten by default). On a create there is nothing to conflict with: a 409 is the
+//                server's own contention (PostgreSQL "could not serialize access"), retried with backoff
 //   404/410 on update: deleted remotely -> conflict 'deleted-remotely' (never a silent re-create)
 //   400/422      'held' with the reason, and its dependents; the rest goes on
 //   403          'quarantined' with the reason
-//   0, 5xx, 429  retried in a later round of this run (waiting Retry-After), then left pending with
-//                next_attempt_at backed off
+//   429          sent again once the quota window resets (not a retry round)
+//   0, 5xx       retried in a later round of this run, then left pending with next_attempt_at backed off
 //   401          (after the remote refreshed its token once) stops the run: `unauthorized`
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+// Kept on this workstation, never sent (counted in `keptLocal`, not failures): AccessPolicies whose
+// criteria Medplum refuses (shared/fhir/medplum-policy.ts) and resources in sync_local_only (the local
+// owner's profile of a bootstrapped workstation: tenant-pull.ts).
+// Every failure is counted with its reason in `failures` (failures.ts).
+import type { AccessPolicy, Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { criteriaMedplumRefuses } from '../../../shared/fhir/medplum-policy.ts';
 import type { Db, Store } from '../store/types.ts';
-import { OUTPOST_ID_SYSTEM } from './merge.ts';
+import { createFailureLedger, entryOutcomeText as outcomeText, type FailureGroup } from './failures.ts';
+import { changedPaths, comparable, OUTPOST_ID_SYSTEM } from './merge.ts';
 import { dueRows, type Outbox, type OutboxRow, type OutboxState } from './outbox.ts';
 import { createIdMap, outgoingBody, outpostQuery, parseEtag, parseLocation, toRemoteReferences } from './push-body.ts';
-import { forEachReference } from './references.ts';
 import { handlePushConflict } from './push-conflict.ts';
+import { findLandedCreates } from './push-landed.ts';
+import { parseThrottled, QUOTA_COST, sendPaced } from './quota.ts';
+import { forEachReference } from './references.ts';
 import { backoffMs, isRetryable, type Remote, type RemoteResponse } from './remote.ts';
 
 export { OUTPOST_ID_SYSTEM };
@@ -53,6 +66,8 @@ export interface PushOptions {
   /** Waits between retry rounds of failed entries (injectable for tests). */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Stops the push between Bundles (the run was stopped). */
+  signal?: AbortSignal;
 }
 
 export interface PushSummary {
@@ -64,8 +79,12 @@ export interface PushSummary {
   quarantined: number;
   /** Left pending for a later run (transient failures, or waiting on a dependency that failed transiently). */
   retryLater: number;
+  /** Changes that stay on this workstation by design (not failures): see the header. */
+  keptLocal: number;
   /** The remote refused the token (after one refresh): the run stopped. */
   unauthorized: boolean;
+  /** Why changes were held, quarantined or left for later, grouped (failures.ts). */
+  failures: FailureGroup[];
 }
 
 /** One outbox row as a batch entry, with what to do with its answer. */
@@ -78,7 +97,18 @@ export interface PlannedEntry {
 
 export type Outcome = OutboxState | 'later';
 
+/** Rounds of resending entries that failed transiently (5xx, 409 on a create) within one run. */
 const RETRY_ROUNDS = 3;
+/** Quota resets one push waits through while the remote keeps taking some of it (a quota of 50,000
+ * points a minute moves 500 writes a window: 200 resets cover 100,000 changes). */
+const MAX_QUOTA_WAITS = 200;
+
+/** Why a resource is kept on this workstation, or undefined when it may be pushed. */
+function keptLocalReason(resource: Resource): string | undefined {
+  if (resource.resourceType !== 'AccessPolicy') return undefined;
+  const refused = criteriaMedplumRefuses(resource as AccessPolicy);
+  return refused.length > 0 ? `criteria a Medplum server refuses (${refused.map((r) => r.criteria).join('; ')})` : undefined;
+}
 
 export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
   const { db, remote } = opts;
@@ -87,7 +117,9 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
   const random = opts.random ?? Math.random;
   const batchSize = opts.batchSize ?? 250;
   const concurrency = opts.concurrency ?? 2;
-  const summary: PushSummary = { pushed: 0, held: 0, conflicts: 0, merged: 0, quarantined: 0, retryLater: 0, unauthorized: false };
+  const aborted = () => opts.signal?.aborted === true;
+  const summary: PushSummary = { pushed: 0, held: 0, conflicts: 0, merged: 0, quarantined: 0, retryLater: 0, keptLocal: 0, unauthorized: false, failures: [] };
+  const ledger = createFailureLedger();
   const ids = createIdMap(db);
   const sql = {
     content: db.prepare<[string, string], { content: string; deleted: number }>('SELECT content, deleted FROM resource WHERE type = ? AND id = ?'),
@@ -104,6 +136,9 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     createdNewer: db.prepare<[string, string]>("UPDATE sync_outbox SET op = 'update', attempts = 0 WHERE type = ? AND id = ? AND op = 'create'"),
     setState: db.prepare<[OutboxState, string | null, string, string]>('UPDATE sync_outbox SET state = ?, last_error = ? WHERE type = ? AND id = ?'),
     later: db.prepare<[number, string | null, string, string]>('UPDATE sync_outbox SET next_attempt_at = ?, last_error = ? WHERE type = ? AND id = ?'),
+    localOnly: db.prepare<[string, string], string>('SELECT reason FROM sync_local_only WHERE type = ? AND id = ?').pluck(),
+    // Kept local: the row goes (a later edit records a new one, and push keeps that one local too).
+    drop: db.prepare<[string, string]>('DELETE FROM sync_outbox WHERE type = ? AND id = ?'),
   };
 
   const all = dueRows(db, clock().getTime(), opts.limit ?? 10_000).filter((r) => opts.project === undefined || r.project === opts.project);
@@ -111,6 +146,8 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
   const failed = new Map<string, 'held' | 'later'>();
   /** Why an entry failed transiently (kept for the row when its retries run out). */
   const transientReason = new Map<PlannedEntry, string>();
+  /** Creates whose last try got an answer refusing them: sent again without a lookup. */
+  const refusedCreate = new Set<string>();
 
   function finish(row: OutboxRow, state: Outcome, reason: string | undefined, retryAfterMs?: number): void {
     const key = `${row.type}/${row.id}`;
@@ -119,6 +156,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       sql.later.run(clock().getTime() + wait, reason ?? null, row.type, row.id);
       summary.retryLater++;
       failed.set(key, 'later');
+      ledger.add('left for a later run', reason, key);
       return;
     }
     if (state === 'pending') return;
@@ -126,20 +164,25 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     if (state === 'held') {
       summary.held++;
       failed.set(key, 'held');
+      ledger.add('held', reason, key);
     } else if (state === 'conflict') {
       summary.conflicts++;
       failed.set(key, 'held');
     } else if (state === 'quarantined') {
       summary.quarantined++;
       failed.set(key, 'held');
+      ledger.add('quarantined', reason, key);
     }
   }
 
-  function classify(row: OutboxRow, status: number): Outcome | 'conflict-check' {
+  function classify(row: OutboxRow, status: number): Outcome | 'conflict-check' | 'throttled' {
     if (status === 401) {
       summary.unauthorized = true;
       return 'later';
     }
+    if (status === 429) return 'throttled';
+    // A create has no remote version to conflict with: a 409 is the server's own contention.
+    if (status === 409 && row.op === 'create') return 'later';
     if (status === 409 || status === 412) return 'conflict-check';
     if ((status === 404 || status === 410) && row.op === 'update') return 'conflict-check';
     if (status === 403) return 'quarantined';
@@ -156,8 +199,19 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     deps: string[];
   }
 
-  /** Loads a row; undefined when it needs no request (the resource is gone locally). */
+  /** Keeps a row's change on this workstation (see the header). */
+  function keepLocal(row: OutboxRow): void {
+    sql.drop.run(row.type, row.id);
+    pendingCreate.delete(`${row.type}/${row.id}`);
+    summary.keptLocal++;
+  }
+
+  /** Loads a row; undefined when it needs no request (gone locally, or kept on this workstation). */
   function load(row: OutboxRow): Loaded | undefined {
+    if (sql.localOnly.get(row.type, row.id) !== undefined) {
+      keepLocal(row);
+      return undefined;
+    }
     if (row.op === 'delete') return { row, deps: [] };
     const local = sql.content.get(row.type, row.id);
     if (!local || local.deleted) {
@@ -165,6 +219,10 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       return undefined;
     }
     const resource = JSON.parse(local.content) as Resource;
+    if (keptLocalReason(resource)) {
+      keepLocal(row);
+      return undefined;
+    }
     const deps: string[] = [];
     forEachReference(resource, (ref) => {
       if (pendingCreate.has(ref) && ref !== `${row.type}/${row.id}`) deps.push(ref);
@@ -198,7 +256,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     const authors = row.authors ?? null;
     if (row.op === 'create' || !mapped) {
       const body = outgoingBody(out.resource, row.id, undefined, authors, ids);
-      return { row, entry: { resource: body, request: { method: 'POST', url: row.type, ifNoneExist: outpostQuery(row.type, row.id) } } };
+      return { row, entry: { resource: body, request: { method: 'POST', url: row.type } } };
     }
     const body = outgoingBody(out.resource, row.id, mapped.remote_id, authors, ids);
     const ifMatch = mapped.remote_version ? `W/"${mapped.remote_version}"` : undefined;
@@ -225,15 +283,60 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     }
   });
 
-  /** Sends one Bundle; returns the entries to retry (transient failures). */
-  async function sendBundle(planned: PlannedEntry[]): Promise<{ retry: PlannedEntry[]; retryAfterMs?: number }> {
+  /**
+   * Creates tried before without an answer: the ones the remote already holds are done (or, when the
+   * local content moved on, become an update of what it holds). Returns the entries still to send.
+   */
+  async function settleEarlierTries(planned: PlannedEntry[]): Promise<PlannedEntry[]> {
+    const tried = planned.filter((p) => p.row.op === 'create' && !p.remoteId && p.row.attempts > 0 && !refusedCreate.has(`${p.row.type}/${p.row.id}`));
+    if (tried.length === 0) return planned;
+    const lookup = await findLandedCreates(remote, tried);
+    const settled = new Set<PlannedEntry>();
+    const replaced = new Map<PlannedEntry, PlannedEntry>();
+    const landed: { p: PlannedEntry; res: BundleEntry }[] = [];
+    for (const [p, failure] of lookup.failed) {
+      settled.add(p);
+      if (failure.status === 401) summary.unauthorized = true;
+      finish(p.row, 'later', failure.reason);
+    }
+    for (const p of lookup.ambiguous) {
+      settled.add(p);
+      const outcome = await handlePushConflict({ db, remote, store: opts.store, outbox: opts.outbox, ids, clock }, p, 412);
+      if (outcome.state !== 'done') finish(p.row, outcome.state, outcome.reason);
+    }
+    for (const [p, held] of lookup.found) {
+      if (changedPaths(comparable(p.entry.resource), comparable(held)).length === 0) {
+        settled.add(p);
+        landed.push({ p, res: { resource: held } });
+      } else {
+        // Landed, then edited here since: an update of what the remote holds.
+        const version = held.meta?.versionId;
+        replaced.set(p, {
+          row: p.row,
+          remoteId: held.id,
+          entry: { resource: { ...(p.entry.resource as Resource), id: held.id }, request: { method: 'PUT', url: `${p.row.type}/${held.id}`, ...(version ? { ifMatch: `W/"${version}"` } : {}) } },
+        });
+      }
+    }
+    applySuccesses(landed);
+    return planned.filter((p) => !settled.has(p)).map((p) => replaced.get(p) ?? p);
+  }
+
+  /** Sends one Bundle; returns the entries to send again (transient failures, throttled ones). */
+  async function sendBundle(planned: PlannedEntry[]): Promise<{ retry: PlannedEntry[]; throttled: PlannedEntry[]; retryAfterMs?: number }> {
     for (const p of planned) {
-      if (p.row.op === 'create') sql.attempt.run(p.row.type, p.row.id);
+      if (p.row.op === 'create' && !p.remoteId) {
+        sql.attempt.run(p.row.type, p.row.id);
+        p.row.attempts++;
+        refusedCreate.delete(`${p.row.type}/${p.row.id}`);
+      }
     }
     const bundle: Bundle = { resourceType: 'Bundle', type: 'batch', entry: planned.map((p) => p.entry) };
-    const res: RemoteResponse = await remote.request('POST', '', bundle);
+    // Not resent by the remote on a lost answer: creates in it may have landed (settleEarlierTries finds them).
+    const res: RemoteResponse = await remote.request('POST', '', bundle, {}, { resend: false });
     const answers = res.status === 200 && (res.body as Bundle | undefined)?.resourceType === 'Bundle' ? ((res.body as Bundle).entry ?? []) : undefined;
     const retry: PlannedEntry[] = [];
+    const throttled: PlannedEntry[] = [];
     const retryAfterMs = res.retryAfterMs;
     const successes: { p: PlannedEntry; res: BundleEntry }[] = [];
     const conflicts: { p: PlannedEntry; status: number }[] = [];
@@ -245,16 +348,22 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
         successes.push({ p, res: answer ?? {} });
         return;
       }
+      // An answered refusal means the create did not land (a batch runs each entry on its own).
+      if (answer && p.row.op === 'create') refusedCreate.add(`${p.row.type}/${p.row.id}`);
       const reason = answers ? outcomeText(answer) ?? `HTTP ${status}` : res.error;
       const outcome = classify(p.row, status);
       if (outcome === 'conflict-check') {
         conflicts.push({ p, status });
-      } else if (outcome === 'later' && answers && !summary.unauthorized) {
-        // One entry failed transiently inside an answered batch: only it is sent again.
+      } else if (outcome === 'throttled') {
+        // Medplum's diagnostics say exactly when the window resets and how large it is.
+        if (answer) remote.pacer.observe(undefined, parseThrottled(answer.response?.outcome));
+        throttled.push(p);
+        transientReason.set(p, reason ?? 'HTTP 429');
+      } else if (outcome === 'later' && !summary.unauthorized) {
+        // Sent again in a later round of this run (a lost answer: after looking for what landed).
         retry.push(p);
         transientReason.set(p, reason ?? `HTTP ${status}`);
       } else {
-        // A whole-request failure was already retried by the remote (backoff, Retry-After): next run.
         finish(p.row, outcome, reason, retryAfterMs);
       }
     });
@@ -270,7 +379,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
         if (outcome.state === 'later' && outcome.unauthorized) summary.unauthorized = true;
       }
     }
-    return { retry, retryAfterMs };
+    return { retry, throttled, retryAfterMs };
   }
 
   /**
@@ -302,37 +411,52 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     return settled.size === 0 ? planned : planned.filter((p) => !settled.has(p));
   }
 
-  /** Sends planned entries in Bundles, `concurrency` at a time; failed transient entries get retry rounds. */
+  /**
+   * Sends planned entries in Bundles, `concurrency` at a time, each Bundle no larger than the quota
+   * the remote announced leaves (waiting for the window to reset when nothing fits). Entries refused
+   * for the quota go again after the reset; other transient failures get RETRY_ROUNDS rounds.
+   */
   async function sendAll(planned: PlannedEntry[]): Promise<void> {
+    const pacer = remote.pacer;
     let queue = planned;
-    for (let round = 0; queue.length > 0 && !summary.unauthorized; round++) {
-      const chunks: PlannedEntry[][] = [];
-      for (let i = 0; i < queue.length; i += batchSize) chunks.push(queue.slice(i, i + batchSize));
+    let round = 0;
+    while (queue.length > 0 && !summary.unauthorized && !aborted()) {
+      queue = await settleEarlierTries(queue);
       const retry: PlannedEntry[] = [];
+      const throttled: PlannedEntry[] = [];
       let wait: number | undefined;
-      // A pool: `concurrency` Bundles always in flight (the server never waits for our local bookkeeping).
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < chunks.length && !summary.unauthorized) {
-          const r = await sendBundle(chunks[next++]);
-          retry.push(...r.retry);
-          if (r.retryAfterMs !== undefined) wait = Math.max(wait ?? 0, r.retryAfterMs);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
-      if (retry.length === 0) return;
-      if (round + 1 >= RETRY_ROUNDS || summary.unauthorized) {
-        for (const p of retry) finish(p.row, 'later', transientReason.get(p) ?? 'Transient failure', wait);
+      const paced = { pacer, maxWaitMs: remote.maxQuotaWaitMs, maxWaits: MAX_QUOTA_WAITS, batchSize, concurrency, cost: QUOTA_COST.write, stopped: () => summary.unauthorized || aborted() };
+      const { unsent, stalled } = await sendPaced(queue, paced, async (chunk) => {
+        const r = await sendBundle(chunk);
+        retry.push(...r.retry);
+        throttled.push(...r.throttled);
+        if (r.retryAfterMs !== undefined) wait = Math.max(wait ?? 0, r.retryAfterMs);
+      });
+      if (aborted()) return;
+      if (stalled) {
+        const resetIn = Math.ceil(pacer.exhaustedForMs() / 1000);
+        const why = `The remote's quota is spent${resetIn ? ` for another ${resetIn} s` : ''}`;
+        for (const p of [...unsent, ...throttled, ...retry]) finish(p.row, 'later', why, pacer.exhaustedForMs());
         return;
       }
-      await sleep(backoffMs(round + 1, wait, 250, 30_000, random));
-      queue = retry;
+      // Refused for the quota with no reset announced (not Medplum): a transient failure like the others.
+      if (throttled.length > 0 && pacer.exhaustedForMs() === 0) retry.push(...throttled.splice(0));
+      if (retry.length > 0) {
+        round++;
+        if (round >= RETRY_ROUNDS || summary.unauthorized) {
+          for (const p of retry.splice(0)) finish(p.row, 'later', transientReason.get(p) ?? 'Transient failure', wait);
+        } else if (throttled.length === 0) {
+          await sleep(backoffMs(round, wait, 250, 30_000, random));
+        }
+      }
+      // Entries the quota refused go again once its window resets (sendPaced waits for it).
+      queue = [...throttled, ...retry];
     }
   }
 
   // Rounds: every change whose dependencies are on the remote goes now; the rest wait for the next round.
   let queue = all.map(load).filter((l): l is Loaded => l !== undefined);
-  while (queue.length > 0 && !summary.unauthorized) {
+  while (queue.length > 0 && !summary.unauthorized && !aborted()) {
     const ready: PlannedEntry[] = [];
     const waiting: Loaded[] = [];
     for (const item of queue) {
@@ -348,18 +472,6 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     await sendAll(await checkDeletes(ready));
     queue = waiting;
   }
+  summary.failures = ledger.list();
   return summary;
-}
-
-function outcomeText(entry: BundleEntry | undefined): string | undefined {
-  const oo = entry?.response?.outcome as { issue?: { details?: { text?: string }; diagnostics?: string; expression?: string[] }[] } | undefined;
-  const text = oo?.issue
-    ?.map((i) => {
-      const what = i.details?.text ?? i.diagnostics;
-      return what && i.expression?.length ? `${what} (${i.expression.join(', ')})` : what;
-    })
-    .filter(Boolean)
-    .join('; ');
-  const status = entry?.response?.status;
-  return text ? `${status ? `${Number.parseInt(status, 10) || status} ` : ''}${text}` : undefined;
 }

@@ -1,9 +1,16 @@
 // The remote FHIR server as push and pull see it: one JSON request with a bearer token, classified
 // into what sync does next. Network failures, 5xx and 429 are retried with exponential backoff and
 // full jitter, honouring Retry-After; everything else is returned to the caller to decide.
+// Quota: every answer's RateLimit header goes to the pacer (quota.ts); a request made while the
+// announced window is spent waits for its reset, and a 429 with a known reset waits for it and is sent
+// again (up to `maxQuotaWaits` times, each at most `maxQuotaWaitMs`) instead of backing off blindly.
 // Auth: a fixed `token`, or `getToken` (S3's credentials.ts: client credentials); on a 401 the remote
 // asks getToken({ refresh: true }) once and retries; a second 401 is returned to the caller.
+// URLs are relative to the FHIR base; one starting with '/' is relative to the server root instead
+// (Medplum's `/auth/me` beside `/fhir/R4/`).
 import type { Resource } from '@medplum/fhirtypes';
+import { serverRootOf } from './config.ts';
+import { createPacer, parseRateLimit, parseThrottled, type Pacer } from './quota.ts';
 
 export interface RemoteConfig {
   /** FHIR base URL, e.g. 'https://api.medplum.com/fhir/R4/' (a trailing slash is added when missing). */
@@ -21,6 +28,12 @@ export interface RemoteConfig {
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Stops waits and requests in flight (the run was stopped). */
+  signal?: AbortSignal;
+  /** Longest wait for a quota window to reset (default 2 minutes; Medplum's windows are 1 minute). */
+  maxQuotaWaitMs?: number;
+  /** Quota resets one call waits for before returning its 429 (default 3). */
+  maxQuotaWaits?: number;
 }
 
 export interface RemoteResponse {
@@ -33,8 +46,21 @@ export interface RemoteResponse {
   error?: string;
 }
 
+export interface RequestOptions {
+  /**
+   * false: a request whose answer was lost (network failure, 5xx) is not sent again: it may have
+   * been applied (a batch of plain creates). A 429 or 401 was refused before anything ran: those
+   * are still sent again.
+   */
+  resend?: boolean;
+}
+
 export interface Remote {
-  request(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<RemoteResponse>;
+  request(method: string, url: string, body?: unknown, headers?: Record<string, string>, options?: RequestOptions): Promise<RemoteResponse>;
+  /** The remote's announced quota: push sizes its Bundles by it and waits for its resets. */
+  readonly pacer: Pacer;
+  /** Longest wait for a quota reset (RemoteConfig.maxQuotaWaitMs). */
+  readonly maxQuotaWaitMs: number;
 }
 
 export function isRetryable(status: number): boolean {
@@ -75,8 +101,13 @@ export function createRemote(config: RemoteConfig): Remote {
   const maxTries = config.maxTries ?? 4;
   const baseDelay = config.baseDelayMs ?? 250;
   const maxDelay = config.maxDelayMs ?? 30_000;
-  const sleep = config.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const signal = config.signal;
+  const sleep = config.sleep ?? ((ms: number) => abortableSleep(ms, signal));
   const random = config.random ?? Math.random;
+  const maxQuotaWaitMs = config.maxQuotaWaitMs ?? 120_000;
+  const maxQuotaWaits = config.maxQuotaWaits ?? 3;
+  const pacer = createPacer({ sleep, signal });
+  const root = rootOf(base);
   let token: string | undefined = config.token;
   let pendingToken: Promise<string> | undefined;
 
@@ -95,10 +126,14 @@ export function createRemote(config: RemoteConfig): Remote {
 
   async function once(method: string, url: string, body: unknown, headers: Record<string, string>, bearer: string): Promise<RemoteResponse> {
     try {
-      const res = await doFetch(base + url, {
+      if (signal?.aborted) {
+        return { status: 0, error: 'Stopped' };
+      }
+      const res = await doFetch(url.startsWith('/') ? root + url.slice(1) : base + url, {
         method,
         headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+json', 'content-type': 'application/fhir+json', ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
+        ...(signal ? { signal } : {}),
       });
       const text = await res.text();
       let parsed: Resource | undefined;
@@ -107,6 +142,7 @@ export function createRemote(config: RemoteConfig): Remote {
       } catch {
         parsed = undefined;
       }
+      pacer.observe(parseRateLimit(res.headers.get('ratelimit')), res.status === 429 ? parseThrottled(parsed) : undefined);
       const out: RemoteResponse = { status: res.status, body: parsed, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) };
       if (res.status >= 400) {
         out.error = outcomeText(parsed) ?? `HTTP ${res.status}`;
@@ -118,17 +154,28 @@ export function createRemote(config: RemoteConfig): Remote {
   }
 
   return {
-    async request(method, url, body, headers = {}) {
+    pacer,
+    maxQuotaWaitMs,
+    async request(method, url, body, headers = {}, options = {}) {
       let bearer: string;
       try {
         bearer = await currentToken(false);
       } catch (err) {
         return { status: 401, error: `Token: ${(err as Error).message}` };
       }
+      // The announced window is spent: every request would be refused until it resets.
+      if (pacer.exhaustedForMs() > 0) {
+        await pacer.waitForReset(maxQuotaWaitMs);
+      }
       let refreshed = false;
+      let quotaWaits = 0;
       let res = await once(method, url, body, headers, bearer);
       for (let attempt = 1; attempt < maxTries; attempt++) {
-        if (res.status === 401 && config.getToken && !refreshed) {
+        if (res.status === 429 && pacer.exhaustedForMs() > 0) {
+          // The server said when its window resets: wait for it, without using up a try.
+          if (quotaWaits++ >= maxQuotaWaits || !(await pacer.waitForReset(maxQuotaWaitMs))) break;
+          attempt--;
+        } else if (res.status === 401 && config.getToken && !refreshed) {
           refreshed = true;
           try {
             // Another call may have refreshed meanwhile: only ask again when the token is the one refused.
@@ -136,7 +183,7 @@ export function createRemote(config: RemoteConfig): Remote {
           } catch (err) {
             return { status: 401, error: `Token refresh: ${(err as Error).message}` };
           }
-        } else if (isRetryable(res.status)) {
+        } else if (isRetryable(res.status) && !signal?.aborted && (options.resend !== false || res.status === 429)) {
           await sleep(backoffMs(attempt, res.retryAfterMs, baseDelay, maxDelay, random));
         } else {
           break;
@@ -146,4 +193,27 @@ export function createRemote(config: RemoteConfig): Remote {
       return res;
     },
   };
+}
+
+/** setTimeout as a promise that ends early (without error) when `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The server root of a FHIR base URL ('http://host/fhir/R4/' -> 'http://host/'). */
+function rootOf(base: string): string {
+  try {
+    return serverRootOf(base);
+  } catch {
+    return base;
+  }
 }

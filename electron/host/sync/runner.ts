@@ -10,6 +10,7 @@ import type { RemoteSettings, SyncConfig } from './config.ts';
 import { offlineBackoffMs, probeRemote } from './connectivity.ts';
 import { tokenSourceFor, type GetToken } from './credentials.ts';
 import type { Outbox } from './outbox.ts';
+import { createFailureLedger, failureLines, type FailureGroup } from './failures.ts';
 import { createRemote, type Remote, type RemoteConfig } from './remote.ts';
 import { createRunLock, type RunLockOptions } from './run-lock.ts';
 import { defaultSteps, type SyncProgress, type SyncSteps } from './steps.ts';
@@ -62,11 +63,15 @@ export interface SyncRunSummary {
   quarantined: number;
   /** Changes left for a later run (transient failures). */
   retryLater: number;
+  /** Changes that stay on this workstation by design: AccessPolicies Medplum refuses, the local owner's profile. */
+  keptLocal: number;
   auditPushed: number;
   auditFailed: number;
+  /** Time spent waiting for the remote's quota windows to reset (its RateLimit header), ms. */
+  quotaWaitMs: number;
   /** The remote refused the credentials. */
   unauthorized: boolean;
-  /** What went wrong, in words (no secrets); empty when the run completed. */
+  /** What went wrong, in words (no secrets), every failure counted with its reason; empty when all went through. */
   errors: string[];
   /** Steps that do not exist in this build (e.g. pull before it lands). */
   skipped: string[];
@@ -107,9 +112,19 @@ export interface SyncRunner {
 
 function emptySummary(project: string, now: Date): SyncRunSummary {
   return {
-    project, pushed: 0, merged: 0, pulled: 0, deleted: 0, purged: 0, conflicts: 0, held: 0, quarantined: 0, retryLater: 0,
-    auditPushed: 0, auditFailed: 0, unauthorized: false, errors: [], skipped: [], startedAt: now.toISOString(), finishedAt: now.toISOString(),
+    project, pushed: 0, merged: 0, pulled: 0, deleted: 0, purged: 0, conflicts: 0, held: 0, quarantined: 0, retryLater: 0, keptLocal: 0,
+    auditPushed: 0, auditFailed: 0, quotaWaitMs: 0, unauthorized: false, errors: [], skipped: [], startedAt: now.toISOString(), finishedAt: now.toISOString(),
   };
+}
+
+/** A step's failures in words: push/audit groups (failures.ts), or pull's resources the store refused. */
+function failureText(phase: keyof SyncSteps, value: unknown[]): string[] {
+  if (phase === 'pull') {
+    const ledger = createFailureLedger();
+    for (const f of value as { type: string; id: string; message: string }[]) ledger.add('not stored here', f.message, `${f.type}/${f.id}`);
+    return failureLines(ledger.list(), 'resource');
+  }
+  return failureLines(value as FailureGroup[], phase === 'auditPush' ? 'AuditEvent' : 'change');
 }
 
 function describe(err: unknown): string {
@@ -160,7 +175,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
   // expires (or the remote refuses it); a changed remote gets a new one.
   const tokenSources = new Map<string, { settings: string; getToken: GetToken }>();
 
-  function remoteFor(project: string, settings: RemoteSettings): Remote {
+  function remoteFor(project: string, settings: RemoteSettings, signal?: AbortSignal): Remote {
     const key = JSON.stringify(settings);
     let source = tokenSources.get(project);
     if (source?.settings !== key) {
@@ -168,7 +183,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       tokenSources.set(project, source);
     }
     const getToken = source.getToken;
-    return createRemote({ ...options.remoteOptions, baseUrl: settings.baseUrl, getToken, fetch: options.fetch });
+    return createRemote({ ...options.remoteOptions, baseUrl: settings.baseUrl, getToken, fetch: options.fetch, signal });
   }
 
   function finishCounts(summary: SyncRunSummary): void {
@@ -181,7 +196,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
 
   async function execute(project: string, settings: RemoteSettings, opts: RunOptions, abort: AbortController): Promise<SyncRunSummary> {
     const summary = emptySummary(project, clock());
-    const remote = remoteFor(project, settings);
+    const remote = remoteFor(project, settings, abort.signal);
     const ctx = { db, store, outbox, remote, project, clock, signal: abort.signal, tenant: opts.tenant, pullPageSize: options.pullPageSize, onProgress: (p: SyncProgress) => report(project, p) };
     const phases: (keyof SyncSteps)[] = opts.pullOnly ? ['pull'] : opts.pushOnly ? ['push', 'auditPush'] : ['push', 'auditPush', 'pull'];
     // One cheap request first: offline, the run says so instead of leaving every change to back off.
@@ -206,8 +221,9 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
           if (typeof value === 'number' && target && target in summary && !['conflicts', 'held', 'quarantined'].includes(target)) {
             (summary as unknown as Record<string, number>)[target] += value;
           }
-          if (key === 'errors' && Array.isArray(value)) {
-            summary.errors.push(...value.map((text) => `${phase}: ${String(text)}`));
+          if ((key === 'errors' || key === 'failures') && Array.isArray(value)) {
+            const lines = key === 'errors' ? value.map(String) : failureText(phase, value);
+            summary.errors.push(...lines.map((text) => `${phase}: ${text}`));
           }
           if (key === 'unauthorized' && value === true) {
             summary.unauthorized = true;
@@ -228,6 +244,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     if (abort.signal.aborted) {
       summary.errors.push('Stopped before the end');
     }
+    summary.quotaWaitMs = remote.pacer.snapshot().waitedMs;
     summary.finishedAt = clock().toISOString();
     if (summary.errors.length === 0) {
       online.set(project, true);

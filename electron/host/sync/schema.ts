@@ -17,6 +17,7 @@
 import type { Migration } from '../search/types.ts';
 import { syncConflictMigration } from './conflicts.ts';
 import { syncRunMigration } from './config.ts';
+import { syncLocalOnlyMigration } from './local-only.ts';
 import { syncWatermarkMigration } from './pull-state.ts';
 
 export const syncOutboxMigration: Migration = {
@@ -53,4 +54,4 @@ export const syncOutboxMigration: Migration = {
   },
 };
 
-export const syncMigrations: readonly Migration[] = [syncOutboxMigration, syncWatermarkMigration, syncConflictMigration, syncRunMigration];
+export const syncMigrations: readonly Migration[] = [syncOutboxMigration, syncWatermarkMigration, syncConflictMigration, syncRunMigration, syncLocalOnlyMigration];

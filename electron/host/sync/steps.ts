@@ -8,6 +8,7 @@ import { pullProject } from './pull.ts';
 import { pushOutbox } from './push.ts';
 import { tenantPull } from './tenant-pull.ts';
 import type { Remote } from './remote.ts';
+import { mapRemoteProject, projectScope, remoteProjectOf } from './remote-project.ts';
 
 export type { SyncProgress };
 
@@ -48,7 +49,7 @@ function dueCount(db: Db, project: string, now: number): number {
 /** Pushes until nothing due is left (each pushOutbox call takes up to PUSH_BATCH rows). */
 export async function pushAll(ctx: StepContext): Promise<StepResult> {
   const total = dueCount(ctx.db, ctx.project, ctx.clock().getTime());
-  const sum: Record<string, number | boolean> = {};
+  const sum: Record<string, number | boolean | unknown[]> = {};
   let done = 0;
   ctx.onProgress({ phase: 'push', done, total });
   while (!ctx.signal.aborted) {
@@ -64,9 +65,11 @@ export async function pushAll(ctx: StepContext): Promise<StepResult> {
       project: ctx.project,
       store: ctx.store,
       outbox: ctx.outbox,
-    })) as unknown as Record<string, number | boolean>;
+      signal: ctx.signal,
+    })) as unknown as Record<string, number | boolean | unknown[]>;
     for (const [key, value] of Object.entries(result)) {
-      sum[key] = typeof value === 'number' ? ((sum[key] as number | undefined) ?? 0) + value : value || sum[key] === true;
+      if (Array.isArray(value)) sum[key] = [...((sum[key] as unknown[] | undefined) ?? []), ...value];
+      else sum[key] = typeof value === 'number' ? ((sum[key] as number | undefined) ?? 0) + value : value || sum[key] === true;
     }
     const after = dueCount(ctx.db, ctx.project, ctx.clock().getTime());
     done += before - after;
@@ -82,7 +85,7 @@ export const defaultSteps: SyncSteps = {
   push: pushAll,
   async auditPush(ctx) {
     ctx.onProgress({ phase: 'audit', done: 0 });
-    const result = await pushAuditEvents({ db: ctx.db, remote: ctx.remote, project: ctx.project, clock: ctx.clock });
+    const result = await pushAuditEvents({ db: ctx.db, remote: ctx.remote, project: ctx.project, clock: ctx.clock, signal: ctx.signal });
     ctx.onProgress({ phase: 'audit', done: result.pushed });
     return { ...result };
   },
@@ -91,6 +94,12 @@ export const defaultSteps: SyncSteps = {
       db: ctx.db, store: ctx.store, outbox: ctx.outbox, remote: ctx.remote, project: ctx.project, clock: ctx.clock, signal: ctx.signal, onProgress: ctx.onProgress,
       ...(ctx.pullPageSize ? { pageSize: ctx.pullPageSize } : {}),
     };
-    return { ...(ctx.tenant ? await tenantPull(options) : await pullProject(options)) };
+    if (ctx.tenant) {
+      return { ...(await tenantPull(options)) };
+    }
+    // The tenant's own resources only (remote-project.ts); a Medplum remote also names its project.
+    const remoteProject = await remoteProjectOf(ctx.remote, { onlyProject: false });
+    if (remoteProject?.scoped) mapRemoteProject(ctx.db, ctx.project, remoteProject);
+    return { ...(await pullProject({ ...options, scope: projectScope(remoteProject) })) };
   },
 };

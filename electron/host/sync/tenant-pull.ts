@@ -9,12 +9,18 @@
 // Resume after a kill: a type finished by this bootstrap is marked `bootstrapped` and skipped; the type
 // that was under way continues from the `next` link committed with its last page, so no page is read
 // twice and none is skipped (a page's rows, its resume link and its progress commit together).
-// The remote's Project maps to the local project id (sync_id_map), so `Project/<remote>` references
-// in memberships and Users point at the local project.
-import type { Bundle, CapabilityStatement, Project } from '@medplum/fhirtypes';
+// The remote project is the one of the credential's own membership (remote-project.ts: /auth/me on
+// Medplum), mapped to the local project id (sync_id_map), so `Project/<remote>` references in
+// memberships and Users point at the local project; every search is scoped to it (`_project`), so the
+// tenant's own resources come and none of Medplum's shared definitions or linked projects.
+// What this workstation invented before the bootstrap (its first-run owner's profile) is kept local
+// (local-only.ts): the tenant's data comes from the remote, and nothing made up here is pushed into it.
+import type { Bundle, CapabilityStatement, ProjectMembership } from '@medplum/fhirtypes';
+import { keepLocalOnly } from './local-only.ts';
 import { createPageWriter } from './pull-page.ts';
 import { emptyPullSummary, pullType, PULL_CLINICAL_TYPES, type PullOptions, type PullSummary, type TypeRun } from './pull.ts';
 import { getWatermark } from './pull-state.ts';
+import { mapRemoteProject, projectScope, remoteProjectOf, withScope } from './remote-project.ts';
 
 /** Project structure first (what the rest references), then the people, then the clinical record. */
 export const TENANT_ADMIN_TYPES = ['Project', 'AccessPolicy', 'User', 'Practitioner', 'Patient', 'RelatedPerson', 'ClientApplication', 'ProjectMembership'];
@@ -61,31 +67,37 @@ export interface TenantPullSummary extends PullSummary {
   resumedTypes: string[];
 }
 
-/** Maps the remote's one Project to the local project id before anything references it. */
-async function mapProject(opts: PullOptions): Promise<void> {
-  const res = await opts.remote.request('GET', 'Project?_count=2');
-  const projects = ((res.body as Bundle<Project> | undefined)?.entry ?? []).map((e) => e.resource).filter((p): p is Project => Boolean(p?.id));
-  if (res.status !== 200 || projects.length !== 1 || projects[0].id === opts.project) {
-    return;
+/**
+ * Profiles of the local project's memberships that did not come from the remote (the first-run owner
+ * of this workstation): kept on this workstation. Memberships pulled by an earlier, interrupted run of
+ * this bootstrap are mapped and left alone.
+ */
+function keepLocalProfilesLocal(opts: PullOptions, now: number): void {
+  const memberships = (opts.store.search('ProjectMembership', '_count=1000', { project: opts.project }).entry ?? []).map((e) => e.resource as ProjectMembership);
+  const mapped = opts.db.prepare<[string, string], number>('SELECT 1 FROM sync_id_map WHERE type = ? AND local_id = ?').pluck();
+  for (const m of memberships) {
+    const [type, id] = (m.profile?.reference ?? '').split('/');
+    if (!m.id || !type || !id || mapped.get('ProjectMembership', m.id) !== undefined || mapped.get(type, id) !== undefined) continue;
+    keepLocalOnly(opts.db, { type, id, project: opts.project, reason: 'profile of a local member of this workstation (before its tenant bootstrap)' }, now);
   }
-  opts.db
-    .prepare(`INSERT OR IGNORE INTO sync_id_map (type, local_id, remote_id, remote_version) VALUES ('Project', ?, ?, NULL)`)
-    .run(opts.project, projects[0].id as string);
 }
 
 async function remoteTotal(opts: PullOptions, type: string): Promise<number> {
-  const res = await opts.remote.request('GET', `${type}?_summary=count`);
+  const res = await opts.remote.request('GET', withScope(`${type}?_summary=count`, opts.scope));
   return res.status === 200 ? ((res.body as Bundle | undefined)?.total ?? 0) : 0;
 }
 
-export async function tenantPull(opts: PullOptions): Promise<TenantPullSummary> {
-  const clock = opts.clock ?? (() => new Date());
+export async function tenantPull(options: PullOptions): Promise<TenantPullSummary> {
+  const clock = options.clock ?? (() => new Date());
   const summary: TenantPullSummary = { ...emptyPullSummary(), total: 0, resumedTypes: [] };
+  keepLocalProfilesLocal(options, clock().getTime());
+  const remoteProject = await remoteProjectOf(options.remote);
+  if (remoteProject) mapRemoteProject(options.db, options.project, remoteProject);
+  const opts: PullOptions = { ...options, scope: options.scope ?? projectScope(remoteProject) };
   // The listed types always; any other type the remote says it has, when it holds resources.
   const base = opts.types ?? tenantTypes();
   const discovered = opts.types ? [] : tenantTypes(await remoteTypes(opts)).filter((t) => !base.includes(t));
   const types = [...base, ...discovered];
-  await mapProject(opts);
 
   // Totals: what finished types already hold, plus the remote's count for the rest.
   let doneBefore = 0;
