@@ -15,6 +15,25 @@ const membership = (extra: Partial<ProjectMembership>): ProjectMembership => ({
 const policies = (...list: AccessPolicy[]) => new Map(list.map((p) => [`AccessPolicy/${p.id}`, p]));
 
 describe('reviewMembership', () => {
+  it('warns once per policy whose criteria a Medplum server refuses (chain, _has): it stays on this workstation', () => {
+    const nurse: AccessPolicy = {
+      resourceType: 'AccessPolicy',
+      id: 'nurse',
+      resource: [
+        { resourceType: 'Patient', criteria: 'Patient?_has:CareTeam:patient:participant=%profile' },
+        { resourceType: 'Observation', criteria: 'Observation?subject:Patient.general-practitioner=%profile' },
+      ],
+    };
+    const desk: AccessPolicy = { resourceType: 'AccessPolicy', id: 'desk', resource: [{ resourceType: 'Appointment', criteria: 'Appointment?status=booked&practitioner=%profile' }] };
+    const review = reviewMembership({
+      membership: membership({ accessPolicy: { reference: 'AccessPolicy/nurse' }, access: [{ policy: { reference: 'AccessPolicy/desk' } }] }),
+      policies: policies(nurse, desk),
+    });
+    const stays = review.warnings.filter((w) => w.code === 'stays-local');
+    expect(stays.map((w) => w.origin?.policy)).toEqual(['AccessPolicy/nurse']);
+    expect(stays[0].message).toContain('_has:CareTeam');
+  });
+
   it('flags a membership without policy and the broad * it implies', () => {
     const review = reviewMembership({ membership: membership({}), policies: policies() });
     expect(review.warnings.map((w) => w.code)).toEqual(['no-policy', 'wildcard-without-criteria']);

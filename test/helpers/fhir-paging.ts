@@ -1,7 +1,7 @@
 // Pull's view of the test remote: startFhirServer plus what a pull needs from a Medplum server and the
 // router lacks, plugged in through its `extraRoutes` hook (fhir-server.ts is not modified):
 //   - searches a pull sends (`Type?_lastUpdated=ge..&_sort=_lastUpdated&_count=N`, `_elements=id`,
-//     `_summary=count`, `_total=accurate`, `_id=a,b`) answered from a sorted snapshot of the MemoryRepository, with
+//     `_summary=count`, `_total=accurate`, `_id=a,b`, Medplum's `_project` = meta.project) answered from a sorted snapshot of the MemoryRepository, with
 //     Medplum-like `self` and `next` links (a `_cursor` naming the last (lastUpdated, id) served, so
 //     writes between pages never shift a page). The router's own search scans and sorts every resource
 //     with FHIRPath per request, too slow for 100,000 resources, and gives no `next` link.
@@ -49,7 +49,7 @@ interface Entry {
   resource: Resource;
 }
 
-const SYNC_PARAMS = new Set(['_id', '_lastUpdated', '_sort', '_count', '_cursor', '_elements', '_total', '_summary']);
+const SYNC_PARAMS = new Set(['_id', '_lastUpdated', '_sort', '_count', '_cursor', '_elements', '_total', '_summary', '_project']);
 
 function compareKey(a: { ms: number; id: string }, b: { ms: number; id: string }): number {
   return a.ms - b.ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -201,7 +201,9 @@ export async function startPagingFhirServer(options: TestFhirServerOptions = {})
     }
     const idParam = params.get('_id');
     const ids = idParam ? new Set(idParam.split(',')) : undefined;
-    const inRange = (e: Entry) => (endInclusive ? e.ms <= endMs : e.ms < endMs) && !isHidden(e.resource) && (!ids || ids.has(e.id));
+    const project = params.get('_project');
+    const inRange = (e: Entry) =>
+      (endInclusive ? e.ms <= endMs : e.ms < endMs) && !isHidden(e.resource) && (!ids || ids.has(e.id)) && (!project || e.resource.meta?.project === project);
     const cursor = params.get('_cursor');
     if (cursor) {
       const sep = cursor.indexOf(':');

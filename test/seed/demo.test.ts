@@ -138,6 +138,8 @@ describe('the demo clinic', () => {
     const counts = Object.fromEntries(one.body.counts.map((c: any) => [c.resourceType, c.count]));
     expect(counts.Patient).toBe(4); // the same number the nurse's own search returns
     expect(Array.isArray(one.body.policy.entries[0].interactions)).toBe(true);
+    // Her CareTeam policy uses _has: enforced here, but a Medplum server would refuse it (axp-3).
+    expect(one.body.warnings.filter((w: any) => w.code === 'stays-local').map((w: any) => w.message)).toEqual([expect.stringContaining('stays on this workstation and is not pushed')]);
     expect((await d.call(tokens.nurse, 'GET', '/outpost/policy-review')).status).toBe(403);
     expect((await d.call(tokens.admin, 'GET', '/outpost/policy-review?membership=00000000-0000-4000-8000-000000000000')).status).toBe(404);
     const researcher = all.body.find((r: any) => r.lines.some((l: string) => l.includes('study-cohort-2024')));

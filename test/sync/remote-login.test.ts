@@ -39,13 +39,14 @@ describe('remote login', () => {
     expect(auth.calls.slice(1)).toEqual([
       { path: '/auth/login', status: 200 },
       { path: '/oauth2/token', grant: 'authorization_code', status: 200 },
+      { path: '/auth/me', status: 200 },
     ]);
     expect(storedHash()).toMatch(/^\$2[aby]\$10\$/);
 
     await server.close(); // offline from here on
     expect(await c.login('field@example.org', 'remote-pass-1')).toEqual(expect.any(String));
     await expect(c.login('field@example.org', 'not-the-password')).rejects.toThrow(/login 400/);
-    expect(auth.calls).toHaveLength(3);
+    expect(auth.calls).toHaveLength(4);
     server = await startFhirServer(); // for afterEach
   });
 

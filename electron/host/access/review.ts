@@ -3,6 +3,7 @@
 // role see" counts need SQL: the caller passes `countVisible`, which must use the same predicates as
 // enforcement (the union of the given entries' criteria / compartments).
 import type { AccessPolicy } from '@medplum/fhirtypes';
+import { medplumAcceptsCriteria } from '../../../shared/fhir/medplum-policy.ts';
 import { entriesFor, entryCoversType, isUnrestricted } from './interactions.ts';
 import type { BuildInput } from './policy-build.ts';
 import { buildEffectivePolicy, toAccessPolicy } from './policy-build.ts';
@@ -132,6 +133,29 @@ function wildcardWarnings(policy: EffectivePolicy): PolicyWarning[] {
     }));
 }
 
+/**
+ * Entries whose criteria a Medplum server refuses (chains, `_has`: its constraint axp-3): the policy is
+ * enforced here, but when the project syncs with Medplum it stays on this workstation (never pushed).
+ */
+export function findLocalOnlyPolicies(policy: EffectivePolicy): PolicyWarning[] {
+  const seen = new Set<string>();
+  const warnings: PolicyWarning[] = [];
+  for (const e of policy.entries) {
+    if (!e.criteria || medplumAcceptsCriteria(e.resourceType, e.criteria) || !e.origin.policy.startsWith('AccessPolicy/') || seen.has(e.origin.policy)) {
+      continue;
+    }
+    seen.add(e.origin.policy);
+    warnings.push({
+      code: 'stays-local',
+      message:
+        `${label(e)} uses criteria a Medplum server refuses (a chained or _has search: its constraint axp-3), ${e.criteria}: ` +
+        `enforced on this workstation, but when the project syncs with Medplum, ${e.origin.policy} stays on this workstation and is not pushed`,
+      origin: e.origin,
+    });
+  }
+  return warnings;
+}
+
 function label(e: PolicyEntry): string {
   return `${e.origin.policy} resource[${e.origin.index}] (${e.resourceType})`;
 }
@@ -187,7 +211,7 @@ function countsFor(policy: EffectivePolicy, countVisible: CountVisible, countTyp
 /** The review of one membership. Throws like buildEffectivePolicy when a referenced policy is missing. */
 export function reviewMembership(input: ReviewInput): PolicyReview {
   const policy = buildEffectivePolicy(input);
-  const warnings = [...policy.warnings, ...wildcardWarnings(policy), ...findShadowedEntries(policy), ...findWritableHiddenFields(policy)];
+  const warnings = [...policy.warnings, ...wildcardWarnings(policy), ...findShadowedEntries(policy), ...findWritableHiddenFields(policy), ...findLocalOnlyPolicies(policy)];
   return {
     ...(policy.source.membership ? { membership: policy.source.membership } : {}),
     ...(policy.source.profile ? { profile: policy.source.profile } : {}),

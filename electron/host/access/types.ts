@@ -85,7 +85,8 @@ export type PolicyWarningCode =
   | 'legacy-form'
   | 'wildcard-without-criteria'
   | 'shadowed-entry'
-  | 'hidden-writable';
+  | 'hidden-writable'
+  | 'stays-local';
 
 export interface PolicyWarning {
   code: PolicyWarningCode;

@@ -10,7 +10,7 @@ import { invalidCredentials, oauthError } from './auth-errors.ts';
 import type { AuthContext } from './context.ts';
 import { activeLockout, clearFailures, lockedOutError, recordFailure, undoFailure } from './lockout.ts';
 import { verifyPassword } from './passwords.ts';
-import { verifyWithRemote } from './remote-login.ts';
+import { signInFirstTime, verifyWithRemote } from './remote-login.ts';
 import { endSession, isDisabled, startSession } from './sessions.ts';
 import { constantTimeEqual, hashToken, randomToken, verifyPkce, type CodeChallengeMethod } from './tokens.ts';
 import { verifyTotp } from './totp.ts';
@@ -49,9 +49,12 @@ export async function startLogin(ctx: AuthContext, req: LoginRequest): Promise<L
   // Counted as a failure before the (slow, awaited) bcrypt check, so concurrent attempts cannot all
   // slip past the lockout check while the first ones are still being verified.
   const lockedByThis = recordFailure(ctx.db, email, now);
-  const user = ctx.dir.userByEmail(email, req.projectId);
-  // A User pulled from the remote has no local password: the remote may vouch for it (remote-login.ts).
-  const passwordOk = (await verifyPassword(req.password, user?.passwordHash)) || (user !== undefined && (await verifyWithRemote(ctx, user, req.password)));
+  const known = ctx.dir.userByEmail(email, req.projectId);
+  // A member whose User was never pulled (server-scoped on the remote) signs in online the first time;
+  // a User pulled without a password is vouched for by the remote (remote-login.ts).
+  const firstTime = known ? undefined : await signInFirstTime(ctx, email, req.password, req.projectId ?? undefined);
+  const user = known ?? firstTime;
+  const passwordOk = firstTime !== undefined || (await verifyPassword(req.password, user?.passwordHash)) || (user !== undefined && (await verifyWithRemote(ctx, user, req.password)));
   if (!user || !passwordOk) {
     auditFailure(ctx, email, user?.id, user ? 'wrong password' : 'unknown email', lockedByThis);
     throw invalidCredentials();

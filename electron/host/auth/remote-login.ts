@@ -1,25 +1,55 @@
-// Remote login: a person whose User has no local password (pulled from the remote, which never sends
-// password hashes) signs in with the password the remote server knows. The host asks the remote to
-// check it with Medplum's own flow (POST /auth/login with email, password and a PKCE challenge -> code
-// -> POST /oauth2/token), and on success keeps a local bcrypt verifier so the next login works offline.
-// Offline, or with no remote configured, it simply fails like a wrong password.
+// Remote login: people whose account lives on the remote sign in on this workstation with the password
+// the remote knows, once online; the host then keeps a local bcrypt verifier, so later sign-ins work
+// offline. Two cases:
+//   - a User pulled from the remote without a password (the remote never sends password hashes):
+//     verifyWithRemote() asks the remote and keeps the verifier on that User;
+//   - a member whose User was not pulled at all (Medplum's invited users are server-scoped by default,
+//     and a project admin cannot read those: their memberships arrive without them): on the first
+//     sign-in signInFirstTime() asks the remote, which answers who signed in and with which membership
+//     (/auth/me); when that membership is one pulled here and names this User, the local User is
+//     created (same id as the remote's, linked to the membership) with the verifier.
+// The remote's side (Medplum's /auth/login with the remote project id -> [/auth/profile] ->
+// /oauth2/token -> /auth/me) is `remoteSignIn`; which remote, and how its membership maps to the local
+// one, is the sync service's (sync/remote-identity.ts), handed in as `remotePasswordCheck`.
+// Offline, or with no remote configured, both simply fail like a wrong password. A remote asking for
+// MFA is not accepted this way (its second factor was not checked).
 import { createHash, randomBytes } from 'node:crypto';
 import type { WithId } from '@medplum/core';
-import type { User } from '@medplum/fhirtypes';
+import type { ProjectMembership, User } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import type { AuthContext } from './context.ts';
 import { BCRYPT_COST, MAX_PASSWORD_BYTES } from './passwords.ts';
 
-/** Asks a remote whether this email and password are right (true only on a clear yes). */
-export type RemotePasswordCheck = (input: { email: string; password: string; projects: string[] }) => Promise<boolean>;
-
-export interface RemotePasswordCheckOptions {
-  /** Server roots (e.g. 'https://api.medplum.com/') to ask, for the projects the User belongs to. */
-  serverRootsFor(projects: string[]): string[];
-  fetch?: typeof fetch;
-  /** Per request (default 10 s). */
-  timeoutMs?: number;
+/** Who the remote says signed in. */
+export interface RemoteAccount {
+  email: string;
+  /** The remote User, membership and project (absent when the remote has no /auth/me). */
+  userId?: string;
+  membershipId?: string;
+  projectId?: string;
+  firstName?: string;
+  lastName?: string;
 }
+
+/** The local account a remote sign-in maps to. */
+export interface LocalAccount {
+  /** The local User id (the one the pulled membership names). */
+  userId: string;
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  /** The local membership the remote signed in with (undefined when the remote did not say). */
+  membershipId?: string;
+  /** The local project of that membership. */
+  project?: string;
+}
+
+/**
+ * Asks the remote(s) of the local `projects` (all projects with a remote when empty) whether this email
+ * and password are right; the local account they map to on a clear yes. `userId`: the local User being
+ * checked (verifyWithRemote), else a first sign-in.
+ */
+export type RemotePasswordCheck = (input: { email: string; password: string; projects: string[]; userId?: string }) => Promise<LocalAccount | undefined>;
 
 async function postJson(doFetch: typeof fetch, url: string, body: string, contentType: string, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await doFetch(url, {
@@ -32,50 +62,78 @@ async function postJson(doFetch: typeof fetch, url: string, body: string, conten
   return { status: res.status, body: parsed };
 }
 
-/** Medplum's password check against one server root. */
-async function checkAt(root: string, email: string, password: string, doFetch: typeof fetch, timeoutMs: number): Promise<boolean> {
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const login = await postJson(
-    doFetch,
-    new URL('auth/login', root).toString(),
-    JSON.stringify({ email, password, codeChallenge: challenge, codeChallengeMethod: 'S256', remember: false }),
-    'application/json',
-    timeoutMs,
-  );
-  if (login.status !== 200 || typeof login.body.login !== 'string') {
-    return false;
-  }
-  if (typeof login.body.code === 'string') {
-    const token = await postJson(
-      doFetch,
-      new URL('oauth2/token', root).toString(),
-      new URLSearchParams({ grant_type: 'authorization_code', code: login.body.code, code_verifier: verifier }).toString(),
-      'application/x-www-form-urlencoded',
-      timeoutMs,
-    );
-    return token.status === 200 && typeof token.body.access_token === 'string';
-  }
-  // Several memberships to choose from: Medplum offers them only after the password was right.
-  // A remote asking for MFA is not taken as a yes (its second factor was not checked).
-  return Array.isArray(login.body.memberships) && login.body.mfaRequired !== true;
+interface AuthMe {
+  user?: { id?: string; email?: string };
+  membership?: { id?: string };
+  project?: { id?: string };
+  profile?: { name?: { given?: string[]; family?: string }[] };
 }
 
-export function createRemotePasswordCheck(options: RemotePasswordCheckOptions): RemotePasswordCheck {
+/**
+ * Medplum's password sign-in at one server root: /auth/login (with the remote project when known: a
+ * project-scoped user needs it) -> /auth/profile when several memberships are offered -> /oauth2/token
+ * -> /auth/me. Undefined unless the remote clearly said yes.
+ */
+export async function remoteSignIn(
+  root: string,
+  input: { email: string; password: string; remoteProject?: string },
+  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
+): Promise<RemoteAccount | undefined> {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  return async ({ email, password, projects }) => {
-    for (const root of options.serverRootsFor(projects)) {
-      try {
-        if (await checkAt(root, email, password, doFetch, timeoutMs)) {
-          return true;
-        }
-      } catch {
-        // Offline or the remote failed: as if it said no.
-      }
-    }
-    return false;
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const post = (path: string, body: Record<string, unknown>) => postJson(doFetch, new URL(path, root).toString(), JSON.stringify(body), 'application/json', timeoutMs);
+  let login = await post('auth/login', {
+    email: input.email,
+    password: input.password,
+    ...(input.remoteProject ? { projectId: input.remoteProject } : {}),
+    scope: 'openid',
+    codeChallenge: challenge,
+    codeChallengeMethod: 'S256',
+    remember: false,
+  });
+  if (login.status !== 200 || typeof login.body.login !== 'string' || login.body.mfaRequired === true) {
+    return undefined;
+  }
+  if (typeof login.body.code !== 'string' && Array.isArray(login.body.memberships)) {
+    // Several memberships (the password was right): the one of the remote project, when there is one.
+    const memberships = login.body.memberships as { id?: string; project?: { reference?: string } }[];
+    const chosen = memberships.find((m) => input.remoteProject && m.project?.reference === `Project/${input.remoteProject}`) ?? (input.remoteProject ? undefined : memberships[0]);
+    if (!chosen?.id) return undefined;
+    login = await post('auth/profile', { login: login.body.login, profile: chosen.id });
+  }
+  if (login.status !== 200 || typeof login.body.code !== 'string') {
+    return undefined;
+  }
+  const token = await postJson(
+    doFetch,
+    new URL('oauth2/token', root).toString(),
+    new URLSearchParams({ grant_type: 'authorization_code', code: login.body.code, code_verifier: verifier }).toString(),
+    'application/x-www-form-urlencoded',
+    timeoutMs,
+  );
+  if (token.status !== 200 || typeof token.body.access_token !== 'string') {
+    return undefined;
+  }
+  const res = await doFetch(new URL('auth/me', root).toString(), {
+    headers: { authorization: `Bearer ${token.body.access_token}`, accept: 'application/json' },
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch(() => undefined);
+  const me = res?.ok ? ((await res.json().catch(() => ({}))) as AuthMe) : {};
+  const name = me.profile?.name?.[0];
+  return {
+    email: (me.user?.email ?? input.email).trim().toLowerCase(),
+    ...(me.user?.id ? { userId: me.user.id } : {}),
+    ...(me.membership?.id ? { membershipId: me.membership.id } : {}),
+    ...(me.project?.id ? { projectId: me.project.id } : {}),
+    ...(name?.given?.length ? { firstName: name.given.join(' ') } : {}),
+    ...(name?.family ? { lastName: name.family } : {}),
   };
+}
+
+function checkable(ctx: AuthContext, password: string): boolean {
+  return Boolean(ctx.remotePasswordCheck) && password.length > 0 && Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
 }
 
 /**
@@ -83,7 +141,7 @@ export function createRemotePasswordCheck(options: RemotePasswordCheckOptions): 
  * bcrypt verifier on the User (Medplum's format) so the next login is checked locally. True on success.
  */
 export async function verifyWithRemote(ctx: AuthContext, user: WithId<User>, password: string): Promise<boolean> {
-  if (!ctx.remotePasswordCheck || user.passwordHash || Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES || password.length === 0) {
+  if (user.passwordHash || !checkable(ctx, password)) {
     return false;
   }
   const projects = new Set<string>();
@@ -94,7 +152,11 @@ export async function verifyWithRemote(ctx: AuthContext, user: WithId<User>, pas
     if (id && m.active !== false) projects.add(id);
   }
   const email = (user.email ?? '').trim().toLowerCase();
-  if (!email || !(await ctx.remotePasswordCheck({ email, password, projects: [...projects] }))) {
+  if (!email || projects.size === 0) {
+    return false;
+  }
+  const account = await ctx.remotePasswordCheck!({ email, password, projects: [...projects], userId: user.id });
+  if (!account || account.email !== email) {
     return false;
   }
   const passwordHash = await bcrypt.hash(password, BCRYPT_COST);
@@ -106,4 +168,36 @@ export async function verifyWithRemote(ctx: AuthContext, user: WithId<User>, pas
     ctx.audit({ type: 'password-set', outcome: 'success', email, userId: user.id, reason: 'verified by the remote server (remote login)' });
   }
   return true;
+}
+
+/**
+ * The first sign-in of a member whose User is not on this workstation: when the remote vouches for the
+ * email and password and names a membership pulled here that names this User, the local User is
+ * created (the id the membership names, the remote's email and name, a bcrypt verifier; scoped to the
+ * membership's project when `projectId` asked for it). Returns the new User, or undefined (no such
+ * member here, offline, wrong password: the caller fails the login like any wrong password).
+ */
+export async function signInFirstTime(ctx: AuthContext, email: string, password: string, projectId?: string): Promise<WithId<User> | undefined> {
+  if (!checkable(ctx, password)) {
+    return undefined;
+  }
+  const account = await ctx.remotePasswordCheck!({ email, password, projects: projectId ? [projectId] : [] });
+  if (!account?.membershipId || account.email !== email) {
+    return undefined;
+  }
+  const membership = ctx.dir.read<ProjectMembership>('ProjectMembership', account.membershipId);
+  if (!membership || membership.active === false || membership.user?.reference !== `User/${account.userId}`) {
+    return undefined;
+  }
+  const passwordHash = await bcrypt.hash(password, BCRYPT_COST);
+  // Re-checked after the awaits: the User may have arrived meanwhile (a pull, a concurrent sign-in).
+  if (ctx.dir.read<User>('User', account.userId) || ctx.dir.userByEmail(email, projectId)) {
+    return undefined;
+  }
+  // Medplum's User needs both names: the profile's, else the email's local part.
+  const fallback = account.email.split('@')[0];
+  const user: User = { resourceType: 'User', id: account.userId, email: account.email, firstName: account.firstName ?? fallback, lastName: account.lastName ?? fallback, passwordHash };
+  const written = ctx.store.update<User>(user, undefined, account.project ? { project: account.project } : {});
+  ctx.audit({ type: 'password-set', outcome: 'success', email, userId: account.userId, membershipId: account.membershipId, projectId: account.project, reason: 'first sign-in verified by the remote server: account created on this workstation' });
+  return written.resource as WithId<User>;
 }

@@ -1,7 +1,10 @@
 // `outpost sync`: one sync run of a data folder with a remote, from the command line. The remote is the
-// one given (--remote with --token, or --client-id and --client-secret; used for this run only, never
-// saved) or, without --remote, the one configured in the app for the project. Prints a summary; exits
-// 1 when something is held (or quarantined), when the run failed, or when another sync is running.
+// one given (--remote with --token, or --client-id and --client-secret; used for this run only) or,
+// without --remote, the one configured in the app for the project. A tenant bootstrap (--tenant) keeps
+// the remote it was given, its secret sealed as the app seals it: the bootstrapped folder syncs with it
+// from then on, and its members' first sign-ins are checked against it (nobody could configure it
+// otherwise: the folder has no local administrator yet). Prints a summary; exits 1 when something is
+// held (or quarantined), when the run failed, or when another sync is running.
 import { errors } from '../../../shared/errors.ts';
 import { DEFAULT_PROJECT_ID } from '../store/index.ts';
 import { normalizeBaseUrl, type RemoteSettings } from '../sync/config.ts';
@@ -51,6 +54,8 @@ function line(summary: SyncRunSummary): string {
   const parts = [`pushed ${summary.pushed}`, `pulled ${summary.pulled}`, `conflicts ${summary.conflicts}`, `held ${summary.held + summary.quarantined}`];
   if (summary.deleted) parts.push(`deleted ${summary.deleted}`);
   if (summary.retryLater) parts.push(`to retry ${summary.retryLater}`);
+  if (summary.keptLocal) parts.push(`kept on this workstation ${summary.keptLocal}`);
+  if (summary.quotaWaitMs) parts.push(`waited ${Math.round(summary.quotaWaitMs / 1000)} s for the remote's quota`);
   if (summary.auditPushed) parts.push(`audit events ${summary.auditPushed}`);
   return parts.join(', ');
 }
@@ -77,6 +82,14 @@ export async function syncCommand(dataDir: string, flags: SyncFlags, io: CliIo):
       : () => undefined;
     if (flags.tenant && flags['push-only']) {
       throw errors.badRequest('--tenant is a pull: it does not go with --push-only');
+    }
+    if (flags.tenant && remote) {
+      host.sync.config.set(
+        project,
+        remote.auth === 'token'
+          ? { baseUrl: remote.baseUrl, token: remote.token ?? '' }
+          : { baseUrl: remote.baseUrl, clientId: remote.clientId ?? '', clientSecret: remote.clientSecret ?? '', tokenUrl: remote.tokenUrl },
+      );
     }
     const result = await host.sync.runner.run({ project, remote, pullOnly: flags['pull-only'], pushOnly: flags['push-only'], tenant: flags.tenant });
     stopProgress();

@@ -6,8 +6,9 @@
 //     is skipped without a write (the overlap window and resumed pages re-read some);
 //   - ids: remote id -> local id by sync_id_map's reverse lookup; an unknown remote id is stored under
 //     the same id and mapped to itself. References `Type/remoteId` are rewritten to local ids;
-//   - secrets: a User never keeps passwordHash or MFA secrets, a ClientApplication never its secret
-//     (Medplum does not send the former; a foreign server might);
+//   - secrets: a User never takes passwordHash or MFA secrets from the remote, a ClientApplication never
+//     its secret (Medplum does not send the former; a foreign server might); a User keeps the local
+//     ones it has (the verifier remote login keeps, so sign-ins keep working offline);
 //   - a resource with a local outbox row (pending, held, quarantined or in conflict) is never
 //     overwritten: it becomes a conflict ('pulled-over-pending') recorded through conflicts.ts, and
 //     sync_id_map keeps the older remote version so the local change's push still If-Matches it;
@@ -123,7 +124,11 @@ export function createPageWriter(opts: PageWriterOptions) {
     // The page's resources are ours (parsed from the response): adjusted in place, no copy.
     const incoming = remote as Resource & Record<string, unknown>;
     incoming.id = localId;
-    for (const k of SECRETS[type] ?? []) delete incoming[k];
+    const kept = SECRETS[type] && type === 'User' ? (readLocal(type, localId) as Record<string, unknown> | null) : null;
+    for (const k of SECRETS[type] ?? []) {
+      if (kept?.[k] !== undefined) incoming[k] = kept[k];
+      else delete incoming[k];
+    }
     forEachReference(incoming, (ref, set) => {
       const local = localRef(ref);
       if (local !== undefined) set(local);

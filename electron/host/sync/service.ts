@@ -3,13 +3,14 @@
 // per host and stops it on close().
 import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
 import type { AuditLog } from '../audit/log.ts';
-import { createRemotePasswordCheck, type RemotePasswordCheck } from '../auth/remote-login.ts';
+import type { RemotePasswordCheck } from '../auth/remote-login.ts';
 import type { AuthService } from '../auth/types.ts';
 import type { Route, SegmentMatchers } from '../routes/router.ts';
 import type { Store } from '../store/types.ts';
 import { resolveConflict } from './conflicts.ts';
-import { createSyncConfig, keyFileSealer, memorySealer, serverRootOf, type SecretSealer, type SyncConfig } from './config.ts';
+import { createSyncConfig, keyFileSealer, memorySealer, type SecretSealer, type SyncConfig } from './config.ts';
 import type { Outbox } from './outbox.ts';
+import { createRemotePasswordCheck } from './remote-identity.ts';
 import { syncRoutes, syncSegmentMatchers, type SyncRouteDeps } from './routes.ts';
 import { createSyncRunner, type BackgroundOptions, type SyncRunner, type SyncRunnerOptions } from './runner.ts';
 
@@ -60,11 +61,7 @@ export function createSyncService(options: SyncServiceOptions): SyncService {
     ...(options.background ? { pullPageSize: UI_PULL_PAGE_SIZE } : {}),
     ...options.runner,
   });
-  const remotePasswordCheck = createRemotePasswordCheck({
-    fetch: options.fetch,
-    serverRootsFor: (projects) =>
-      projects.map((p) => config.get(p)).flatMap((remote) => (remote ? [serverRootOf(remote.baseUrl)] : [])),
-  });
+  const remotePasswordCheck = createRemotePasswordCheck({ store, config, fetch: options.fetch });
   if (options.background) {
     runner.startBackground(options.background === true ? {} : options.background);
   }
