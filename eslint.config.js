@@ -18,6 +18,7 @@ const nodeGlobals = {
   clearInterval: 'readonly',
   performance: 'readonly',
   fetch: 'readonly',
+  AbortSignal: 'readonly',
   structuredClone: 'readonly',
   TextEncoder: 'readonly',
   TextDecoder: 'readonly',

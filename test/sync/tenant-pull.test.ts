@@ -4,6 +4,7 @@ import type { AccessPolicy, ClientApplication, Observation, Patient, Practitione
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listWatermarks } from '../../electron/host/sync/pull-state.ts';
 import type { PullProgress } from '../../electron/host/sync/pull.ts';
+import { pullProject } from '../../electron/host/sync/pull.ts';
 import { tenantPull, TENANT_ADMIN_TYPES } from '../../electron/host/sync/tenant-pull.ts';
 import { startPagingFhirServer, type PagingFhirServer } from '../helpers/fhir-paging.ts';
 import { clinicalData, countLive, openLocal, PROJECT, remoteOf, type Local } from './pull-helpers.ts';
@@ -101,5 +102,25 @@ describe('tenant pull', () => {
     expect(again.resumedTypes).toEqual(expect.arrayContaining(['Observation', 'User']));
     // Only the Project lookup that maps the remote project to the local one (and the type discovery).
     expect(server.syncSearches).toEqual(['Project?_count=2']);
+  });
+
+  it("the sync credential loses its admin rights: the workstation's members, users, policies and its Project are kept, clinical data it can no longer read is purged", async () => {
+    seedTenant();
+    await tenantPull({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
+    server.revoke(['Project', 'ProjectMembership', 'User', 'ClientApplication', 'AccessPolicy', 'Observation']);
+    const summary = await pullProject({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
+    expect(summary.purged).toBe(120);
+    expect(countLive(local.store, 'Observation')).toBe(0);
+    expect(countLive(local.store, 'ProjectMembership')).toBe(2);
+    expect(countLive(local.store, 'User')).toBe(2);
+    expect(countLive(local.store, 'AccessPolicy')).toBe(1);
+    expect(local.store.read<Project>('Project', PROJECT, { project: PROJECT }).name).toBe('Clinic North');
+    // Deleted remotely (not a matter of access): the Project stays, a membership goes.
+    server.unrevoke(['Project', 'ProjectMembership']);
+    server.deleteRemote('Project', 'remote-proj');
+    server.deleteRemote('ProjectMembership', 'pm-nurse');
+    await pullProject({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25, types: ['Project', 'ProjectMembership'] });
+    expect(local.store.read<Project>('Project', PROJECT, { project: PROJECT }).name).toBe('Clinic North');
+    expect(countLive(local.store, 'ProjectMembership')).toBe(1);
   });
 });

@@ -37,6 +37,13 @@ import { withScope } from './remote-project.ts';
 
 export const REVOKED_REASON = 'Access revoked remotely: the remote no longer lets this workstation read it';
 
+/**
+ * The project's own structure: never purged when the sync credential can no longer read it (a client
+ * downgraded from project admin must not wipe the workstation's memberships, users and policies: its
+ * members did not lose their access), and the Project itself is never removed at all.
+ */
+const PROJECT_STRUCTURE_TYPES: ReadonlySet<string> = new Set(['Project', 'ProjectMembership', 'User', 'ClientApplication', 'AccessPolicy']);
+
 export interface ReconcileResult {
   /** Remote resources the listing showed that were missing here, fetched and written (gaps repaired). */
   repaired: number;
@@ -207,6 +214,9 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
     return result;
   }
   let revoked = listing === 'revoked';
+  if (type === 'Project' || (revoked && PROJECT_STRUCTURE_TYPES.has(type))) {
+    return result;
+  }
   if (!revoked) {
     // A missing one that still reads fine (changed during the listing) is left alone; the first that
     // does not read classifies the rest. Anything but 403/404/410 (a network failure...) removes nothing.
@@ -219,6 +229,9 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
       return result;
     }
     revoked = status === 403;
+    if (revoked && PROJECT_STRUCTURE_TYPES.has(type)) {
+      return result;
+    }
   }
   const indexer = createSearchIndexer();
   const sql = {

@@ -8,7 +8,7 @@ import { pullProject } from './pull.ts';
 import { pushOutbox } from './push.ts';
 import { tenantPull } from './tenant-pull.ts';
 import type { Remote } from './remote.ts';
-import { mapRemoteProject, projectScope, remoteProjectOf } from './remote-project.ts';
+import { projectScope, remoteProjectOf } from './remote-project.ts';
 
 export type { SyncProgress };
 
@@ -97,9 +97,9 @@ export const defaultSteps: SyncSteps = {
     if (ctx.tenant) {
       return { ...(await tenantPull(options)) };
     }
-    // The tenant's own resources only (remote-project.ts); a Medplum remote also names its project.
+    // The tenant's own resources only (remote-project.ts). The remote project is mapped to the local one
+    // by a tenant bootstrap only: a workstation set up here keeps its own Project.
     const remoteProject = await remoteProjectOf(ctx.remote, { onlyProject: false });
-    if (remoteProject?.scoped) mapRemoteProject(ctx.db, ctx.project, remoteProject);
     return { ...(await pullProject({ ...options, scope: projectScope(remoteProject) })) };
   },
 };

@@ -1,0 +1,193 @@
+// The real Medplum server of `npm run test:medplum` (../shared/medplum-server, started by
+// bin/test-medplum.mjs or named by OUTPOST_MEDPLUM_ENV): its env.json, Medplum's login flow, and a
+// fresh tenant per test file made through Medplum's own API as the seeded super admin (a project, an
+// admin ClientApplication for sync, a server-scoped and a project-scoped member), so files never share
+// a project or a quota. The super admin is not metered (Medplum skips its quota): seeding data costs
+// the tenant's client nothing.
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+
+export interface KitEnv {
+  baseUrl: string;
+  fhirUrl: string;
+  tokenUrl: string;
+  medplumVersion: string;
+  superAdmin: { email: string; password: string; projectId: string };
+  work: string;
+}
+
+export const KIT_DIR = process.env.OUTPOST_MEDPLUM_KIT ?? path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'medplum-server');
+
+export function kitEnv(): KitEnv {
+  const file = process.env.OUTPOST_MEDPLUM_ENV;
+  if (!file) {
+    throw new Error('OUTPOST_MEDPLUM_ENV is not set: run these tests with `npm run test:medplum`');
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as KitEnv;
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export async function http<T = any>(env: KitEnv, method: string, url: string, options: { json?: unknown; form?: Record<string, string>; token?: string; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
+  const headers: Record<string, string> = { accept: 'application/fhir+json, application/json', ...options.headers };
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/fhir+json';
+    body = JSON.stringify(options.json);
+  } else if (options.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(options.form).toString();
+  }
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(new URL(url, env.baseUrl), { method, headers, body, signal: AbortSignal.timeout(120_000) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+function expectOk<T>(reply: Reply<T>, what: string): T {
+  if (reply.status >= 300) throw new Error(`${what}: HTTP ${reply.status} ${JSON.stringify(reply.body).slice(0, 500)}`);
+  return reply.body;
+}
+
+/** Medplum's password login: /auth/login (-> /auth/newproject | /auth/profile) -> /oauth2/token. Returns the access token. */
+export async function passwordLogin(env: KitEnv, email: string, password: string, options: { projectId?: string; newProjectName?: string } = {}): Promise<{ token: string; project: string }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  let d = expectOk(
+    await http(env, 'POST', 'auth/login', {
+      json: { email, password, projectId: options.newProjectName ? 'new' : options.projectId, scope: 'openid', codeChallenge: challenge, codeChallengeMethod: 'S256' },
+    }),
+    `login of ${email}`,
+  );
+  if (options.newProjectName) {
+    d = expectOk(await http(env, 'POST', 'auth/newproject', { json: { login: d.login, projectName: options.newProjectName } }), 'new project');
+  } else if (!d.code) {
+    const m = (d.memberships as { id: string; project?: { reference?: string } }[]).find((x) => x.project?.reference === `Project/${options.projectId}`);
+    if (!m) throw new Error(`login of ${email}: no membership in Project/${options.projectId}`);
+    d = expectOk(await http(env, 'POST', 'auth/profile', { json: { login: d.login, profile: m.id } }), 'profile');
+  }
+  const t = expectOk(await http(env, 'POST', 'oauth2/token', { form: { grant_type: 'authorization_code', code: d.code, code_verifier: verifier } }), 'token');
+  return { token: t.access_token as string, project: (t.project?.reference as string).split('/')[1] };
+}
+
+export interface Member {
+  email: string;
+  password: string;
+  scope: 'project' | 'server';
+  firstName: string;
+  lastName: string;
+  membershipId: string;
+  userId: string;
+  profile: string;
+}
+
+export interface Tenant {
+  env: KitEnv;
+  projectId: string;
+  clientId: string;
+  clientSecret: string;
+  clientMembershipId: string;
+  members: Member[];
+  /** The super admin's token in this project (not metered). */
+  adminToken: string;
+  /** A client-credentials token of the sync client (metered like the workstation's). */
+  clientToken(): Promise<string>;
+  /** FHIR request as the super admin. */
+  admin<T = any>(method: string, url: string, json?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+  /** Stores resources on the tenant (as the super admin, in transaction Bundles of 500). */
+  seed(resources: Resource[]): Promise<Resource[]>;
+  /** Every resource of a type in the tenant (as the super admin). */
+  list<T extends Resource>(type: string, query?: string): Promise<T[]>;
+  /** Sets Project.systemSetting (quota knobs: userFhirQuota, totalFhirQuota, enableFhirQuota), as the super admin. */
+  setSystemSettings(settings: { name: string; valueInteger?: number; valueBoolean?: boolean }[]): Promise<void>;
+}
+
+/** A new project with an admin sync client and two members (one server-scoped, one project-scoped). */
+export async function freshTenant(env: KitEnv, label: string): Promise<Tenant> {
+  const suffix = randomUUID().slice(0, 8);
+  const name = `Outpost ${label} ${suffix}`;
+  const created = await passwordLogin(env, env.superAdmin.email, env.superAdmin.password, { newProjectName: name });
+  const projectId = created.project;
+  const adminToken = created.token;
+  const admin = <T = any>(method: string, url: string, json?: unknown, headers?: Record<string, string>) =>
+    http<T>(env, method, url.startsWith('admin/') || url.startsWith('auth/') ? url : `fhir/R4/${url}`, { json, token: adminToken, headers });
+  const client = expectOk(await admin('POST', `admin/projects/${projectId}/client`, { name: `${name} sync`, description: 'Outpost sync client (test:medplum)' }), 'client');
+  const clientMembership = expectOk(await admin<Bundle>('GET', `ProjectMembership?profile=ClientApplication/${client.id}`), 'client membership').entry?.[0]?.resource as Resource & { id: string };
+  expectOk(await admin('POST', `admin/projects/${projectId}/members/${clientMembership.id}`, { ...clientMembership, admin: true }), 'client admin');
+  const members: Member[] = [];
+  for (const scope of ['server', 'project'] as const) {
+    const person = { firstName: scope === 'server' ? 'Sam' : 'Petra', lastName: `${scope === 'server' ? 'Server' : 'Project'}${suffix}` };
+    const email = `${scope}-${suffix}@outpost-test.example.com`;
+    const password = `outpost-${scope}-${suffix}-pw`;
+    const m = expectOk(
+      await admin('POST', `admin/projects/${projectId}/invite`, { resourceType: 'Practitioner', ...person, email, password, sendEmail: false, ...(scope === 'project' ? { scope: 'project' } : {}) }),
+      `invite ${email}`,
+    );
+    members.push({ email, password, scope, ...person, membershipId: m.id, userId: (m.user.reference as string).split('/')[1], profile: m.profile.reference });
+  }
+  const tenant: Tenant = {
+    env,
+    projectId,
+    clientId: client.id,
+    clientSecret: client.secret,
+    clientMembershipId: clientMembership.id,
+    members,
+    adminToken,
+    async clientToken() {
+      const t = expectOk(await http(env, 'POST', 'oauth2/token', { form: { grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret } }), 'client token');
+      return t.access_token as string;
+    },
+    admin,
+    async seed(resources) {
+      const out: Resource[] = [];
+      for (let i = 0; i < resources.length; i += 500) {
+        const chunk = resources.slice(i, i + 500);
+        const bundle = expectOk(
+          await admin<Bundle>('POST', '', { resourceType: 'Bundle', type: 'transaction', entry: chunk.map((resource) => ({ fullUrl: resource.id?.startsWith('urn:uuid:') ? resource.id : undefined, resource: { ...resource, id: undefined }, request: { method: 'POST', url: resource.resourceType } })) }),
+          'seed',
+        );
+        out.push(...(bundle.entry ?? []).map((e) => e.resource as Resource));
+      }
+      return out;
+    },
+    async list(type, query = '') {
+      const out: Resource[] = [];
+      let url: string | undefined = `${type}?_project=${projectId}&_count=1000&_sort=_lastUpdated${query ? `&${query}` : ''}`;
+      while (url) {
+        const page: Bundle = expectOk(await admin<Bundle>('GET', url), `list ${type}`);
+        out.push(...(page.entry ?? []).map((e) => e.resource as Resource));
+        const next = page.link?.find((l) => l.relation === 'next')?.url;
+        url = next ? next.slice(next.indexOf('/fhir/R4/') + '/fhir/R4/'.length) : undefined;
+      }
+      return out as never;
+    },
+    async setSystemSettings(settings) {
+      const project = expectOk(await admin('GET', `Project/${projectId}`), 'project');
+      expectOk(await admin('PUT', `Project/${projectId}`, { ...project, systemSetting: settings }), 'project settings');
+    },
+  };
+  return tenant;
+}
+
+/** Stops the kit's server (and its database): what a workstation sees when the network is gone. */
+export function stopKit(env: KitEnv): void {
+  execFileSync(path.join(KIT_DIR, 'stop.sh'), { env: { ...process.env, MEDPLUM_WORK: env.work }, stdio: 'ignore' });
+}
+
+/** Starts it again (~5 s with its data kept). */
+export function startKit(env: KitEnv): void {
+  execFileSync(path.join(KIT_DIR, 'start.sh'), { env: { ...process.env, MEDPLUM_WORK: env.work }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
