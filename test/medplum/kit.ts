@@ -2,8 +2,10 @@
 // bin/test-medplum.mjs or named by OUTPOST_MEDPLUM_ENV): its env.json, Medplum's login flow, and a
 // fresh tenant per test file made through Medplum's own API as the seeded super admin (a project, an
 // admin ClientApplication for sync, a server-scoped and a project-scoped member), so files never share
-// a project or a quota. The super admin is not metered (Medplum skips its quota): seeding data costs
-// the tenant's client nothing.
+// a project or a quota. Data is seeded and checked by the super admin signed in to the Super Admin
+// project: Medplum does not meter it there and lets it write `meta.project`, so the tenant's client
+// quota is left to the workstation. (Signed in to the tenant itself, the super admin is a metered
+// project admin like any other.)
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -101,15 +103,17 @@ export interface Tenant {
   clientSecret: string;
   clientMembershipId: string;
   members: Member[];
-  /** The super admin's token in this project (not metered). */
+  /** The super admin's token as an admin of this project (metered: keep it to administration). */
   adminToken: string;
   /** A client-credentials token of the sync client (metered like the workstation's). */
   clientToken(): Promise<string>;
-  /** FHIR request as the super admin. */
+  /** FHIR or admin-API request as an admin of the project. */
   admin<T = any>(method: string, url: string, json?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
-  /** Stores resources on the tenant (as the super admin, in transaction Bundles of 500). */
+  /** Stores resources on the tenant (as the unmetered super admin, in transaction Bundles of 500). */
   seed(resources: Resource[]): Promise<Resource[]>;
-  /** Every resource of a type in the tenant (as the super admin). */
+  /** FHIR request as the unmetered super admin (searches need `_project` to stay in the tenant). */
+  superAdmin<T = any>(method: string, url: string, json?: unknown): Promise<Reply<T>>;
+  /** Every resource of a type in the tenant (as the unmetered super admin). */
   list<T extends Resource>(type: string, query?: string): Promise<T[]>;
   /** Sets Project.systemSetting (quota knobs: userFhirQuota, totalFhirQuota, enableFhirQuota), as the super admin. */
   setSystemSettings(settings: { name: string; valueInteger?: number; valueBoolean?: boolean }[]): Promise<void>;
@@ -122,6 +126,8 @@ export async function freshTenant(env: KitEnv, label: string): Promise<Tenant> {
   const created = await passwordLogin(env, env.superAdmin.email, env.superAdmin.password, { newProjectName: name });
   const projectId = created.project;
   const adminToken = created.token;
+  const superToken = (await passwordLogin(env, env.superAdmin.email, env.superAdmin.password, { projectId: env.superAdmin.projectId })).token;
+  const superAdmin = <T = any>(method: string, url: string, json?: unknown) => http<T>(env, method, `fhir/R4/${url}`, { json, token: superToken });
   const admin = <T = any>(method: string, url: string, json?: unknown, headers?: Record<string, string>) =>
     http<T>(env, method, url.startsWith('admin/') || url.startsWith('auth/') ? url : `fhir/R4/${url}`, { json, token: adminToken, headers });
   const client = expectOk(await admin('POST', `admin/projects/${projectId}/client`, { name: `${name} sync`, description: 'Outpost sync client (test:medplum)' }), 'client');
@@ -151,14 +157,17 @@ export async function freshTenant(env: KitEnv, label: string): Promise<Tenant> {
       return t.access_token as string;
     },
     admin,
+    superAdmin,
     async seed(resources) {
       const out: Resource[] = [];
       for (let i = 0; i < resources.length; i += 500) {
         const chunk = resources.slice(i, i + 500);
-        const bundle = expectOk(
-          await admin<Bundle>('POST', '', { resourceType: 'Bundle', type: 'transaction', entry: chunk.map((resource) => ({ fullUrl: resource.id?.startsWith('urn:uuid:') ? resource.id : undefined, resource: { ...resource, id: undefined }, request: { method: 'POST', url: resource.resourceType } })) }),
-          'seed',
-        );
+        const entry = chunk.map((resource) => ({
+          fullUrl: resource.id?.startsWith('urn:uuid:') ? resource.id : undefined,
+          resource: { ...resource, id: undefined, meta: { ...resource.meta, project: projectId } },
+          request: { method: 'POST', url: resource.resourceType },
+        }));
+        const bundle = expectOk(await superAdmin<Bundle>('POST', '', { resourceType: 'Bundle', type: 'transaction', entry }), 'seed');
         out.push(...(bundle.entry ?? []).map((e) => e.resource as Resource));
       }
       return out;
@@ -167,7 +176,7 @@ export async function freshTenant(env: KitEnv, label: string): Promise<Tenant> {
       const out: Resource[] = [];
       let url: string | undefined = `${type}?_project=${projectId}&_count=1000&_sort=_lastUpdated${query ? `&${query}` : ''}`;
       while (url) {
-        const page: Bundle = expectOk(await admin<Bundle>('GET', url), `list ${type}`);
+        const page: Bundle = expectOk(await superAdmin<Bundle>('GET', url), `list ${type}`);
         out.push(...(page.entry ?? []).map((e) => e.resource as Resource));
         const next = page.link?.find((l) => l.relation === 'next')?.url;
         url = next ? next.slice(next.indexOf('/fhir/R4/') + '/fhir/R4/'.length) : undefined;
@@ -175,8 +184,9 @@ export async function freshTenant(env: KitEnv, label: string): Promise<Tenant> {
       return out as never;
     },
     async setSystemSettings(settings) {
-      const project = expectOk(await admin('GET', `Project/${projectId}`), 'project');
-      expectOk(await admin('PUT', `Project/${projectId}`, { ...project, systemSetting: settings }), 'project settings');
+      // Only a super admin may: a project admin's PUT answers 200 but drops systemSetting.
+      const project = expectOk(await superAdmin('GET', `Project/${projectId}`), 'project');
+      expectOk(await superAdmin('PUT', `Project/${projectId}`, { ...project, systemSetting: settings }), 'project settings');
     },
   };
   return tenant;
