@@ -8,6 +8,9 @@
 //         baseline: the same request Bundles POSTed to a sink that only reads them; and the remote's
 //         own share: the same Bundles replayed to a fresh router-backed server.
 // Peak RSS is this process's (the pull's remote runs in its own process; the push's small one here).
+// Then the same against the real Medplum server (sync-medplum.ts): the demo clinic plus 12 Synthea
+// patients pushed under Medplum's default quota and with the quota off, and a tenant pull.
+//   npm run bench -- sync [--pull 100000] [--push 10000] [--synthea 12] [--no-medplum | --medplum-only] [--json]
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,11 +21,14 @@ import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
 import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
 import { startFhirServer } from '../helpers/fhir-server.ts';
 import { startPagingFhirServerProcess } from '../helpers/fhir-paging.ts';
+import { DEFAULT_QUOTA, medplumPhase, type MedplumBenchResult } from './sync-medplum.ts';
 import { createTempDir } from './sqlite.ts';
 import { int, markdownTable, mib, peakRss, ratio } from './stats.ts';
 
 const PULL_TARGET = 2_000;
 const PUSH_TARGET = 1_000;
+/** The issue's target: the demo clinic plus 12 Synthea patients pushed to an empty Medplum project. */
+const MEDPLUM_PUSH_TARGET_S = 120;
 
 function log(message: string): void {
   process.stderr.write(`[bench sync] ${message}\n`);
@@ -60,16 +66,65 @@ function openHost(dir: string, fetchFn: typeof fetch): Host {
   return createHost({ dataDir: dir, key: randomBytes(32).toString('hex'), audit: false, sync: { fetch: fetchFn } });
 }
 
-function parseArgs(argv: string[]): { pull: number; push: number; json: boolean } {
-  const out = { pull: 100_000, push: 10_000, json: false };
+interface Args {
+  pull: number;
+  push: number;
+  synthea: number;
+  json: boolean;
+  router: boolean;
+  medplum: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { pull: 100_000, push: 10_000, synthea: 12, json: false, router: true, medplum: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--json') out.json = true;
-    else if (flag === '--pull' || flag === '--push') out[flag.slice(2) as 'pull' | 'push'] = Number(argv[++i]);
-    else throw new Error(`Unknown flag ${flag}. Usage: npm run bench -- sync [--pull 100000] [--push 10000] [--json]`);
+    else if (flag === '--no-medplum') out.medplum = false;
+    else if (flag === '--medplum-only') out.router = false;
+    else if (flag === '--pull' || flag === '--push' || flag === '--synthea') out[flag.slice(2) as 'pull' | 'push' | 'synthea'] = Number(argv[++i]);
+    else throw new Error(`Unknown flag ${flag}. Usage: npm run bench -- sync [--pull 100000] [--push 10000] [--synthea 12] [--no-medplum | --medplum-only] [--json]`);
   }
   return out;
 }
+
+function medplumReport(m: MedplumBenchResult): string {
+  const pushRows = m.push.map((r) => [
+    `push, ${r.label}`,
+    `${int(r.pushed)} of ${int(r.changes)}${r.keptLocal ? ` (${r.keptLocal} kept local)` : ''}${r.held ? `, ${r.held} held` : ''}`,
+    `${r.seconds.toFixed(0)} s`,
+    `${(r.pushed / r.seconds).toFixed(1)}/s`,
+    `${r.quotaWaitSeconds.toFixed(0)} s`,
+    `${int(r.points)} points (${int(r.writes)} writes, ${int(r.searches)} searches)`,
+    r.label === 'default quota' ? `>= ${r.quotaBoundSeconds} s` : '-',
+    r.label === 'default quota' ? `${MEDPLUM_PUSH_TARGET_S} s ${r.seconds <= MEDPLUM_PUSH_TARGET_S ? 'met' : 'MISSED'}` : '',
+  ]);
+  const pull = m.pull;
+  const rate = pull.resources / pull.seconds;
+  const serverRate = pull.resources / pull.bareSeconds;
+  const target = Math.min(PULL_TARGET, serverRate);
+  const errors = [...m.push.flatMap((r) => r.errors), ...pull.errors];
+  return (
+    `\n## Against Medplum ${m.medplumVersion} (../shared/medplum-server), demo clinic + ${m.synthea} Synthea patients\n\n` +
+    markdownTable(['', 'resources', 'time', 'rate', 'waiting for the quota', 'quota spent', 'default-quota bound', 'target'], pushRows) +
+    '\n\n' +
+    markdownTable(
+      ['', 'resources', 'time', 'rate', 'server alone (same pages, parsed, not stored)', 'target'],
+      [[
+        'tenant pull',
+        int(pull.resources),
+        `${pull.seconds.toFixed(1)} s`,
+        `${int(rate)}/s`,
+        `${pull.bareSeconds.toFixed(1)} s = ${int(serverRate)}/s (${int(pull.requests)} requests)`,
+        `min(2,000/s, server ${int(serverRate)}/s) ${rate >= target * 0.95 ? 'met' : 'MISSED'}`,
+      ]],
+    ) +
+    `\n\nThe default quota is ${int(DEFAULT_QUOTA)} points a minute per membership and a write costs 100: a push spending P points cannot end before ` +
+    `(ceil(P / 50,000) - 1) minutes. With the quota off the push runs at the server's own write rate.\n` +
+    (errors.length ? `\nErrors: ${errors.slice(0, 6).join('; ')}\n` : '')
+  );
+}
+
 
 async function pullPhase(count: number) {
   log(`pull: seeding ${int(count)} resources on the paging test remote (its own process)`);
@@ -183,6 +238,11 @@ async function pushPhase(count: number) {
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   loadFhirDefinitions();
+  const medplum = args.medplum ? await medplumPhase({ synthea: args.synthea, log }) : undefined;
+  if (!args.router) {
+    process.stdout.write(args.json ? JSON.stringify({ medplum }, null, 2) + '\n' : `# Sync benchmark (node ${process.version})\n` + medplumReport(medplum!));
+    return;
+  }
   const push = await pushPhase(args.push);
   const pull = await pullPhase(args.pull);
   const rss = peakRss();
@@ -199,7 +259,7 @@ export async function main(argv: string[]): Promise<void> {
     ];
   };
   if (args.json) {
-    process.stdout.write(JSON.stringify({ push, pull, peakRssBytes: rss }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ push, pull, peakRssBytes: rss, medplum }, null, 2) + '\n');
     return;
   }
   process.stdout.write(
@@ -209,6 +269,7 @@ export async function main(argv: string[]): Promise<void> {
       `pull ${pull.waitingSeconds.toFixed(1)} s of ${pull.seconds.toFixed(1)} s. ` +
       `The push's test remote alone takes ${push.remoteSeconds.toFixed(1)} s for the same Bundles (replayed one by one to a fresh router-backed server).\n` +
       `\nPeak RSS (this process: Outpost, and the push phase's test remote): ${mib(rss)}\n` +
-      (push.errors.length || pull.errors.length ? `\nErrors: ${[...push.errors, ...pull.errors].slice(0, 5).join('; ')}\n` : ''),
+      (push.errors.length || pull.errors.length ? `\nErrors: ${[...push.errors, ...pull.errors].slice(0, 5).join('; ')}\n` : '') +
+      (medplum ? medplumReport(medplum) : ''),
   );
 }

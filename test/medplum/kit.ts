@@ -8,7 +8,8 @@
 // project admin like any other.)
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 
@@ -22,6 +23,52 @@ export interface KitEnv {
 }
 
 export const KIT_DIR = process.env.OUTPOST_MEDPLUM_KIT ?? path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'medplum-server');
+
+async function healthy(envFile: string): Promise<boolean> {
+  try {
+    const env = JSON.parse(readFileSync(envFile, 'utf8')) as { healthcheck: string };
+    return (await fetch(env.healthcheck, { signal: AbortSignal.timeout(5_000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+export interface RunningKit {
+  /** The env.json of the running server. */
+  envFile: string;
+  /** Stops the kit when this call started it (a server someone else runs is left alone). */
+  release(): void;
+}
+
+/**
+ * A running Medplum server: the one OUTPOST_MEDPLUM_ENV names (it must answer), else the kit beside
+ * the checkout, started when it is not running (its first start installs what it needs: minutes).
+ */
+export async function ensureKit(log: (message: string) => void = () => undefined): Promise<RunningKit> {
+  const named = process.env.OUTPOST_MEDPLUM_ENV;
+  if (named) {
+    if (!(await healthy(named))) throw new Error(`OUTPOST_MEDPLUM_ENV=${named} names no running server (its healthcheck does not answer)`);
+    return { envFile: named, release: () => undefined };
+  }
+  if (!existsSync(path.join(KIT_DIR, 'start.sh'))) {
+    throw new Error(`No Medplum kit at ${KIT_DIR}: set OUTPOST_MEDPLUM_KIT, or OUTPOST_MEDPLUM_ENV to a running server's env.json`);
+  }
+  const work = process.env.MEDPLUM_WORK ?? path.join(process.env.TMPDIR ?? tmpdir(), 'outpost-medplum');
+  const wasRunning = await healthy(path.join(work, 'env.json'));
+  log(wasRunning ? `using the running Medplum kit in ${work}` : `starting the Medplum kit (${KIT_DIR}); its first start takes minutes`);
+  const started = Date.now();
+  const out = execFileSync(path.join(KIT_DIR, 'start.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const envFile = out.trim().split('\n').pop() as string;
+  if (!wasRunning) log(`Medplum kit up in ${Math.round((Date.now() - started) / 1000)} s`);
+  return {
+    envFile,
+    release() {
+      if (wasRunning) return;
+      log('stopping the Medplum kit (it was not running before)');
+      execFileSync(path.join(KIT_DIR, 'stop.sh'), { stdio: 'inherit', env: { ...process.env, MEDPLUM_WORK: work } });
+    },
+  };
+}
 
 export function kitEnv(): KitEnv {
   const file = process.env.OUTPOST_MEDPLUM_ENV;

@@ -6,7 +6,7 @@
 // new local version (inside outbox.remote, so it is not a new local change): nothing lost, nothing
 // sent twice. When paths overlap, or the resource was deleted on one side and edited on the other, a
 // conflict record (conflicts.ts) waits for a person; the remote is left untouched.
-import type { Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Db, Store } from '../store/types.ts';
 import { recordConflict } from './conflicts.ts';
 import { changedPaths, comparable, threeWayMerge } from './merge.ts';
@@ -116,4 +116,37 @@ export async function handlePushConflict(deps: ConflictDeps, p: PlannedEntry, st
     db.prepare('DELETE FROM sync_outbox WHERE type = ? AND id = ? AND version = ?').run(row.type, row.id, row.version);
   })();
   return { state: 'done', merged: true };
+}
+
+/**
+ * A DELETE carries If-Match, but Medplum (and its router) ignores If-Match on delete: so the remote
+ * versions of the resources to delete are read first (batches of GETs), and a resource edited remotely
+ * since we last saw it goes through the conflict path (a remote edit is never deleted silently):
+ * `settle` gets its outcome. Returns the entries still to send.
+ */
+export async function checkRemoteBeforeDelete(
+  deps: ConflictDeps,
+  planned: PlannedEntry[],
+  batchSize: number,
+  settle: (p: PlannedEntry, outcome: ConflictOutcome) => void,
+): Promise<PlannedEntry[]> {
+  const deletes = planned.filter((p) => p.row.op === 'delete' && p.remoteId);
+  if (deletes.length === 0) return planned;
+  const seenVersion = deps.db.prepare<[string, string], string | null>('SELECT remote_version FROM sync_id_map WHERE type = ? AND local_id = ?').pluck();
+  const settled = new Set<PlannedEntry>();
+  for (let i = 0; i < deletes.length; i += batchSize) {
+    const chunk = deletes.slice(i, i + batchSize);
+    const res = await deps.remote.request('POST', '', { resourceType: 'Bundle', type: 'batch', entry: chunk.map((p) => ({ request: { method: 'GET', url: `${p.row.type}/${p.remoteId}` } })) });
+    const answers = res.status === 200 ? ((res.body as Bundle | undefined)?.entry ?? []) : [];
+    for (const [j, p] of chunk.entries()) {
+      const answer = answers[j];
+      const seen = seenVersion.get(p.row.type, p.row.id);
+      const version = answer?.resource?.meta?.versionId;
+      if (Number.parseInt(answer?.response?.status ?? '0', 10) === 200 && seen && version && version !== seen) {
+        settled.add(p);
+        settle(p, await handlePushConflict(deps, p, 412));
+      }
+    }
+  }
+  return settled.size === 0 ? planned : planned.filter((p) => !settled.has(p));
 }

@@ -8,7 +8,7 @@
 // 409 "could not serialize access". A lookup costs 20 points per LOOKUP_CHUNK creates, and only on a
 // retry. Local ids are unique to the workstation, so nobody else creates under the same identifier.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { OUTPOST_ID_SYSTEM } from './merge.ts';
+import { changedPaths, comparable, OUTPOST_ID_SYSTEM } from './merge.ts';
 import { hasIdentifier } from './push-body.ts';
 import type { PlannedEntry } from './push.ts';
 import type { Remote } from './remote.ts';
@@ -16,8 +16,10 @@ import type { Remote } from './remote.ts';
 export const LOOKUP_CHUNK = 50;
 
 export interface LandedLookup {
-  /** Creates the remote already holds, with what it holds. */
-  found: Map<PlannedEntry, Resource>;
+  /** Creates the remote already holds with the content sent: done, with what it holds. */
+  landed: { p: PlannedEntry; resource: Resource }[];
+  /** Creates the remote holds that were edited here since: an update of what it holds, to send instead. */
+  replaced: Map<PlannedEntry, PlannedEntry>;
   /** Creates the remote holds more than once (a person must choose). */
   ambiguous: Set<PlannedEntry>;
   /** Creates whose lookup failed: not sent this time (they could duplicate). */
@@ -51,8 +53,9 @@ export async function lookupOutpostIds(remote: Remote, type: string, localIds: s
   return held;
 }
 
+/** Where each create tried before stands on the remote (see the header). */
 export async function findLandedCreates(remote: Remote, creates: PlannedEntry[]): Promise<LandedLookup> {
-  const result: LandedLookup = { found: new Map(), ambiguous: new Set(), failed: new Map() };
+  const result: LandedLookup = { landed: [], replaced: new Map(), ambiguous: new Set(), failed: new Map() };
   const byType = new Map<string, PlannedEntry[]>();
   for (const p of creates) {
     byType.set(p.row.type, [...(byType.get(p.row.type) ?? []), p]);
@@ -65,8 +68,19 @@ export async function findLandedCreates(remote: Remote, creates: PlannedEntry[])
         continue;
       }
       const copies = held.get(p.row.id) ?? [];
-      if (copies.length > 1) result.ambiguous.add(p);
-      else if (copies.length === 1) result.found.set(p, copies[0]);
+      if (copies.length > 1) {
+        result.ambiguous.add(p);
+      } else if (copies.length === 1 && changedPaths(comparable(p.entry.resource), comparable(copies[0])).length === 0) {
+        result.landed.push({ p, resource: copies[0] });
+      } else if (copies.length === 1) {
+        const [copy] = copies;
+        const version = copy.meta?.versionId;
+        result.replaced.set(p, {
+          row: p.row,
+          remoteId: copy.id,
+          entry: { resource: { ...(p.entry.resource as Resource), id: copy.id }, request: { method: 'PUT', url: `${p.row.type}/${copy.id}`, ...(version ? { ifMatch: `W/"${version}"` } : {}) } },
+        });
+      }
     }
   }
   return result;

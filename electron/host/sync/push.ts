@@ -32,70 +32,20 @@
 // Every failure is counted with its reason in `failures` (failures.ts).
 import type { AccessPolicy, Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { criteriaMedplumRefuses } from '../../../shared/fhir/medplum-policy.ts';
-import type { Db, Store } from '../store/types.ts';
-import { createFailureLedger, entryOutcomeText as outcomeText, type FailureGroup } from './failures.ts';
-import { changedPaths, comparable, OUTPOST_ID_SYSTEM } from './merge.ts';
-import { dueRows, type Outbox, type OutboxRow, type OutboxState } from './outbox.ts';
+import { createFailureLedger, entryOutcomeText as outcomeText } from './failures.ts';
+import { OUTPOST_ID_SYSTEM } from './merge.ts';
+import { dueRows, type OutboxRow, type OutboxState } from './outbox.ts';
+import type { Outcome, PlannedEntry, PushOptions, PushSummary } from './push-types.ts';
 import { createIdMap, outgoingBody, outpostQuery, parseEtag, parseLocation, toRemoteReferences } from './push-body.ts';
-import { handlePushConflict } from './push-conflict.ts';
+import { checkRemoteBeforeDelete, handlePushConflict } from './push-conflict.ts';
 import { findLandedCreates } from './push-landed.ts';
 import { parseThrottled, QUOTA_COST, sendPaced } from './quota.ts';
 import { forEachReference } from './references.ts';
-import { backoffMs, isRetryable, type Remote, type RemoteResponse } from './remote.ts';
+import { backoffMs, isRetryable, type RemoteResponse } from './remote.ts';
 
 export { OUTPOST_ID_SYSTEM };
 
-export interface PushOptions {
-  db: Db;
-  remote: Remote;
-  clock?: () => Date;
-  /** Rows per run (default 10,000). */
-  limit?: number;
-  /** Only this project's changes (default: all). */
-  project?: string;
-  /** Entries per batch Bundle (default 250). */
-  batchSize?: number;
-  /** Batch Bundles in flight at once (default 2). */
-  concurrency?: number;
-  /**
-   * The local store and outbox: needed to merge on 409/412 (the base is read with store.vread, the
-   * merged result is written locally inside outbox.remote). Without them a 409/412 is a conflict record.
-   */
-  store?: Store;
-  outbox?: Outbox;
-  /** Waits between retry rounds of failed entries (injectable for tests). */
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  /** Stops the push between Bundles (the run was stopped). */
-  signal?: AbortSignal;
-}
-
-export interface PushSummary {
-  pushed: number;
-  held: number;
-  conflicts: number;
-  /** Changes that met a remote edit and were merged automatically (counted in pushed too). */
-  merged: number;
-  quarantined: number;
-  /** Left pending for a later run (transient failures, or waiting on a dependency that failed transiently). */
-  retryLater: number;
-  /** Changes that stay on this workstation by design (not failures): see the header. */
-  keptLocal: number;
-  /** The remote refused the token (after one refresh): the run stopped. */
-  unauthorized: boolean;
-  /** Why changes were held, quarantined or left for later, grouped (failures.ts). */
-  failures: FailureGroup[];
-}
-
-/** One outbox row as a batch entry, with what to do with its answer. */
-export interface PlannedEntry {
-  row: OutboxRow;
-  entry: BundleEntry;
-  /** Remote id of an update/delete (undefined for a create or a conditional delete). */
-  remoteId?: string;
-}
-
-export type Outcome = OutboxState | 'later';
+export type { Outcome, PlannedEntry, PushOptions, PushSummary } from './push-types.ts';
 
 /** Rounds of resending entries that failed transiently (5xx, 409 on a create) within one run. */
 const RETRY_ROUNDS = 3;
@@ -291,9 +241,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     const tried = planned.filter((p) => p.row.op === 'create' && !p.remoteId && p.row.attempts > 0 && !refusedCreate.has(`${p.row.type}/${p.row.id}`));
     if (tried.length === 0) return planned;
     const lookup = await findLandedCreates(remote, tried);
-    const settled = new Set<PlannedEntry>();
-    const replaced = new Map<PlannedEntry, PlannedEntry>();
-    const landed: { p: PlannedEntry; res: BundleEntry }[] = [];
+    const settled = new Set<PlannedEntry>(lookup.landed.map(({ p }) => p));
     for (const [p, failure] of lookup.failed) {
       settled.add(p);
       if (failure.status === 401) summary.unauthorized = true;
@@ -304,22 +252,8 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       const outcome = await handlePushConflict({ db, remote, store: opts.store, outbox: opts.outbox, ids, clock }, p, 412);
       if (outcome.state !== 'done') finish(p.row, outcome.state, outcome.reason);
     }
-    for (const [p, held] of lookup.found) {
-      if (changedPaths(comparable(p.entry.resource), comparable(held)).length === 0) {
-        settled.add(p);
-        landed.push({ p, res: { resource: held } });
-      } else {
-        // Landed, then edited here since: an update of what the remote holds.
-        const version = held.meta?.versionId;
-        replaced.set(p, {
-          row: p.row,
-          remoteId: held.id,
-          entry: { resource: { ...(p.entry.resource as Resource), id: held.id }, request: { method: 'PUT', url: `${p.row.type}/${held.id}`, ...(version ? { ifMatch: `W/"${version}"` } : {}) } },
-        });
-      }
-    }
-    applySuccesses(landed);
-    return planned.filter((p) => !settled.has(p)).map((p) => replaced.get(p) ?? p);
+    applySuccesses(lookup.landed.map(({ p, resource }) => ({ p, res: { resource } })));
+    return planned.filter((p) => !settled.has(p)).map((p) => lookup.replaced.get(p) ?? p);
   }
 
   /** Sends one Bundle; returns the entries to send again (transient failures, throttled ones). */
@@ -382,33 +316,12 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     return { retry, throttled, retryAfterMs };
   }
 
-  /**
-   * A DELETE carries If-Match, but Medplum (and its router) ignores If-Match on delete: so the remote
-   * versions of the resources to delete are read first (one batch of GETs), and a resource edited
-   * remotely since we last saw it goes through the conflict path (a remote edit is never deleted
-   * silently). Returns the entries still to send.
-   */
-  async function checkDeletes(planned: PlannedEntry[]): Promise<PlannedEntry[]> {
-    const deletes = planned.filter((p) => p.row.op === 'delete' && p.remoteId);
-    if (deletes.length === 0) return planned;
-    const settled = new Set<PlannedEntry>();
-    for (let i = 0; i < deletes.length; i += batchSize) {
-      const chunk = deletes.slice(i, i + batchSize);
-      const res = await remote.request('POST', '', { resourceType: 'Bundle', type: 'batch', entry: chunk.map((p) => ({ request: { method: 'GET', url: `${p.row.type}/${p.remoteId}` } })) });
-      const answers = res.status === 200 ? ((res.body as Bundle | undefined)?.entry ?? []) : [];
-      for (const [j, p] of chunk.entries()) {
-        const answer = answers[j];
-        const seen = sql.mapped.get(p.row.type, p.row.id)?.remote_version;
-        const version = answer?.resource?.meta?.versionId;
-        if (Number.parseInt(answer?.response?.status ?? '0', 10) === 200 && seen && version && version !== seen) {
-          settled.add(p);
-          const outcome = await handlePushConflict({ db, remote, store: opts.store, outbox: opts.outbox, ids, clock }, p, 412);
-          if (outcome.state === 'done') summary.pushed++;
-          else finish(p.row, outcome.state, outcome.reason);
-        }
-      }
-    }
-    return settled.size === 0 ? planned : planned.filter((p) => !settled.has(p));
+  /** Deletes of resources edited remotely since we last saw them go through the conflict path (push-conflict.ts). */
+  function checkDeletes(planned: PlannedEntry[]): Promise<PlannedEntry[]> {
+    return checkRemoteBeforeDelete({ db, remote, store: opts.store, outbox: opts.outbox, ids, clock }, planned, batchSize, (p, outcome) => {
+      if (outcome.state === 'done') summary.pushed++;
+      else finish(p.row, outcome.state, outcome.reason);
+    });
   }
 
   /**
