@@ -87,6 +87,8 @@ export interface TestFhirServerOptions {
   acceptToken?: (token: string) => boolean;
   /** Medplum-like FHIR quota (see the header). */
   quota?: QuotaOptions;
+  /** Largest JSON body taken (Medplum's maxJsonSize, 1 MB by default): larger -> 400 "File too large". */
+  maxBodyBytes?: number;
 }
 
 function outcomeOf(status: number, text: string): OperationOutcome {
@@ -294,6 +296,11 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
     if (!fullPath.startsWith(FHIR_PREFIX)) {
       rec.outcome = 404;
       send(res, 404, outcomeOf(404, 'Not found'));
+      return;
+    }
+    if (options.maxBodyBytes !== undefined && Buffer.byteLength(raw, 'utf8') > options.maxBodyBytes) {
+      rec.outcome = 400;
+      send(res, 400, outcomeOf(400, 'File too large'));
       return;
     }
     try {

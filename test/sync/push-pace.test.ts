@@ -102,4 +102,26 @@ describe('push at the server pace', () => {
     expect(await remoteSearch(server, 'Practitioner')).toHaveLength(0);
     expect(outboxCounts(store.db).pending).toBe(0);
   });
+
+  it('Bundles stay under the remote\'s body limit (Medplum: 1 MB); one it still refuses as too large is sent in halves, nothing held', async () => {
+    const note = 'x'.repeat(30_000);
+    const big = (family: string): Patient => ({ ...patient(family), text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${note}</div>` } });
+    await server.close();
+    server = await startFhirServer({ maxBodyBytes: 1_048_576 });
+    remote = createRemote({ baseUrl: server.baseUrl, token: server.token });
+    for (let i = 0; i < 60; i++) store.create(big(`Large${i}`));
+    expect(await pushOutbox({ db: store.db, remote })).toMatchObject({ pushed: 60, held: 0, failures: [] });
+    const bundles = server.requests.filter((r) => r.method === 'POST' && !r.inBatch);
+    expect(bundles.length).toBeGreaterThanOrEqual(2);
+    expect(bundles.every((r) => r.outcome === 200)).toBe(true);
+
+    // A remote with a smaller limit than Outpost assumes: the refused Bundles are halved until they pass.
+    await server.close();
+    server = await startFhirServer({ maxBodyBytes: 200_000 });
+    remote = createRemote({ baseUrl: server.baseUrl, token: server.token });
+    for (let i = 0; i < 20; i++) store.create(big(`Larger${i}`));
+    expect(await pushOutbox({ db: store.db, remote, sleep: async () => undefined })).toMatchObject({ pushed: 20, held: 0, retryLater: 0, failures: [] });
+    expect(server.requests.some((r) => r.outcome === 400)).toBe(true);
+    expect(await remoteSearch(server, 'Patient?_count=100')).toHaveLength(20);
+  });
 });

@@ -13,7 +13,7 @@ import type { AuditEvent, Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { Db } from '../store/types.ts';
 import { createFailureLedger, entryOutcomeText as outcomeText, type FailureGroup } from './failures.ts';
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
-import { createIdMap, type IdMap } from './push-body.ts';
+import { createIdMap, isTooLarge, MAX_BUNDLE_BYTES, splitBySize, type IdMap } from './push-body.ts';
 import { lookupOutpostIds } from './push-landed.ts';
 import { parseThrottled, QUOTA_COST, sendPaced } from './quota.ts';
 import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';
@@ -26,6 +26,8 @@ export interface AuditPushOptions {
   project?: string;
   /** Entries per batch Bundle (default 250). */
   batchSize?: number;
+  /** Largest request body, bytes (default push-body.ts's MAX_BUNDLE_BYTES). */
+  maxBundleBytes?: number;
   /** Events per run (default 10,000). */
   limit?: number;
   clock?: () => Date;
@@ -97,6 +99,7 @@ export async function pushAuditEvents(opts: AuditPushOptions): Promise<AuditPush
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = opts.random ?? Math.random;
   const batchSize = opts.batchSize ?? 250;
+  const maxBundleBytes = opts.maxBundleBytes ?? MAX_BUNDLE_BYTES;
   const ids = createIdMap(db);
   const ledger = createFailureLedger();
   const summary: AuditPushSummary = { pushed: 0, failed: 0, failures: [] };
@@ -144,14 +147,25 @@ export async function pushAuditEvents(opts: AuditPushOptions): Promise<AuditPush
   }
 
   async function send(chunk: QueuedEvent[], retry: QueuedEvent[], throttled: QueuedEvent[]): Promise<void> {
+    const entries = new Map(chunk.map((q): [QueuedEvent, BundleEntry] => [q, { resource: outgoingAuditEvent(q.event, ids), request: { method: 'POST', url: 'AuditEvent' } }]));
+    // Under the remote's request size (Medplum: 1 MB), as push.ts.
+    const parts = splitBySize(chunk, (q) => entries.get(q), maxBundleBytes);
+    if (parts.length > 1) {
+      for (const part of parts) await send(part, retry, throttled);
+      return;
+    }
     db.transaction(() => chunk.forEach((q) => sql.tried.run(q.rid)))();
-    const bundle: Bundle = {
-      resourceType: 'Bundle',
-      type: 'batch',
-      entry: chunk.map(({ event }): BundleEntry => ({ resource: outgoingAuditEvent(event, ids), request: { method: 'POST', url: 'AuditEvent' } })),
-    };
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'batch', entry: chunk.map((q) => entries.get(q) as BundleEntry) };
     const res = await remote.request('POST', '', bundle, {}, { resend: false });
     const answers = res.status === 200 && (res.body as Bundle | undefined)?.resourceType === 'Bundle' ? ((res.body as Bundle).entry ?? []) : undefined;
+    if (!answers && isTooLarge(res) && chunk.length > 1) {
+      // Refused whole for its size: nothing landed; halves.
+      chunk.forEach((q) => sql.untried.run(q.rid));
+      const half = Math.ceil(chunk.length / 2);
+      await send(chunk.slice(0, half), retry, throttled);
+      await send(chunk.slice(half), retry, throttled);
+      return;
+    }
     if (!answers) {
       if (res.status === 401) summary.unauthorized = true;
       // No answer: some may have landed (tried, looked up before the next send).

@@ -17,6 +17,8 @@ export interface PushOptions {
   batchSize?: number;
   /** Batch Bundles in flight at once (default 2). */
   concurrency?: number;
+  /** Largest request body, bytes (default MAX_BUNDLE_BYTES: under Medplum's 1 MB maxJsonSize). */
+  maxBundleBytes?: number;
   /**
    * The local store and outbox: needed to merge on 409/412 (the base is read with store.vread, the
    * merged result is written locally inside outbox.remote). Without them a 409/412 is a conflict record.

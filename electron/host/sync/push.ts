@@ -36,7 +36,7 @@ import { createFailureLedger, entryOutcomeText as outcomeText } from './failures
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
 import { dueRows, type OutboxRow, type OutboxState } from './outbox.ts';
 import type { Outcome, PlannedEntry, PushOptions, PushSummary } from './push-types.ts';
-import { createIdMap, outgoingBody, outpostQuery, parseEtag, parseLocation, toRemoteReferences } from './push-body.ts';
+import { createIdMap, isTooLarge, MAX_BUNDLE_BYTES, outgoingBody, outpostQuery, parseEtag, parseLocation, splitBySize, toRemoteReferences } from './push-body.ts';
 import { checkRemoteBeforeDelete, handlePushConflict } from './push-conflict.ts';
 import { findLandedCreates } from './push-landed.ts';
 import { parseThrottled, QUOTA_COST, sendPaced } from './quota.ts';
@@ -67,6 +67,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
   const random = opts.random ?? Math.random;
   const batchSize = opts.batchSize ?? 250;
   const concurrency = opts.concurrency ?? 2;
+  const maxBundleBytes = opts.maxBundleBytes ?? MAX_BUNDLE_BYTES;
   const aborted = () => opts.signal?.aborted === true;
   const summary: PushSummary = { pushed: 0, held: 0, conflicts: 0, merged: 0, quarantined: 0, retryLater: 0, keptLocal: 0, unauthorized: false, failures: [] };
   const ledger = createFailureLedger();
@@ -258,6 +259,9 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
 
   /** Sends one Bundle; returns the entries to send again (transient failures, throttled ones). */
   async function sendBundle(planned: PlannedEntry[]): Promise<{ retry: PlannedEntry[]; throttled: PlannedEntry[]; retryAfterMs?: number }> {
+    // The remote takes request bodies up to a size (Medplum: 1 MB): larger chunks go as several Bundles.
+    const parts = splitBySize(planned, (p) => p.entry, maxBundleBytes);
+    if (parts.length > 1) return sendParts(parts);
     for (const p of planned) {
       if (p.row.op === 'create' && !p.remoteId) {
         sql.attempt.run(p.row.type, p.row.id);
@@ -269,6 +273,12 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
     // Not resent by the remote on a lost answer: creates in it may have landed (settleEarlierTries finds them).
     const res: RemoteResponse = await remote.request('POST', '', bundle, {}, { resend: false });
     const answers = res.status === 200 && (res.body as Bundle | undefined)?.resourceType === 'Bundle' ? ((res.body as Bundle).entry ?? []) : undefined;
+    if (!answers && isTooLarge(res) && planned.length > 1) {
+      // Refused whole for its size (nothing ran, so no create in it landed): halves.
+      for (const p of planned) refusedCreate.add(`${p.row.type}/${p.row.id}`);
+      const half = Math.ceil(planned.length / 2);
+      return sendParts([planned.slice(0, half), planned.slice(half)]);
+    }
     const retry: PlannedEntry[] = [];
     const throttled: PlannedEntry[] = [];
     const retryAfterMs = res.retryAfterMs;
@@ -314,6 +324,17 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       }
     }
     return { retry, throttled, retryAfterMs };
+  }
+
+  async function sendParts(parts: PlannedEntry[][]): Promise<{ retry: PlannedEntry[]; throttled: PlannedEntry[]; retryAfterMs?: number }> {
+    const out: { retry: PlannedEntry[]; throttled: PlannedEntry[]; retryAfterMs?: number } = { retry: [], throttled: [] };
+    for (const part of parts) {
+      const r = await sendBundle(part);
+      out.retry.push(...r.retry);
+      out.throttled.push(...r.throttled);
+      if (r.retryAfterMs !== undefined) out.retryAfterMs = Math.max(out.retryAfterMs ?? 0, r.retryAfterMs);
+    }
+    return out;
   }
 
   /** Deletes of resources edited remotely since we last saw them go through the conflict path (push-conflict.ts). */
