@@ -8,8 +8,10 @@
 // it answers 429 (per request, or per entry of a batch) with no Retry-After; the OperationOutcome's
 // diagnostics carry `_msBeforeNext` and `limit`.
 // The pacer keeps the newest announcement: senders ask how many writes fit (`room`), reserve what they
-// send (two Bundles in flight must not both count the same remaining points), and wait for the reset
-// when nothing fits. A server that announces nothing is never paced (every answer says "fits").
+// send until its answer is handled (two Bundles in flight must not both count the same remaining
+// points: room is what the server announced minus what is still in flight, which errs on the safe side
+// while an answer that already counted its own Bundle is being handled), and wait for the reset when
+// nothing fits. A server that announces nothing is never paced (every answer says "fits").
 // The clock is not trusted after a wait: once the reset time has been slept through, the new window is
 // taken to hold the whole limit (known from a 429's diagnostics) until the next answer says where it
 // really is; without a known limit nothing is assumed (tests sleep without time passing).
@@ -74,8 +76,8 @@ export interface Pacer {
   observe(announcement: QuotaAnnouncement | undefined, throttled?: { resetMs?: number; limit?: number }): void;
   /** How many interactions of `cost` points fit in the window now, up to `max` (all of them when unknown). */
   room(cost: number, max: number): number;
-  /** Counts points about to be spent (until the next answer says where the window really is). */
-  reserve(points: number): void;
+  /** Counts points about to be spent, until the returned release is called (the answer was handled). */
+  reserve(points: number): () => void;
   /** ms until the window resets when it is known to be spent, else 0. */
   exhaustedForMs(): number;
   /**
@@ -96,6 +98,7 @@ export function createPacer(options: PacerOptions): Pacer {
   const now = options.now ?? Date.now;
   let state: { remaining: number; resetAt: number } | undefined;
   let limit: number | undefined;
+  let inflight = 0;
   let waitedMs = 0;
   let waits = 0;
   let waiting: Promise<boolean> | undefined;
@@ -117,11 +120,15 @@ export function createPacer(options: PacerOptions): Pacer {
     room(cost, max) {
       const s = current();
       if (!s) return max;
-      return Math.max(0, Math.min(max, Math.floor(s.remaining / Math.max(1, cost))));
+      return Math.max(0, Math.min(max, Math.floor((s.remaining - inflight) / Math.max(1, cost))));
     },
     reserve(points) {
-      const s = current();
-      if (s) s.remaining = Math.max(0, s.remaining - points);
+      inflight += points;
+      let released = false;
+      return () => {
+        if (!released) inflight -= points;
+        released = true;
+      };
     },
     exhaustedForMs() {
       const s = current();
@@ -183,8 +190,12 @@ export async function sendPaced<T>(items: T[], options: PacedSendOptions, send: 
       }
       const chunk = items.slice(next, next + room);
       next += room;
-      pacer.reserve(room * options.cost);
-      await send(chunk);
+      const release = pacer.reserve(room * options.cost);
+      try {
+        await send(chunk);
+      } finally {
+        release();
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, Math.ceil(items.length / options.batchSize))) }, worker));
