@@ -138,12 +138,13 @@ export function createPacer(options: PacerOptions): Pacer {
       // Concurrent senders share one wait.
       waiting ??= (async () => {
         const s = current();
-        const ms = s ? Math.max(0, s.resetAt - now()) + RESET_MARGIN_MS : RESET_MARGIN_MS;
+        // A window assumed after a reset (no answer since) has no known end: only the margin.
+        const ms = s && Number.isFinite(s.resetAt) ? Math.max(0, s.resetAt - now()) + RESET_MARGIN_MS : RESET_MARGIN_MS;
         if (ms > maxWaitMs || options.signal?.aborted) return false;
         waits++;
         waitedMs += ms;
         await options.sleep(ms);
-        state = limit === undefined ? undefined : { remaining: limit, resetAt: Number.POSITIVE_INFINITY };
+        state = limit === undefined || (s && !Number.isFinite(s.resetAt)) ? undefined : { remaining: limit, resetAt: Number.POSITIVE_INFINITY };
         return !options.signal?.aborted;
       })().finally(() => (waiting = undefined));
       return waiting;
