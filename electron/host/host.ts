@@ -12,7 +12,9 @@ import { adminRoutes, adminSegmentMatchers } from './admin/index.ts';
 import { createAuditLog, type AuditLog } from './audit/log.ts';
 import { auditMigrations } from './audit/schema.ts';
 import { toAccessPolicy } from './access/index.ts';
-import { authenticateRequest, authRoutes } from './auth/routes.ts';
+import { authenticateRequest, authRoutes, bearerToken } from './auth/routes.ts';
+import { previewMayRequest } from './auth/view-as.ts';
+import { operationAuditEvent } from './audit/events.ts';
 import { authMigrations } from './auth/schema.ts';
 import { createAuthService } from './auth/service.ts';
 import type { AuthService, Session } from './auth/types.ts';
@@ -230,6 +232,40 @@ export function createHost(options: HostOptions): Host {
     ...[...byPrefix.values()].sort((a, b) => b.prefix.length - a.prefix.length).map((m) => ({ prefix: m.prefix, router: createRouter(m.routes, m.matchers ?? {}) })),
   ];
 
+  /**
+   * A "view as" preview is read-only on every route (FHIR, Bundles, patches, admin, sync, auth): anything
+   * but a read is refused here, before any handler runs, and the attempt is audited as the administrator's.
+   */
+  function refuseWritesOfPreview(method: string, path: string, headers: Record<string, string>): void {
+    const pathname = path.split('?')[0];
+    if (!headers.authorization || previewMayRequest(method, pathname)) {
+      return;
+    }
+    let session: Session | undefined;
+    try {
+      session = auth.authenticate(bearerToken(headers) ?? '');
+    } catch {
+      return; // not a valid session: the route answers 401 itself
+    }
+    const viewAs = session.viewAs;
+    if (!viewAs) {
+      return;
+    }
+    const reason = `A "view as" preview is read-only: ${method} ${pathname} refused`;
+    audit.write(
+      operationAuditEvent({
+        action: 'view-as-write-refused',
+        project: session.projectId,
+        agent: { who: viewAs.admin, user: { reference: `User/${viewAs.adminUserId}` }, viewing: session.profile },
+        outcome: 'denied',
+        reason,
+        recorded: clock().toISOString(),
+      }),
+      session.projectId
+    );
+    throw errors.forbidden(reason);
+  }
+
   async function dispatch(req: HostRequest): Promise<HostResponse> {
     if (closed) {
       throw new FhirError(503, outcome('error', 'transient', 'The host is closed'));
@@ -256,6 +292,7 @@ export function createHost(options: HostOptions): Host {
     for (const [name, value] of Object.entries(headers)) {
       lowerHeaders[name.toLowerCase()] = value;
     }
+    refuseWritesOfPreview(method, path, lowerHeaders);
     if (found.mount.router === fhir && !(found.segments.length === 1 && found.segments[0] === 'metadata')) {
       // Every FHIR request but the CapabilityStatement runs as a session, through the enforcement point.
       requestStores.set(lowerHeaders, access.forHeaders(lowerHeaders));
@@ -313,12 +350,18 @@ function meRoute(auth: AuthService, access: HostAccess): Route {
       const me = auth.me(session);
       const [type, id] = (session.profile.reference ?? '').split('/');
       let profile: Record<string, unknown> = { resourceType: type, id };
-      try {
-        profile = access.forSession(session).read(type, id) as unknown as Record<string, unknown>;
-      } catch {
-        // Not readable by its own role: identity only.
+      // Only a role that may read its profile's type asks for it: a refused read would be audited as a
+      // denied request of the person at every sign-in (the researcher's policy has no Practitioner).
+      const readable = !me.accessPolicy || me.accessPolicy.resource?.some((e) => (e.resourceType === type || e.resourceType === '*') && (e.interaction ?? []).includes('read'));
+      if (readable) {
+        try {
+          profile = access.forSession(session).read(type, id) as unknown as Record<string, unknown>;
+        } catch {
+          // Not visible to its own role (criteria): identity only.
+        }
       }
-      return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { ...me, profile } };
+      const viewAs = session.viewAs ? { viewAs: { admin: session.viewAs.admin } } : {};
+      return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { ...me, profile, ...viewAs } };
     },
   };
 }

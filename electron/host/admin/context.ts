@@ -12,7 +12,7 @@ import type { AuthService, Session } from '../auth/types.ts';
 import type { RouteRequest } from '../routes/router.ts';
 import type { Store } from '../store/types.ts';
 
-export type AdminAction = 'setup' | 'invite' | 'reset-password' | 'membership-deactivated' | 'membership-activated';
+export type AdminAction = 'setup' | 'invite' | 'reset-password' | 'membership-deactivated' | 'membership-activated' | 'view-as';
 
 /** The part of the host's access service the admin endpoints use (HostAccess in host.ts). */
 export interface AdminAccess {
@@ -61,7 +61,8 @@ export function createAdminContext(deps: AdminDeps): AdminContext {
 /** The session of a project admin acting on `projectId`; 403 for anyone else (another project included). */
 export function requireProjectAdmin(ctx: AdminContext, req: RouteRequest, projectId: string): Session {
   const session = ctx.sessionOf(req);
-  if (session.projectId !== projectId || session.membership.admin !== true) {
+  // A "view as" preview never administers, even the preview of an administrator.
+  if (session.projectId !== projectId || session.membership.admin !== true || session.viewAs) {
     throw errors.forbidden('Only an administrator of this project may do this');
   }
   return session;

@@ -19,7 +19,7 @@ import { agentOf, createAdminContext, parseJsonBody, requireProjectAdmin, type A
 import { inviteMember } from './invite.ts';
 import { resetMemberPassword, setMembershipActive } from './members.ts';
 import { reviewProject } from './review.ts';
-import { inviteBodySchema, resetPasswordBodySchema, setupBodySchema } from './schemas.ts';
+import { inviteBodySchema, resetPasswordBodySchema, setupBodySchema, viewAsBodySchema } from './schemas.ts';
 import { runSetup, setupNeeded } from './setup.ts';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
@@ -43,11 +43,12 @@ export function reviewJson(review: PolicyReview): unknown {
 }
 
 /** Runs an admin action and writes its AuditEvent, success or failure (with the reason). */
-async function audited<T>(ctx: AdminContext, session: Session, action: AdminAction, entity: string | undefined, fn: () => T | Promise<T>): Promise<T> {
-  const base = { action, project: session.projectId, agent: agentOf(session), entity };
+async function audited<T>(ctx: AdminContext, session: Session, action: AdminAction, entity: string | ((result: T) => string) | undefined, fn: () => T | Promise<T>): Promise<T> {
+  const base = { action, project: session.projectId, agent: agentOf(session), entity: typeof entity === 'function' ? undefined : entity };
   try {
     const result = await fn();
-    ctx.audit({ ...base, outcome: 'success' });
+    // An action that creates its record (an invite) names it once it exists.
+    ctx.audit({ ...base, ...(typeof entity === 'function' ? { entity: entity(result) } : {}), outcome: 'success' });
     return result;
   } catch (err) {
     const status = isFhirError(err) ? err.status : 500;
@@ -71,6 +72,20 @@ export function adminRoutes(deps: AdminDeps): Route[] {
   };
 
   return [
+    {
+      // "View as": a read-only preview session of one membership of the admin's project (auth/view-as.ts).
+      method: 'POST',
+      pattern: 'outpost/view-as',
+      handler: async (req) => {
+        const session = ctx.sessionOf(req);
+        const { membership } = parseJsonBody(req, viewAsBodySchema);
+        const tokens = await audited(ctx, session, 'view-as', `ProjectMembership/${membership}`, () => {
+          requireProjectAdmin(ctx, req, session.projectId);
+          return auth.startViewAs(session, membership);
+        });
+        return json(tokens);
+      },
+    },
     { method: 'GET', pattern: 'outpost/setup', handler: () => json({ needed: setupNeeded(store) }) },
     {
       method: 'POST',
@@ -91,7 +106,7 @@ export function adminRoutes(deps: AdminDeps): Route[] {
         const { projectId } = req.params;
         const session = requireProjectAdmin(ctx, req, projectId);
         const body = parseJsonBody(req, inviteBodySchema);
-        const result = await audited(ctx, session, 'invite', undefined, () => inviteMember(store, ctx.access.forSession(session), projectId, body));
+        const result = await audited(ctx, session, 'invite', (r) => `ProjectMembership/${r.membership.id}`, () => inviteMember(store, ctx.access.forSession(session), projectId, body));
         return fhirJson(result.membership);
       },
     },
@@ -114,10 +129,7 @@ export function adminRoutes(deps: AdminDeps): Route[] {
       method: 'GET',
       pattern: 'outpost/policy-review',
       handler: (req) => {
-        const session = ctx.sessionOf(req);
-        if (session.membership.admin !== true) {
-          throw errors.forbidden('Only a project administrator may review policies');
-        }
+        const session = requireProjectAdmin(ctx, req, ctx.sessionOf(req).projectId);
         const params = new URLSearchParams(req.query);
         const membership = params.get('membership') ?? undefined;
         const id = membership?.replace(/^ProjectMembership\//, '');

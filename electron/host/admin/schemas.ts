@@ -52,3 +52,6 @@ export const inviteBodySchema = z.object({
 export type InviteBody = z.infer<typeof inviteBodySchema>;
 
 export const resetPasswordBodySchema = z.object({ password });
+
+/** POST outpost/view-as: the membership to preview (an id of the admin's project). */
+export const viewAsBodySchema = z.object({ membership: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, { message: 'Invalid membership id' }) });

@@ -16,7 +16,12 @@ export interface Agent {
   who: Reference;
   user?: Reference;
   name?: string;
+  /** A "view as" preview: `who` (the administrator) is viewing the app as this profile. */
+  viewing?: Reference;
 }
+
+/** AuditEvent.agent.type of the profile a "view as" preview shows. */
+export const VIEW_AS_AGENT_TYPE = { coding: [{ system: 'https://outpost.local/fhir/CodeSystem/audit-agent', code: 'view-as', display: 'Viewed as' }] };
 
 export interface RestAuditInput {
   project: string;
@@ -57,6 +62,9 @@ function agents(agent: Agent): AuditEvent['agent'] {
   const list: AuditEvent['agent'] = [{ who: agent.who as never, requestor: true, ...(agent.name ? { name: agent.name } : {}) }];
   if (agent.user?.reference && agent.user.reference !== agent.who.reference) {
     list.push({ who: agent.user as never, requestor: false });
+  }
+  if (agent.viewing) {
+    list.push({ who: agent.viewing as never, requestor: false, type: VIEW_AS_AGENT_TYPE });
   }
   return list;
 }

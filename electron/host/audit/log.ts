@@ -159,8 +159,9 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
             agent: {
               who: who ? { reference: who } : { display: typedIdentity(event) },
               ...(userRef ? { user: { reference: userRef } } : {}),
+              ...(event.viewing ? { viewing: { reference: event.viewing } } : {}),
             },
-            entity: event.membershipId ? `ProjectMembership/${event.membershipId}` : undefined,
+            entity: event.entity ?? (event.membershipId ? `ProjectMembership/${event.membershipId}` : undefined),
             recorded: event.recorded,
           }),
           project,

@@ -94,6 +94,19 @@ export function authRoutes(auth: AuthService): Route[] {
       handler: (req) => json(auth.me(auth.switchRole(session(req), parseJsonBody(req, switchRoleBodySchema).membership))),
     },
     {
+      // The Lock button: the session locks at the host, so no reload or second tab gets past it.
+      method: 'POST',
+      pattern: 'auth/lock',
+      handler: (req) => {
+        const token = bearerToken(req.headers);
+        if (!token) {
+          throw errors.unauthorized('Authentication required');
+        }
+        auth.lock(token);
+        return json(allOk);
+      },
+    },
+    {
       method: 'POST',
       pattern: 'auth/unlock',
       handler: async (req) => {

@@ -11,6 +11,7 @@
 //                     enrolment in progress, last TOTP step used so a code cannot be replayed)
 // auth_client_secret  hashes of ClientApplication secrets for the client_credentials grant
 import type { Migration } from '../search/types.ts';
+import { viewAsMigration } from './view-as.ts';
 
 export const authMigration: Migration = {
   version: 10,
@@ -93,4 +94,4 @@ export const authMigration: Migration = {
   },
 };
 
-export const authMigrations: readonly Migration[] = [authMigration];
+export const authMigrations: readonly Migration[] = [authMigration, viewAsMigration];

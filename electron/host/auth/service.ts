@@ -24,8 +24,9 @@ import {
   startLogin,
   verifyLoginMfa,
 } from './login-flow.ts';
-import { authenticateToken, endSession, endSessionsWhere, refreshSession, rowByToken } from './sessions.ts';
+import { authenticateToken, endSession, endSessionsWhere, lockSession, refreshSession, rowByToken } from './sessions.ts';
 import type { RemotePasswordCheck } from './remote-login.ts';
+import { startViewAs, viewAsOf } from './view-as.ts';
 import type { AuthAuditEvent, AuthService, Session } from './types.ts';
 
 export interface AuthServiceOptions extends Partial<AuthOptions> {
@@ -72,12 +73,25 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     refresh: (req) => refreshSession(ctx, req.refresh_token),
     authenticate: (token) => authenticateToken(ctx, token),
     unlock: (token, password) => unlockSession(ctx, token, password),
+    startViewAs: tx((adminSession, membershipId) => startViewAs(ctx, adminSession, membershipId)),
+    lock(token) {
+      const row = rowByToken(ctx, token);
+      if (row && row.ended === null && lockSession(ctx, row.id)) {
+        ctx.audit({ type: 'session-locked', outcome: 'success', sessionId: row.id, userId: row.user_id ?? undefined, membershipId: row.membership_id, reason: 'locked by the user' });
+      }
+    },
     logout(token) {
       const row = rowByToken(ctx, token);
       if (!row || row.ended !== null) {
         return;
       }
+      const viewAs = viewAsOf(ctx, row.id);
       endSession(ctx, row.id, 'logout');
+      if (viewAs) {
+        // The end of a preview is the administrator's act.
+        ctx.audit({ type: 'view-as-end', outcome: 'success', sessionId: viewAs.adminSessionId, userId: viewAs.adminUserId, membershipId: viewAs.adminMembershipId, entity: `ProjectMembership/${row.membership_id}` });
+        return;
+      }
       ctx.audit({ type: 'logout', outcome: 'success', sessionId: row.id, userId: row.user_id ?? undefined, membershipId: row.membership_id });
     },
     switchRole: tx((session, membershipId) => switchSessionRole(ctx, session, membershipId)),

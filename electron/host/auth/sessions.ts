@@ -11,6 +11,7 @@ import type { AuthContext } from './context.ts';
 import { createAccessToken, hashToken, randomToken } from './tokens.ts';
 import type { AuthMethod, Session, TokenResponse } from './types.ts';
 import { publicClient, publicUser } from './views.ts';
+import { viewAsOf } from './view-as.ts';
 
 /** last_activity is written at most this often: idle lock works in minutes, not per request. */
 const ACTIVITY_WRITE_INTERVAL_MS = 5_000;
@@ -152,7 +153,13 @@ export function buildSession(ctx: AuthContext, row: SessionRow): Session | undef
   if (!projectId) {
     return undefined;
   }
+  // A "view as" preview lives only as long as its administrator's session (and admin rights) do.
+  const viewAs = viewAsOf(ctx, row.id);
+  if (viewAs === undefined) {
+    return undefined;
+  }
   const base = {
+    ...(viewAs ? { viewAs } : {}),
     id: row.id,
     subject: row.subject,
     membership,
@@ -182,6 +189,11 @@ export function isDisabled(ctx: AuthContext, userId: string): boolean {
 export function endSession(ctx: AuthContext, id: string, reason: string): void {
   ctx.db.prepare('UPDATE auth_session SET ended = ?, end_reason = ? WHERE id = ? AND ended IS NULL').run(ctx.now(), reason, id);
   ctx.db.prepare('DELETE FROM auth_refresh_token WHERE session_id = ?').run(id);
+}
+
+/** Locks one open session (the person's Lock button): it answers nothing until unlocked, reloads included. */
+export function lockSession(ctx: AuthContext, id: string): boolean {
+  return ctx.db.prepare('UPDATE auth_session SET locked = 1 WHERE id = ? AND ended IS NULL AND locked = 0').run(id).changes > 0;
 }
 
 export function endSessionsWhere(ctx: AuthContext, column: 'membership_id' | 'user_id', value: string, reason: string): number {

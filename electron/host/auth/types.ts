@@ -31,6 +31,17 @@ export interface Session {
   loginTime: string;
   authMethod: AuthMethod;
   clientId?: string;
+  /** Set on a read-only "view as" preview: the administrator who is viewing (see view-as.ts). */
+  viewAs?: ViewAs;
+}
+
+/** The administrator behind a "view as" preview session. */
+export interface ViewAs {
+  adminSessionId: string;
+  adminUserId: string;
+  adminMembershipId: string;
+  /** The administrator's profile (Practitioner/…), with its display. */
+  admin: Reference;
 }
 
 /** One membership offered at login when the user has several (Medplum returns ProjectMembership resources). */
@@ -89,7 +100,9 @@ export type AuthAuditType =
   | 'unlock-failure'
   | 'session-ended'
   | 'password-set'
-  | 'mfa-enrolled';
+  | 'mfa-enrolled'
+  | 'view-as'
+  | 'view-as-end';
 
 /** What the auth service reports to the audit module (which turns it into an AuditEvent). */
 export interface AuthAuditEvent {
@@ -107,6 +120,10 @@ export interface AuthAuditEvent {
   sessionId?: string;
   clientId?: string;
   reason?: string;
+  /** A "view as" event: the profile the administrator (userId / membershipId) is viewing as. */
+  viewing?: string;
+  /** The record the event is about, when it is not the session's own membership. */
+  entity?: string;
 }
 
 export interface LoginRequest {
@@ -135,6 +152,10 @@ export interface AuthService {
   /** The session of a bearer access token; 401 when unknown, expired, ended or locked. */
   authenticate(accessToken: string): Session;
   unlock(accessToken: string, password: string): Promise<Session>;
+  /** Starts a read-only "view as" preview of a membership for an administrator's session: its tokens. */
+  startViewAs(adminSession: Session, membershipId: string): TokenResponse & { membership: string };
+  /** Locks the token's session now (as the idle lock would); unknown or ended tokens change nothing. */
+  lock(accessToken: string): void;
   logout(accessToken: string): void;
   switchRole(session: Session, membershipId: string): Session;
   me(session: Session): MeResponse;

@@ -184,7 +184,8 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
       return out;
     },
     audited(interaction, target, fn, transactional = false) {
-      const base = { project: p.project, agent: p.agent, interaction, ...target };
+      // Read when the event is written: a create names the id the store just assigned (target.entity).
+      const base = () => ({ project: p.project, agent: p.agent, interaction, ...target });
       if (quiet > 0) {
         return transactional ? inTransaction(db, fn) : fn();
       }
@@ -194,7 +195,7 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
           // The change and its AuditEvent commit together; a denial rolls back and is audited below.
           return inTransaction(db, () => {
             const r = fn();
-            deps.audit.rest({ ...base, outcome: 'success' }, true);
+            deps.audit.rest({ ...base(), outcome: 'success' }, true);
             return r;
           });
         }
@@ -202,10 +203,10 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
       } catch (err) {
         const { status } = toErrorResponse(err);
         const reason = outcomeText(err, `HTTP ${status}`);
-        deps.audit.rest({ ...base, outcome: status >= 500 ? 'error' : 'denied', reason: `${status} ${reason}` });
+        deps.audit.rest({ ...base(), outcome: status >= 500 ? 'error' : 'denied', reason: `${status} ${reason}` });
         throw err;
       }
-      deps.audit.rest({ ...base, outcome: 'success' });
+      deps.audit.rest({ ...base(), outcome: 'success' });
       return result;
     },
   };

@@ -12,6 +12,7 @@ import {
   type WriteConstraintSet,
   type PolicyEntry,
 } from '../access/index.ts';
+import type { Interaction } from '../access/types.ts';
 import type { Session } from '../auth/types.ts';
 import type { Db } from '../store/types.ts';
 import { createEntryCompiler, type EntryCompiler } from './sql-match.ts';
@@ -28,7 +29,7 @@ export interface Principal {
   compiler: EntryCompiler;
   constraintsOf(entry: PolicyEntry): WriteConstraintSet;
   /** For AuditEvent.agent: the profile acted as, and the User (or ClientApplication) behind it. */
-  agent: { who: Reference; user?: Reference; name?: string };
+  agent: { who: Reference; user?: Reference; name?: string; viewing?: Reference };
   session?: Session;
 }
 
@@ -38,6 +39,17 @@ export interface PrincipalCache {
   system(project: string, name?: string): Principal;
   /** The effective policy of a session (for /auth/me). */
   policyOf(session: Session): EffectivePolicy;
+}
+
+const READS: ReadonlySet<Interaction> = new Set<Interaction>(['read', 'vread', 'search', 'history']);
+
+/** The principal with every entry cut down to reads: no write path can find an entry allowing it. */
+function readOnly(principal: Principal): Principal {
+  const policy: EffectivePolicy = {
+    ...principal.policy,
+    entries: principal.policy.entries.map((e) => ({ ...e, interactions: new Set([...e.interactions].filter((i) => READS.has(i))) })),
+  };
+  return { ...principal, policy, admin: false, guard: createSearchGuard(policy) };
 }
 
 export function createPrincipalCache(db: Db): PrincipalCache {
@@ -73,21 +85,18 @@ export function createPrincipalCache(db: Db): PrincipalCache {
 
   function forSession(session: Session): Principal {
     const stamp = `${stampStmt.pluck().get(session.projectId) as string}|${session.membership.meta?.versionId ?? ''}`;
-    const key = `${session.membership.id}|${session.subject}`;
+    const viewAs = session.viewAs;
+    const key = `${session.membership.id}|${session.subject}${viewAs ? `|view-as:${viewAs.adminSessionId}` : ''}`;
     const cached = cache.get(key);
     if (cached && cached.stamp === stamp) {
       return { ...cached.principal, session };
     }
-    const principal = compile(
-      session.projectId,
-      session.membership,
-      'user',
-      {
-        who: { reference: session.profile.reference, ...(session.profile.display ? { display: session.profile.display } : {}) },
-        user: { reference: session.subject },
-      },
-      session,
-    );
+    const profile: Reference = { reference: session.profile.reference, ...(session.profile.display ? { display: session.profile.display } : {}) };
+    const principal = viewAs
+      ? // A "view as" preview: the role's own policy with reads only, no admin rights, and audited as the
+        // administrator viewing as that role.
+        readOnly(compile(session.projectId, { ...session.membership, admin: false }, 'user', { who: viewAs.admin, user: { reference: `User/${viewAs.adminUserId}` }, viewing: profile }, session))
+      : compile(session.projectId, session.membership, 'user', { who: profile, user: { reference: session.subject } }, session);
     cache.set(key, { stamp, principal });
     return principal;
   }

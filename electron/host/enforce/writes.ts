@@ -184,7 +184,8 @@ function answer<T extends Resource>(e: Enforcer, result: WriteResult<T>, decided
 /** Create (id given: the id a transaction pre-assigned or an update-as-create). */
 export function createAs<T extends Resource>(e: Enforcer, resource: T, opts: { ifNoneExist?: string } | undefined, callCtx?: CallContext, id?: string): WriteResult<T> {
   const type = resource?.resourceType;
-  return e.audited('create', { entity: id ? `${type}/${id}` : undefined }, () => {
+  const target: { entity?: string } = { entity: id ? `${type}/${id}` : undefined };
+  return e.audited('create', target, () => {
     e.requireType(type, 'create');
     if (opts?.ifNoneExist) {
       // The same guard and restriction as the role's own search: an If-None-Exist on a hidden field
@@ -206,6 +207,7 @@ export function createAs<T extends Resource>(e: Enforcer, resource: T, opts: { i
     const toStore = id ? ({ ...decision.resource, id } as T) : decision.resource;
     const result = id ? e.deps.store.update<T>(toStore, undefined, e.ctx(callCtx)) : e.deps.store.create<T>(toStore, undefined, e.ctx(callCtx));
     afterWrite(e, result.resource, prepared.clientSecret);
+    target.entity = `${type}/${result.resource.id}`; // the audit log's "What" of a create
     return answer(e, { ...result, status: 201 }, decision.entry);
   }, true);
 }
