@@ -138,6 +138,10 @@ for (const size of sizes.filter((s) => s <= 512)) {
 }
 writeFileSync(path.join(buildDir, 'icon.png'), pngs.get(512));
 writeFileSync(path.join(buildDir, 'icon.ico'), encodeIco([16, 32, 48, 64, 128, 256].map((size) => ({ size, png: pngs.get(size) }))));
+// The renderer's favicon (served at /favicon.ico in browser mode; Vite copies renderer/public/).
+const publicDir = path.resolve(buildDir, '..', 'renderer', 'public');
+mkdirSync(publicDir, { recursive: true });
+writeFileSync(path.join(publicDir, 'favicon.ico'), encodeIco([16, 32, 48].map((size) => ({ size, png: pngs.get(size) }))));
 writeFileSync(
   path.join(buildDir, 'icon.icns'),
   encodeIcns([

@@ -46,7 +46,8 @@ export function App() {
   }, [start]);
 
   if (session.phase === 'starting') {
-    return <Loading label="Starting Outpost…" />;
+    // A reload of a locked session asks for the password before anything else shows.
+    return session.locked ? <LockScreen /> : <Loading label="Starting Outpost…" />;
   }
   if (session.phase === 'setup') {
     return (
@@ -64,7 +65,9 @@ export function App() {
   }
   return (
     <>
-      <div className="app" aria-hidden={session.locked || undefined} inert={session.locked || undefined}>
+      {/* Locked: the record is not drawn at all (hidden, not merely covered), yet kept mounted so an
+          edit in progress survives the lock. */}
+      <div className="app" hidden={session.locked || undefined} aria-hidden={session.locked || undefined} inert={session.locked || undefined}>
         <a className="skip-link" href="#main-content">
           Skip to content
         </a>

@@ -1,11 +1,13 @@
 // Entry: picks the transport (IPC in Electron, same-origin HTTP in browser mode), makes the one client
 // and the stores, wires the bridge's events, and renders the app.
+import { ClientStorage } from '@medplum/core';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { OutpostBridge } from '../../shared/contract/bridge.ts';
 import { createOutpostClient } from './api/client.ts';
 import { createLockGate } from './api/lock-gate.ts';
 import { SESSION_ENDED_MESSAGE } from './api/session-guard.ts';
+import { loadSearchIndex } from './api/search-index.ts';
 import { pickTransport } from './api/transport.ts';
 import { App } from './App.tsx';
 import { ErrorBoundary } from './components/ErrorBoundary.tsx';
@@ -21,14 +23,24 @@ declare global {
 function boot(): Stores {
   const transport = pickTransport(window);
   const gate = createLockGate();
+  const storage = new ClientStorage(window.sessionStorage);
   // The client is made before the stores that use it; its callback reaches them once they exist.
   const late: { stores?: Stores } = {};
   const medplum = createOutpostClient({
     transport,
     gate,
+    storage,
     onUnauthenticated: () => late.stores?.session.getState().ended(SESSION_ENDED_MESSAGE),
   });
-  const ready = createStores(medplum, gate);
+  // A new role (sign-in, role switch, another window's switch) and sign-out open on the home page: never
+  // on the last page of the previous role or person. replaceState keeps that page out of the history.
+  const goHome = (): void => {
+    if (window.location.hash !== '#/patients') {
+      window.history.replaceState(null, '', '#/patients');
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    }
+  };
+  const ready = createStores(medplum, gate, { goHome, storage });
   late.stores = ready;
   transport.bridge?.on('lock', () => ready.session.getState().lock());
   transport.bridge?.on('sync-progress', (progress) => ready.sync.getState().setProgress(progress));
@@ -36,6 +48,9 @@ function boot(): Stores {
   transport.bridge?.on('role-change', () => void ready.session.getState().refreshRole());
   return ready;
 }
+
+// The policy's criteria are read in the browser (what actions to offer): their search parameters first.
+await loadSearchIndex();
 
 const root = document.getElementById('root');
 if (root) {

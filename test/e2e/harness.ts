@@ -2,11 +2,12 @@
 // temp data folder as a user would (`outpost serve --demo`, a child process of process.execPath), and
 // drives Debian's Chromium through playwright-core. Every test saves a screenshot under test-results/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
 import { totpAt } from '../../electron/host/auth/totp.ts';
@@ -176,10 +177,30 @@ export async function openApp(context: BrowserContext, url: string): Promise<{ p
   return { page, errors };
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Impacts that fail a screen: the issue asks for no serious or critical axe-core violation anywhere. */
+const FAILING_IMPACTS = new Set(['serious', 'critical']);
+
+/**
+ * axe-core on the page as it is now (WCAG 2.1 A/AA and best practices); the full report is kept beside
+ * the screenshot (`<name>.axe.json`). Throws, naming each rule and element, on a serious or critical one.
+ */
+export async function checkAccessibility(page: Page, name: string): Promise<void> {
+  const results = await new AxeBuilder({ page: page as never }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  writeFileSync(join(SCREENSHOTS, `${name}.axe.json`), JSON.stringify({ url: page.url(), violations: results.violations }, null, 2));
+  const failing = results.violations.filter((v) => FAILING_IMPACTS.has(v.impact ?? ''));
+  if (failing.length) {
+    const lines = failing.flatMap((v) => v.nodes.map((n) => `${v.impact} ${v.id} (${v.help}): ${n.target.join(' ')}`));
+    throw new Error(`axe-core found ${failing.length} serious/critical violation(s) on "${name}":\n${lines.join('\n')}`);
+  }
+}
+
+/** Saves a screenshot for a person to look at (test-results/e2e/<name>.png) and checks the screen with axe-core. */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const file = join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? false });
+  await checkAccessibility(page, name);
   return file;
 }
 

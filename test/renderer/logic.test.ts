@@ -2,7 +2,8 @@
 // the policy JSON checks, the edit forms' checks and round trip, and the IPC envelope conversion.
 import type { AccessPolicy, Observation, Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { ACCESS_TAG_SYSTEM, HIDDEN_FIELD_EXTENSION, fieldLocked, hiddenPaths, isHiddenPath, isMasked, writeRules } from '../../renderer/src/api/access.ts';
+import { ACCESS_TAG_SYSTEM, HIDDEN_FIELD_EXTENSION, fieldLocked, hiddenPaths, isHiddenPath, isMasked, mayDo, writeRules } from '../../renderer/src/api/access.ts';
+import { loadSearchIndex } from '../../renderer/src/api/search-index.ts';
 import { toHostRequest, toResponse } from '../../renderer/src/api/transport.ts';
 import { niceTicks, trendGroups } from '../../renderer/src/components/trend.ts';
 import { checkPolicyJson, entryOfError } from '../../renderer/src/pages/admin/policy-json.ts';
@@ -29,15 +30,17 @@ describe('trend chart data', () => {
         code: { text: 'Blood pressure' },
         effectiveDateTime: '2024-02-01',
         component: [
-          { code: { text: 'Systolic' }, valueQuantity: { value: 120, unit: 'mm[Hg]' } },
-          { code: { text: 'Diastolic' }, valueQuantity: { value: 80, unit: 'mm[Hg]' } },
+          // Synthea writes diastolic first: the series still come systolic first, by LOINC code.
+          { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }], text: 'Diastolic' }, valueQuantity: { value: 80.46, unit: 'mm[Hg]' } },
+          { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }], text: 'Systolic' }, valueQuantity: { value: 120.7, unit: 'mm[Hg]' } },
         ],
       },
     ]);
     expect(groups.map((g) => g.label)).toEqual(['29463-7', 'Blood pressure']);
     expect(groups[0].series[0].points.map((p) => p.value)).toEqual([82, 80]);
     expect(groups[1].series.map((s) => s.label)).toEqual(['Systolic', 'Diastolic']);
-    expect(groups[1].unit).toBe('mm[Hg]');
+    expect(groups[1].series.map((s) => s.points[0].value)).toEqual([121, 80]); // mmHg without decimals
+    expect(groups[1].unit).toBe('mmHg');
   });
 
   it('picks round ticks covering the values', () => {
@@ -55,28 +58,43 @@ describe('what the role may see and change', () => {
     resource: [{ resourceType: 'Patient', hiddenFields: ['name', 'telecom'], readonlyFields: ['birthDate'] }, { resourceType: 'Observation', readonly: true }],
   };
 
-  it('reads hidden paths from the masked marker and from the policy, parents hiding children', () => {
+  it('reads hidden paths from the record\'s own markers only, parents hiding children', () => {
     const patient = {
       resourceType: 'Patient',
       meta: { tag: [{ system: ACCESS_TAG_SYSTEM, code: 'masked' }], extension: [{ url: HIDDEN_FIELD_EXTENSION, valueString: 'address' }] },
     } as Patient;
     expect(isMasked(patient)).toBe(true);
-    const hidden = hiddenPaths(patient, policy);
-    expect([...hidden].sort()).toEqual(['address', 'name', 'telecom']);
-    expect(isHiddenPath(hidden, 'name.family')).toBe(true);
+    const hidden = hiddenPaths(patient);
+    // The policy hides name and telecom for some Patients; this record says only its address was removed.
+    expect([...hidden]).toEqual(['address']);
+    expect(isHiddenPath(hiddenPaths({ resourceType: 'Patient', meta: { extension: [{ url: HIDDEN_FIELD_EXTENSION, valueString: 'name' }] } } as Patient), 'name.family')).toBe(true);
     expect(isHiddenPath(hidden, 'gender')).toBe(false);
+    expect(hiddenPaths({ resourceType: 'Patient', telecom: [{ value: '555' }] } as Patient).size).toBe(0);
   });
 
-  it('derives readonly rules with the reason', () => {
-    const patientRules = writeRules(policy, 'Patient');
-    expect(patientRules.readonly).toBe(false);
+  it('locks the readonly and hidden fields of the entries that allow the write', () => {
+    const patientRules = writeRules(policy, 'update', { resourceType: 'Patient', id: 'p1' });
     expect(fieldLocked(patientRules, 'birthDate')).toBe(true);
+    expect(fieldLocked(patientRules, 'name.given')).toBe(true);
     expect(fieldLocked(patientRules, 'gender')).toBe(false);
-    const obsRules = writeRules(policy, 'Observation');
-    expect(obsRules.readonly).toBe(true);
-    expect(obsRules.reason).toContain('"Research"');
-    expect(writeRules(policy, 'Encounter').readonly).toBe(true); // no entry: nothing allowed
-    expect(writeRules(undefined, 'Encounter').readonly).toBe(false); // no policy known: the host decides
+    expect(fieldLocked(writeRules(undefined, 'update', { resourceType: 'Patient' }), 'birthDate')).toBe(false); // no policy known: the host decides
+  });
+});
+
+describe('policy criteria in the browser', () => {
+  // This file runs without a host (no FHIR definitions loaded), as the renderer does: the criteria
+  // need the renderer's own search-parameter index.
+  it('evaluates criteria once the renderer has loaded its search-parameter index', async () => {
+    const physician: AccessPolicy = { resourceType: 'AccessPolicy', resource: [{ resourceType: 'Patient', criteria: 'Patient?general-practitioner=Practitioner/chen', interaction: ['read', 'update'] }] };
+    const hers: Patient = { resourceType: 'Patient', id: 'm', generalPractitioner: [{ reference: 'Practitioner/chen' }] };
+    const other: Patient = { resourceType: 'Patient', id: 'o', generalPractitioner: [{ reference: 'Practitioner/else' }] };
+    expect(mayDo(physician, 'update', hers)).toBe(false); // no index yet: nothing matches (fail closed)
+    await loadSearchIndex();
+    expect(mayDo(physician, 'update', hers)).toBe(true);
+    expect(mayDo(physician, 'update', other)).toBe(false);
+    const research: AccessPolicy = { resourceType: 'AccessPolicy', resource: [{ resourceType: 'Patient', criteria: 'Patient?_tag=study-cohort-2024', interaction: ['read', 'search'] }] };
+    expect(mayDo(research, 'read', { ...other, meta: { tag: [{ code: 'study-cohort-2024' }] } })).toBe(true);
+    expect(mayDo(research, 'update', { ...other, meta: { tag: [{ code: 'study-cohort-2024' }] } })).toBe(false);
   });
 });
 

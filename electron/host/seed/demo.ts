@@ -10,7 +10,7 @@ import { createMembership, createProfile, createUser } from '../admin/identities
 import { setupNeeded } from '../admin/setup.ts';
 import { DEFAULT_PROJECT_ID, normalizeForStore } from './store-helpers.ts';
 import type { CallContext, Store } from '../store/types.ts';
-import { addTag, generatedPatients, loadSyntheaBundles, patientOf, transactionOf, vitalsRecord } from './fixtures.ts';
+import { addTag, generatedPatients, labPanel, loadSyntheaBundles, patientOf, transactionOf, vitalsRecord } from './fixtures.ts';
 import { COHORT_TAG, CONFIDENTIAL_TAG, demoPolicies } from './policies.ts';
 
 export const DEMO_PASSWORD = 'outpost-demo-1';
@@ -161,6 +161,7 @@ export async function seedDemo(store: Store, options: { syntheaDir?: string; now
     });
     const records = [
       ...vitalsRecord({ reference: `Patient/${mary.id}`, display: 'Mary Johnson' }),
+      ...labPanel({ reference: `Patient/${mary.id}`, display: 'Mary Johnson' }),
       ...vitalsRecord({ reference: `Patient/${sarahPatient.id}`, display: 'Sarah Chen' }, '2024-03-04T14:00:00Z').slice(0, 8),
     ];
     store.processBundle(transactionOf(records), ctx);

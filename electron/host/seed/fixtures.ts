@@ -101,6 +101,56 @@ export function vitalsRecord(patient: Reference<Patient>, start = '2024-01-10T09
   return out;
 }
 
+const LAB = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory', display: 'Laboratory' }] };
+const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+const flag = (code: string, display: string) => [{ coding: [{ system: INTERPRETATION, code, display }] }];
+
+/**
+ * A recent lab panel (a DiagnosticReport listing its results) with reference ranges and interpretation
+ * flags, one of them critical, and a temperature in UCUM's Cel: what the chart shows a clinician.
+ */
+export function labPanel(patient: Reference<Patient>, when = '2025-11-03T08:15:00Z'): Resource[] {
+  const result = (code: string, display: string, value: number, unit: string, low: number, high: number, interpretation?: [string, string]): Observation => ({
+    resourceType: 'Observation',
+    id: `urn:uuid:${crypto.randomUUID()}`,
+    status: 'final',
+    category: [LAB],
+    code: loinc(code, display, display),
+    subject: patient,
+    effectiveDateTime: when,
+    valueQuantity: quantity(value, unit),
+    referenceRange: [{ low: quantity(low, unit), high: quantity(high, unit) }],
+    ...(interpretation ? { interpretation: flag(...interpretation) } : {}),
+  });
+  const results = [
+    result('2345-7', 'Glucose [Mass/volume] in Serum or Plasma', 182, 'mg/dL', 70, 99, ['H', 'High']),
+    result('2823-3', 'Potassium [Moles/volume] in Serum or Plasma', 6.6, 'mmol/L', 3.5, 5.1, ['HH', 'Critical high']),
+    result('2951-2', 'Sodium [Moles/volume] in Serum or Plasma', 139, 'mmol/L', 136, 145, ['N', 'Normal']),
+    result('2160-0', 'Creatinine [Mass/volume] in Serum or Plasma', 1.12, 'mg/dL', 0.6, 1.2),
+    result('4548-4', 'Hemoglobin A1c/Hemoglobin.total in Blood', 8.14, '%', 4, 5.6, ['H', 'High']),
+  ];
+  const report: Resource = {
+    resourceType: 'DiagnosticReport',
+    status: 'final',
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB', display: 'Laboratory' }] }],
+    code: loinc('51990-0', 'Basic metabolic panel - Blood', 'Basic metabolic panel'),
+    subject: patient,
+    effectiveDateTime: when,
+    issued: when,
+    result: results.map((r) => ({ reference: r.id })),
+  };
+  const temperature: Observation = {
+    resourceType: 'Observation',
+    status: 'final',
+    category: [VITALS],
+    code: loinc('8310-5', 'Body temperature', 'Body temperature'),
+    subject: patient,
+    effectiveDateTime: when,
+    valueQuantity: quantity(37.228177948059454, 'Cel'),
+  };
+  return [...results, report, temperature];
+}
+
 /** A transaction Bundle creating `resources` (entries with a `urn:uuid:` id keep it as their fullUrl). */
 export function transactionOf(resources: Resource[]): Bundle {
   return {

@@ -1,29 +1,28 @@
 // What the active role may see and change, as the UI needs it.
 //
-// Masked resources (the contract the access engine is asked to match):
-//   meta.tag       { system: ACCESS_TAG_SYSTEM, code: 'masked' } on every resource the host removed fields from;
-//   meta.extension { url: HIDDEN_FIELD_EXTENSION, valueString: '<path>' }, one per hidden path, the path
-//                  written as in AccessPolicy.resource.hiddenFields ('name', 'telecom', 'address.line', ...).
-// The effective policy of /auth/me (accessPolicy.resource[].hiddenFields / readonlyFields / readonly) is
-// used too, so a field is shown as hidden even when the host sent no marker for it.
-import type { AccessPolicy, AccessPolicyResource, Meta, Resource } from '@medplum/fhirtypes';
+// Hidden fields come from each record's own markers, added by the host to every resource it removed
+// fields from (never guessed per type from the policy: the nurse's policy hides contact details of
+// confidential patients only, and she sees Mary's phone):
+//   meta.tag       { system: ACCESS_TAG_SYSTEM, code: 'masked' };
+//   meta.extension { url: HIDDEN_FIELD_EXTENSION, valueString: '<path>' }, one per hidden path, written
+//                  as in AccessPolicy.resource.hiddenFields ('name', 'telecom', 'address.line', ...).
+// What the role may do comes from the effective policy of /auth/me (variables already substituted), read
+// with @medplum/core's satisfiedAccessPolicy: an action is offered only where an entry allows it.
+import { parseSearchRequest, satisfiedAccessPolicy, type AccessPolicyInteraction } from '@medplum/core';
+import type { AccessPolicy, AccessPolicyResource, Meta, Patient, Resource, ResourceType } from '@medplum/fhirtypes';
 
 export const ACCESS_TAG_SYSTEM = 'https://outpost.local/fhir/CodeSystem/access';
 export const MASKED_CODE = 'masked';
 export const HIDDEN_FIELD_EXTENSION = 'https://outpost.local/fhir/StructureDefinition/hidden-field';
 export const HIDDEN_TEXT = 'hidden by access policy';
 
-function entriesFor(policy: AccessPolicy | undefined, resourceType: string): AccessPolicyResource[] {
-  return (policy?.resource ?? []).filter((e) => e.resourceType === resourceType || e.resourceType === '*');
-}
-
 /** True when the resource carries the host's "masked" tag. */
 export function isMasked(resource: Resource | undefined): boolean {
   return Boolean(resource?.meta?.tag?.some((t) => t.system === ACCESS_TAG_SYSTEM && t.code === MASKED_CODE));
 }
 
-/** Hidden paths of one resource: its own markers plus the role's policy for its type. */
-export function hiddenPaths(resource: Resource | undefined, policy: AccessPolicy | undefined): Set<string> {
+/** Hidden paths of one resource: the markers the host put on this very record. */
+export function hiddenPaths(resource: Resource | undefined): Set<string> {
   const out = new Set<string>();
   if (!resource) {
     return out;
@@ -33,9 +32,6 @@ export function hiddenPaths(resource: Resource | undefined, policy: AccessPolicy
     if (ext.url === HIDDEN_FIELD_EXTENSION && ext.valueString) {
       out.add(ext.valueString);
     }
-  }
-  for (const entry of entriesFor(policy, resource.resourceType)) {
-    entry.hiddenFields?.forEach((f) => out.add(f));
   }
   return out;
 }
@@ -51,33 +47,99 @@ export function isHiddenPath(hidden: Set<string>, path: string): boolean {
   return false;
 }
 
+export type Interaction = AccessPolicyInteraction;
+
+/** The entry with its restriction removed: satisfiedAccessPolicy on it is Medplum's type-level check. */
+function typeOnly(entry: AccessPolicyResource): AccessPolicy {
+  return { resourceType: 'AccessPolicy', resource: [{ ...entry, criteria: undefined, compartment: undefined }] };
+}
+
+const PATIENT_LINKS = new Set(['patient', 'subject']);
+
+/**
+ * Does `resource` meet the entry's criteria? Chained criteria through the patient
+ * (`Observation?patient.general-practitioner=...`, `Condition?patient._tag=...`) are checked on the
+ * patient; criteria the browser cannot evaluate (reverse chains, other chains) are left to the host,
+ * which has the last word on every write.
+ */
+function meetsCriteria(entry: AccessPolicyResource, resource: Resource, patient: Patient | undefined): boolean {
+  if (!entry.criteria) return true;
+  const query = entry.criteria.slice(entry.criteria.indexOf('?') + 1);
+  const own: string[] = [];
+  const onPatient: string[] = [];
+  for (const part of query.split('&').filter(Boolean)) {
+    const name = part.split('=')[0];
+    const [link, ...rest] = name.split('.');
+    if (name.startsWith('_has:') || (rest.length && !PATIENT_LINKS.has(link))) return true;
+    if (rest.length) onPatient.push(`${rest.join('.')}=${part.slice(name.length + 1)}`);
+    else own.push(part);
+  }
+  const matches = (r: Resource, params: string[]): boolean => {
+    if (!params.length) return true;
+    const policy: AccessPolicy = { resourceType: 'AccessPolicy', resource: [{ resourceType: r.resourceType, criteria: `${r.resourceType}?${params.join('&')}` }] };
+    try {
+      return Boolean(satisfiedAccessPolicy(r, 'read', policy));
+    } catch {
+      return true;
+    }
+  };
+  try {
+    parseSearchRequest(entry.criteria);
+  } catch {
+    return false;
+  }
+  return matches(resource, own) && (onPatient.length === 0 || (patient !== undefined && matches(patient, onPatient)));
+}
+
+/** The entries of the policy that allow `interaction` on this resource (of that patient). */
+export function allowingEntries(policy: AccessPolicy | undefined, interaction: Interaction, resource: Resource, patient?: Patient): AccessPolicyResource[] {
+  if (!policy) return [{ resourceType: resource.resourceType }];
+  const patientRef = patient?.id ? `Patient/${patient.id}` : undefined;
+  return (policy.resource ?? []).filter((entry) => {
+    if (!satisfiedAccessPolicy(resource, interaction, typeOnly(entry))) return false;
+    if (entry.compartment?.reference) {
+      const inCompartment = entry.compartment.reference === patientRef || (resource.resourceType === 'Patient' && entry.compartment.reference === `Patient/${resource.id}`);
+      if (!inCompartment) return false;
+    }
+    return meetsCriteria(entry, resource, patient);
+  });
+}
+
+/** May the role do `interaction` on this resource (of that patient)? No policy known = no restriction. */
+export function mayDo(policy: AccessPolicy | undefined, interaction: Interaction, resource: Resource, patient?: Patient): boolean {
+  return allowingEntries(policy, interaction, resource, patient).length > 0;
+}
+
+/** May the role do `interaction` on some resources of a type (the chart's sections, before any is read)? */
+export function mayOnType(policy: AccessPolicy | undefined, interaction: Interaction, resourceType: ResourceType | string, patient?: Patient): boolean {
+  const probe = { resourceType, ...(patient?.id && resourceType !== 'Patient' ? { subject: { reference: `Patient/${patient.id}` }, patient: { reference: `Patient/${patient.id}` } } : {}) } as unknown as Resource;
+  if (!policy) return true;
+  return (policy.resource ?? []).some((entry) => {
+    if (!satisfiedAccessPolicy(probe, interaction, typeOnly(entry))) return false;
+    if (entry.compartment?.reference && patient?.id) return entry.compartment.reference === `Patient/${patient.id}`;
+    return true;
+  });
+}
+
 export interface WriteRules {
-  /** The role may not change this type at all (reason in `reason`). */
-  readonly: boolean;
   readonlyFields: Set<string>;
   hiddenFields: Set<string>;
   reason: string;
 }
 
-/** How the role may edit a type: readonly entries, readonly and hidden fields. No policy = no restriction known. */
-export function writeRules(policy: AccessPolicy | undefined, resourceType: string): WriteRules {
-  const entries = entriesFor(policy, resourceType);
+/** Fields the role may not write on this resource: readonly and hidden fields of the entries that allow the write. */
+export function writeRules(policy: AccessPolicy | undefined, interaction: 'create' | 'update', resource: Resource, patient?: Patient): WriteRules {
+  const entries = allowingEntries(policy, interaction, resource, patient);
   const readonlyFields = new Set<string>();
   const hiddenFields = new Set<string>();
   entries.forEach((e) => {
     e.readonlyFields?.forEach((f) => readonlyFields.add(f));
     e.hiddenFields?.forEach((f) => hiddenFields.add(f));
   });
-  const readonly = policy !== undefined && (entries.length === 0 || entries.every((e) => e.readonly));
   const name = policy?.name ? `the "${policy.name}" access policy` : 'your access policy';
-  return {
-    readonly,
-    readonlyFields,
-    hiddenFields,
-    reason: readonly ? `Read-only for your role: ${name} does not allow changing ${resourceType}` : `Read-only field under ${name}`,
-  };
+  return { readonlyFields, hiddenFields, reason: `Read-only field under ${name}` };
 }
 
 export function fieldLocked(rules: WriteRules, path: string): boolean {
-  return rules.readonly || isHiddenPath(rules.readonlyFields, path) || isHiddenPath(rules.hiddenFields, path);
+  return isHiddenPath(rules.readonlyFields, path) || isHiddenPath(rules.hiddenFields, path);
 }

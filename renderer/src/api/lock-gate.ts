@@ -67,10 +67,10 @@ async function isLockedResponse(response: Response): Promise<boolean> {
   }
 }
 
-/** Wraps a fetch so session-locked answers park the request behind the gate. The unlock call itself passes through. */
+/** Wraps a fetch so session-locked answers park the request behind the gate. The lock and unlock calls themselves pass through. */
 export function lockAwareFetch(inner: FetchLike, gate: LockGate): FetchLike {
   return async (input, init) => {
-    const isUnlock = String(input).includes('/auth/unlock');
+    const isUnlock = /\/auth\/(un)?lock(\?|$)/.test(String(input));
     for (;;) {
       if (!isUnlock) {
         await gate.whenUnlocked();

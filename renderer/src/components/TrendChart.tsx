@@ -2,6 +2,7 @@
 // one line per series, every point with its date and value in a tooltip.
 import { useId, useMemo, useState } from 'react';
 import type { Observation } from '@medplum/fhirtypes';
+import { formatDay } from './clinical.ts';
 import { niceTicks, timeTicks, trendGroups } from './trend.ts';
 
 const WIDTH = 760;
@@ -9,9 +10,9 @@ const HEIGHT = 300;
 const M = { top: 20, right: 44, bottom: 48, left: 64 };
 const COLORS = ['#1f5fa8', '#c0392b', '#2e7d32', '#8e44ad'];
 
-const dateFormat = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' });
-const fmtDate = (t: number): string => dateFormat.format(new Date(t));
-const fmtValue = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
+const fmtDate = (t: number): string => formatDay(t);
+/** Axis ticks: as many decimals as the step needs. Points carry values already rounded for reading. */
+const fmtValue = (v: number): string => String(Number(v.toPrecision(6)));
 
 export function TrendChart({ observations }: { observations: Observation[] }) {
   const groups = useMemo(() => trendGroups(observations), [observations]);
@@ -45,10 +46,10 @@ export function TrendChart({ observations }: { observations: Observation[] }) {
             </option>
           ))}
         </select>
-        <span className="trend-latest">
-          Latest:{' '}
-          {latest.map((l) => (group.series.length > 1 ? `${l.label} ${fmtValue(l.point.value)}` : fmtValue(l.point.value))).join(' / ')} {group.unit} on{' '}
-          {fmtDate(Math.max(...latest.map((l) => l.point.time)))}
+        <span className="trend-latest" data-testid="trend-latest">
+          Latest: {group.series.length > 1 ? `${latest.map((l) => l.label).join('/')} ` : ''}
+          {latest.map((l) => fmtValue(l.point.value)).join('/')}
+          {group.unit ? ` ${group.unit}` : ''} on {fmtDate(Math.max(...latest.map((l) => l.point.time)))}
         </span>
       </div>
       <svg
@@ -90,7 +91,7 @@ export function TrendChart({ observations }: { observations: Observation[] }) {
           </text>
         </g>
         {group.series.map((s, i) => (
-          <g key={s.label} className="series" stroke={COLORS[i % COLORS.length]} fill={COLORS[i % COLORS.length]}>
+          <g key={s.label} className="series" data-series-code={s.code} stroke={COLORS[i % COLORS.length]} fill={COLORS[i % COLORS.length]}>
             <polyline fill="none" strokeWidth={2} points={s.points.map((p) => `${x(p.time)},${y(p.value)}`).join(' ')} />
             {s.points.map((p, j) => (
               <circle key={`${p.time}-${j}`} cx={x(p.time)} cy={y(p.value)} r={3.5}>
@@ -103,7 +104,7 @@ export function TrendChart({ observations }: { observations: Observation[] }) {
       {group.series.length > 1 ? (
         <figcaption className="legend">
           {group.series.map((s, i) => (
-            <span key={s.label} className={`legend-item legend-${i % COLORS.length}`}>
+            <span key={s.label} className={`legend-item legend-${i % COLORS.length}`} data-series-code={s.code}>
               {s.label}
             </span>
           ))}

@@ -1,6 +1,7 @@
 // Turns Observations into chartable groups: one per code with a numeric value, blood pressure panels
 // as one group of two series (systolic and diastolic) on the same axes.
-import type { CodeableConcept, Observation, Quantity } from '@medplum/fhirtypes';
+import type { CodeableConcept, Observation } from '@medplum/fhirtypes';
+import { conceptText, DIASTOLIC, humaneUnit, loincCode, orderedComponents, roundValue, SYSTOLIC } from './clinical.ts';
 
 export interface TrendPoint {
   time: number;
@@ -10,6 +11,8 @@ export interface TrendPoint {
 
 export interface TrendSeries {
   label: string;
+  /** The component's code (LOINC), which decides the series' place and colour. */
+  code?: string;
   points: TrendPoint[];
 }
 
@@ -26,7 +29,7 @@ function codeKey(code: CodeableConcept | undefined): string | undefined {
 }
 
 function codeLabel(code: CodeableConcept | undefined): string {
-  return code?.text ?? code?.coding?.[0]?.display ?? code?.coding?.[0]?.code ?? 'Unnamed';
+  return conceptText(code) || 'Unnamed';
 }
 
 function when(o: Observation): number | undefined {
@@ -35,21 +38,22 @@ function when(o: Observation): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
-function unitOf(q: Quantity | undefined): string {
-  return q?.unit ?? q?.code ?? '';
+/** Systolic first, diastolic second, then the others as they came (Array.sort is stable). */
+function seriesRank(series: TrendSeries): number {
+  return series.code === SYSTOLIC ? 0 : series.code === DIASTOLIC ? 1 : 2;
 }
 
 export function trendGroups(observations: Observation[]): TrendGroup[] {
   const groups = new Map<string, TrendGroup>();
-  const add = (groupKey: string, groupLabel: string, seriesLabel: string, unit: string, point: TrendPoint): void => {
+  const add = (groupKey: string, groupLabel: string, seriesLabel: string, seriesCode: string | undefined, unit: string, point: TrendPoint): void => {
     let group = groups.get(groupKey);
     if (!group) {
       group = { key: groupKey, label: groupLabel, unit, series: [] };
       groups.set(groupKey, group);
     }
-    let series = group.series.find((s) => s.label === seriesLabel);
+    let series = group.series.find((s) => (seriesCode ? s.code === seriesCode : s.label === seriesLabel));
     if (!series) {
-      series = { label: seriesLabel, points: [] };
+      series = { label: seriesLabel, code: seriesCode, points: [] };
       group.series.push(series);
     }
     series.points.push(point);
@@ -59,16 +63,19 @@ export function trendGroups(observations: Observation[]): TrendGroup[] {
     const key = codeKey(o.code);
     if (time === undefined || !key) continue;
     if (typeof o.valueQuantity?.value === 'number') {
-      add(key, codeLabel(o.code), codeLabel(o.code), unitOf(o.valueQuantity), { time, value: o.valueQuantity.value, observationId: o.id });
+      add(key, codeLabel(o.code), codeLabel(o.code), loincCode(o.code), humaneUnit(o.valueQuantity), { time, value: roundValue(o.valueQuantity.value, loincCode(o.code)), observationId: o.id });
     }
-    for (const c of o.component ?? []) {
+    // Components by their code (systolic before diastolic), never by their position in the resource:
+    // a series keeps its place, and so its colour, from one patient to the next.
+    for (const c of orderedComponents(o.component)) {
       if (typeof c.valueQuantity?.value === 'number') {
-        add(key, codeLabel(o.code), codeLabel(c.code), unitOf(c.valueQuantity), { time, value: c.valueQuantity.value, observationId: o.id });
+        add(key, codeLabel(o.code), codeLabel(c.code), loincCode(c.code), humaneUnit(c.valueQuantity), { time, value: roundValue(c.valueQuantity.value, loincCode(c.code)), observationId: o.id });
       }
     }
   }
   const out = [...groups.values()];
   out.forEach((g) => g.series.forEach((s) => s.points.sort((a, b) => a.time - b.time)));
+  out.forEach((g) => g.series.sort((a, b) => seriesRank(a) - seriesRank(b)));
   // Most measured first: a chart with many points tells more than one with a single value.
   return out.sort((a, b) => Math.max(...b.series.map((s) => s.points.length)) - Math.max(...a.series.map((s) => s.points.length)) || a.label.localeCompare(b.label));
 }

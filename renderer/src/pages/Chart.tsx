@@ -1,14 +1,18 @@
-// The patient chart: demographics, the vitals/labs trend chart and the clinical sections. Fields the
-// role may not see say so ("hidden by access policy"); a patient the role may not see is "not found".
-import { formatAddress, formatCodeableConcept, formatDateTime, formatHumanName, formatObservationValue, formatPeriod } from '@medplum/core';
+// The patient chart: the banner, demographics, the vitals/labs trend chart and the clinical sections.
+// Only the sections the role may search are asked for and shown; only the actions it may take are
+// offered. Fields the role may not see say so; a patient the role may not see is "not found".
 import type { Patient, Resource } from '@medplum/fhirtypes';
-import { useEffect, useState, type ReactNode } from 'react';
-import { hiddenPaths, isHiddenPath, isMasked } from '../api/access.ts';
-import { Empty, ErrorMessage, Hidden, Loading, Value } from '../components/common.tsx';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { hiddenPaths, isHiddenPath, isMasked, mayDo, mayOnType } from '../api/access.ts';
+import { codeWords, conceptText, formatAddress, formatWhen, personName } from '../components/clinical.ts';
+import { ErrorMessage, Loading, Value } from '../components/common.tsx';
+import { PatientBanner } from '../components/PatientBanner.tsx';
+import { Tabs } from '../components/Tabs.tsx';
 import { TrendChart } from '../components/TrendChart.tsx';
 import { useApp } from '../context.ts';
 import { href } from '../router.ts';
-import type { ChartSections, SectionKey } from '../stores/chart.ts';
+import type { SectionKey } from '../stores/chart.ts';
+import { Section } from './chart-sections.tsx';
 
 type Tab = 'overview' | SectionKey;
 
@@ -17,17 +21,33 @@ const TABS: { key: Tab; label: string }[] = [
   { key: 'encounters', label: 'Encounters' },
   { key: 'conditions', label: 'Conditions' },
   { key: 'observations', label: 'Observations' },
+  { key: 'diagnosticReports', label: 'Lab results' },
   { key: 'medications', label: 'Medications' },
   { key: 'allergies', label: 'Allergies' },
   { key: 'immunizations', label: 'Immunizations' },
   { key: 'carePlans', label: 'Care plans' },
 ];
 
+/** The chart store's loader bound to the role's policy: sections it may not search are never requested. */
+export function useChartLoader(): (patientId: string) => Promise<void> {
+  const chart = useApp('chart');
+  const policy = useApp('session').me?.accessPolicy;
+  const load = chart.load;
+  return useCallback((patientId: string) => load(patientId, (type, patient) => mayOnType(policy, 'search', type, patient)), [load, policy]);
+}
+
+/** What the banner needs of the chart store. */
+export function useBannerAllergies() {
+  const chart = useApp('chart');
+  return { readable: chart.readable.includes('allergies'), loading: chart.loading, error: chart.sectionErrors.allergies, list: chart.sections.allergies };
+}
+
 export function ChartPage({ id }: { id: string }) {
   const chart = useApp('chart');
   const policy = useApp('session').me?.accessPolicy;
   const [tab, setTab] = useState<Tab>('overview');
-  const load = chart.load;
+  const load = useChartLoader();
+  const allergies = useBannerAllergies();
 
   useEffect(() => {
     void load(id);
@@ -59,57 +79,59 @@ export function ChartPage({ id }: { id: string }) {
       </main>
     );
   }
-  const hidden = hiddenPaths(patient, policy);
-  const name = isHiddenPath(hidden, 'name') ? undefined : formatHumanName(patient.name?.[0]);
+  const hidden = hiddenPaths(patient);
+  const subject = { reference: `Patient/${patient.id}` };
+  const candidate = (resourceType: 'Observation' | 'Encounter' | 'Condition'): Resource => ({ resourceType, subject, status: resourceType === 'Observation' ? 'final' : undefined }) as unknown as Resource;
+  const actions: { label: string; to: Parameters<typeof href>[0]; allowed: boolean; primary?: boolean }[] = [
+    { label: 'Edit patient', to: { name: 'edit', type: 'Patient', id: patient.id }, allowed: mayDo(policy, 'update', patient, patient) },
+    { label: 'Record observation', to: { name: 'edit', type: 'Observation', patientId: patient.id }, allowed: mayDo(policy, 'create', candidate('Observation'), patient), primary: true },
+    { label: 'New encounter', to: { name: 'edit', type: 'Encounter', patientId: patient.id }, allowed: mayDo(policy, 'create', candidate('Encounter'), patient) },
+    { label: 'New condition', to: { name: 'edit', type: 'Condition', patientId: patient.id }, allowed: mayDo(policy, 'create', candidate('Condition'), patient) },
+  ];
+  const tabs = TABS.filter((t) => t.key === 'overview' || chart.readable.includes(t.key));
+  const shown = tabs.some((t) => t.key === tab) ? tab : 'overview';
+  const name = isHiddenPath(hidden, 'name') ? undefined : personName(patient.name);
 
   return (
     <main className="page chart">
+      <PatientBanner patient={patient} allergies={allergies} />
       <div className="page-head">
-        <h1 data-testid="chart-title">{name || <span>Patient {patient.id} <Hidden /></span>}</h1>
+        {/* The banner shows whose chart this is; the heading says it to assistive technology. */}
+        <h1 className="visually-hidden" data-testid="chart-title">
+          {name || 'Patient record (name hidden by access policy)'}
+        </h1>
         <div className="actions">
-          <a className="button secondary" href={href({ name: 'edit', type: 'Patient', id: patient.id })}>
-            Edit patient
-          </a>
-          <a className="button" href={href({ name: 'edit', type: 'Observation', patientId: patient.id })}>
-            Record observation
-          </a>
-          <a className="button secondary" href={href({ name: 'edit', type: 'Encounter', patientId: patient.id })}>
-            New encounter
-          </a>
-          <a className="button secondary" href={href({ name: 'edit', type: 'Condition', patientId: patient.id })}>
-            New condition
-          </a>
+          {actions
+            .filter((a) => a.allowed)
+            .map((a) => (
+              <a key={a.label} className={a.primary ? 'button' : 'button secondary'} href={href(a.to)}>
+                {a.label}
+              </a>
+            ))}
         </div>
       </div>
       {isMasked(patient) ? <p className="notice">Some fields of this record are hidden by your access policy.</p> : null}
-      <div className="tabs" role="tablist" aria-label="Chart sections">
-        {TABS.map((t) => (
-          <button
-            key={t.key}
-            type="button"
-            role="tab"
-            id={`tab-${t.key}`}
-            aria-selected={tab === t.key}
-            aria-controls="chart-panel"
-            className={tab === t.key ? 'tab active' : 'tab'}
-            onClick={() => setTab(t.key)}
-          >
-            {t.label}
-            {t.key !== 'overview' ? <span className="count">{chart.loading ? '…' : chart.sections[t.key].length}</span> : null}
-          </button>
-        ))}
-      </div>
-      <section id="chart-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} className="tab-panel">
-        {tab === 'overview' ? (
+      <Tabs<Tab>
+        items={tabs.map((t) => ({ key: t.key, label: t.label, badge: t.key === 'overview' ? undefined : chart.loading ? '…' : chart.sections[t.key].length }))}
+        selected={shown}
+        onSelect={setTab}
+        label="Chart sections"
+        idPrefix="tab"
+        panelId="chart-panel"
+      />
+      <section id="chart-panel" role="tabpanel" aria-labelledby={`tab-${shown}`} className="tab-panel" tabIndex={0}>
+        {shown === 'overview' ? (
           <div className="overview">
             <Demographics patient={patient} hidden={hidden} />
-            <div className="panel">
-              <h2>Vital signs and lab values</h2>
-              {chart.loading ? <Loading label="Loading observations…" /> : chart.sectionErrors.observations ? <ErrorMessage error={chart.sectionErrors.observations} /> : <TrendChart observations={chart.sections.observations} />}
-            </div>
+            {chart.readable.includes('observations') ? (
+              <div className="panel">
+                <h2>Vital signs and lab values</h2>
+                {chart.loading ? <Loading label="Loading observations…" /> : chart.sectionErrors.observations ? <ErrorMessage error={chart.sectionErrors.observations} /> : <TrendChart observations={chart.sections.observations} />}
+              </div>
+            ) : null}
           </div>
         ) : (
-          <Section tab={tab} sections={chart.sections} error={chart.sectionErrors[tab]} loading={chart.loading} patientId={patient.id as string} />
+          <Section tab={shown} label={TABS.find((t) => t.key === shown)?.label ?? ''} sections={chart.sections} error={chart.sectionErrors[shown]} loading={chart.loading} patient={patient} />
         )}
       </section>
     </main>
@@ -119,15 +141,15 @@ export function ChartPage({ id }: { id: string }) {
 function Demographics({ patient, hidden }: { patient: Patient; hidden: Set<string> }) {
   const h = (path: string): boolean => isHiddenPath(hidden, path);
   const rows: [string, boolean, ReactNode][] = [
-    ['Name', h('name'), formatHumanName(patient.name?.[0])],
-    ['Birth date', h('birthDate'), patient.birthDate],
-    ['Gender', h('gender'), patient.gender],
+    ['Name', h('name'), personName(patient.name)],
+    ['Birth date', h('birthDate'), formatWhen(patient.birthDate)],
+    ['Sex', h('gender'), codeWords(patient.gender)],
     ['Identifiers', h('identifier'), identifierList(patient)],
     ['Phone / email', h('telecom'), patient.telecom?.map((t) => t.value).filter(Boolean).join(', ')],
     ['Address', h('address'), patient.address?.map((a) => formatAddress(a)).join('; ')],
-    ['Marital status', h('maritalStatus'), formatCodeableConcept(patient.maritalStatus)],
-    ['Language', h('communication'), patient.communication?.map((c) => formatCodeableConcept(c.language)).join(', ')],
-    ['Deceased', h('deceasedDateTime') || h('deceasedBoolean'), patient.deceasedDateTime ? formatDateTime(patient.deceasedDateTime) : patient.deceasedBoolean ? 'Yes' : undefined],
+    ['Marital status', h('maritalStatus'), conceptText(patient.maritalStatus)],
+    ['Language', h('communication'), patient.communication?.map((c) => conceptText(c.language)).join(', ')],
+    ['Deceased', h('deceasedDateTime') || h('deceasedBoolean'), patient.deceasedDateTime ? formatWhen(patient.deceasedDateTime) : patient.deceasedBoolean ? 'Yes' : undefined],
   ];
   return (
     <div className="panel demographics">
@@ -156,102 +178,9 @@ function identifierList(patient: Patient): ReactNode {
     <ul className="id-list">
       {shown.map((i, n) => (
         <li key={n}>
-          {i.type ? <span className="id-type">{i.type.text ?? i.type.coding?.[0]?.display ?? i.type.coding?.[0]?.code}</span> : null} {i.value}
+          {i.type ? <span className="id-type">{conceptText(i.type)}</span> : null} {i.value}
         </li>
       ))}
     </ul>
-  );
-}
-
-interface Column {
-  label: string;
-  path: string;
-  render(resource: any): ReactNode;
-}
-
-const COLUMNS: Record<SectionKey, Column[]> = {
-  encounters: [
-    { label: 'When', path: 'period', render: (r) => formatPeriod(r.period) },
-    { label: 'Type', path: 'type', render: (r) => formatCodeableConcept(r.type?.[0]) },
-    { label: 'Class', path: 'class', render: (r) => r.class?.display ?? r.class?.code },
-    { label: 'Status', path: 'status', render: (r) => r.status },
-  ],
-  conditions: [
-    { label: 'Condition', path: 'code', render: (r) => formatCodeableConcept(r.code) },
-    { label: 'Clinical status', path: 'clinicalStatus', render: (r) => formatCodeableConcept(r.clinicalStatus) },
-    { label: 'Onset', path: 'onsetDateTime', render: (r) => formatDateTime(r.onsetDateTime) },
-    { label: 'Recorded', path: 'recordedDate', render: (r) => formatDateTime(r.recordedDate) },
-  ],
-  observations: [
-    { label: 'When', path: 'effectiveDateTime', render: (r) => formatDateTime(r.effectiveDateTime ?? r.issued) },
-    { label: 'Observation', path: 'code', render: (r) => formatCodeableConcept(r.code) },
-    { label: 'Value', path: 'value', render: (r) => formatObservationValue(r) || (r.component ? r.component.map((c: any) => formatObservationValue(c)).join(' / ') : undefined) },
-    { label: 'Status', path: 'status', render: (r) => r.status },
-  ],
-  medications: [
-    { label: 'Medication', path: 'medicationCodeableConcept', render: (r) => formatCodeableConcept(r.medicationCodeableConcept) || r.medicationReference?.display },
-    { label: 'Status', path: 'status', render: (r) => r.status },
-    { label: 'Authored', path: 'authoredOn', render: (r) => formatDateTime(r.authoredOn) },
-  ],
-  allergies: [
-    { label: 'Allergy', path: 'code', render: (r) => formatCodeableConcept(r.code) },
-    { label: 'Criticality', path: 'criticality', render: (r) => r.criticality },
-    { label: 'Clinical status', path: 'clinicalStatus', render: (r) => formatCodeableConcept(r.clinicalStatus) },
-    { label: 'Recorded', path: 'recordedDate', render: (r) => formatDateTime(r.recordedDate) },
-  ],
-  immunizations: [
-    { label: 'Vaccine', path: 'vaccineCode', render: (r) => formatCodeableConcept(r.vaccineCode) },
-    { label: 'Date', path: 'occurrenceDateTime', render: (r) => formatDateTime(r.occurrenceDateTime) },
-    { label: 'Status', path: 'status', render: (r) => r.status },
-  ],
-  carePlans: [
-    { label: 'Care plan', path: 'category', render: (r) => r.title ?? formatCodeableConcept(r.category?.[0]) },
-    { label: 'Status', path: 'status', render: (r) => r.status },
-    { label: 'Period', path: 'period', render: (r) => formatPeriod(r.period) },
-  ],
-};
-
-const EDITABLE: Partial<Record<SectionKey, 'Observation' | 'Encounter' | 'Condition'>> = { observations: 'Observation', encounters: 'Encounter', conditions: 'Condition' };
-
-function Section({ tab, sections, error, loading, patientId }: { tab: SectionKey; sections: ChartSections; error?: string; loading: boolean; patientId: string }) {
-  const policy = useApp('session').me?.accessPolicy;
-  if (loading) return <Loading />;
-  if (error) return <ErrorMessage title="This section could not be loaded" error={error} />;
-  const rows = sections[tab] as Resource[];
-  if (rows.length === 0) return <Empty>Nothing recorded.</Empty>;
-  const columns = COLUMNS[tab];
-  const editType = EDITABLE[tab];
-  return (
-    <table className="data" aria-label={TABS.find((t) => t.key === tab)?.label}>
-      <thead>
-        <tr>
-          {columns.map((c) => (
-            <th key={c.label} scope="col">
-              {c.label}
-            </th>
-          ))}
-          {editType ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => {
-          const hidden = hiddenPaths(r, policy);
-          return (
-            <tr key={r.id}>
-              {columns.map((c) => (
-                <td key={c.label}>
-                  <Value hidden={isHiddenPath(hidden, c.path)}>{c.render(r)}</Value>
-                </td>
-              ))}
-              {editType ? (
-                <td>
-                  <a href={href({ name: 'edit', type: editType, id: r.id, patientId })}>Edit</a>
-                </td>
-              ) : null}
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
   );
 }

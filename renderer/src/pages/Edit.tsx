@@ -2,10 +2,12 @@
 // disabled with the reason, server errors (write constraints, version conflicts) in words.
 import type { Resource } from '@medplum/fhirtypes';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { fieldLocked, isHiddenPath, writeRules, hiddenPaths } from '../api/access.ts';
+import { fieldLocked, hiddenPaths, isHiddenPath, mayDo, writeRules } from '../api/access.ts';
 import { ErrorMessage, Field, Loading } from '../components/common.tsx';
+import { PatientBanner } from '../components/PatientBanner.tsx';
 import { useApp } from '../context.ts';
 import { href, navigate, type EditableType } from '../router.ts';
+import { useBannerAllergies, useChartLoader } from './Chart.tsx';
 import { FIELDS, toResource, validate, valuesOf, type Values } from './forms.ts';
 
 interface Props {
@@ -16,7 +18,10 @@ interface Props {
 
 export function EditPage({ type, id, patientId }: Props) {
   const chart = useApp('chart');
-  const policy = useApp('session').me?.accessPolicy;
+  const me = useApp('session').me;
+  const policy = me?.accessPolicy;
+  const loadChart = useChartLoader();
+  const allergies = useBannerAllergies();
   const [original, setOriginal] = useState<Resource | undefined>();
   const [values, setValues] = useState<Values>(() => valuesOf(type, undefined));
   const [loading, setLoading] = useState(Boolean(id));
@@ -54,14 +59,43 @@ export function EditPage({ type, id, patientId }: Props) {
     };
   }, [type, id, read, reloads]);
 
-  const rules = writeRules(policy, type);
-  const hidden = hiddenPaths(original ?? ({ resourceType: type } as Resource), policy);
-  const locked = (path: string): boolean => fieldLocked(rules, path) || isHiddenPath(hidden, path);
-  const backTo = patientId ?? (type === 'Patient' ? id : undefined);
-  const title = `${id ? 'Edit' : 'New'} ${type === 'Observation' && !id ? 'observation' : type.toLowerCase()}`;
+  // Whose record this is: the banner needs the patient (and allergies) loaded through the chart store.
+  const patientKey = patientId ?? (type === 'Patient' ? id : undefined);
+  useEffect(() => {
+    if (patientKey && chart.patientId !== patientKey) void loadChart(patientKey);
+  }, [patientKey, chart.patientId, loadChart]);
+  const patient = patientKey && chart.patientId === patientKey ? chart.patient : undefined;
 
-  if (loading) return <main className="page"><Loading /></main>;
-  if (loadError) return <main className="page"><ErrorMessage title={`The ${type} could not be opened`} error={loadError} /></main>;
+  const profile = me?.profile?.resourceType === 'Practitioner' && me.profile.id ? `Practitioner/${me.profile.id}` : undefined;
+  const candidate: Resource =
+    original ??
+    (type === 'Patient'
+      ? ({ resourceType: 'Patient', ...(profile ? { generalPractitioner: [{ reference: profile }] } : {}) } as Resource)
+      : ({ resourceType: type, subject: patientKey ? { reference: `Patient/${patientKey}` } : undefined, status: type === 'Observation' ? 'final' : undefined } as unknown as Resource));
+  const interaction = id ? 'update' : 'create';
+  const allowed = mayDo(policy, interaction, candidate, patient);
+  const rules = writeRules(policy, interaction, candidate, patient);
+  const hidden = hiddenPaths(original);
+  const locked = (path: string): boolean => fieldLocked(rules, path) || isHiddenPath(hidden, path);
+  const backTo = patientKey;
+  const title = `${id ? 'Edit' : 'New'} ${type === 'Observation' && !id ? 'observation' : type.toLowerCase()}`;
+  const banner = patient ? <PatientBanner patient={patient} allergies={allergies} context={id ? `Editing the record of` : `New entry in the record of`} /> : null;
+
+  if (loading || (patientKey && !patient && !chart.notFound && !chart.error)) return <main className="page"><Loading /></main>;
+  if (loadError) return <main className="page">{banner}<ErrorMessage title={`The ${type} could not be opened`} error={loadError} /></main>;
+  if (patientKey && !patient) return <main className="page"><ErrorMessage title="The patient could not be opened" error={chart.error ?? 'Patient not found'} /></main>;
+  if (!allowed) {
+    return (
+      <main className="page">
+        {banner}
+        <div className="panel" role="alert" data-testid="not-allowed">
+          <h1>{title}</h1>
+          <p>Your role cannot {id ? 'change this record' : `add ${type === 'Observation' ? 'observations' : `${type.toLowerCase()}s`} here`}.</p>
+          <a href={backTo ? href({ name: 'chart', id: backTo }) : href({ name: 'patients' })}>Back</a>
+        </div>
+      </main>
+    );
+  }
 
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
@@ -74,7 +108,7 @@ export function EditPage({ type, id, patientId }: Props) {
       return;
     }
     setSaving(true);
-    const result = await chart.save(toResource(type, original, values, patientId, locked));
+    const result = await chart.save(toResource(type, original ?? (type === 'Patient' ? candidate : undefined), values, patientId, locked));
     setSaving(false);
     if (result.ok) {
       const target = type === 'Patient' ? result.resource?.id : backTo;
@@ -92,17 +126,13 @@ export function EditPage({ type, id, patientId }: Props) {
 
   return (
     <main className="page">
+      {banner}
       <div className="page-head">
         <h1>{title}</h1>
         <a className="button secondary" href={backTo ? href({ name: 'chart', id: backTo }) : href({ name: 'patients' })}>
           Cancel
         </a>
       </div>
-      {rules.readonly ? (
-        <p className="notice" role="status">
-          {rules.reason}
-        </p>
-      ) : null}
       <form className="panel edit-form" onSubmit={(e) => void submit(e)} noValidate aria-busy={saving}>
         <div className="form-grid">
           {FIELDS[type].map((f) => {
@@ -144,7 +174,7 @@ export function EditPage({ type, id, patientId }: Props) {
           </p>
         ) : null}
         <div className="actions">
-          <button type="submit" disabled={saving || rules.readonly}>
+          <button type="submit" disabled={saving}>
             {saving ? 'Saving…' : 'Save'}
           </button>
         </div>

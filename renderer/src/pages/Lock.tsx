@@ -15,9 +15,7 @@ export function LockScreen() {
     <div className="lock-overlay" role="dialog" aria-modal="true" aria-labelledby="lock-title">
       <main className="auth-card">
         <h1 id="lock-title">Session locked</h1>
-        <p>
-          {profileName(session.me)} ({session.me?.user?.email}). Enter your password to continue.
-        </p>
+        <p>{session.me ? `${profileName(session.me)} (${session.me.user?.email ?? ''}). ` : ''}Enter your password to continue.</p>
         <form onSubmit={submit} aria-busy={session.busy}>
           <label htmlFor="unlock-password">Password</label>
           <input id="unlock-password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus />

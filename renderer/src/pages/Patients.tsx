@@ -1,15 +1,19 @@
 // Patient search by name, identifier and birth date, with the total count and paging. Rows open the chart.
-import { formatAddress, formatHumanName } from '@medplum/core';
 import type { Patient } from '@medplum/fhirtypes';
 import { useEffect, useState, type FormEvent } from 'react';
-import { hiddenPaths, isHiddenPath } from '../api/access.ts';
+import { hiddenPaths, isHiddenPath, mayDo } from '../api/access.ts';
+import { codeWords, formatAddress, formatWhen, personName } from '../components/clinical.ts';
+import { mrnOf } from '../components/PatientBanner.tsx';
 import { Empty, ErrorMessage, Loading, Value } from '../components/common.tsx';
 import { useApp } from '../context.ts';
 import { href, navigate } from '../router.ts';
 
 export function PatientsPage() {
   const patients = useApp('patients');
-  const policy = useApp('session').me?.accessPolicy;
+  const me = useApp('session').me;
+  const policy = me?.accessPolicy;
+  // A new patient registered by a practitioner has them as general practitioner (see the edit form).
+  const newPatient: Patient = { resourceType: 'Patient', ...(me?.profile?.resourceType === 'Practitioner' ? { generalPractitioner: [{ reference: `Practitioner/${me.profile.id}` }] } : {}) };
   const [form, setForm] = useState(patients.query);
   const loaded = patients.loaded;
   const search = patients.search;
@@ -30,9 +34,11 @@ export function PatientsPage() {
     <main className="page">
       <div className="page-head">
         <h1>Patients</h1>
-        <a className="button" href={href({ name: 'edit', type: 'Patient' })}>
-          New patient
-        </a>
+        {mayDo(policy, 'create', newPatient) ? (
+          <a className="button" href={href({ name: 'edit', type: 'Patient' })}>
+            New patient
+          </a>
+        ) : null}
       </div>
       <form className="search-bar" role="search" aria-label="Search patients" onSubmit={submit}>
         <div className="field">
@@ -69,22 +75,24 @@ export function PatientsPage() {
         {patients.loading && patients.results.length === 0 ? <Loading label="Searching patients…" /> : null}
         {!patients.loading && patients.loaded && patients.results.length === 0 && !patients.error ? <Empty>No patients match this search.</Empty> : null}
         {patients.results.length > 0 ? (
+          <div className="table-scroll">
           <table className="data" aria-label="Patients">
             <thead>
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Birth date</th>
-                <th scope="col">Gender</th>
-                <th scope="col">Identifier</th>
+                <th scope="col">Sex</th>
+                <th scope="col">MRN</th>
                 <th scope="col">Address</th>
               </tr>
             </thead>
             <tbody>
               {patients.results.map((p) => (
-                <PatientRow key={p.id} patient={p} hidden={hiddenPaths(p, policy)} />
+                <PatientRow key={p.id} patient={p} hidden={hiddenPaths(p)} />
               ))}
             </tbody>
           </table>
+          </div>
         ) : null}
       </div>
       {pages !== undefined && pages > 1 ? (
@@ -107,8 +115,8 @@ export function PatientsPage() {
 function PatientRow({ patient, hidden }: { patient: Patient; hidden: Set<string> }) {
   const open = (): void => navigate({ name: 'chart', id: patient.id as string });
   const nameHidden = isHiddenPath(hidden, 'name');
-  const label = nameHidden ? `Patient ${patient.id}` : formatHumanName(patient.name?.[0]) || `Patient ${patient.id}`;
-  const identifier = patient.identifier?.find((i) => !i.type?.coding?.some((c) => c.code === 'SS')) ?? patient.identifier?.[0];
+  const label = nameHidden ? `Patient born ${formatWhen(patient.birthDate) || 'on an unknown date'}` : personName(patient.name) || 'Unnamed patient';
+  const identifier = mrnOf(patient) ?? patient.identifier?.find((i) => !i.type?.coding?.some((c) => c.code === 'SS'));
   return (
     <tr className="clickable" onClick={open}>
       <td>
@@ -123,10 +131,10 @@ function PatientRow({ patient, hidden }: { patient: Patient; hidden: Set<string>
         ) : null}
       </td>
       <td>
-        <Value hidden={isHiddenPath(hidden, 'birthDate')}>{patient.birthDate}</Value>
+        <Value hidden={isHiddenPath(hidden, 'birthDate')}>{formatWhen(patient.birthDate)}</Value>
       </td>
       <td>
-        <Value hidden={isHiddenPath(hidden, 'gender')}>{patient.gender}</Value>
+        <Value hidden={isHiddenPath(hidden, 'gender')}>{codeWords(patient.gender)}</Value>
       </td>
       <td>
         <Value hidden={isHiddenPath(hidden, 'identifier')}>{identifier?.value}</Value>

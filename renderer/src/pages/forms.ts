@@ -1,6 +1,7 @@
 // The four editable types as flat forms: which fields, how a resource fills them, how they become a
 // resource again (keeping every field the form does not show), and the checks before saving.
 import type { Condition, Encounter, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import { codeWords, humaneUnit } from '../components/clinical.ts';
 import type { EditableType } from '../router.ts';
 
 export interface FieldSpec {
@@ -28,20 +29,23 @@ export const VITALS: { code: string; display: string; unit: string; ucum: string
   { code: '2339-0', display: 'Glucose', unit: 'mg/dL', ucum: 'mg/dL', min: 0, max: 2000 },
 ];
 
-const opts = (values: string[]): { value: string; label: string }[] => values.map((v) => ({ value: v, label: v }));
+const opts = (values: string[]): { value: string; label: string }[] => values.map((v) => ({ value: v, label: codeWords(v) }));
+
+/** A vital's unit as people write it (mmHg, °C). */
+export const vitalUnit = (vital: { ucum: string }): string => humaneUnit({ system: 'http://unitsofmeasure.org', code: vital.ucum });
 
 export const FIELDS: Record<EditableType, FieldSpec[]> = {
   Patient: [
     { key: 'given', label: 'Given name', path: 'name', required: true },
     { key: 'family', label: 'Family name', path: 'name', required: true },
-    { key: 'gender', label: 'Gender', path: 'gender', type: 'select', options: [{ value: '', label: '(not given)' }, ...opts(['female', 'male', 'other', 'unknown'])] },
+    { key: 'gender', label: 'Sex', path: 'gender', type: 'select', options: [{ value: '', label: 'Not given' }, ...opts(['female', 'male', 'other', 'unknown'])] },
     { key: 'birthDate', label: 'Birth date', path: 'birthDate', type: 'date', required: true },
     { key: 'identifier', label: 'Medical record number', path: 'identifier' },
     { key: 'phone', label: 'Phone', path: 'telecom' },
     { key: 'city', label: 'City', path: 'address' },
   ],
   Observation: [
-    { key: 'code', label: 'Measurement', path: 'code', type: 'select', required: true, options: [{ value: '', label: 'Choose…' }, ...VITALS.map((v) => ({ value: v.code, label: `${v.display} (${v.unit})` }))] },
+    { key: 'code', label: 'Measurement', path: 'code', type: 'select', required: true, options: [{ value: '', label: 'Choose…' }, ...VITALS.map((v) => ({ value: v.code, label: `${v.display} (${vitalUnit(v)})` }))] },
     { key: 'value', label: 'Value', path: 'valueQuantity', type: 'number', required: true },
     { key: 'effective', label: 'Date and time', path: 'effectiveDateTime', type: 'datetime-local', required: true },
     { key: 'status', label: 'Status', path: 'status', type: 'select', required: true, options: opts(['final', 'preliminary', 'amended', 'corrected', 'entered-in-error']) },
@@ -146,7 +150,7 @@ export function validate(type: EditableType, v: Values, locked: (path: string) =
     const n = Number(v.value);
     const vital = VITALS.find((x) => x.code === v.code);
     if (!Number.isFinite(n)) errors.value = 'Enter a number';
-    else if (vital && (n < vital.min || n > vital.max)) errors.value = `${vital.display} must be between ${vital.min} and ${vital.max} ${vital.unit}`;
+    else if (vital && (n < vital.min || n > vital.max)) errors.value = `${vital.display} must be between ${vital.min} and ${vital.max} ${vitalUnit(vital)}`;
   }
   if (type === 'Observation' && v.effective && new Date(v.effective).getTime() > Date.now() + 5 * 60_000) errors.effective = 'The date cannot be in the future';
   if (type === 'Encounter' && v.start && v.end && v.end < v.start) errors.end = 'End must be after start';
@@ -185,7 +189,7 @@ export function toResource(type: EditableType, original: Resource | undefined, v
         o.code = { coding: [{ system: 'http://loinc.org', code: vital.code, display: vital.display }], text: vital.display };
         o.category ??= [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs', display: 'Vital signs' }] }];
       }
-      put(o as never, 'valueQuantity', vital && v.value ? { value: Number(v.value), unit: vital.unit, system: 'http://unitsofmeasure.org', code: vital.ucum } : undefined);
+      put(o as never, 'valueQuantity', vital && v.value ? { value: Number(v.value), unit: vitalUnit(vital), system: 'http://unitsofmeasure.org', code: vital.ucum } : undefined);
       put(o as never, 'effectiveDateTime', fromLocalInput(v.effective));
       if (!original && patientId) o.subject = { reference: `Patient/${patientId}` };
       return o;

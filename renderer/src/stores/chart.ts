@@ -5,6 +5,7 @@ import type {
   AllergyIntolerance,
   CarePlan,
   Condition,
+  DiagnosticReport,
   Encounter,
   Immunization,
   MedicationRequest,
@@ -23,6 +24,7 @@ export interface ChartSections {
   allergies: AllergyIntolerance[];
   immunizations: Immunization[];
   carePlans: CarePlan[];
+  diagnosticReports: DiagnosticReport[];
 }
 
 export type SectionKey = keyof ChartSections;
@@ -41,19 +43,22 @@ export interface ChartState {
   patientId?: string;
   patient?: Patient;
   sections: ChartSections;
-  /** Sections the role may not search (shown as such, not as empty). */
+  /** Sections that failed to load (shown as such, not as empty). */
   sectionErrors: Partial<Record<SectionKey, string>>;
+  /** Sections the role may search: the others are never asked for (no request the role is refused). */
+  readable: SectionKey[];
   loading: boolean;
   notFound: boolean;
   error?: string;
-  load(patientId: string): Promise<void>;
+  /** Loads the patient, then only the sections `canSearch` allows for that patient. */
+  load(patientId: string, canSearch?: (resourceType: string, patient: Patient) => boolean): Promise<void>;
   /** Reads one resource for an edit form. */
   read<T extends Resource>(resourceType: T['resourceType'], id: string): Promise<{ resource?: T; error?: string; notFound?: boolean }>;
   save<T extends Resource>(resource: T): Promise<SaveResult<T>>;
   reset(): void;
 }
 
-const EMPTY: ChartSections = { encounters: [], conditions: [], observations: [], medications: [], allergies: [], immunizations: [], carePlans: [] };
+const EMPTY: ChartSections = { encounters: [], conditions: [], observations: [], medications: [], allergies: [], immunizations: [], carePlans: [], diagnosticReports: [] };
 
 const SECTION_QUERIES: Record<SectionKey, { type: string; sort: string; count: number }> = {
   encounters: { type: 'Encounter', sort: '-date', count: 50 },
@@ -63,28 +68,39 @@ const SECTION_QUERIES: Record<SectionKey, { type: string; sort: string; count: n
   allergies: { type: 'AllergyIntolerance', sort: '-_lastUpdated', count: 50 },
   immunizations: { type: 'Immunization', sort: '-date', count: 50 },
   carePlans: { type: 'CarePlan', sort: '-_lastUpdated', count: 50 },
+  diagnosticReports: { type: 'DiagnosticReport', sort: '-date', count: 100 },
 };
+
+/** The FHIR type behind each chart section. */
+export const SECTION_TYPES: Record<SectionKey, string> = Object.fromEntries(
+  Object.entries(SECTION_QUERIES).map(([key, q]) => [key, q.type])
+) as Record<SectionKey, string>;
 
 export function createChartStore(medplum: MedplumClient): StoreApi<ChartState> {
   let generation = 0;
+  let lastCanSearch: (resourceType: string, patient: Patient) => boolean = () => true;
   return createStore<ChartState>((set, get) => ({
     sections: EMPTY,
     sectionErrors: {},
+    readable: [],
     loading: false,
     notFound: false,
 
-    async load(patientId) {
+    async load(patientId, canSearch = () => true) {
+      lastCanSearch = canSearch;
       const mine = ++generation;
-      set({ patientId, patient: undefined, sections: EMPTY, sectionErrors: {}, loading: true, notFound: false, error: undefined });
+      set({ patientId, patient: undefined, sections: EMPTY, sectionErrors: {}, readable: [], loading: true, notFound: false, error: undefined });
+      let patient: Patient;
       try {
-        const patient = await medplum.readResource('Patient', patientId);
+        patient = await medplum.readResource('Patient', patientId);
         if (mine !== generation) return;
         set({ patient });
       } catch (err) {
         if (mine === generation) set({ loading: false, notFound: isNotFound(err), error: errorText(err) });
         return;
       }
-      const keys = Object.keys(SECTION_QUERIES) as SectionKey[];
+      const keys = (Object.keys(SECTION_QUERIES) as SectionKey[]).filter((key) => canSearch(SECTION_QUERIES[key].type, patient));
+      set({ readable: keys });
       const answers = await Promise.allSettled(
         keys.map((key) => {
           const q = SECTION_QUERIES[key];
@@ -116,7 +132,7 @@ export function createChartStore(medplum: MedplumClient): StoreApi<ChartState> {
           ? await medplum.updateResource(resource, versionId ? { headers: { 'If-Match': `W/"${versionId}"` } } : undefined)
           : await medplum.createResource(resource);
         const patientId = get().patientId;
-        if (patientId) void get().load(patientId);
+        if (patientId) void get().load(patientId, lastCanSearch);
         return { ok: true, resource: saved as typeof resource };
       } catch (err) {
         const code = outcomeOf(err)?.issue?.[0]?.code;
@@ -126,7 +142,7 @@ export function createChartStore(medplum: MedplumClient): StoreApi<ChartState> {
 
     reset() {
       generation++;
-      set({ patientId: undefined, patient: undefined, sections: EMPTY, sectionErrors: {}, loading: false, notFound: false, error: undefined });
+      set({ patientId: undefined, patient: undefined, sections: EMPTY, sectionErrors: {}, readable: [], loading: false, notFound: false, error: undefined });
     },
   }));
 }

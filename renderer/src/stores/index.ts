@@ -1,6 +1,6 @@
 // All the renderer's stores, made together over one client. Logout and role switch clear every store
 // except the session itself (which resets its own state).
-import type { MedplumClient } from '@medplum/core';
+import type { ClientStorage, MedplumClient } from '@medplum/core';
 import type { StoreApi } from 'zustand/vanilla';
 import type { LockGate } from '../api/lock-gate.ts';
 import { createAdminStore, type AdminState } from './admin.ts';
@@ -21,7 +21,14 @@ export interface Stores {
   transfer: StoreApi<TransferState>;
 }
 
-export function createStores(medplum: MedplumClient, gate: LockGate): Stores {
+export interface StoreOptions {
+  /** Opens the home page (a new role, a sign-out). */
+  goHome?: () => void;
+  /** The client's storage: the session keeps its role list there, beside MedplumClient's login. */
+  storage?: ClientStorage;
+}
+
+export function createStores(medplum: MedplumClient, gate: LockGate, options: StoreOptions = {}): Stores {
   const patients = createPatientsStore(medplum);
   const chart = createChartStore(medplum);
   const admin = createAdminStore(medplum);
@@ -33,6 +40,6 @@ export function createStores(medplum: MedplumClient, gate: LockGate): Stores {
       s.getState().reset();
     }
   };
-  const session = createSessionStore(medplum, gate, clearOthers);
+  const session = createSessionStore(medplum, gate, clearOthers, options);
   return { session, patients, chart, admin, audit, sync, transfer };
 }

@@ -1,6 +1,6 @@
 // Who is signed in and as which role: login (email, password, TOTP), the membership chooser, role
 // switch, lock/unlock, logout and first-run setup. Logout and role switch clear every other store.
-import type { MedplumClient } from '@medplum/core';
+import type { ClientStorage, MedplumClient } from '@medplum/core';
 import type { AccessPolicy, ProjectMembership, Reference } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { LockGate } from '../api/lock-gate.ts';
@@ -80,7 +80,16 @@ export function profileName(me: Me | undefined): string {
   return text || [me?.user?.firstName, me?.user?.lastName].filter(Boolean).join(' ') || me?.user?.email || 'Unknown';
 }
 
-export function createSessionStore(medplum: MedplumClient, gate: LockGate, clearOthers: () => void): StoreApi<SessionState> {
+/** Where the role list is kept beside MedplumClient's login (the same storage: cleared with it). */
+const CHOICES_KEY = 'outpost.choices';
+
+export function createSessionStore(
+  medplum: MedplumClient,
+  gate: LockGate,
+  clearOthers: () => void,
+  options: { goHome?: () => void; storage?: ClientStorage } = {}
+): StoreApi<SessionState> {
+  const goHome = options.goHome ?? (() => undefined);
   return createStore<SessionState>((set, get) => {
     const fail = (err: unknown): void => {
       const text = errorText(err);
@@ -95,7 +104,9 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
       const me = await loadMe();
       // Nothing of an earlier session (or of a request that failed as it ended) survives into this one.
       clearOthers();
+      options.storage?.setObject(CHOICES_KEY, get().choices);
       set({ phase: 'ready', busy: false, error: undefined, lockedOut: false, me, loginId: undefined, epoch: get().epoch + 1 });
+      goHome();
     };
 
     const next = async (answer: LoginAnswer): Promise<void> => {
@@ -118,6 +129,7 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
       medplum.clear();
       clearOthers();
       set({ phase: 'login', busy: false, locked: false, me: undefined, choices: [], loginId: undefined, error: undefined, endedMessage, lockedOut: false, unlockError: undefined, epoch: get().epoch + 1 });
+      goHome();
     };
 
     gate.onLock(() => set({ locked: true, unlockError: undefined }));
@@ -130,6 +142,20 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
       epoch: 0,
 
       async start() {
+        // A reload of a signed-in tab: the login kept in the tab's storage still holds when the host
+        // knows the session (a locked one asks for the password first: the lock gate holds the request).
+        if (medplum.getActiveLogin()) {
+          try {
+            const me = await loadMe();
+            const choices = options.storage?.getObject<MembershipChoice[]>(CHOICES_KEY) ?? [];
+            set({ phase: 'ready', me, choices, locked: false, epoch: get().epoch + 1 });
+            return;
+          } catch {
+            // Ended meanwhile (expired, signed out elsewhere, deactivated): sign in again.
+            gate.abandon();
+            medplum.clear();
+          }
+        }
         try {
           const status = (await medplum.get(SETUP_PATH, { cache: 'no-cache' })) as { needed?: boolean };
           set({ phase: status?.needed ? 'setup' : 'login' });
@@ -184,6 +210,7 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
           medplum.invalidateAll();
           clearOthers();
           set({ me, busy: false, epoch: get().epoch + 1 });
+          goHome();
         } catch (err) {
           fail(err);
         }
@@ -195,12 +222,15 @@ export function createSessionStore(medplum: MedplumClient, gate: LockGate, clear
           medplum.invalidateAll();
           clearOthers();
           set({ me, epoch: get().epoch + 1 });
+          goHome();
         } catch (err) {
           set({ error: errorText(err) });
         }
       },
 
       lock() {
+        // Locked at the host too: a reload or another tab cannot get past it (the lock call passes the gate).
+        medplum.post('auth/lock', {}).catch(() => undefined);
         gate.lock();
       },
 
