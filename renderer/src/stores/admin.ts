@@ -1,8 +1,9 @@
 // Project administration: memberships (with their users and policies), access policies, invitations,
 // deactivation, policy review and "view as".
 import type { MedplumClient } from '@medplum/core';
-import type { AccessPolicy, ProjectMembership, Reference } from '@medplum/fhirtypes';
+import type { AccessPolicy, Patient, ProjectMembership, Reference } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { referencesIn, resolveNames } from '../api/names.ts';
 import { errorText, issuePaths } from '../api/outcome.ts';
 
 /** Expected admin endpoint (no host route yet): sets a member's password, body {password}. */
@@ -30,6 +31,8 @@ export interface InviteInput {
   password?: string;
   accessPolicy?: string;
   admin: boolean;
+  /** A related person's patient (Patient/<id>): the membership parameter `patient` of their policy. */
+  patient?: string;
 }
 
 export interface ActionResult {
@@ -47,7 +50,13 @@ export interface AdminState {
   review?: PolicyReview;
   reviewError?: string;
   reviewing: boolean;
+  /** Reference -> name, for the patients and people the memberships and reviews name. */
+  names: Record<string, string>;
   load(): Promise<void>;
+  /** Patients matching a name (the patient picker). */
+  findPatients(text: string): Promise<Patient[]>;
+  /** Names the references (kept in `names`). */
+  nameAll(references: string[]): Promise<void>;
   invite(projectId: string, input: InviteInput): Promise<ActionResult>;
   setMembershipActive(membership: ProjectMembership, active: boolean): Promise<ActionResult>;
   saveMembership(membership: ProjectMembership): Promise<ActionResult>;
@@ -64,6 +73,8 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
       medplum.searchResources('AccessPolicy', new URLSearchParams({ _count: '200' })),
     ]);
     store.setState({ memberships: [...memberships], policies: [...policies] });
+    const references = memberships.flatMap((m) => (m.access ?? []).flatMap((a) => (a.parameter ?? []).map((p) => p.valueReference?.reference ?? '')));
+    await store.getState().nameAll(references);
   };
   const act = async (fn: () => Promise<unknown>, message?: string): Promise<ActionResult> => {
     try {
@@ -80,6 +91,22 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
     policies: [],
     loading: false,
     reviewing: false,
+    names: {},
+
+    async findPatients(text) {
+      const params = new URLSearchParams({ _count: '10', _sort: 'family' });
+      if (text.trim()) params.set('name', text.trim());
+      try {
+        return [...(await medplum.searchResources('Patient', params))];
+      } catch {
+        return [];
+      }
+    },
+
+    async nameAll(references) {
+      const found = await resolveNames(medplum, references, store.getState().names);
+      if (Object.keys(found).length) store.setState({ names: { ...store.getState().names, ...found } });
+    },
 
     async load() {
       set({ loading: true, error: undefined });
@@ -93,6 +120,11 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
 
     invite(projectId, input) {
       const policy: Reference<AccessPolicy> | undefined = input.accessPolicy ? { reference: input.accessPolicy } : undefined;
+      // A related person acts for one patient: the policy is given with that patient as its `patient` parameter.
+      const forPatient = input.resourceType === 'RelatedPerson' && input.patient && policy;
+      const membership = forPatient
+        ? { access: [{ policy, parameter: [{ name: 'patient', valueReference: { reference: input.patient } }] }], admin: input.admin }
+        : { accessPolicy: policy, admin: input.admin };
       return act(
         () =>
           medplum.invite(projectId, {
@@ -102,7 +134,7 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
             email: input.email,
             password: input.password || undefined,
             sendEmail: false,
-            membership: { accessPolicy: policy, admin: input.admin },
+            membership,
           }),
         `Invited ${input.email}`
       );
@@ -137,6 +169,8 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
           | PolicyReview
           | PolicyReview[];
         const review = Array.isArray(answer) ? answer.find((r) => r.membership?.endsWith(membershipId)) ?? answer[0] : answer;
+        // The review's words name records by reference: name them before showing it.
+        await store.getState().nameAll([...(review?.lines ?? []), ...(review?.warnings ?? []).map((w) => w.message)].flatMap(referencesIn));
         set({ review, reviewing: false });
       } catch (err) {
         set({ reviewError: errorText(err), reviewing: false });
@@ -144,7 +178,7 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
     },
 
     reset() {
-      set({ memberships: [], policies: [], loading: false, error: undefined, review: undefined, reviewError: undefined, reviewing: false });
+      set({ memberships: [], policies: [], loading: false, error: undefined, review: undefined, reviewError: undefined, reviewing: false, names: {} });
     },
   }));
   return store;

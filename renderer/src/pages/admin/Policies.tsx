@@ -6,6 +6,49 @@ import { ErrorMessage, Notice } from '../../components/common.tsx';
 import { useApp } from '../../context.ts';
 import { checkPolicyJson, entryOfError } from './policy-json.ts';
 
+const INTERACTIONS: { code: AccessPolicyInteractionCode; label: string }[] = [
+  { code: 'read', label: 'Read' },
+  { code: 'vread', label: 'Read old versions' },
+  { code: 'search', label: 'Search' },
+  { code: 'history', label: 'History' },
+  { code: 'create', label: 'Create' },
+  { code: 'update', label: 'Update' },
+  { code: 'delete', label: 'Delete' },
+];
+type AccessPolicyInteractionCode = NonNullable<AccessPolicyResource['interaction']>[number];
+const READ_ONLY: AccessPolicyInteractionCode[] = ['read', 'vread', 'search', 'history'];
+
+/** What an entry allows, as the host reads it: its interaction list, else legacy readonly, else everything. */
+export function allowedInteractions(entry: AccessPolicyResource): Set<AccessPolicyInteractionCode> {
+  if (entry.interaction) return new Set(entry.interaction);
+  return new Set(entry.readonly ? READ_ONLY : INTERACTIONS.map((i) => i.code));
+}
+
+/** The interactions of one entry as checkboxes (and a "read only" shortcut); writes an explicit list. */
+function Interactions({ index, entry, onChange }: { index: number; entry: AccessPolicyResource; onChange(entry: AccessPolicyResource): void }) {
+  const allowed = allowedInteractions(entry);
+  const set = (codes: AccessPolicyInteractionCode[]): void => {
+    const { readonly: _legacy, ...rest } = entry;
+    onChange({ ...rest, interaction: INTERACTIONS.map((i) => i.code).filter((c) => codes.includes(c)) });
+  };
+  const readOnly = [...allowed].every((c) => READ_ONLY.includes(c)) && allowed.size > 0;
+  return (
+    <fieldset className="interactions" data-testid={`entry-${index + 1}-interactions`}>
+      <legend>Allowed interactions</legend>
+      {INTERACTIONS.map((it) => (
+        <label key={it.code}>
+          <input type="checkbox" checked={allowed.has(it.code)} onChange={(e) => set(e.target.checked ? [...allowed, it.code] : [...allowed].filter((c) => c !== it.code))} />
+          {it.label}
+        </label>
+      ))}
+      <label>
+        <input type="checkbox" checked={readOnly} onChange={(e) => set(e.target.checked ? READ_ONLY : INTERACTIONS.map((i) => i.code))} />
+        Read only
+      </label>
+    </fieldset>
+  );
+}
+
 const NEW_POLICY: AccessPolicy = { resourceType: 'AccessPolicy', name: 'New policy', resource: [{ resourceType: 'Patient' }] };
 const list = (v: string): string[] | undefined => {
   const items = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -149,11 +192,8 @@ export function PoliciesTab() {
                           onChange={(e) => setEntry(i, { ...entry, writeConstraint: e.target.value ? [{ language: 'text/fhirpath', expression: e.target.value }] : undefined })}
                         />
                       </div>
-                      <div className="field checkbox">
-                        <input id={`e${i}-ro`} type="checkbox" checked={Boolean(entry.readonly)} onChange={(e) => setEntry(i, { ...entry, readonly: e.target.checked || undefined })} />
-                        <label htmlFor={`e${i}-ro`}>Read only</label>
-                      </div>
                     </div>
+                    <Interactions index={i} entry={entry} onChange={(next) => setEntry(i, next)} />
                     {result.entry === i ? <ErrorMessage error={result.error} /> : null}
                     <button type="button" className="secondary small" onClick={() => update({ ...editing, resource: (editing.resource ?? []).filter((_, j) => j !== i) })}>
                       Remove entry {i + 1}
