@@ -18,7 +18,7 @@ import { operationAuditEvent } from './audit/events.ts';
 import { authMigrations } from './auth/schema.ts';
 import { createAuthService } from './auth/service.ts';
 import type { AuthService, Session } from './auth/types.ts';
-import { createAccessRepository, createPrincipalCache } from './enforce/index.ts';
+import { createAccessRepository, createPrincipalCache, exportTypes } from './enforce/index.ts';
 import { databasePath, ensureDataDir } from './paths.ts';
 import { buildCapabilityStatement } from './routes/capability.ts';
 import { fhirRoutes, fhirSegmentMatchers } from './routes/fhir.ts';
@@ -213,7 +213,7 @@ export function createHost(options: HostOptions): Host {
   );
   const services: HostServices = { auth, access, audit };
   const extra: HostMount[] = [
-    { prefix: '', routes: [meRoute(auth, access), ...authRoutes(auth)] },
+    { prefix: '', routes: [meRoute(auth, access), exportTypesRoute(auth, access), ...authRoutes(auth)] },
     // First-run setup, project administration (invite, passwords, memberships) and the policy review.
     { prefix: '', routes: adminRoutes({ store, auth, access, audit, clock }), matchers: adminSegmentMatchers },
     // Sync: status, run, conflicts, the project's remote (outpost/sync/...).
@@ -339,6 +339,15 @@ export function createHost(options: HostOptions): Host {
   };
 }
 
+
+/** GET outpost/export/types: the types the session's export holds (the CLI's export list, see exportTypes). */
+function exportTypesRoute(auth: AuthService, access: HostAccess): Route {
+  return {
+    method: 'GET',
+    pattern: 'outpost/export/types',
+    handler: (req) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { types: exportTypes(access.forSession(authenticateRequest(auth, req.headers))) } }),
+  };
+}
 
 /** GET /auth/me with the profile as the session may read it (hidden fields removed and marked). */
 function meRoute(auth: AuthService, access: HostAccess): Route {

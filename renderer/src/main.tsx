@@ -34,9 +34,9 @@ function boot(): Stores {
   });
   // A new role (sign-in, role switch, another window's switch) and sign-out open on the home page: never
   // on the last page of the previous role or person. replaceState keeps that page out of the history.
-  const goHome = (): void => {
-    if (window.location.hash !== '#/patients') {
-      window.history.replaceState(null, '', '#/patients');
+  const goHome = (hash = '#/patients'): void => {
+    if (window.location.hash !== hash) {
+      window.history.replaceState(null, '', hash);
       window.dispatchEvent(new HashChangeEvent('hashchange'));
     }
   };

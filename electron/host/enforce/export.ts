@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors } from '../../../shared/errors.ts';
 import type { Store } from '../store/types.ts';
+import { entriesFor } from '../access/index.ts';
 import { principalOf } from './repository.ts';
 
 export interface AccessExportSummary {
@@ -17,6 +18,20 @@ export interface AccessExportSummary {
 }
 
 const PAGE = 1000;
+
+/**
+ * The types an export of this principal holds: those present in its project that it may search
+ * (AuditEvents aside: sync carries them). The UI's export asks for the same list (GET outpost/export/types)
+ * and pages through the same searches, so both write what the role can see.
+ */
+export function exportTypes(repo: Store): string[] {
+  const principal = principalOf(repo);
+  if (!principal) {
+    throw errors.forbidden('Export runs only through an access-checked repository (a session or the host system context)');
+  }
+  const types = repo.db.prepare('SELECT DISTINCT type FROM resource WHERE project = ? AND deleted = 0 ORDER BY type').pluck().all(principal.project) as string[];
+  return types.filter((type) => type !== 'AuditEvent' && entriesFor(principal.policy, type, 'search').length > 0);
+}
 
 /**
  * Every type present in the principal's project; those it cannot search are skipped. `project`, when
@@ -31,13 +46,9 @@ export function exportAs(repo: Store, project: string | undefined, folder: strin
     throw errors.forbidden('A session exports its own project only');
   }
   const start = performance.now();
-  const types = repo.db.prepare('SELECT DISTINCT type FROM resource WHERE project = ? AND deleted = 0 ORDER BY type').pluck().all(principal.project) as string[];
   mkdirSync(folder, { recursive: true });
   const counts: Record<string, number> = {};
-  for (const type of types) {
-    if (type === 'AuditEvent') {
-      continue;
-    }
+  for (const type of exportTypes(repo)) {
     let fd: number | undefined;
     try {
       for (let offset = 0; ; offset += PAGE) {

@@ -6,5 +6,5 @@ export { createPrincipalCache } from './principal.ts';
 export type { Principal, PrincipalCache } from './principal.ts';
 export { ACCESS_TAG_SYSTEM, HIDDEN_FIELD_EXTENSION, stripSecrets } from './context.ts';
 export type { AuthHooks, EnforceDeps } from './context.ts';
-export { exportAs } from './export.ts';
+export { exportAs, exportTypes } from './export.ts';
 export type { AccessExportSummary } from './export.ts';

@@ -144,6 +144,10 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
   const sql = {
     state: db.prepare<[string], { last_sync: string | null; last_result: string | null }>('SELECT last_sync, last_result FROM sync_state WHERE project = ?'),
     saveState: db.prepare<[string, string, string]>('INSERT OR REPLACE INTO sync_state (project, last_sync, last_result) VALUES (?, ?, ?)'),
+    // A run that failed records its result, never a new "last sync".
+    saveFailedResult: db.prepare<[string, string]>(
+      'INSERT INTO sync_state (project, last_sync, last_result) VALUES (?, NULL, ?) ON CONFLICT(project) DO UPDATE SET last_result = excluded.last_result',
+    ),
     outboxStates: db.prepare<[string], { state: string; n: number }>('SELECT state, count(*) AS n FROM sync_outbox WHERE project = ? GROUP BY state'),
     conflicts: db.prepare<[string], number>('SELECT count(*) FROM sync_conflict WHERE project = ?').pluck(),
   };
@@ -251,7 +255,11 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     }
     try {
       finishCounts(summary);
-      sql.saveState.run(project, summary.finishedAt, JSON.stringify(summary));
+      if (summary.errors.length === 0) {
+        sql.saveState.run(project, summary.finishedAt, JSON.stringify(summary));
+      } else {
+        sql.saveFailedResult.run(project, JSON.stringify(summary));
+      }
     } catch (err) {
       // Stopped by host.close(): the database may be gone; the summary still says what happened.
       if (!abort.signal.aborted) throw err;

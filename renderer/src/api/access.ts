@@ -143,3 +143,8 @@ export function writeRules(policy: AccessPolicy | undefined, interaction: 'creat
 export function fieldLocked(rules: WriteRules, path: string): boolean {
   return isHiddenPath(rules.readonlyFields, path) || isHiddenPath(rules.hiddenFields, path);
 }
+
+/** Importing creates records: offered only to a role with an entry that allows creating. */
+export function mayImport(policy: AccessPolicy | undefined): boolean {
+  return !policy || (policy.resource ?? []).some((e) => (e.interaction ? e.interaction.includes('create') : !e.readonly));
+}

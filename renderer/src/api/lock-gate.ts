@@ -67,10 +67,11 @@ async function isLockedResponse(response: Response): Promise<boolean> {
   }
 }
 
-/** Wraps a fetch so session-locked answers park the request behind the gate. The lock and unlock calls themselves pass through. */
+/** Wraps a fetch so session-locked answers park the request behind the gate. Lock, unlock and logout pass through. */
 export function lockAwareFetch(inner: FetchLike, gate: LockGate): FetchLike {
   return async (input, init) => {
-    const isUnlock = /\/auth\/(un)?lock(\?|$)/.test(String(input));
+    // Locking, unlocking and signing out pass the gate (a locked session can still be signed out).
+    const isUnlock = /\/auth\/((un)?lock|logout)(\?|$)/.test(String(input));
     for (;;) {
       if (!isUnlock) {
         await gate.whenUnlocked();

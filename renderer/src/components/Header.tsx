@@ -1,6 +1,7 @@
 // The persistent header: who you are acting as (profile name, resource type, project), the role
 // switcher, the navigation, lock and sign out.
 import { useId } from 'react';
+import { mayImport } from '../api/access.ts';
 import { useApp } from '../context.ts';
 import { href, type Route } from '../router.ts';
 import { profileName } from '../stores/session.ts';
@@ -14,14 +15,15 @@ export function Header({ route }: { route: Route }) {
   const switchId = useId();
   const me = session.me;
   if (!me) return null;
-  const isAdmin = Boolean(me.membership?.admin);
+  const preview = me.viewAs;
+  const isAdmin = Boolean(me.membership?.admin) && !preview;
   const resourceType = String(me.profile?.resourceType ?? referenceType(me.membership?.profile?.reference));
   const projectName = me.project?.name ?? me.membership?.project?.display ?? me.project?.id ?? '';
   const links: { route: Route; label: string; admin?: boolean }[] = [
     { route: { name: 'patients' }, label: 'Patients' },
     { route: { name: 'admin', tab: 'users' }, label: 'Administration', admin: true },
     { route: { name: 'audit' }, label: 'Audit log', admin: true },
-    { route: { name: 'transfer' }, label: 'Import / export' },
+    { route: { name: 'transfer' }, label: mayImport(me.accessPolicy) ? 'Import / export' : 'Export' },
     { route: { name: 'sync' }, label: 'Sync' },
   ];
   const current = me.membership?.id;
@@ -35,7 +37,7 @@ export function Header({ route }: { route: Route }) {
         {isAdmin ? <span className="badge badge-admin">admin</span> : null}
         <span className="identity-project">{projectName}</span>
       </div>
-      {session.choices.length > 1 ? (
+      {session.choices.length > 1 && !preview ? (
         <div className="role-switch">
           <label htmlFor={switchId} className="visually-hidden">
             Switch role
@@ -63,13 +65,26 @@ export function Header({ route }: { route: Route }) {
         </ul>
       </nav>
       <div className="header-actions">
-        <button type="button" className="secondary" onClick={() => session.lock()}>
-          Lock
-        </button>
-        <button type="button" className="secondary" onClick={() => void session.logout()}>
-          Sign out
-        </button>
+        {preview ? (
+          <button type="button" className="secondary" onClick={() => void session.endViewAs()}>
+            End preview
+          </button>
+        ) : (
+          <>
+            <button type="button" className="secondary" onClick={() => session.lock()}>
+              Lock
+            </button>
+            <button type="button" className="secondary" onClick={() => void session.logout()}>
+              Sign out
+            </button>
+          </>
+        )}
       </div>
+      {preview ? (
+        <p className="preview-banner" role="status" data-testid="view-as-banner">
+          Read-only preview: {preview.admin.display ?? 'an administrator'} is viewing the app as {profileName(me)}. Nothing can be changed, and this preview is recorded in the audit log.
+        </p>
+      ) : null}
     </header>
   );
 }

@@ -24,9 +24,15 @@ export function LockScreen() {
             <button type="submit" disabled={session.busy || !password}>
               Unlock
             </button>
-            <button type="button" className="secondary" onClick={() => void session.logout()}>
-              Sign out
-            </button>
+            {session.me?.viewAs ? (
+              <button type="button" className="secondary" onClick={() => void session.endViewAs()}>
+                End preview
+              </button>
+            ) : (
+              <button type="button" className="secondary" onClick={() => void session.logout()}>
+                Sign out
+              </button>
+            )}
           </div>
         </form>
       </main>

@@ -1,7 +1,7 @@
 // The sync panel: online or offline, the last sync, a running sync's progress, "Sync now", changes
 // waiting to be sent, changes the server held back (with the reason), conflicts side by side with
 // keep mine / keep theirs / merge by field, and for project admins the remote server's configuration.
-import { formatDateTime } from '@medplum/core';
+import { formatWhen } from '../components/clinical.ts';
 import { useEffect, useState } from 'react';
 import { Empty, ErrorMessage, Loading, Notice } from '../components/common.tsx';
 import { ConflictView } from '../components/ConflictView.tsx';
@@ -29,7 +29,7 @@ function typeSummary(changes: SyncChange[]): string {
     .join(', ');
 }
 
-function ChangesTable({ label, changes, total, withReason }: { label: string; changes: SyncChange[]; total: number; withReason?: boolean }) {
+function ChangesTable({ label, changes, total, withReason, names }: { label: string; changes: SyncChange[]; total: number; withReason?: boolean; names: Record<string, string> }) {
   const [all, setAll] = useState(false);
   const shown = all ? changes : changes.slice(0, FIRST_ROWS);
   return (
@@ -49,10 +49,8 @@ function ChangesTable({ label, changes, total, withReason }: { label: string; ch
           {shown.map((c) => (
             <tr key={c.id} className={withReason ? 'held' : undefined}>
               <td>{operationText(c.operation)}</td>
-              <td>
-                {c.resourceType} <code>{c.resourceId}</code>
-              </td>
-              <td>{c.changedAt ? formatDateTime(c.changedAt) : '—'}</td>
+              <td>{names[`${c.resourceType}/${c.resourceId}`] ?? `${c.resourceType} (not readable by your role)`}</td>
+              <td>{c.changedAt ? formatWhen(c.changedAt) : '—'}</td>
               {withReason ? <td>{heldStateText(c)}</td> : null}
               {withReason ? <td>{c.reason ?? 'No reason given'}</td> : null}
             </tr>
@@ -62,10 +60,10 @@ function ChangesTable({ label, changes, total, withReason }: { label: string; ch
       <div className="actions">
         {shown.length < changes.length ? (
           <button type="button" className="secondary small" onClick={() => setAll(true)}>
-            Show all {changes.length}
+            {changes.length === total ? `Show all ${total}` : `Show the first ${changes.length} of ${total}`}
           </button>
         ) : null}
-        {total > changes.length ? <span className="muted">{`Showing ${changes.length} of ${total}.`}</span> : null}
+        {total > changes.length ? <span className="muted">{`Showing ${shown.length} of ${total}.`}</span> : null}
       </div>
     </>
   );
@@ -113,8 +111,10 @@ export function SyncPage() {
       {s ? (
         <>
           <div className="panel status-row" role="group" aria-label="Sync status" data-testid="sync-status">
-            <span className={s.online ? 'pill online' : 'pill offline'}>{s.online ? 'Online' : 'Offline'}</span>
-            <span>Last sync: {s.lastSync ? formatDateTime(s.lastSync) : 'never'}</span>
+            <span className={!configured ? 'pill offline' : s.online ? 'pill online' : 'pill offline'} data-testid="sync-state">
+              {!configured ? 'Not configured' : s.online ? 'Online' : 'Offline'}
+            </span>
+            <span>Last sync: {s.lastSync ? formatWhen(s.lastSync) : 'never'}</span>
             <span data-testid="pending-count">{plural(s.counts.pending, 'pending change')}</span>
             {s.counts.held ? <span>{plural(s.counts.held, 'held change')}</span> : null}
             <span>{plural(s.conflicts.length, 'conflict')}</span>
@@ -138,12 +138,12 @@ export function SyncPage() {
                 <label htmlFor="sync-progress">{progress ? progressText(progress) : 'Starting sync…'}</label>
                 {progress?.total ? <progress id="sync-progress" max={progress.total} value={progress.done} /> : <progress id="sync-progress" />}
               </div>
-            ) : sync.lastRun ? (
+            ) : sync.lastRun && syncRunProblems(sync.lastRun).length === 0 ? (
               <Notice tone="success">{syncSummaryText(sync.lastRun)}</Notice>
             ) : null}
           </div>
           <ErrorMessage title="Sync failed" error={sync.runError} />
-          {!running && syncRunProblems(sync.lastRun).length ? <ErrorMessage title="Problems during the sync" error={syncRunProblems(sync.lastRun).join(' ')} /> : null}
+          {!running && syncRunProblems(sync.lastRun).length ? <ErrorMessage title="Sync failed" error={syncRunProblems(sync.lastRun).join(' ')} /> : null}
           {sync.resolvedMessage ? <Notice tone="success">{sync.resolvedMessage}</Notice> : null}
 
           {s.conflicts.length ? (
@@ -160,7 +160,7 @@ export function SyncPage() {
             <section className="panel" aria-labelledby="held-title">
               <h2 id="held-title">Held back by the server ({s.counts.held})</h2>
               <p className="muted">These changes were refused; they stay on this computer. Correct the record, or ask an administrator.</p>
-              <ChangesTable label="Held changes" changes={s.held} total={s.counts.held} withReason />
+              <ChangesTable label="Held changes" changes={s.held} total={s.counts.held} withReason names={sync.names} />
             </section>
           ) : null}
 
@@ -169,7 +169,7 @@ export function SyncPage() {
             {s.pending.length === 0 ? (
               <Empty>No changes waiting: everything made here has been sent.</Empty>
             ) : (
-              <ChangesTable label="Pending changes" changes={s.pending} total={s.counts.pending} />
+              <ChangesTable label="Pending changes" changes={s.pending} total={s.counts.pending} names={sync.names} />
             )}
           </section>
 

@@ -1,10 +1,14 @@
 // Import (file picker or drop: FHIR Bundles, NDJSON, .gz) with a progress bar, and export to NDJSON.
 import { useState, type DragEvent } from 'react';
+import { mayImport } from '../api/access.ts';
 import { ErrorMessage, Notice } from '../components/common.tsx';
 import { useApp } from '../context.ts';
 
 export function TransferPage() {
   const transfer = useApp('transfer');
+  const policy = useApp('session').me?.accessPolicy;
+  // Importing creates records: offered only to a role that may create some.
+  const canImport = mayImport(policy);
   const [dragging, setDragging] = useState(false);
   const start = (files: FileList | null): void => {
     if (files?.length) void transfer.importFiles([...files]);
@@ -17,7 +21,8 @@ export function TransferPage() {
   const p = transfer.progress;
   return (
     <main className="page">
-      <h1>Import and export</h1>
+      <h1>{canImport ? 'Import and export' : 'Export'}</h1>
+      {canImport ? (
       <section className="panel" aria-labelledby="import-title">
         <h2 id="import-title">Import</h2>
         <div
@@ -54,6 +59,7 @@ export function TransferPage() {
         ) : null}
         {transfer.importSummary?.messages.map((m) => <ErrorMessage key={m} error={m} />)}
       </section>
+      ) : null}
       <section className="panel" aria-labelledby="export-title">
         <h2 id="export-title">Export</h2>
         <p>Everything your role can see, as one NDJSON file.</p>

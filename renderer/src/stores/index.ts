@@ -22,8 +22,8 @@ export interface Stores {
 }
 
 export interface StoreOptions {
-  /** Opens the home page (a new role, a sign-out). */
-  goHome?: () => void;
+  /** Opens the home page (a new role, a sign-out), or the page given. */
+  goHome?: (hash?: string) => void;
   /** The client's storage: the session keeps its role list there, beside MedplumClient's login. */
   storage?: ClientStorage;
 }

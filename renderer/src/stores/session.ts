@@ -1,6 +1,6 @@
 // Who is signed in and as which role: login (email, password, TOTP), the membership chooser, role
 // switch, lock/unlock, logout and first-run setup. Logout and role switch clear every other store.
-import type { ClientStorage, MedplumClient } from '@medplum/core';
+import type { ClientStorage, LoginState, MedplumClient } from '@medplum/core';
 import type { AccessPolicy, ProjectMembership, Reference } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { LockGate } from '../api/lock-gate.ts';
@@ -21,7 +21,11 @@ export interface Me {
   membership: ProjectMembership;
   accessPolicy?: AccessPolicy;
   security?: { mfaEnrolled?: boolean; loginTime?: string };
+  /** Set in a read-only "view as" preview: the administrator viewing. */
+  viewAs?: { admin: { reference?: string; display?: string } };
 }
+
+const SESSION_ENDED_AFTER_PREVIEW = 'The preview ended, and so had your own session. Sign in again to continue.';
 
 export type SessionPhase = 'starting' | 'setup' | 'login' | 'mfa' | 'choose' | 'ready';
 
@@ -54,6 +58,10 @@ export interface SessionState {
   logout(): Promise<void>;
   /** The session ended on the host's side (expired, membership deactivated). */
   ended(message: string): void;
+  /** An administrator previews the app as a membership (read-only, audited); the admin's own login is kept. */
+  startViewAs(membershipId: string): Promise<void>;
+  /** Ends the preview and returns to the administrator's own session. */
+  endViewAs(): Promise<void>;
 }
 
 export interface SetupInput {
@@ -82,12 +90,23 @@ export function profileName(me: Me | undefined): string {
 
 /** Where the role list is kept beside MedplumClient's login (the same storage: cleared with it). */
 const CHOICES_KEY = 'outpost.choices';
+/** The administrator's own login during a "view as" preview (the same storage: cleared with it). */
+const VIEW_AS_KEY = 'outpost.viewAs.admin';
+
+const READS = new Set(['read', 'vread', 'search', 'history']);
+
+/** A preview's policy as the UI reads it: reads only, so no write action is ever offered. */
+function readOnlyMe(me: Me): Me {
+  if (!me.viewAs) return me;
+  const resource = (me.accessPolicy?.resource ?? [{ resourceType: '*' }]).map((e) => ({ ...e, readonly: undefined, interaction: (e.interaction ?? ['read', 'vread', 'search', 'history']).filter((i) => READS.has(i)) }));
+  return { ...me, membership: { ...me.membership, admin: false }, accessPolicy: { resourceType: 'AccessPolicy', ...me.accessPolicy, resource } };
+}
 
 export function createSessionStore(
   medplum: MedplumClient,
   gate: LockGate,
   clearOthers: () => void,
-  options: { goHome?: () => void; storage?: ClientStorage } = {}
+  options: { goHome?: (hash?: string) => void; storage?: ClientStorage } = {}
 ): StoreApi<SessionState> {
   const goHome = options.goHome ?? (() => undefined);
   return createStore<SessionState>((set, get) => {
@@ -97,7 +116,7 @@ export function createSessionStore(
       set({ busy: false, error: text, lockedOut: code === 'throttled' || /locked/i.test(text) });
     };
 
-    const loadMe = async (): Promise<Me> => (await medplum.get('auth/me', { cache: 'no-cache' })) as Me;
+    const loadMe = async (): Promise<Me> => readOnlyMe((await medplum.get('auth/me', { cache: 'no-cache' })) as Me);
 
     const finish = async (code: string): Promise<void> => {
       await medplum.processCode(code);
@@ -252,6 +271,48 @@ export function createSessionStore(
           // Ended already: the local state is cleared either way.
         }
         reset();
+      },
+
+      async startViewAs(membershipId) {
+        const adminLogin = medplum.getActiveLogin();
+        if (!adminLogin) return;
+        set({ busy: true, error: undefined });
+        try {
+          const tokens = (await medplum.post('outpost/view-as', { membership: membershipId })) as { access_token: string; refresh_token: string; project: LoginState['project']; profile: LoginState['profile'] };
+          options.storage?.setObject(VIEW_AS_KEY, { login: adminLogin, choices: get().choices });
+          await medplum.setActiveLogin({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, project: tokens.project, profile: tokens.profile });
+          const me = await loadMe();
+          clearOthers();
+          set({ me, choices: [], busy: false, epoch: get().epoch + 1 });
+          goHome();
+        } catch (err) {
+          fail(err);
+        }
+      },
+
+      async endViewAs() {
+        const saved = options.storage?.getObject<{ login: LoginState; choices: MembershipChoice[] }>(VIEW_AS_KEY);
+        try {
+          await medplum.post('auth/logout', {});
+        } catch {
+          // Ended already (the admin's session ended): the admin's login decides below.
+        }
+        options.storage?.setString(VIEW_AS_KEY, undefined);
+        gate.unlock();
+        if (!saved) {
+          reset();
+          return;
+        }
+        try {
+          await medplum.setActiveLogin(saved.login);
+          const me = await loadMe();
+          clearOthers();
+          options.storage?.setObject(CHOICES_KEY, saved.choices);
+          set({ me, choices: saved.choices, locked: false, busy: false, epoch: get().epoch + 1 });
+          goHome('#/admin/users'); // back where the preview was started
+        } catch {
+          reset(SESSION_ENDED_AFTER_PREVIEW);
+        }
       },
 
       ended(message) {

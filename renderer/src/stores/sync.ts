@@ -6,6 +6,7 @@ import type { MedplumClient } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { SyncProgress } from '../../../shared/contract/sync.ts';
+import { resolveNames } from '../api/names.ts';
 import { errorText, isNotFound, outcomeOf } from '../api/outcome.ts';
 
 export const SYNC_PATH = 'outpost/sync';
@@ -109,6 +110,8 @@ export interface SyncState {
   resolvedMessage?: string;
   /** The answer to the last remote change (kept here: the form moves once a remote exists). */
   remoteResult?: ActionAnswer;
+  /** Names of the records the lists show (Type/id -> name), as the session may read them. */
+  names: Record<string, string>;
   load(options?: { quiet?: boolean }): Promise<void>;
   run(options?: { pullOnly?: boolean; pushOnly?: boolean }): Promise<void>;
   resolve(conflictId: string, keep: Keep, fields?: FieldChoices): Promise<ActionAnswer>;
@@ -202,6 +205,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
     starting: false,
     following: false,
     resolveErrors: {},
+    names: {},
 
     async load(options) {
       const mine = ++issued;
@@ -216,6 +220,9 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
         const progress = status.running ? (status.progress ?? get().progress) : undefined;
         const followed = get().following && !status.running ? { following: false, lastRun: status.lastRun ?? {} } : {};
         set({ status, progress, loading: false, loaded: true, unavailable: false, error: undefined, ...followed });
+        const refs = [...status.pending, ...status.held].map((c) => `${c.resourceType}/${c.resourceId}`);
+        const names = await resolveNames(medplum, refs, get().names);
+        if (Object.keys(names).length && gen === generation) set({ names: { ...get().names, ...names } });
       } catch (err) {
         if (mine !== issued || gen !== generation) return;
         set({ loading: false, loaded: true, unavailable: isNotFound(err), error: isNotFound(err) ? undefined : errorText(err) });
@@ -315,6 +322,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
         resolveErrors: {},
         resolvedMessage: undefined,
         remoteResult: undefined,
+        names: {},
       });
     },
   }));

@@ -7,7 +7,9 @@ import { errorText } from '../api/outcome.ts';
 
 const BATCH_SIZE = 100;
 
-export const EXPORT_TYPES = ['Patient', 'Practitioner', 'Encounter', 'Condition', 'Observation', 'MedicationRequest', 'AllergyIntolerance', 'Immunization', 'CarePlan', 'Procedure'] as const;
+/** The host's list of what the session's export holds: the CLI's `outpost export` list for this role. */
+export const EXPORT_TYPES_PATH = 'outpost/export/types';
+const EXPORT_PAGE = 500;
 
 export interface TransferState {
   importing: boolean;
@@ -90,16 +92,20 @@ export function createTransferStore(medplum: MedplumClient): StoreApi<TransferSt
       set({ exporting: true, error: undefined, exportUrl: undefined });
       const lines: string[] = [];
       try {
-        for (const type of EXPORT_TYPES) {
+        // Every type the role may search, paged in a stable order, exactly as `outpost export` does.
+        const { types } = (await medplum.get(EXPORT_TYPES_PATH, { cache: 'no-cache' })) as { types: string[] };
+        const exported = new Set<string>();
+        for (const type of types) {
           set({ exportProgress: `Exporting ${type}…` });
-          for (let offset = 0; ; offset += 500) {
-            const page = await medplum.searchResources(type, new URLSearchParams({ _count: '500', _offset: String(offset) }));
+          for (let offset = 0; ; offset += EXPORT_PAGE) {
+            const page = await medplum.searchResources(type as 'Patient', new URLSearchParams({ _count: String(EXPORT_PAGE), _offset: String(offset), _sort: '_id', _total: 'none' }));
             page.forEach((r) => lines.push(JSON.stringify(r)));
-            if (page.length < 500) break;
+            if (page.length) exported.add(type);
+            if (page.length < EXPORT_PAGE) break;
           }
         }
         const blob = new Blob([lines.join('\n') + '\n'], { type: 'application/fhir+ndjson' });
-        set({ exporting: false, exportProgress: `${lines.length} resources exported`, exportUrl: URL.createObjectURL(blob), exportName: `outpost-export-${new Date().toISOString().slice(0, 10)}.ndjson` });
+        set({ exporting: false, exportProgress: `${lines.length} resources of ${exported.size} types exported`, exportUrl: URL.createObjectURL(blob), exportName: `outpost-export-${new Date().toISOString().slice(0, 10)}.ndjson` });
       } catch (err) {
         set({ exporting: false, exportProgress: undefined, error: errorText(err) });
       }

@@ -16,7 +16,8 @@ const TABS: { key: Tab; label: string }[] = [
 
 export function AdminPage({ tab }: { tab: Tab }) {
   const admin = useApp('admin');
-  const isAdmin = Boolean(useApp('session').me?.membership?.admin);
+  const session = useApp('session');
+  const isAdmin = Boolean(session.me?.membership?.admin);
   const [reviewed, setReviewed] = useState<string>();
   const load = admin.load;
   useEffect(() => {
@@ -41,16 +42,18 @@ export function AdminPage({ tab }: { tab: Tab }) {
       </nav>
       <ErrorMessage error={admin.error} />
       {admin.loading && admin.memberships.length === 0 ? <Loading /> : null}
+      <ErrorMessage title="The preview could not start" error={session.phase === 'ready' ? session.error : undefined} />
       {tab === 'users' ? (
         <UsersTab
-          onViewAs={(id) => {
+          onViewAs={(id) => void session.startViewAs(id)}
+          onReview={(id) => {
             setReviewed(id);
             navigate({ name: 'admin', tab: 'review' });
           }}
         />
       ) : null}
       {tab === 'policies' ? <PoliciesTab /> : null}
-      {tab === 'review' ? <ReviewTab membershipId={reviewed} onChoose={setReviewed} /> : null}
+      {tab === 'review' ? <ReviewTab membershipId={reviewed} onChoose={setReviewed} onViewAs={(id) => void session.startViewAs(id)} /> : null}
     </main>
   );
 }

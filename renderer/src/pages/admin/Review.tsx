@@ -1,10 +1,12 @@
 // Policy review and "view as": the effective policy of a membership in words, its warnings, and what
 // that role can see (counts by type, computed by the host with the same SQL as enforcement). Read-only.
 import { useEffect, useId } from 'react';
+import { nameReferences } from '../../api/names.ts';
 import { Empty, ErrorMessage, Loading } from '../../components/common.tsx';
 import { useApp } from '../../context.ts';
 
-export function ReviewTab({ membershipId, onChoose }: { membershipId?: string; onChoose(id: string): void }) {
+/** Policy review in words: the effective policy after substitution, with the records it names by name. */
+export function ReviewTab({ membershipId, onChoose, onViewAs }: { membershipId?: string; onChoose(id: string): void; onViewAs(id: string): void }) {
   const admin = useApp('admin');
   const selectId = useId();
   const loadReview = admin.loadReview;
@@ -15,7 +17,7 @@ export function ReviewTab({ membershipId, onChoose }: { membershipId?: string; o
   return (
     <div className="panel">
       <div className="field inline">
-        <label htmlFor={selectId}>View as</label>
+        <label htmlFor={selectId}>Person</label>
         <select id={selectId} value={membershipId ?? ''} onChange={(e) => onChoose(e.target.value)}>
           <option value="">Choose a membership…</option>
           {admin.memberships.map((m) => (
@@ -30,13 +32,17 @@ export function ReviewTab({ membershipId, onChoose }: { membershipId?: string; o
       <ErrorMessage title="Review unavailable" error={admin.reviewError} />
       {review ? (
         <div className="review" data-testid="policy-review">
-          <p className="notice">Read-only preview of this role. Viewing is recorded in the audit log.</p>
+          <div className="actions">
+            <button type="button" className="secondary" onClick={() => membershipId && onViewAs(membershipId)}>
+              View the app as this person (read-only)
+            </button>
+          </div>
           <h3>Warnings</h3>
           {review.warnings.length ? (
             <ul className="warnings">
               {review.warnings.map((w, i) => (
                 <li key={i}>
-                  <strong>{w.code}</strong>: {w.message}
+                  {nameReferences(w.message, admin.names)}
                 </li>
               ))}
             </ul>
@@ -48,7 +54,7 @@ export function ReviewTab({ membershipId, onChoose }: { membershipId?: string; o
               <h3>The policy in words</h3>
               <ul>
                 {review.lines.map((l, i) => (
-                  <li key={i}>{l}</li>
+                  <li key={i}>{nameReferences(l, admin.names)}</li>
                 ))}
               </ul>
             </>

@@ -13,7 +13,7 @@ const EMPTY_INVITE: InviteInput = { resourceType: 'Practitioner', firstName: '',
 
 const PROFILE_WORDS: Record<string, string> = { Practitioner: 'Staff', Patient: 'Patient', RelatedPerson: 'Family caregiver', ClientApplication: 'Program', Bot: 'Program' };
 
-export function UsersTab({ onViewAs }: { onViewAs(membershipId: string): void }) {
+export function UsersTab({ onViewAs, onReview }: { onViewAs(membershipId: string): void; onReview(membershipId: string): void }) {
   const admin = useApp('admin');
   const projectId = useApp('session').me?.project?.id;
   const [invite, setInvite] = useState<InviteInput>(EMPTY_INVITE);
@@ -108,9 +108,14 @@ export function UsersTab({ onViewAs }: { onViewAs(membershipId: string): void })
                         <button type="button" className="secondary small" onClick={() => void toggle(m)} aria-label={`${m.active === false ? 'Reactivate' : 'Deactivate'} ${name}`}>
                           {m.active === false ? 'Reactivate' : 'Deactivate'}
                         </button>
-                        <button type="button" className="secondary small" onClick={() => onViewAs(m.id as string)} aria-label={`View as ${name}`}>
-                          View as
+                        <button type="button" className="secondary small" onClick={() => onReview(m.id as string)} aria-label={`Review the access of ${name}`}>
+                          Review
                         </button>
+                        {m.active !== false && m.user?.reference?.startsWith('User/') ? (
+                          <button type="button" className="secondary small" onClick={() => onViewAs(m.id as string)} aria-label={`View as ${name}`}>
+                            View as
+                          </button>
+                        ) : null}
                       </div>
                     </td>
                   </tr>
