@@ -95,11 +95,11 @@ describe.skipIf(!chromiumAvailable())('the chart in Chromium (issue 16)', { time
     expect(panels.some((p) => /Lipid Panel/i.test(p))).toBe(true);
     await screenshot(page, 'chart-synthea-lab-panels');
 
-    // Conditions: onset dates are dates, never "12:00:00 AM".
+    // Conditions: Synthea's onsets are moments (with their time); none shows a midnight artefact.
     await page.getByRole('tab', { name: /Conditions/ }).click();
     const conditions = (await page.getByRole('table', { name: 'Conditions' }).textContent()) ?? '';
     expect(conditions).toMatch(/[A-Z][a-z]{2} \d{1,2}, \d{4}/);
-    expect(conditions).not.toMatch(/AM|PM/);
+    expect(conditions).not.toMatch(/12:00(:00)? AM|00:00/);
     await page.close();
   }, 120_000);
 
@@ -130,6 +130,11 @@ describe.skipIf(!chromiumAvailable())('the chart in Chromium (issue 16)', { time
     expect(creatinine).toMatch(/1\.1 mg\/dL.*0\.6–1\.2 mg\/dL.*Normal/); // flag derived from the range
     await screenshot(page, 'chart-mary-lab-flags');
 
+    // Date-only values are dates: Mary's onsets have no time, and get none.
+    await page.getByRole('tab', { name: /Conditions/ }).click();
+    const conditions = (await page.getByRole('table', { name: 'Conditions' }).textContent()) ?? '';
+    expect(conditions).toContain('May 1, 2019');
+    expect(conditions).not.toMatch(/AM|PM/);
     await page.getByRole('tab', { name: /Observations/ }).click();
     const temperature = (await page.getByRole('table', { name: 'Observations' }).getByRole('row', { name: /Body temperature/ }).textContent()) ?? '';
     expect(temperature).toContain('37.2 °C');
@@ -143,6 +148,7 @@ describe.skipIf(!chromiumAvailable())('the chart in Chromium (issue 16)', { time
     for (const action of ['Record observation', 'New encounter', 'New condition', 'Edit patient']) {
       await page.getByRole('link', { name: action }).click();
       await page.getByRole('button', { name: 'Save' }).waitFor();
+      await page.waitForFunction(() => !/loading/.test(document.querySelector('[data-testid=banner-allergies]')?.textContent ?? 'loading'));
       const banner = await text(page, 'patient-banner');
       expect(banner, action).toContain('Mary Johnson');
       expect(banner, action).toContain('MRN-789');

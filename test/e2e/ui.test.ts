@@ -336,7 +336,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await admin.getByLabel('Email').fill('pat.desk@demo.outpost');
     await admin.getByLabel('Initial password').fill('front-desk-1');
     await admin.getByLabel('Access policy').selectOption({ label: 'Reception desk' });
-    await admin.getByRole('button', { name: 'Add user' }).click();
+    await admin.getByRole('button', { name: 'Add person' }).click();
     await admin.getByText('Invited pat.desk@demo.outpost').waitFor();
 
     const user = await open();

@@ -226,7 +226,7 @@ export function referenceRangeText(ranges: ObservationReferenceRange[] | undefin
   const low = range.low?.value;
   const high = range.high?.value;
   const unit = humaneUnit(range.low ?? range.high);
-  if (low !== undefined && high !== undefined) return `${roundValue(low, code)}–${roundValue(high, code)}${unit ? ` ${unit}` : ''}`;
+  if (low !== undefined && high !== undefined) return `${roundValue(low, code)}–${roundValue(high, code)}${unit ? `${unit === '%' ? '' : ' '}${unit}` : ''}`;
   if (low !== undefined || high !== undefined) {
     const text = formatRange({ low: range.low && { ...range.low, unit }, high: range.high && { ...range.high, unit } });
     return text.replace('>=', '≥').replace('<=', '≤');

@@ -307,8 +307,10 @@ export function createSessionStore(
           await medplum.setActiveLogin(saved.login);
           const me = await loadMe();
           clearOthers();
-          options.storage?.setObject(CHOICES_KEY, saved.choices);
-          set({ me, choices: saved.choices, locked: false, busy: false, epoch: get().epoch + 1 });
+          // Medplum's storage drops empty lists: no saved list is no list.
+          const choices = saved.choices ?? [];
+          options.storage?.setObject(CHOICES_KEY, choices);
+          set({ me, choices, locked: false, busy: false, epoch: get().epoch + 1 });
           goHome('#/admin/users'); // back where the preview was started
         } catch {
           reset(SESSION_ENDED_AFTER_PREVIEW);

@@ -57,7 +57,7 @@ export function UsersTab({ onViewAs, onReview }: { onViewAs(membershipId: string
   return (
     <div>
       {result.text ? result.ok ? <Notice tone="success">{result.text}</Notice> : <ErrorMessage error={result.text} /> : null}
-      <div className="search-bar" role="search" aria-label="Find a person">
+      <div className="search-bar" role="search" aria-label="Search people">
         <div className="field">
           <label htmlFor="member-search">Find a person</label>
           <input id="member-search" type="search" placeholder="Name, email or policy" value={query} onChange={(e) => setQuery(e.target.value)} />
