@@ -102,14 +102,15 @@ describe.skipIf(!chromiumAvailable())('the sync panel in Chromium against a FHIR
     await editCity(page, maryId, 'Riverton');
     await page.getByRole('link', { name: 'Sync' }).click();
     const pending = page.getByRole('table', { name: 'Pending changes' });
-    await pending.getByText(maryId).waitFor();
-    expect(await pending.locator('tr', { hasText: maryId }).innerText()).toMatch(/Changed\s+Patient/);
+    // Records by name, not by id.
+    await pending.getByRole('cell', { name: 'Mary Johnson', exact: true }).waitFor();
+    expect(await pending.locator('tr', { hasText: 'Mary Johnson' }).first().innerText()).toMatch(/Changed\s+Mary Johnson/);
+    expect(await pendingText(page)).not.toContain(maryId);
     expect(await page.getByTestId('remote-form').count()).toBe(0); // not an admin: no remote settings
     await screenshot(page, 'sync-pending');
 
     await syncNow(page);
-    await page.waitForFunction((id) => !document.querySelector('[aria-labelledby=outbox-title]')?.textContent?.includes(id), maryId);
-    expect(await pendingText(page)).not.toContain(maryId);
+    await page.waitForFunction(() => ![...document.querySelectorAll('[aria-labelledby=outbox-title] td')].some((td) => td.textContent === 'Mary Johnson'));
     expect((await remotePatient(maryId)).address?.[0]?.city).toBe('Riverton');
     await page.close();
   });
@@ -123,7 +124,7 @@ describe.skipIf(!chromiumAvailable())('the sync panel in Chromium against a FHIR
     await signIn(page, DEMO.chen, { role: 'Practitioner' });
     await editCity(page, maryId, 'Capital City');
     await page.getByRole('link', { name: 'Sync' }).click();
-    await page.getByRole('table', { name: 'Pending changes' }).getByText(maryId).waitFor();
+    await page.getByRole('table', { name: 'Pending changes' }).getByRole('cell', { name: 'Mary Johnson', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Sync now' }).click();
 
     const conflict = page.getByTestId('sync-conflict').filter({ hasText: maryId });
@@ -143,7 +144,7 @@ describe.skipIf(!chromiumAvailable())('the sync panel in Chromium against a FHIR
     await syncNow(page);
     await page.waitForFunction(() => !document.querySelector('[data-testid=sync-conflict]'));
     expect((await remotePatient(maryId)).address?.[0]?.city).toBe('Capital City');
-    expect(await pendingText(page)).not.toContain(maryId);
+    await page.waitForFunction(() => ![...document.querySelectorAll('[aria-labelledby=outbox-title] td')].some((td) => td.textContent === 'Mary Johnson'));
     await screenshot(page, 'sync-resolved');
     await page.close();
   });
@@ -162,7 +163,7 @@ describe.skipIf(!chromiumAvailable())('the sync panel in Chromium against a FHIR
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('chart-title').waitFor();
     await page.getByRole('link', { name: 'Sync' }).click();
-    await page.getByRole('table', { name: 'Pending changes' }).getByText(maryId).waitFor();
+    await page.getByRole('table', { name: 'Pending changes' }).getByRole('cell', { name: 'Mary Johnson', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Sync now' }).click();
 
     const conflict = page.getByTestId('sync-conflict').filter({ hasText: maryId });

@@ -123,7 +123,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await screenshot(page, 'chart-vitals');
 
     await page.getByRole('tab', { name: /Conditions/ }).click();
-    await page.getByRole('cell', { name: 'Hypertension' }).waitFor();
+    await page.getByRole('cell', { name: 'Hypertension', exact: true }).waitFor();
     await page.getByRole('tab', { name: /Encounters/ }).click();
     await page.getByRole('table', { name: 'Encounters' }).waitFor();
     await screenshot(page, 'chart-encounters');

@@ -60,7 +60,12 @@ export function referencesOf(event: AuditEvent): string[] {
   const refs = [...(event.agent ?? []).map((a) => a.who?.reference), ...(event.entity ?? []).map((e) => e.what?.reference)];
   for (const e of event.entity ?? []) {
     const query = decodeQuery(e.query);
-    if (query) refs.push(...(decodeURIComponent(query).match(/\b[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}/g) ?? []));
+    if (query) {
+      refs.push(...(decodeURIComponent(query).match(/\b[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}/g) ?? []));
+      // `Patient?_id=a,b`: the ids are records of the searched type.
+      const [type, rest = ''] = query.split('?');
+      new URLSearchParams(rest).get('_id')?.split(',').forEach((id) => refs.push(`${type}/${id}`));
+    }
   }
   return refs.filter((r): r is string => Boolean(r) && !r!.includes('/_history'));
 }
@@ -73,7 +78,7 @@ function searchWords(query: string, names: Record<string, string>): string {
   const [type, rest = ''] = query.split('?');
   const criteria = [...new URLSearchParams(rest).entries()]
     .filter(([name]) => !name.startsWith('_') || name === '_id' || name === '_tag')
-    .map(([name, value]) => `${name} ${value.split(',').map((v) => names[v] ?? v).join(' or ')}`);
+    .map(([name, value]) => `${name === '_id' ? 'record' : name} ${value.split(',').map((v) => names[v] ?? names[`${type}/${v}`] ?? v).join(' or ')}`);
   return `Search ${type || 'all types'}${criteria.length ? `: ${criteria.join(', ')}` : ''}`;
 }
 
