@@ -394,7 +394,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     await page.waitForFunction(() => !document.querySelector('[aria-live=polite]')?.textContent?.includes('Loading'));
     await screenshot(page, 'audit-log');
     await page.close();
-  });
+  }, 180_000);
 
   it('locks and unlocks: the data is covered until the right password is entered', async () => {
     const page = await open();

@@ -94,7 +94,8 @@ export interface EventWords {
 
 export function describeEvent(event: AuditEvent, names: Record<string, string>): EventWords {
   const requestor = event.agent?.find((a) => a.requestor) ?? event.agent?.[0];
-  const viewer = event.agent?.find((a) => a.type?.coding?.some((c) => c.code === 'view-as'));
+  // A "view as" preview: the requestor is the administrator, this agent the member being viewed as.
+  const viewed = event.agent?.find((a) => a.type?.coding?.some((c) => c.code === 'view-as'));
   const who = nameOf(requestor?.who?.reference, names, requestor?.who?.display) || requestor?.name || 'Unknown';
   const codes = (event.subtype ?? []).map((s) => s.code ?? '');
   const outpost = event.subtype?.find((s) => s.system === OUTPOST_AUDIT)?.code;
@@ -109,7 +110,7 @@ export function describeEvent(event: AuditEvent, names: Record<string, string>):
     .join('; ');
   return {
     when: formatWhen(event.recorded),
-    who: viewer ? `${nameOf(viewer.who?.reference, names, viewer.who?.display)} viewing as ${who}` : who,
+    who: viewed ? `${who} viewing as ${nameOf(viewed.who?.reference, names, viewed.who?.display)}` : who,
     action: ACTIONS[code] ?? event.subtype?.[0]?.display ?? code,
     what,
     outcome: OUTCOMES[event.outcome ?? '0'] ?? 'Failed',
