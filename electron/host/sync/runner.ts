@@ -206,6 +206,9 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     // One cheap request first: offline, the run says so instead of leaving every change to back off.
     const reachable = await probeRemote(settings.baseUrl, { fetch: options.fetch });
     online.set(project, reachable);
+    // The run failed (no new "last sync"): the remote unreachable or refusing the credentials, a phase
+    // that threw, a stop. Resources the remote refused one by one (held, with reasons) do not fail it.
+    let failed = !reachable;
     if (!reachable) {
       summary.errors.push(`Cannot reach the remote ${settings.baseUrl} (offline?)`);
       phases.length = 0;
@@ -235,6 +238,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
           }
         }
       } catch (err) {
+        failed = true;
         summary.errors.push(`${phase}: ${describe(err)}`);
         if (err instanceof FhirError && err.status === 401) {
           summary.unauthorized = true;
@@ -246,8 +250,10 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       }
     }
     if (abort.signal.aborted) {
+      failed = true;
       summary.errors.push('Stopped before the end');
     }
+    failed ||= summary.unauthorized;
     summary.quotaWaitMs = remote.pacer.snapshot().waitedMs;
     summary.finishedAt = clock().toISOString();
     if (summary.errors.length === 0) {
@@ -255,7 +261,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     }
     try {
       finishCounts(summary);
-      if (summary.errors.length === 0) {
+      if (!failed) {
         sql.saveState.run(project, summary.finishedAt, JSON.stringify(summary));
       } else {
         sql.saveFailedResult.run(project, JSON.stringify(summary));
