@@ -20,6 +20,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REQUEST_CHANNEL, type EmitBridgeEvent, type LockReason } from '../shared/contract/bridge.ts';
 import { isFhirError, toErrorResponse } from '../shared/errors.ts';
+import { installCrashGuard, type CrashSource } from './host/crash-guard.ts';
 import { createHost } from './host/host.ts';
 import { databasePath, ensureDataDir } from './host/paths.ts';
 import { limitHeapGrowth } from './host/process-memory.ts';
@@ -55,6 +56,8 @@ export interface MainOptions {
   /** Locks every session; default: the host's `lockAllSessions` when it has one. */
   lockSessions?: (host: ShellHost) => void | Promise<void>;
   log?: (message: string) => void;
+  /** Where uncaught exceptions and unhandled rejections are heard: `process` (a stand-in in tests). */
+  crashSource?: CrashSource;
 }
 
 export interface MainProcess {
@@ -145,6 +148,8 @@ function createMainWindow(dataDir: string, preloadPath: string): BrowserWindow {
 export async function startMainProcess(options: MainOptions = {}): Promise<MainProcess | null> {
   const log = options.log ?? ((message: string) => console.log(message));
   limitHeapGrowth();
+  // The host runs in this process: nothing a request or a background task (audit, sync) throws ends it.
+  const guard = installCrashGuard({ log, source: options.crashSource });
   // A fixed folder name, whatever package.json's name: ~/.config/Outpost, %APPDATA%\Outpost, ...
   // Set first: the single-instance lock lives in the userData folder.
   app.setPath('userData', options.dataDir ? resolve(options.dataDir) : join(app.getPath('appData'), PRODUCT_NAME));
@@ -193,7 +198,7 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
   // Sync's secrets are sealed by the keychain too; sync runs in the background while the app is open.
   const secretSealer = safeStorageSealer(safeStorage);
   const host = await (options.createHost ?? createHost)({ dataDir, key, emit, secretSealer, sync: { background: true } });
-  const handleRequest = createIpcRequestHandler(() => host);
+  const handleRequest = createIpcRequestHandler(() => host, guard);
   ipcMain.handle(REQUEST_CHANNEL, (event, envelope: unknown) => handleRequest({ senderUrl: event.senderFrame?.url }, envelope));
 
   const version = app.getVersion();
@@ -225,6 +230,7 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
     autoLock.stop();
     ipcMain.removeHandler(REQUEST_CHANNEL);
     await host.close();
+    guard.uninstall();
   };
   app.on('will-quit', () => {
     void shutdown();

@@ -44,6 +44,7 @@ export const errors = {
   preconditionFailed: (text: string) => make(412, 'conflict', text),
   tooLarge: (text = 'Request body too large') => make(413, 'too-costly', text),
   unsupportedMediaType: (text: string) => make(415, 'not-supported', text),
+  headersTooLarge: (text = 'Request URL or headers too large') => make(431, 'too-costly', text),
   unprocessable: (text: string, expression?: string) => make(422, 'processing', text, expression),
   tooManyRequests: (text = 'Too many requests') => make(429, 'throttled', text),
   internal: (text = 'Internal server error') => make(500, 'exception', text),

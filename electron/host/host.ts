@@ -2,14 +2,17 @@
 // path, headers, raw body) from any transport (IPC, loopback HTTP, CLI, tests) and answers as a
 // Medplum/FHIR server would. No module-level state: tests run many hosts side by side.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import type { EmitBridgeEvent } from '../../shared/contract/bridge.ts';
-import { MAX_BODY_BYTES, hostRequestSchema, type HostRequest, type HostResponse } from '../../shared/contract/host.ts';
+import { MAX_BUNDLE_BODY_BYTES, MAX_JSON_DEPTH, MAX_PATH_CHARS, bodyLimitFor, hostRequestSchema, type HostRequest, type HostResponse } from '../../shared/contract/host.ts';
+import { jsonNestsDeeperThan } from '../../shared/json-depth.ts';
 import { FhirError, errors, outcome, toErrorResponse } from '../../shared/errors.ts';
 import { FHIR_BASE_PATH, FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
 import { adminRoutes, adminSegmentMatchers } from './admin/index.ts';
 import { createAuditLog, type AuditLog } from './audit/log.ts';
+import { AUDIT_SPILL_FILE } from './audit/spill.ts';
 import { auditMigrations } from './audit/schema.ts';
 import { toAccessPolicy } from './access/index.ts';
 import { authenticateRequest, authRoutes, bearerToken } from './auth/routes.ts';
@@ -44,10 +47,12 @@ export interface HostOptions {
   clock?: () => Date;
   /** Base URL for links when a request carries no Host header (IPC, CLI). Default 'http://localhost/'. */
   baseUrl?: string;
-  /** Largest request body accepted, in bytes (default and ceiling: MAX_BODY_BYTES). */
+  /** Largest request body accepted, in bytes: lowers the limits of shared/contract/host.ts (bodyLimitFor), never raises them. */
   maxBodyBytes?: number;
   /** Told about unexpected (500) errors, which clients only see as "Internal server error". */
   onUnexpectedError?: (err: unknown, req: HostRequest) => void;
+  /** Where the host says what no request answers (audit events it had to keep aside or recovered). Default: stderr. */
+  log?: (message: string) => void;
   /** Pushes an event to the renderer (Electron); unused until sync and auth events exist. */
   emit?: EmitBridgeEvent;
   /**
@@ -93,6 +98,8 @@ export interface Host {
   readonly store: Store;
   readonly dataDir: string;
   readonly maxBodyBytes: number;
+  /** The largest body a request to `path` may carry (each transport refuses more, 413, before reading it all). */
+  bodyLimit(method: string, path: string): number;
   readonly auth: AuthService;
   readonly access: HostAccess;
   readonly audit: AuditLog;
@@ -166,7 +173,16 @@ export function createHost(options: HostOptions): Host {
   });
   const clock = options.clock ?? (() => new Date());
   const sync = createSyncService({ ...options.sync, store, outbox, dataDir, sealer: options.secretSealer, clock: options.clock, emit: options.emit });
-  const audit = createAuditLog({ store, clock, enabled: options.audit });
+  const audit = createAuditLog({
+    store,
+    clock,
+    enabled: options.audit,
+    spillFile: dataDir === ':memory:' ? undefined : join(dataDir, AUDIT_SPILL_FILE),
+    key: options.key,
+    log: options.log,
+  });
+  // Audit events an earlier run could not store (see audit/spill.ts) are stored before anything else.
+  audit.replaySpilled();
   const principals = createPrincipalCache(store.db);
   const auth = createAuthService({
     store,
@@ -189,7 +205,8 @@ export function createHost(options: HostOptions): Host {
   };
   /** The session-scoped store of each FHIR request, set before routing (headers object is the key). */
   const requestStores = new WeakMap<object, Store>();
-  const maxBodyBytes = Math.min(options.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES);
+  const maxBodyBytes = Math.min(options.maxBodyBytes ?? MAX_BUNDLE_BODY_BYTES, MAX_BUNDLE_BODY_BYTES);
+  const bodyLimit = (method: string, path: string): number => bodyLimitFor(method, path, maxBodyBytes);
   const fallbackBase = options.baseUrl ?? 'http://localhost/';
   let capability: CapabilityStatement | undefined;
   let closed = false;
@@ -273,8 +290,18 @@ export function createHost(options: HostOptions): Host {
     if (!METHODS.has(String(req.method))) {
       throw errors.methodNotAllowed(`Unsupported method: ${String(req.method)}`);
     }
-    if (req.body !== undefined && Buffer.byteLength(req.body, 'utf8') > maxBodyBytes) {
-      throw errors.tooLarge(`Request body over ${maxBodyBytes} bytes`);
+    if (typeof req.path === 'string' && req.path.length > MAX_PATH_CHARS) {
+      throw errors.headersTooLarge(`Request URL longer than ${MAX_PATH_CHARS} characters`);
+    }
+    if (typeof req.body === 'string') {
+      const limit = bodyLimit(String(req.method), String(req.path));
+      // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: only a body that may be over is measured.
+      if (req.body.length * 3 > limit && Buffer.byteLength(req.body, 'utf8') > limit) {
+        throw errors.tooLarge(`Request body over ${limit} bytes`);
+      }
+      if (/^\s*[[{]/.test(req.body) && jsonNestsDeeperThan(req.body, MAX_JSON_DEPTH)) {
+        throw errors.badRequest(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
+      }
     }
     const parsed = hostRequestSchema.safeParse(req);
     if (!parsed.success) {
@@ -312,6 +339,7 @@ export function createHost(options: HostOptions): Host {
     store,
     dataDir,
     maxBodyBytes,
+    bodyLimit,
     auth,
     access,
     audit,
@@ -332,7 +360,7 @@ export function createHost(options: HostOptions): Host {
       if (!closed) {
         closed = true;
         sync.stop();
-        audit.flush();
+        audit.close();
         store.close();
       }
     },

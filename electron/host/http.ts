@@ -2,12 +2,13 @@
 // request onto host.handle. Until login exists, every request needs the bearer token generated at
 // start (written to the data folder with mode 0600). No CORS: a request from a foreign Origin is refused.
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
 import { errors, toErrorResponse, type FhirError } from '../../shared/errors.ts';
 import { FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
+import type { CrashGuard } from './crash-guard.ts';
 import type { Host } from './host.ts';
 import { TOKEN_FILE, writeSecret } from './paths.ts';
 import { isApiPath, serveStatic } from './static.ts';
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
    * token: the app's code is not a secret, the API behind it stays guarded.
    */
   rendererDir?: string;
+  /** The process's crash guard: a failure a request causes after its handler returned is answered 500 for it. */
+  guard?: CrashGuard;
 }
 
 export interface HttpServer {
@@ -80,13 +83,23 @@ function tokenMatches(header: string | undefined, token: Buffer): boolean {
   return given.length === token.length && timingSafeEqual(given, token);
 }
 
-/** Reads the body as text, refusing (413) as soon as it passes the limit. */
+/**
+ * Reads the body as text, refusing (413) a body whose stated length (Content-Length) is over the
+ * limit before reading any of it, and a streamed one as soon as it passes the limit: at most `limit`
+ * bytes are ever held. The rest of a refused body is discarded as it arrives (never kept), and the
+ * connection closes after the answer.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
+    const refuse = (): void => {
+      req.removeAllListeners('data');
+      req.on('data', () => undefined);
       req.resume();
       reject(errors.tooLarge(`Request body over ${limit} bytes`));
+    };
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      refuse();
       return;
     }
     const chunks: Buffer[] = [];
@@ -94,9 +107,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume(); // drain without keeping anything
-        reject(errors.tooLarge(`Request body over ${limit} bytes`));
+        chunks.length = 0;
+        refuse();
         return;
       }
       chunks.push(chunk);
@@ -104,6 +116,23 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
     req.on('end', () => resolve(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/**
+ * Requests Node's parser refuses before any handler sees them (a URL and headers over 16 KiB: 431; a
+ * malformed request line or header: 400) are answered with an OperationOutcome, as every other failure.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const { outcome } = toErrorResponse(tooLarge ? errors.headersTooLarge('Request URL and headers over 16 KiB') : errors.badRequest('Malformed HTTP request'));
+  const body = JSON.stringify(outcome);
+  const headers = { ...SECURITY_HEADERS, 'content-type': FHIR_JSON_UTF8, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {
@@ -114,6 +143,16 @@ function headersOf(req: IncomingMessage): Record<string, string> {
     }
   }
   return out;
+}
+
+/** Answers a request whose handling failed outside the host's own error handling (a 413 refusal, a crash). */
+function answerUnexpected(res: ServerResponse, err: unknown): void {
+  const { status, outcome } = toErrorResponse(err);
+  if (!res.headersSent) {
+    send(res, { status, headers: { 'content-type': FHIR_JSON_UTF8, connection: 'close' }, body: outcome });
+  } else if (!res.writableEnded) {
+    res.destroy();
+  }
 }
 
 export async function startHttpServer(host: Host, options: HttpServerOptions = {}): Promise<HttpServer> {
@@ -129,8 +168,17 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
   let allowedOrigins = new Set<string>();
 
   const server = createServer((req, res) => {
-    void serve(req, res);
+    if (options.guard) {
+      // A failure this request causes after its handler returned (a timer, a detached promise) is its 500.
+      options.guard.run(
+        (err) => answerUnexpected(res, err),
+        () => void serve(req, res),
+      );
+    } else {
+      void serve(req, res);
+    }
   });
+  server.on('clientError', answerClientError);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -154,7 +202,7 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
         sendError(res, errors.unauthorized('Missing or wrong bearer token'), { 'www-authenticate': 'Bearer' });
         return;
       }
-      const body = await readBody(req, host.maxBodyBytes);
+      const body = await readBody(req, host.bodyLimit(req.method ?? 'GET', req.url ?? '/'));
       const request: HostRequest = {
         method: (req.method ?? 'GET').toUpperCase() as HostRequest['method'],
         path: req.url ?? '/',
@@ -167,12 +215,7 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
       }
       send(res, await host.handle(request));
     } catch (err) {
-      const { status, outcome } = toErrorResponse(err);
-      if (!res.headersSent) {
-        send(res, { status, headers: { 'content-type': FHIR_JSON_UTF8, connection: 'close' }, body: outcome });
-      } else {
-        res.destroy();
-      }
+      answerUnexpected(res, err);
     }
   }
 

@@ -3,7 +3,8 @@
 // Refused requests never reach the host.
 import { z } from 'zod';
 import { errors, toErrorResponse } from '../../shared/errors.ts';
-import { MAX_BODY_BYTES, hostRequestSchema, type HostRequest, type HostResponse } from '../../shared/contract/host.ts';
+import { MAX_PATH_CHARS, bodyLimitFor, hostRequestSchema, type HostRequest, type HostResponse } from '../../shared/contract/host.ts';
+import type { CrashGuard } from '../host/crash-guard.ts';
 import { isAppUrl } from './app-protocol.ts';
 import type { ShellHost } from './host-types.ts';
 
@@ -54,10 +55,17 @@ function toPlainResponse(response: HostResponse): HostResponse {
 
 /** Why an envelope was refused, as the FhirError the renderer receives. */
 export function checkEnvelope(raw: unknown): HostRequest {
-  if (raw !== null && typeof raw === 'object' && typeof (raw as { body?: unknown }).body === 'string') {
+  if (raw !== null && typeof raw === 'object') {
+    const { method, path, body } = raw as { method?: unknown; path?: unknown; body?: unknown };
+    if (typeof path === 'string' && path.length > MAX_PATH_CHARS) {
+      throw errors.headersTooLarge(`Request URL longer than ${MAX_PATH_CHARS} characters`);
+    }
     // The size check comes first so an oversized body is refused as 413, and before zod walks it.
-    if (utf8Length((raw as { body: string }).body) > MAX_BODY_BYTES) {
-      throw errors.tooLarge(`Request body larger than ${MAX_BODY_BYTES} bytes`);
+    if (typeof body === 'string') {
+      const limit = bodyLimitFor(String(method), String(path));
+      if (body.length * 3 > limit && utf8Length(body) > limit) {
+        throw errors.tooLarge(`Request body larger than ${limit} bytes`);
+      }
     }
   }
   const parsed = ipcEnvelopeSchema.safeParse(raw);
@@ -81,8 +89,8 @@ export type IpcRequestHandler = (context: IpcRequestContext, envelope: unknown) 
  * host failure is an OperationOutcome response, never a rejected promise (Electron would turn that into
  * an Error whose message leaks internals and loses the status).
  */
-export function createIpcRequestHandler(getHost: () => ShellHost | undefined): IpcRequestHandler {
-  return async (context, envelope) => {
+export function createIpcRequestHandler(getHost: () => ShellHost | undefined, guard?: CrashGuard): IpcRequestHandler {
+  const handle: IpcRequestHandler = async (context, envelope) => {
     try {
       if (!isAppUrl(context.senderUrl)) {
         throw errors.forbidden('Requests are accepted only from the Outpost window');
@@ -97,4 +105,16 @@ export function createIpcRequestHandler(getHost: () => ShellHost | undefined): I
       return errorResponse(err);
     }
   };
+  if (!guard) {
+    return handle;
+  }
+  // A failure the request causes after the host's handler returned (a timer, a detached promise)
+  // answers it 500 rather than leaving the window waiting for a reply that never comes.
+  return (context, envelope) =>
+    new Promise<HostResponse>((resolve) => {
+      guard.run(
+        () => resolve(errorResponse(errors.internal())),
+        () => void handle(context, envelope).then(resolve),
+      );
+    });
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { REQUEST_CHANNEL } from '../../shared/contract/bridge.ts';
 import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
+import type { CrashSource } from '../../electron/host/crash-guard.ts';
 import type { MainProcess } from '../../electron/main.ts';
 import type { HostFactory, ShellHostOptions } from '../../electron/shell/host-types.ts';
 import { createFakeElectron, type FakeElectron, type FakeElectronOptions } from './fake-electron.ts';
@@ -90,7 +91,7 @@ export interface MainHarness {
   /** A fresh fake Electron (the userData of every one is the same folder, as across real restarts). */
   useElectron(overrides?: Partial<FakeElectronOptions>): FakeElectron;
   /** Starts main with the fake host (or `createHost: undefined` for the real one). */
-  start(overrides?: Partial<FakeElectronOptions>, options?: { realHost?: boolean }): Promise<{ env: FakeElectron; main: MainProcess | null }>;
+  start(overrides?: Partial<FakeElectronOptions>, options?: { realHost?: boolean; crashSource?: CrashSource }): Promise<{ env: FakeElectron; main: MainProcess | null }>;
   /** Calls the IPC request handler as a frame at `senderUrl` would (null: the frame is gone). */
   invoke(env: FakeElectron, senderUrl: string | null, envelope: unknown): Promise<HostResponse>;
 }
@@ -119,6 +120,7 @@ export function useMainHarness(): MainHarness {
         preloadPath: '/built/electron/preload.cjs',
         idleLockSeconds: 0,
         log: () => {},
+        crashSource: options.crashSource,
       });
       if (main) {
         running.push(main);

@@ -2,12 +2,13 @@
 // validation and size refusals that never reach the host, replies and failures as OperationOutcome),
 // events to the window, auto-lock, the keychain key and the plain-database migration at start-up, and
 // IPC through to the real host.
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it, vi } from 'vitest';
 import { EVENT_CHANNEL, REQUEST_CHANNEL } from '../../shared/contract/bridge.ts';
-import { MAX_BODY_BYTES } from '../../shared/contract/host.ts';
+import { MAX_BODY_BYTES, MAX_BUNDLE_BODY_BYTES } from '../../shared/contract/host.ts';
 import { createFakeSafeStorage } from './fake-safe-storage.ts';
 import { APP_PAGE, OK_BODY, useMainHarness } from './main-harness.ts';
 
@@ -64,7 +65,6 @@ describe('Electron main process: IPC, events, auto-lock, keys', () => {
         { method: 'get', path: '/fhir/R4/Patient', headers: {} },
         { method: 'GET', path: 'fhir/R4/Patient', headers: {} },
         { method: 'GET', path: '', headers: {} },
-        { method: 'GET', path: '/' + 'a'.repeat(17 * 1024), headers: {} },
         { method: 'GET', path: '/fhir/R4/Patient', headers: { 'x-bad\r\ninjected': 'x' } },
         { method: 'GET', path: '/fhir/R4/Patient', headers: { 'x-bad': 42 } },
         { method: 'GET', path: '/fhir/R4/Patient', headers: { 'bad header': 'x' } },
@@ -79,6 +79,10 @@ describe('Electron main process: IPC, events, auto-lock, keys', () => {
         expect(reply.headers['content-type']).toContain('fhir+json');
         expect(reply.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid' }] });
       }
+      // A URL over 16 KiB is 431, as the HTTP adapter answers it.
+      const long = await t.invoke(env, APP_PAGE, { method: 'GET', path: '/' + 'a'.repeat(17 * 1024), headers: {} });
+      expect(long.status).toBe(431);
+      expect(long.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] });
       expect(t.host.record.handled).toEqual([]);
     });
 
@@ -91,7 +95,12 @@ describe('Electron main process: IPC, events, auto-lock, keys', () => {
       // Multi-byte characters count as the bytes they take, not as string length.
       const wide = 'é'.repeat(MAX_BODY_BYTES / 2 + 1);
       expect((await t.invoke(env, APP_PAGE, { method: 'POST', path: '/fhir/R4/Binary', headers: {}, body: wide })).status).toBe(413);
+      // A Bundle posted to the FHIR base may be larger, up to its own limit.
+      const bundle = 'x'.repeat(MAX_BUNDLE_BODY_BYTES + 1);
+      expect((await t.invoke(env, APP_PAGE, { method: 'POST', path: '/fhir/R4', headers: {}, body: bundle })).status).toBe(413);
       expect(t.host.record.handled).toEqual([]);
+      expect((await t.invoke(env, APP_PAGE, { method: 'POST', path: '/fhir/R4/', headers: {}, body })).status).toBe(200);
+      expect(t.host.record.handled).toHaveLength(1);
     });
 
     it('answers a host failure with a 500 OperationOutcome that leaks nothing', async () => {
@@ -103,6 +112,30 @@ describe('Electron main process: IPC, events, auto-lock, keys', () => {
       expect(reply.status).toBe(500);
       expect(JSON.stringify(reply)).not.toContain('secret');
       expect(reply.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'exception' }] });
+    });
+
+    it('a failure the request causes outside the host (a timer, a detached promise) is its 500, and main keeps serving', async () => {
+      const crashes = new EventEmitter();
+      t.host.record.reply = (req) => {
+        if (req.path.endsWith('/throw-later')) {
+          setTimeout(() => crashes.emit('uncaughtException', new Error('planted at /home/someone/secret')), 5);
+          return new Promise(() => undefined); // the handler itself never answers
+        }
+        if (req.path.endsWith('/reject-later')) {
+          setTimeout(() => crashes.emit('unhandledRejection', new Error('planted rejection')), 5);
+          return new Promise(() => undefined);
+        }
+        return Promise.resolve({ status: 200, headers: { 'content-type': 'application/fhir+json' }, body: OK_BODY });
+      };
+      const { env } = await t.start({}, { crashSource: crashes });
+      for (const path of ['/outpost/throw-later', '/outpost/reject-later']) {
+        const reply = await t.invoke(env, APP_PAGE, { method: 'GET', path, headers: {} });
+        expect(reply.status, path).toBe(500);
+        expect(reply.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'exception' }] });
+        expect(JSON.stringify(reply)).not.toContain('secret');
+        expect((await t.invoke(env, APP_PAGE, { method: 'GET', path: '/fhir/R4/Patient', headers: {} })).status).toBe(200);
+      }
+      expect(crashes.listenerCount('uncaughtException')).toBe(1);
     });
 
     it('sends host events to the window on the event channel', async () => {

@@ -1,6 +1,7 @@
 // The compiled structural validator (CallContext.validation = 'structure'): it accepts every Synthea
 // resource, and on randomly damaged copies it rejects whatever @medplum/core's validateResource
-// rejects, except FHIRPath invariants (which it does not evaluate, by design).
+// rejects, except FHIRPath invariants (which it does not evaluate, by design), and rejects more only
+// for required bindings (which validateResource does not check: see bindings.test.ts).
 import { validateResource } from '@medplum/core';
 import type { Patient, Resource } from '@medplum/fhirtypes';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +61,8 @@ describe('structural validation', () => {
     ];
     let compared = 0;
     const missed: string[] = [];
+    let stricter = 0;
+    const unexplained: string[] = [];
     for (let i = 0; i < 1500; i++) {
       const r = structuredClone(resources[random(resources.length)]) as unknown as Record<string, unknown>;
       const paths = leafPaths(r).filter((p) => p[0] !== 'resourceType');
@@ -76,10 +79,18 @@ describe('structural validation', () => {
         if (!ours.rejected && !/Constraint .* not met/.test(medplum.text)) {
           missed.push(`${path.join('.')}: ${medplum.text}`);
         }
+      } else if (ours.rejected) {
+        // Stricter than validateResource only where that is the point: bindings it does not check.
+        stricter++;
+        if (!ours.text.split('; ').every((t) => /did not satisfy terminology binding/.test(t))) {
+          unexplained.push(`${path.join('.')}: ${ours.text}`);
+        }
       }
     }
     expect(compared).toBeGreaterThan(500);
     expect(missed).toEqual([]);
+    expect(stricter).toBeGreaterThan(3);
+    expect(unexplained).toEqual([]);
   });
 
   it('names the path of each problem', () => {

@@ -1,8 +1,11 @@
 // AuditEvent resources as Medplum writes them: type `audit-event-type|rest` with the restful
 // interaction as subtype for FHIR calls, DICOM 110114 (User Authentication) with login / logout
 // subtypes for the auth flow. They name resources by reference and searches by their query, never
-// by content, so no hidden field value or secret can be carried into one.
+// by content, so no hidden field value or secret can be carried into one. They are valid by
+// construction: every text that comes from a request or an error (a reason, a typed identity, an id
+// from a URL) goes through safeText, and a reference that is not `Type/id` becomes a display.
 import type { AuditEvent, Reference } from '@medplum/fhirtypes';
+import { safeText } from '../../../shared/safe-text.ts';
 
 export const AUDIT_EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
 export const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
@@ -57,11 +60,29 @@ export function outcomeCode(outcome: AuditOutcome): '0' | '4' | '8' {
   return outcome === 'success' ? '0' : outcome === 'denied' ? '4' : '8';
 }
 
+/** Longest outcomeDesc kept (the rest of an error's words add nothing to an audit line). */
+export const MAX_AUDIT_TEXT = 500;
+
+const LITERAL_REFERENCE = /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/** A reference as stored: `Type/id[/_history/v]` as it is; anything else (an id typed into a URL) only as a safe display. */
+export function safeReference(reference: string): Reference {
+  return LITERAL_REFERENCE.test(reference) ? { reference } : { display: safeText(reference, 200) ?? 'invalid reference' };
+}
+
+function safeAgentReference(ref: Reference): Reference {
+  if (ref.reference !== undefined) {
+    return safeReference(ref.reference);
+  }
+  return { display: safeText(ref.display ?? '', 200) ?? 'unknown' };
+}
+
 function agents(agent: Agent): AuditEvent['agent'] {
   // A User or ClientApplication is a legitimate agent (Medplum writes them); the fhirtypes narrow `who`.
-  const list: AuditEvent['agent'] = [{ who: agent.who as never, requestor: true, ...(agent.name ? { name: agent.name } : {}) }];
+  const name = agent.name === undefined ? undefined : safeText(agent.name, 200);
+  const list: AuditEvent['agent'] = [{ who: safeAgentReference(agent.who) as never, requestor: true, ...(name ? { name } : {}) }];
   if (agent.user?.reference && agent.user.reference !== agent.who.reference) {
-    list.push({ who: agent.user as never, requestor: false });
+    list.push({ who: safeAgentReference(agent.user) as never, requestor: false });
   }
   if (agent.viewing) {
     list.push({ who: agent.viewing as never, requestor: false, type: VIEW_AS_AGENT_TYPE });
@@ -69,10 +90,15 @@ function agents(agent: Agent): AuditEvent['agent'] {
   return list;
 }
 
+function outcomeDesc(reason: string | undefined): { outcomeDesc?: string } {
+  const text = reason === undefined ? undefined : safeText(reason, MAX_AUDIT_TEXT);
+  return text ? { outcomeDesc: text } : {};
+}
+
 export function restAuditEvent(input: RestAuditInput): AuditEvent {
   const entity: AuditEvent['entity'] = [];
   if (input.entity) {
-    entity.push({ what: { reference: input.entity } });
+    entity.push({ what: safeReference(input.entity) });
   }
   if (input.query !== undefined) {
     entity.push({ query: Buffer.from(input.query, 'utf8').toString('base64'), description: 'search query (base64)' });
@@ -84,7 +110,7 @@ export function restAuditEvent(input: RestAuditInput): AuditEvent {
     action: ACTION[input.interaction] ?? 'E',
     recorded: input.recorded,
     outcome: outcomeCode(input.outcome),
-    ...(input.reason ? { outcomeDesc: input.reason.slice(0, 500) } : {}),
+    ...outcomeDesc(input.reason),
     agent: agents(input.agent),
     source: { observer: { display: 'Outpost' } },
     ...(entity.length ? { entity } : {}),
@@ -141,9 +167,9 @@ export function authAuditEvent(input: AuthAuditInput): AuditEvent {
     action: 'E',
     recorded: input.recorded,
     outcome: outcomeCode(input.outcome),
-    ...(input.reason ? { outcomeDesc: input.reason.slice(0, 500) } : {}),
+    ...outcomeDesc(input.reason),
     agent: agents(input.agent),
     source: { observer: { display: 'Outpost' } },
-    ...(input.entity ? { entity: [{ what: { reference: input.entity } }] } : {}),
+    ...(input.entity ? { entity: [{ what: safeReference(input.entity) }] } : {}),
   };
 }

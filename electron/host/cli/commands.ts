@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupNeeded } from '../admin/index.ts';
+import { installCrashGuard } from '../crash-guard.ts';
 import { createHost, type Host, type HostOptions } from '../host.ts';
 import { startHttpServer } from '../http.ts';
 import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
@@ -26,6 +27,7 @@ export function openHost(dataDir: string, io: Pick<CliIo, 'stderr'>, extra: Part
     dataDir,
     key: readOrCreateDatabaseKey(dataDir),
     onUnexpectedError: (err) => io.stderr.write(`outpost: internal error: ${(err as Error)?.stack ?? String(err)}\n`),
+    log: (message) => io.stderr.write(`${message}\n`),
   });
 }
 
@@ -48,14 +50,17 @@ export function builtRendererDir(from: string = fileURLToPath(import.meta.url), 
   }
 }
 
-export async function serveCommand(dataDir: string, port: number, io: CliIo): Promise<number> {
+/** `outpost serve`; `extra` host options are for tests that plant faults behind the same server. */
+export async function serveCommand(dataDir: string, port: number, io: CliIo, extra: Partial<HostOptions> = {}): Promise<number> {
+  // Nothing a request causes, and nothing that fails in the background (audit, sync), ends the server.
+  const guard = installCrashGuard({ log: (message) => io.stderr.write(`${message}\n`) });
   // Browser mode syncs in the background like the app (when a remote is configured).
-  const host = openHost(dataDir, io, { sync: { background: true } });
+  const host = openHost(dataDir, io, { sync: { background: true }, ...extra });
   try {
     const rendererDir = builtRendererDir();
     // The host authenticates every API request itself (Medplum's login flow, sessions): the adapter's
     // own start-up token, which stood in for login before it existed, is no longer asked for.
-    const server = await startHttpServer(host, { port, hostname: '127.0.0.1', rendererDir, requireToken: false });
+    const server = await startHttpServer(host, { port, hostname: '127.0.0.1', rendererDir, requireToken: false, guard });
     io.stdout.write(
       `Outpost is serving ${server.url}/fhir/R4/\n` +
         (existsSync(join(rendererDir, 'index.html')) ? `Open ${server.url}/ in a browser for the app\n` : '') +
@@ -68,6 +73,7 @@ export async function serveCommand(dataDir: string, port: number, io: CliIo): Pr
     return 0;
   } finally {
     host.close();
+    guard.uninstall();
   }
 }
 

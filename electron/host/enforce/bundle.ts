@@ -3,11 +3,10 @@
 // interaction, checked and audited on its own. A transaction runs in one SQLite transaction (the
 // first failure rolls everything back); its POST entries get their ids first so `urn:uuid:` references
 // resolve; conditional references resolve through the session's own search (only what it may see).
-import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { bodyOf, responseFor, runBatch, runTransaction, type EntryExecutor, type PlannedEntry } from '../store/bundle.ts';
-import { inTransaction } from '../store/index.ts';
+import { inTransaction, newResourceId } from '../store/index.ts';
 import type { CallContext } from '../store/types.ts';
 import type { Enforcer } from './context.ts';
 import { historyAs, readAs, searchAs } from './reads.ts';
@@ -90,7 +89,7 @@ function executor(e: Enforcer, callCtx: CallContext | undefined, base: string): 
     identify(p, mode) {
       // A conditional create or update is decided when it runs, through the session's own search.
       if (mode === 'transaction' && p.method === 'POST' && p.url.resourceType !== undefined && !p.entry.request?.ifNoneExist) {
-        p.id = randomUUID();
+        p.id = newResourceId(); // the store's id scheme (UUIDv7), as a create outside a Bundle gets
       } else if (mode === 'transaction' && p.method === 'PUT' && p.url.id !== undefined) {
         p.id = p.url.id;
       }

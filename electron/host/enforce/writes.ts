@@ -2,11 +2,10 @@
 // AuditEvent: the access engine decides (decideWrite / decideDelete) with criteria answered by SQL;
 // a resource that is not stored yet (a create, the new version of an update) is matched by writing
 // it in a savepoint that is always rolled back, so chained criteria work for writes as for reads.
-import { randomUUID } from 'node:crypto';
 import type { AccessPolicy, ClientApplication, ProjectMembership, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { decideDelete, decideWrite, normalizeAccessPolicy, validateAccessPolicy, type PolicyEntry } from '../access/index.ts';
-import { applyFhirPathPatch, applyJsonPatch, inTransaction } from '../store/index.ts';
+import { applyFhirPathPatch, applyJsonPatch, inTransaction, newResourceId } from '../store/index.ts';
 import type { CallContext, WriteResult } from '../store/types.ts';
 import type { Enforcer } from './context.ts';
 import { assertChartsWritable, type VersionMatcher } from './compartments.ts';
@@ -34,7 +33,7 @@ function versionProbe(e: Enforcer, storedRid: Map<Resource, number>): VersionPro
   const probe = (resource: Resource, entries: PolicyEntry[]): Probe => {
     try {
       inTransaction(e.db, () => {
-        const id = resource.id ?? randomUUID();
+        const id = resource.id ?? newResourceId();
         e.deps.store.update({ ...resource, id }, undefined, { project: e.p.project, validation: 'structure' });
         const rid = e.ridOf(resource.resourceType, id) as number;
         throw new Probe(new Map(entries.map((entry) => [entry, e.p.compiler.rowMatches(entry, resource.resourceType, rid)])), e.patientsOf(rid));

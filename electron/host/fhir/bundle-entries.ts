@@ -7,12 +7,8 @@
 // non-ASCII characters, so V8 would store it two bytes per character: 70 MB). UTF-8 never uses a
 // byte below 0x80 inside a multi-byte character, so quotes, backslashes and brackets are found safely.
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from '../../../shared/json-depth.ts';
+
 const COLON = 0x3a;
 
 /** The index just past the string literal that opens at `start` (a `"`). */

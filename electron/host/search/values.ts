@@ -1,5 +1,6 @@
 // Conversions shared by indexing and querying: FHIR dates to integer ranges, strings to their
 // normalized search form, element shapes to tokens / references / quantities.
+import { daysInMonth } from '../../../shared/fhir/dates.ts';
 
 /** Inclusive epoch-millisecond range of a FHIR date, dateTime or instant at its precision. */
 export interface DateRange {
@@ -21,8 +22,8 @@ export function parseDateRange(s: string): DateRange | undefined {
   const year = +m[1];
   const month = m[2] ? +m[2] : undefined;
   const day = m[3] ? +m[3] : undefined;
-  if ((month !== undefined && (month < 1 || month > 12)) || (day !== undefined && (day < 1 || day > 31))) {
-    return undefined;
+  if ((month !== undefined && (month < 1 || month > 12)) || (day !== undefined && (day < 1 || day > daysInMonth(year, month as number)))) {
+    return undefined; // 2020-02-30 is no more a date than 2020-13-45
   }
   const hour = m[4] ? +m[4] : 0;
   const minute = m[5] ? +m[5] : 0;

@@ -9,6 +9,7 @@ export { openDatabase } from './database.ts';
 export { inTransaction } from './transactions.ts';
 export { runMigrations, schemaVersion } from './migrations.ts';
 export { isValidFhirId } from './validation.ts';
+export { newResourceId } from './ids.ts';
 export { applyJsonPatch } from './json-patch.ts';
 export { applyFhirPathPatch } from './fhirpath-patch.ts';
 export type { CallContext, Db, HistoryQuery, Store, StoreChange, StoreOptions, WriteResult } from './types.ts';

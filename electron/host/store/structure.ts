@@ -4,17 +4,28 @@
 // walks the JSON once against per-type property tables compiled from the same R4 StructureDefinitions
 // (@medplum/core's type schemas) and checks what makes data unusable: unknown properties, array vs
 // single, cardinality, required elements, primitive JSON types and formats, nested types, contained
-// resources. It does not evaluate FHIRPath invariants (e.g. `obs-6`); callers choose it explicitly
-// (CallContext.validation = 'structure', e.g. the importer of local files).
+// resources. It does not evaluate FHIRPath invariants (e.g. `obs-6`): alone it is the 'structure'
+// validation of bulk ingest (CallContext.validation = 'structure', e.g. the importer of local files);
+// 'full' validation runs it before validateResource.
+//
+// It is also stricter than validateResource where validateResource lets bad data through: required
+// value-set bindings (fhir/value-sets.ts), two values of one choice element (`deceasedBoolean` and
+// `deceasedDateTime`), strings with a lone surrogate, calendar days that do not exist (2020-02-30),
+// `__proto__` and `constructor` like any other unknown property, and nesting past MAX_JSON_DEPTH.
 import { isResourceType, tryGetDataType } from '@medplum/core';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { FhirError } from '../../../shared/errors.ts';
+import type { CodeableConcept, Coding, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { MAX_JSON_DEPTH } from '../../../shared/contract/host.ts';
+import { FhirError, type IssueCode } from '../../../shared/errors.ts';
+import { isImpossibleDay } from '../../../shared/fhir/dates.ts';
+import { codingKey, createValueSetCodes, type ValueSetCodes } from '../fhir/value-sets.ts';
 
 interface PrimitiveRule {
   js: 'string' | 'number' | 'boolean';
   pattern?: RegExp;
   integer?: boolean;
   min?: number;
+  /** A date, dateTime or instant: its day must exist in its month. */
+  calendar?: boolean;
 }
 
 // Formats from the FHIR R4 datatypes page (http://hl7.org/fhir/R4/datatypes.html).
@@ -42,9 +53,9 @@ const PRIMITIVES: Record<string, PrimitiveRule> = {
   uuid: { js: 'string', pattern: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ },
   base64Binary: { js: 'string', pattern: /^([A-Za-z\d+/]{4})*([A-Za-z\d+/]{2}==|[A-Za-z\d+/]{3}=)?$/ },
   integer64: { js: 'string', pattern: /^-?[0-9]+$/ },
-  date: { js: 'string', pattern: new RegExp(`^${DATE}$`) },
-  dateTime: { js: 'string', pattern: new RegExp(`^${YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T${TIME}${ZONE})?)?)?$`) },
-  instant: { js: 'string', pattern: new RegExp(`^${YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T${TIME}${ZONE}$`) },
+  date: { js: 'string', pattern: new RegExp(`^${DATE}$`), calendar: true },
+  dateTime: { js: 'string', pattern: new RegExp(`^${YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T${TIME}${ZONE})?)?)?$`), calendar: true },
+  instant: { js: 'string', pattern: new RegExp(`^${YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T${TIME}${ZONE}$`), calendar: true },
   time: { js: 'string', pattern: new RegExp(`^${TIME}$`) },
 };
 const MAX_STRING = 1024 * 1024;
@@ -58,6 +69,10 @@ interface Property {
   max: number;
   /** `_key`: the id/extension partner of a primitive (precomputed: no string building per value). */
   partnerKey: string;
+  /** One type of a choice element (`value[x]`): at most one of its keys may be present. */
+  choice: boolean;
+  /** A required binding that can be checked: its value set's URL and codes. */
+  binding?: { url: string; codes: ValueSetCodes };
 }
 
 interface CompiledType {
@@ -76,6 +91,9 @@ function capitalize(s: string): string {
 
 /** Compiled tables, built lazily per type name; immutable once built (the definitions never change). */
 const compiledTypes = new Map<string, CompiledType | null>();
+/** Expansions of required bindings' value sets, read from the definitions the first time one is met. */
+const valueSetCodes = createValueSetCodes();
+const BOUND_TYPES = new Set(['code', 'Coding', 'CodeableConcept']);
 
 function compile(typeName: string): CompiledType | null {
   let compiled = compiledTypes.get(typeName);
@@ -95,10 +113,21 @@ function compile(typeName: string): CompiledType | null {
     const isChoice = name.endsWith('[x]');
     const element = isChoice ? name.slice(0, -3) : name;
     const keys: string[] = [];
+    const url = el.binding?.strength === 'required' ? el.binding.valueSet : undefined;
     for (const t of el.type) {
       const key = isChoice ? element + capitalize(t.code) : element;
       keys.push(key, `_${key}`);
-      compiled.props.set(key, { element, type: t.code, primitive: primitiveOf(t.code), isArray: !!el.isArray, max: el.max, partnerKey: `_${key}` });
+      const codes = url && BOUND_TYPES.has(t.code) ? valueSetCodes(url) : undefined;
+      compiled.props.set(key, {
+        element,
+        type: t.code,
+        primitive: primitiveOf(t.code),
+        isArray: !!el.isArray,
+        max: el.max,
+        partnerKey: `_${key}`,
+        choice: isChoice,
+        ...(url && codes ? { binding: { url: url.split('|')[0], codes } } : {}),
+      });
     }
     if (el.min > 0) {
       compiled.required.push({ element, keys });
@@ -125,9 +154,9 @@ function pathOf(walk: Walk): string {
   return out;
 }
 
-function issue(walk: Walk, text: string, extra?: string): void {
+function issue(walk: Walk, text: string, extra?: string, code: IssueCode = 'structure'): void {
   const path = extra === undefined ? pathOf(walk) : `${pathOf(walk)}.${extra}`;
-  walk.issues.push({ severity: 'error', code: 'structure', details: { text }, expression: [path] });
+  walk.issues.push({ severity: 'error', code, details: { text }, expression: [path] });
 }
 
 function hasNoKeys(obj: object): boolean {
@@ -152,6 +181,10 @@ function checkPrimitive(rule: PrimitiveRule, type: string, value: unknown, walk:
       issue(walk, 'String cannot be larger than 1 MB');
     } else if (rule.pattern && !rule.pattern.test(s)) {
       issue(walk, `Invalid ${type} format`);
+    } else if (!s.isWellFormed()) {
+      issue(walk, 'Invalid string: a lone surrogate (half of a UTF-16 pair)');
+    } else if (rule.calendar && isImpossibleDay(s)) {
+      issue(walk, `Invalid ${type}: ${s.slice(0, 10)} is not a day of the calendar`);
     }
   } else if (rule.js === 'number') {
     const n = value as number;
@@ -165,7 +198,28 @@ function checkPrimitive(rule: PrimitiveRule, type: string, value: unknown, walk:
   }
 }
 
+/** Whether a value of a bound element is in its value set (a CodeableConcept: any one of its codings). */
+function inValueSet(type: string, value: unknown, codes: ValueSetCodes): boolean {
+  if (type === 'code') {
+    return codes.has(value as string);
+  }
+  const codings = type === 'Coding' ? [value as Coding] : ((value as CodeableConcept).coding ?? []);
+  if (codings.length === 0) {
+    return true; // text only: nothing coded to check (as Medplum's terminology validation)
+  }
+  return codings.some((c) => typeof c?.code === 'string' && (c.system === undefined ? codes.has(c.code) : codes.has(codingKey(c.system, c.code))));
+}
+
+function checkBinding(prop: Property, value: unknown, walk: Walk): void {
+  const binding = prop.binding as NonNullable<Property['binding']>;
+  if (!inValueSet(prop.type, value, binding.codes)) {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 100)) : 'the coding';
+    issue(walk, `Value ${shown} did not satisfy terminology binding ${binding.url}`, undefined, 'code-invalid');
+  }
+}
+
 function checkValue(prop: Property, value: unknown, walk: Walk): void {
+  const before = walk.issues.length;
   if (value === null || value === undefined) {
     issue(walk, 'Invalid null value');
   } else if (prop.primitive) {
@@ -174,10 +228,15 @@ function checkValue(prop: Property, value: unknown, walk: Walk): void {
     issue(walk, `Invalid JSON type: expected ${prop.type} object`);
   } else if (hasNoKeys(value)) {
     issue(walk, 'Invalid empty non-primitive value');
+  } else if (walk.path.length > MAX_JSON_DEPTH) {
+    issue(walk, `Nested deeper than ${MAX_JSON_DEPTH} levels`);
   } else if (prop.type === 'Resource') {
     checkResource(value as Resource, walk);
   } else {
     checkObject(value as Record<string, unknown>, prop.type, walk);
+  }
+  if (prop.binding && walk.issues.length === before) {
+    checkBinding(prop, value, walk);
   }
 }
 
@@ -193,7 +252,7 @@ function checkItems(prop: Property, items: unknown[], partner: unknown[] | undef
   }
 }
 
-const ELEMENT_PROP: Property = { element: '_', type: 'Element', isArray: false, max: 1, partnerKey: '' };
+const ELEMENT_PROP: Property = { element: '_', type: 'Element', isArray: false, max: 1, partnerKey: '', choice: false };
 
 function checkProperty(obj: Record<string, unknown>, key: string, compiled: CompiledType, walk: Walk): void {
   const value = obj[key];
@@ -246,6 +305,7 @@ function checkObject(obj: Record<string, unknown>, typeName: string, walk: Walk,
     issue(walk, `Unknown type ${typeName}`);
     return;
   }
+  let choices: string[] | undefined;
   for (const key in obj) {
     if (isResource && key === 'resourceType') {
       continue;
@@ -253,6 +313,13 @@ function checkObject(obj: Record<string, unknown>, typeName: string, walk: Walk,
     walk.path.push(key);
     checkProperty(obj, key, compiled, walk);
     walk.path.pop();
+    const prop = compiled.props.get(key);
+    if (prop?.choice) {
+      if (choices?.includes(prop.element)) {
+        issue(walk, `Only one of ${prop.element}[x] may be given`, key);
+      }
+      (choices ??= []).push(prop.element);
+    }
   }
   for (const req of compiled.required) {
     if (!req.keys.some((k) => obj[k] !== undefined)) {
@@ -277,4 +344,10 @@ export function assertStructurallyValid(resource: Resource): void {
   if (walk.issues.length) {
     throw new FhirError(400, { resourceType: 'OperationOutcome', issue: walk.issues });
   }
+}
+
+/** The codes a required binding allows at `typeName`.`key` (undefined: no checked binding). For tests and reviews. */
+export function requiredBindingOf(typeName: string, key: string): { url: string; codes: string[] } | undefined {
+  const binding = compile(typeName)?.props.get(key)?.binding;
+  return binding ? { url: binding.url, codes: [...binding.codes].filter((c) => !c.includes('\u0000')) } : undefined;
 }
