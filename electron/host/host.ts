@@ -31,6 +31,8 @@ import { createOutbox, syncMigrations } from './sync/index.ts';
 import type { SecretSealer } from './sync/config.ts';
 import { createSyncService, type SyncHostOptions, type SyncService } from './sync/service.ts';
 import type { Store } from './store/types.ts';
+import { transferMigrations } from './transfer/ledger.ts';
+import { importRoutes } from './transfer/routes.ts';
 
 /** Another domain of routes (e.g. auth under '/auth', '/oauth2'), mounted at `prefix` ('' = the host root). */
 export interface HostMount {
@@ -167,7 +169,7 @@ export function createHost(options: HostOptions): Host {
     path,
     key: options.key,
     clock: options.clock,
-    migrations: [...authMigrations, ...auditMigrations, ...syncMigrations],
+    migrations: [...authMigrations, ...auditMigrations, ...syncMigrations, ...transferMigrations],
     onChange: outbox.onChange,
     backgroundCheckpoint: true,
   });
@@ -235,6 +237,8 @@ export function createHost(options: HostOptions): Host {
     { prefix: '', routes: adminRoutes({ store, auth, access, audit, clock }), matchers: adminSegmentMatchers },
     // Sync: status, run, conflicts, the project's remote (outpost/sync/...).
     { prefix: '', ...sync.mount({ audit, auth, forSession: (session) => access.forSession(session) }) },
+    // The app's import of files, resumable like the command line's (outpost/import).
+    { prefix: '', routes: importRoutes({ auth, access }) },
     ...(options.mounts?.(store, services) ?? []),
   ];
   const byPrefix = new Map<string, HostMount>();

@@ -25,22 +25,57 @@ function caught(fn: () => unknown): { status: number; text: string; locked: bool
 const attempt = (password: string, email = 'jennifer@example.org') =>
   t.auth.login({ email, password, codeChallenge: CHALLENGE, codeChallengeMethod: 'S256' });
 
-describe('lockout', () => {
-  it('5 wrong passwords lock the account: the 6th, right, is refused; after 15 minutes it works', async () => {
+describe('lockout: growing delays, not a hard lock', () => {
+  it('4 wrong passwords cost nothing; the 5th makes the next attempt wait 30 s, then each failure doubles it up to 15 minutes', async () => {
     t = createTestAuth();
     for (let i = 0; i < 5; i++) {
       await expect(attempt('wrong-password')).rejects.toThrow('Email or password is invalid');
     }
-    await expect(attempt(PASSWORD)).rejects.toThrow(/locked/);
-    t.advance(14 * 60_000);
-    await expect(attempt(PASSWORD)).rejects.toThrow(/Try again in 1 minute/);
-    t.advance(60_000);
+    // The right password during the delay is refused unchecked, and says how long to wait.
+    await expect(attempt(PASSWORD)).rejects.toThrow(/locked .* Try again in 30 seconds/);
+    t.advance(29_000);
+    await expect(attempt(PASSWORD)).rejects.toThrow(/Try again in 1 second\b/);
+    t.advance(1_000);
+    expect((await attempt(PASSWORD)).code).toBeTruthy();
+
+    // Failures keep counting until a success: the waits double, and stop growing at 15 minutes.
+    t = createTestAuth();
+    const waits: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      await expect(attempt('wrong-password')).rejects.toThrow('Email or password is invalid');
+      if (i < 4) continue; // the right password now would reset the count
+      const refused = await attempt(PASSWORD).then(
+        () => 'accepted',
+        (err: Error) => err.message,
+      );
+      const wait = /Try again in (\d+) (second|minute)/.exec(refused);
+      waits.push(wait ? Number(wait[1]) * (wait[2] === 'minute' ? 60 : 1) : 0);
+      t.advance(waits[waits.length - 1] * 1000);
+    }
+    expect(waits).toEqual([30, 60, 120, 240, 480, 900, 900]);
     expect((await attempt(PASSWORD)).code).toBeTruthy();
     const types = t.audit.map((e) => e.type);
-    expect(types.filter((x) => x === 'login-failure')).toHaveLength(5);
-    expect(types.filter((x) => x === 'lockout')).toHaveLength(1);
-    expect(types.filter((x) => x === 'login-refused-locked-out')).toHaveLength(2);
-    expect(t.audit.find((e) => e.type === 'lockout')).toMatchObject({ email: 'jennifer@example.org', userId: t.clinic.nurse.user.id });
+    expect(types.filter((x) => x === 'login-failure')).toHaveLength(11);
+    expect(types.filter((x) => x === 'lockout')).toHaveLength(7);
+    expect(types.filter((x) => x === 'login-refused-locked-out')).toHaveLength(7);
+    expect(t.audit.find((e) => e.type === 'lockout')).toMatchObject({ email: 'jennifer@example.org', userId: t.clinic.nurse.user.id, reason: 'too many failed logins: next attempt in 30 seconds' });
+  });
+
+  it('an administrator lifts the delay at once; the unlock is audited', async () => {
+    t = createTestAuth();
+    for (let i = 0; i < 7; i++) {
+      t.advance(5 * 60_000); // past each delay
+      await expect(attempt('wrong-password')).rejects.toThrow('Email or password is invalid');
+    }
+    await expect(attempt(PASSWORD)).rejects.toThrow(/locked/);
+    expect(t.auth.unlockLogin({ userId: t.clinic.nurse.user.id }, 'an administrator (Practitioner/x)')).toBe(7);
+    expect((await attempt(PASSWORD)).code).toBeTruthy();
+    expect(t.audit.find((e) => e.type === 'login-unlocked')).toMatchObject({
+      email: 'jennifer@example.org',
+      userId: t.clinic.nurse.user.id,
+      reason: '7 failed attempt(s) forgotten by an administrator (Practitioner/x)',
+    });
+    expect(() => t.auth.unlockLogin({ userId: 'no-such-user' }, 'x')).toThrow(/no email/);
   });
 
   it('a success in between resets the count (failures must be consecutive)', async () => {
@@ -61,7 +96,7 @@ describe('lockout', () => {
       await expect(attempt('wrong-password', 'ghost@example.org')).rejects.toThrow('Email or password is invalid');
     }
     await expect(attempt('wrong-password', 'ghost@example.org')).rejects.toThrow(/locked/);
-    // Other accounts are unaffected.
+    // Other accounts are unaffected: the delay is one email's, never the workstation's.
     expect((await attempt(PASSWORD)).code).toBeTruthy();
   });
 

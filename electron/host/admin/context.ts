@@ -12,7 +12,7 @@ import type { AuthService, Session } from '../auth/types.ts';
 import type { RouteRequest } from '../routes/router.ts';
 import type { Store } from '../store/types.ts';
 
-export type AdminAction = 'setup' | 'invite' | 'reset-password' | 'membership-deactivated' | 'membership-activated' | 'view-as';
+export type AdminAction = 'setup' | 'invite' | 'reset-password' | 'login-unlocked' | 'membership-deactivated' | 'membership-activated' | 'view-as';
 
 /** The part of the host's access service the admin endpoints use (HostAccess in host.ts). */
 export interface AdminAccess {

@@ -31,6 +31,15 @@ export async function resetMemberPassword(writer: Store, auth: AuthService, sess
   return auth.endSessionsForUser(userId, 'password reset by an administrator');
 }
 
+/**
+ * Lifts the member's sign-in delay (failed attempts forgotten): for a person locked out by their own
+ * mistakes, or by someone at the workstation trying their email. Returns the failures forgotten.
+ */
+export function unlockMemberLogin(writer: Store, auth: AuthService, session: Session, membershipId: string): number {
+  const userId = userIdOf(projectMembership(writer, session, membershipId));
+  return auth.unlockLogin({ userId }, `an administrator (${session.profile.reference ?? session.subject})`);
+}
+
 /** Deactivates or reactivates a membership; deactivation ends its sessions at once. */
 export function setMembershipActive(writer: Store, auth: AuthService, session: Session, membershipId: string, active: boolean): WithId<ProjectMembership> {
   const membership = projectMembership(writer, session, membershipId);

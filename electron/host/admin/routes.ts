@@ -4,6 +4,7 @@
 //   POST outpost/setup                                            first project + its admin (409 once set up)
 //   POST admin/projects/:projectId/invite                         Medplum's invite -> ProjectMembership
 //   POST admin/projects/:projectId/members/:membershipId/reset-password   {password}; ends the user's sessions
+//   POST admin/projects/:projectId/members/:membershipId/unlock           lifts the sign-in delay of failed attempts
 //   POST admin/projects/:projectId/members/:membershipId/deactivate       ends the membership's sessions
 //   POST admin/projects/:projectId/members/:membershipId/activate
 //   GET  outpost/policy-review[?membership=<id>]                  PolicyReview (one) or PolicyReview[] (all)
@@ -17,7 +18,7 @@ import { isValidFhirId } from '../store/index.ts';
 import type { Session } from '../auth/types.ts';
 import { agentOf, createAdminContext, parseJsonBody, requireProjectAdmin, type AdminAction, type AdminContext, type AdminDeps } from './context.ts';
 import { inviteMember } from './invite.ts';
-import { resetMemberPassword, setMembershipActive } from './members.ts';
+import { resetMemberPassword, setMembershipActive, unlockMemberLogin } from './members.ts';
 import { reviewProject } from './review.ts';
 import { inviteBodySchema, resetPasswordBodySchema, setupBodySchema, viewAsBodySchema } from './schemas.ts';
 import { runSetup, setupNeeded } from './setup.ts';
@@ -121,6 +122,18 @@ export function adminRoutes(deps: AdminDeps): Route[] {
           resetMemberPassword(ctx.access.forSession(session), auth, session, membershipId, password)
         );
         return fhirJson(allOk);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: 'admin/projects/:projectId/members/:membershipId/unlock',
+      handler: async (req) => {
+        const { projectId, membershipId } = req.params;
+        const session = requireProjectAdmin(ctx, req, projectId);
+        const forgotten = await audited(ctx, session, 'login-unlocked', `ProjectMembership/${membershipId}`, () =>
+          unlockMemberLogin(ctx.access.forSession(session), auth, session, membershipId)
+        );
+        return json({ unlocked: true, failedAttemptsForgotten: forgotten });
       },
     },
     { method: 'POST', pattern: 'admin/projects/:projectId/members/:membershipId/deactivate', handler: memberAction(false) },

@@ -71,10 +71,12 @@ export function safeReference(reference: string): Reference {
 }
 
 function safeAgentReference(ref: Reference): Reference {
+  const display = ref.display === undefined ? undefined : safeText(ref.display, 200);
   if (ref.reference !== undefined) {
-    return safeReference(ref.reference);
+    const safe = safeReference(ref.reference);
+    return safe.reference !== undefined && display ? { ...safe, display } : safe;
   }
-  return { display: safeText(ref.display ?? '', 200) ?? 'unknown' };
+  return { display: display ?? 'unknown' };
 }
 
 function agents(agent: Agent): AuditEvent['agent'] {

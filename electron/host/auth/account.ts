@@ -5,7 +5,7 @@ import type { ClientApplication, Project, ProjectMembership, Resource, User, Use
 import { errors } from '../../../shared/errors.ts';
 import { invalidCredentials } from './auth-errors.ts';
 import type { AuthContext } from './context.ts';
-import { activeLockout, clearFailures, lockedOutError, recordFailure } from './lockout.ts';
+import { activeLockout, clearFailures, delayReason, lockedOutError, recordFailure } from './lockout.ts';
 import { assertAcceptablePassword, hashPassword, verifyPassword } from './passwords.ts';
 import { buildSession, checkOpen, endSessionsWhere, readRow, rowByToken } from './sessions.ts';
 import { hashToken, randomToken } from './tokens.ts';
@@ -25,11 +25,11 @@ export async function unlockSession(ctx: AuthContext, accessToken: string, passw
   if (lockout) {
     throw lockedOutError(lockout, ctx.now());
   }
-  const lockedNow = recordFailure(ctx.db, email, ctx.now()); // ahead of the awaited check, as at login
+  const delay = recordFailure(ctx.db, email, ctx.now()); // ahead of the awaited check, as at login
   if (!(await verifyPassword(password, user?.passwordHash))) {
     ctx.audit({ type: 'unlock-failure', outcome: 'failure', email, userId: row.user_id, sessionId: row.id });
-    if (lockedNow) {
-      ctx.audit({ type: 'lockout', outcome: 'failure', email, userId: row.user_id, reason: 'too many failed unlocks' });
+    if (delay) {
+      ctx.audit({ type: 'lockout', outcome: 'failure', email, userId: row.user_id, reason: delayReason('failed unlocks', delay) });
     }
     throw invalidCredentials();
   }
@@ -156,10 +156,10 @@ export async function changeOwnPassword(ctx: AuthContext, session: Session, oldP
   if (lockout) {
     throw lockedOutError(lockout, ctx.now());
   }
-  const lockedNow = recordFailure(ctx.db, email, ctx.now()); // ahead of the awaited check, as at login
+  const delay = recordFailure(ctx.db, email, ctx.now()); // ahead of the awaited check, as at login
   if (!(await verifyPassword(oldPassword, user.passwordHash))) {
-    if (lockedNow) {
-      ctx.audit({ type: 'lockout', outcome: 'failure', email, userId: user.id, reason: 'too many failed password checks' });
+    if (delay) {
+      ctx.audit({ type: 'lockout', outcome: 'failure', email, userId: user.id, reason: delayReason('failed password checks', delay) });
     }
     throw invalidCredentials();
   }

@@ -8,7 +8,7 @@ import type { Project, ProjectMembership, User } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { invalidCredentials, oauthError } from './auth-errors.ts';
 import type { AuthContext } from './context.ts';
-import { activeLockout, clearFailures, lockedOutError, recordFailure, undoFailure } from './lockout.ts';
+import { activeLockout, clearFailures, delayReason, lockedOutError, recordFailure, undoFailure } from './lockout.ts';
 import { verifyPassword } from './passwords.ts';
 import { signInFirstTime, verifyWithRemote } from './remote-login.ts';
 import { endSession, isDisabled, startSession } from './sessions.ts';
@@ -43,12 +43,12 @@ export async function startLogin(ctx: AuthContext, req: LoginRequest): Promise<L
   }
   const lockout = activeLockout(ctx.db, email, now);
   if (lockout) {
-    ctx.audit({ type: 'login-refused-locked-out', outcome: 'failure', email, reason: 'account locked after failed logins' });
+    ctx.audit({ type: 'login-refused-locked-out', outcome: 'failure', email, reason: 'sign-in delayed after failed logins' });
     throw lockedOutError(lockout, now);
   }
   // Counted as a failure before the (slow, awaited) bcrypt check, so concurrent attempts cannot all
   // slip past the lockout check while the first ones are still being verified.
-  const lockedByThis = recordFailure(ctx.db, email, now);
+  const delayByThis = recordFailure(ctx.db, email, now);
   const known = ctx.dir.userByEmail(email, req.projectId);
   // A member whose User was never pulled (server-scoped on the remote) signs in online the first time;
   // a User pulled without a password is vouched for by the remote (remote-login.ts).
@@ -56,14 +56,14 @@ export async function startLogin(ctx: AuthContext, req: LoginRequest): Promise<L
   const user = known ?? firstTime;
   const passwordOk = firstTime !== undefined || (await verifyPassword(req.password, user?.passwordHash)) || (user !== undefined && (await verifyWithRemote(ctx, user, req.password)));
   if (!user || !passwordOk) {
-    auditFailure(ctx, email, user?.id, user ? 'wrong password' : 'unknown email', lockedByThis);
+    auditFailure(ctx, email, user?.id, user ? 'wrong password' : 'unknown email', delayByThis);
     throw invalidCredentials();
   }
   const mfaRequired = Boolean(user.mfaEnrolled && user.mfaSecret);
   if (mfaRequired) {
     // With MFA the count is cleared only once the code is right, or the password alone would reset
     // the MFA failures and let the 6-digit code be guessed at forever.
-    undoFailure(ctx.db, email, lockedByThis);
+    undoFailure(ctx.db, email);
   } else {
     clearFailures(ctx.db, email);
   }
@@ -225,10 +225,10 @@ function failLogin(ctx: AuthContext, email: string, userId: string | undefined, 
   auditFailure(ctx, email, userId, reason, recordFailure(ctx.db, email, ctx.now()));
 }
 
-function auditFailure(ctx: AuthContext, email: string, userId: string | undefined, reason: string, lockedNow: boolean): void {
+function auditFailure(ctx: AuthContext, email: string, userId: string | undefined, reason: string, delayMs: number): void {
   ctx.audit({ type: 'login-failure', outcome: 'failure', email, userId, reason });
-  if (lockedNow) {
-    ctx.audit({ type: 'lockout', outcome: 'failure', email, userId, reason: 'too many failed logins' });
+  if (delayMs) {
+    ctx.audit({ type: 'lockout', outcome: 'failure', email, userId, reason: delayReason('failed logins', delayMs) });
   }
 }
 

@@ -1,6 +1,7 @@
 // The auth service the host's router calls: Medplum's login flow, sessions with idle lock, role switch,
 // MFA, passwords, client credentials. Made by a factory over the store's database; no module state.
-import type { AccessPolicy } from '@medplum/fhirtypes';
+import type { AccessPolicy, User } from '@medplum/fhirtypes';
+import { errors } from '../../../shared/errors.ts';
 import { inTransaction } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import {
@@ -24,6 +25,7 @@ import {
   startLogin,
   verifyLoginMfa,
 } from './login-flow.ts';
+import { clearFailures, failureState } from './lockout.ts';
 import { authenticateToken, endSession, endSessionsWhere, lockSession, refreshSession, rowByToken } from './sessions.ts';
 import type { RemotePasswordCheck } from './remote-login.ts';
 import { startViewAs, viewAsOf } from './view-as.ts';
@@ -104,6 +106,17 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     changePassword: (session, oldPassword, newPassword) => changeOwnPassword(ctx, session, oldPassword, newPassword),
     setClientSecret: (clientId, secret) => storeClientSecret(ctx, clientId, secret),
     setUserDisabled: tx((userId, disabled) => setDisabled(ctx, userId, disabled)),
+    unlockLogin(account, by) {
+      const user = 'userId' in account ? ctx.dir.read<User>('User', account.userId) : undefined;
+      if ('userId' in account && !user?.email) {
+        throw errors.notFound(`User/${account.userId} has no email to sign in with`);
+      }
+      const email = ('email' in account ? account.email : (user?.email ?? '')).trim().toLowerCase();
+      const failures = failureState(ctx.db, email)?.failures ?? 0;
+      clearFailures(ctx.db, email);
+      ctx.audit({ type: 'login-unlocked', outcome: 'success', email, userId: user?.id, reason: `${failures} failed attempt(s) forgotten by ${by}` });
+      return failures;
+    },
     purgeExpired: () => purgeExpiredRows(ctx),
     // Screen lock / suspend: every open people's session locks at once; each unlocks with its password.
     lockAllSessions: () =>

@@ -98,6 +98,7 @@ export type AuthAuditType =
   | 'session-locked'
   | 'unlock'
   | 'unlock-failure'
+  | 'login-unlocked'
   | 'session-ended'
   | 'password-set'
   | 'mfa-enrolled'
@@ -171,6 +172,12 @@ export interface AuthService {
   /** Stores the hash of a ClientApplication secret; returns a newly generated secret when none is given. */
   setClientSecret(clientId: string, secret?: string): string;
   setUserDisabled(userId: string, disabled: boolean): void;
+  /**
+   * Lifts the sign-in delay of an account (by User id or email) and forgets its failed attempts (an
+   * administrator's unlock, or `outpost unlock`); audited as 'login-unlocked' with `by` in the reason.
+   * Returns the failures forgotten; 404 for a User id that does not exist.
+   */
+  unlockLogin(account: { userId: string } | { email: string }, by: string): number;
   /** Deletes expired logins, refresh tokens and long-ended sessions; returns the rows removed. */
   purgeExpired(): number;
   /** Locks every open password session (screen lock, suspend); returns how many were locked. */

@@ -1,4 +1,5 @@
-// `outpost seed --demo`, the demo part of `outpost serve --demo`, and `outpost policy-review`.
+// `outpost seed --demo`, the demo part of `outpost serve --demo`, `outpost policy-review` and
+// `outpost unlock`.
 import type { PolicyReview } from '../access/index.ts';
 import { reviewJson, reviewProject } from '../admin/index.ts';
 import type { FailedReview } from '../admin/index.ts';
@@ -103,6 +104,26 @@ export function policyReviewCommand(dataDir: string, options: { membership?: str
         io.stdout.write(formatReview(review, displays.get(review.membership ?? '') ?? {}) + '\n');
       }
     }
+    return 0;
+  } finally {
+    host.close();
+  }
+}
+
+/**
+ * `outpost unlock <email>`: lifts the sign-in delay that failed attempts put on an account. The way back
+ * in for a workstation owner whose only admin account someone kept failing to sign in to: it needs the
+ * data folder and its key, that is the owner's own OS account, and it is audited.
+ */
+export function unlockCommand(dataDir: string, email: string, io: Pick<CliIo, 'stdout' | 'stderr'>): number {
+  const host = openHost(dataDir, io);
+  try {
+    const forgotten = host.auth.unlockLogin({ email }, 'outpost unlock (the command line of the workstation)');
+    io.stdout.write(
+      forgotten
+        ? `Sign-in of ${email.trim().toLowerCase()} unlocked: ${forgotten} failed attempt${forgotten === 1 ? '' : 's'} forgotten\n`
+        : `No failed sign-in attempts were recorded for ${email.trim().toLowerCase()}: nothing to unlock\n`,
+    );
     return 0;
   } finally {
     host.close();

@@ -9,7 +9,7 @@ import { startHttpServer } from '../http.ts';
 import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
 import { exportAs } from '../enforce/index.ts';
 import { DEFAULT_PROJECT_ID } from '../store/index.ts';
-import { importFiles } from '../transfer/import.ts';
+import { describeImport, importFiles } from '../transfer/import.ts';
 import { createProgressBar } from './progress.ts';
 
 export interface CliIo {
@@ -77,22 +77,17 @@ export async function serveCommand(dataDir: string, port: number, io: CliIo, ext
   }
 }
 
-export async function importCommand(dataDir: string, paths: string[], io: CliIo): Promise<number> {
+export async function importCommand(dataDir: string, paths: string[], io: CliIo, options: { force?: boolean } = {}): Promise<number> {
   const host = openHost(dataDir, io);
   try {
     const bar = io.stderr.isTTY ? createProgressBar(io.stderr) : undefined;
     // A direct command acts as the host's system context: through the enforcement point, audited as system.
-    const summary = await importFiles(host.access.system(DEFAULT_PROJECT_ID, 'outpost import (CLI)'), paths, { onProgress: bar?.update });
+    const summary = await importFiles(host.access.system(DEFAULT_PROJECT_ID, 'outpost import (CLI)'), paths, { onProgress: bar?.update, force: options.force });
     bar?.done();
     for (const failure of summary.failures.slice(0, 20)) {
       io.stderr.write(`outpost: ${failure.file}: ${failure.message}\n`);
     }
-    io.stdout.write(
-      `Imported ${summary.resources} resources from ${summary.files} files in ${summary.seconds.toFixed(1)} s ` +
-        `(${Math.round(summary.resourcesPerSecond)} resources/s)` +
-        (summary.failed || summary.failures.length ? `; ${summary.failed} failed` : '') +
-        '\n'
-    );
+    io.stdout.write(`${describeImport(summary)}\n`);
     return summary.failures.length ? 1 : 0;
   } finally {
     host.close();

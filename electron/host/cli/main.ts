@@ -4,12 +4,12 @@ import { parseArgs } from 'node:util';
 import { FhirError, outcomeText } from '../../../shared/errors.ts';
 import { resolveDataDir } from '../paths.ts';
 import { limitHeapGrowth } from '../process-memory.ts';
-import { policyReviewCommand, seedDemoCommand } from './admin-commands.ts';
+import { policyReviewCommand, seedDemoCommand, unlockCommand } from './admin-commands.ts';
 import { exportCommand, importCommand, serveCommand, type CliIo } from './commands.ts';
 import { remoteFromFlags, syncCommand, type SyncFlags } from './sync-command.ts';
 import { DEFAULT_PORT, USAGE } from './usage.ts';
 
-const COMMANDS = ['serve', 'import', 'export', 'seed', 'policy-review', 'sync'] as const;
+const COMMANDS = ['serve', 'import', 'export', 'seed', 'policy-review', 'sync', 'unlock'] as const;
 type Command = (typeof COMMANDS)[number];
 
 class UsageError extends Error {
@@ -32,6 +32,7 @@ function parse(command: Command, args: string[]) {
         help: { type: 'boolean', short: 'h' },
         ...(command === 'serve' ? { port: { type: 'string' as const } } : {}),
         ...(command === 'serve' || command === 'seed' ? { demo: { type: 'boolean' as const } } : {}),
+        ...(command === 'import' ? { force: { type: 'boolean' as const } } : {}),
         ...(command === 'policy-review' ? { membership: { type: 'string' as const }, json: { type: 'boolean' as const } } : {}),
         ...(command === 'sync'
           ? {
@@ -98,7 +99,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       if (!positionals.length) {
         throw new UsageError('import needs at least one file or folder', command);
       }
-      return importCommand(dataDir, positionals, io);
+      return importCommand(dataDir, positionals, io, { force: (values as { force?: boolean }).force === true });
     case 'export':
       if (positionals.length !== 1) {
         throw new UsageError('export needs exactly one folder', command);
@@ -109,6 +110,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError('seed needs --demo (the only seed there is) and no arguments', command);
       }
       return seedDemoCommand(dataDir, io);
+    case 'unlock':
+      if (positionals.length !== 1 || !positionals[0].includes('@')) {
+        throw new UsageError('unlock needs exactly one email address', command);
+      }
+      return unlockCommand(dataDir, positionals[0], io);
     case 'policy-review':
       if (positionals.length) {
         throw new UsageError(`policy-review takes no arguments, got '${positionals[0]}'`, command);

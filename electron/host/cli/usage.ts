@@ -14,11 +14,14 @@ Outpost: an offline-first FHIR R4 store for clinics.
 
 Commands:
   serve [--port <n>] [--demo] Serve the app and the API on 127.0.0.1 (browser mode); --demo seeds the demo clinic first
-  import <file|folder>...     Import FHIR Bundles and NDJSON (.json, .ndjson, .json.gz, .ndjson.gz)
+  import <file|folder>... [--force]
+                              Import FHIR Bundles and NDJSON (.json, .ndjson, .json.gz, .ndjson.gz);
+                              a re-run skips what was imported (--force imports it again)
   export <folder>             Export one <ResourceType>.ndjson per type (FHIR bulk-data layout)
   seed --demo                 Seed the demo clinic on an empty data folder and print its logins
   policy-review [--membership <id>] [--json]
                               Each membership's effective policy, warnings and what it can see
+  unlock <email>              Lift the sign-in delay that failed attempts put on an account
   sync --remote <fhir base url> (--token <t> | --client-id <id> --client-secret <s>)
        [--pull-only|--push-only] [--tenant] [--json] [--project <id>]
                               Push local changes and AuditEvents to a FHIR server, then pull from it
@@ -40,7 +43,7 @@ Options:
                  (on a folder already seeded: just start)
 ${DATA_OPTION}
 `,
-  import: `Usage: outpost import <file|folder>... [--data <dir>]
+  import: `Usage: outpost import <file|folder>... [--force] [--data <dir>]
 
 Loads transaction, batch and collection Bundles, single resources and NDJSON files
 (.json, .ndjson, .json.gz, .ndjson.gz; folders are searched recursively).
@@ -48,7 +51,12 @@ A transaction Bundle is stored all or nothing; NDJSON is stored in chunks, keepi
 Shows a progress bar on a terminal and prints a summary with resources per second.
 Exits 1 when anything failed to import.
 
+Running it again is safe: every Bundle is recorded by its content (sha-256) when it commits, so an
+import cut short (a crash, Ctrl+C, a power cut) goes on where it stopped, and files already imported
+are skipped and reported ("nothing new" when every file was).
+
 Options:
+  --force        Import again what was imported before (new copies of resources without ids)
 ${DATA_OPTION}
 `,
   export: `Usage: outpost export <folder> [--data <dir>]
@@ -105,6 +113,17 @@ role can see, counted with the same SQL the host enforces.
 Options:
   --membership <id>  Only this ProjectMembership
   --json             The reviews as JSON (the shape of GET /outpost/policy-review)
+${DATA_OPTION}
+`,
+  unlock: `Usage: outpost unlock <email> [--data <dir>]
+
+Failed sign-in attempts delay the next one (after 4 failures: 30 seconds, doubling with each further
+failure up to 15 minutes). This lifts the delay of one account and forgets its failed attempts: the
+way back in for a workstation owner locked out of their only administrator account (someone kept
+trying its email). It needs the data folder and its key, so only the owner's OS account can run it.
+Audited ('login-unlocked') in the account's projects. It does not change the password.
+
+Options:
 ${DATA_OPTION}
 `,
 };

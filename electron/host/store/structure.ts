@@ -307,7 +307,8 @@ function checkObject(obj: Record<string, unknown>, typeName: string, walk: Walk,
   }
   let choices: string[] | undefined;
   for (const key in obj) {
-    if (isResource && key === 'resourceType') {
+    // An undefined property is an absent one (in-process callers spread objects; JSON never has it).
+    if ((isResource && key === 'resourceType') || obj[key] === undefined) {
       continue;
     }
     walk.path.push(key);

@@ -1,10 +1,18 @@
-// `outpost import`: loads files into the store unit by unit. Each unit (a Bundle) is one short write
-// transaction, and the event loop gets a turn between units, so a server in the same process keeps
-// answering reads while a large import runs.
+// Imports (`outpost import`, and the app's import route): loads sources unit by unit. Each unit (a
+// Bundle) is one short write transaction, and the event loop gets a turn between units, so a server
+// in the same process keeps answering reads while a large import runs.
+//
+// An import can be re-run. Every committed unit is recorded, by content hash, in the same transaction
+// as its resources (ledger.ts); every file once all its units are in. A re-run after a crash skips
+// what was committed and imports the rest; the same content again is a no-op that says so; `force`
+// imports again on purpose.
 import type { Bundle } from '@medplum/fhirtypes';
 import { outcomeText } from '../../../shared/errors.ts';
+import { principalOf } from '../enforce/index.ts';
+import { DEFAULT_PROJECT_ID, inTransaction } from '../store/index.ts';
 import type { CallContext, Store } from '../store/types.ts';
-import { listImportFiles, unitsOfFile } from './sources.ts';
+import { committed, contentHash, recordCommitted, type LedgerKey } from './ledger.ts';
+import { hashFileContent, listImportFiles, unitsOfFile, unitsOfText } from './sources.ts';
 
 export interface ImportProgress {
   file: string;
@@ -18,6 +26,13 @@ export interface ImportFailure {
   message: string;
 }
 
+export interface SkippedFile {
+  file: string;
+  /** When the same content was imported (ISO instant). */
+  importedAt: string;
+  resources: number;
+}
+
 export interface ImportSummary {
   files: number;
   /** Resources written (created or updated). */
@@ -25,6 +40,11 @@ export interface ImportSummary {
   /** Entries that failed (a failed transaction counts all its entries). */
   failed: number;
   failures: ImportFailure[];
+  /** Files not read at all: this importer imported the same content into this project before. */
+  skippedFiles: SkippedFile[];
+  /** Bundles skipped inside partly imported files (an import cut short), and the resources they hold. */
+  skippedUnits: number;
+  skippedResources: number;
   seconds: number;
   resourcesPerSecond: number;
 }
@@ -35,9 +55,18 @@ export interface ImportOptions {
   ctx?: CallContext;
   onProgress?: (progress: ImportProgress) => void;
   now?: () => number;
+  /** Import again what the ledger says was imported already. */
+  force?: boolean;
+  /** Wall clock of the ledger's rows (default Date.now). */
+  clock?: () => number;
 }
 
-type BundleProcessor = Pick<Store, 'processBundle'>;
+/** One thing to import: a file on disk, or a file's text given to the import route. */
+interface Source {
+  name: string;
+  hash(): Promise<string>;
+  units(chunkSize: number): AsyncGenerator<Bundle>;
+}
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -45,53 +74,146 @@ function isSuccess(status: string | undefined): boolean {
   return /^2\d\d/.test(status ?? '');
 }
 
-export async function importFiles(store: BundleProcessor, paths: string[], options: ImportOptions = {}): Promise<ImportSummary> {
-  const now = options.now ?? (() => performance.now());
-  const start = now();
-  const files = listImportFiles(paths);
-  const summary: ImportSummary = { files: files.length, resources: 0, failed: 0, failures: [], seconds: 0, resourcesPerSecond: 0 };
+/** Whose imports these are: the project, and the command line ('system') or the session's membership. */
+function ledgerKeyOf(store: Store, ctx: CallContext | undefined): LedgerKey {
+  const principal = principalOf(store);
+  const importer = principal?.kind === 'user' && principal.session ? `ProjectMembership/${principal.session.membership.id}` : 'system';
+  return { project: principal?.project ?? ctx?.project ?? DEFAULT_PROJECT_ID, importer };
+}
 
+function emptySummary(files: number): ImportSummary {
+  return { files, resources: 0, failed: 0, failures: [], skippedFiles: [], skippedUnits: 0, skippedResources: 0, seconds: 0, resourcesPerSecond: 0 };
+}
+
+async function importSources(store: Store, sources: Source[], options: ImportOptions): Promise<ImportSummary> {
+  const now = options.now ?? (() => performance.now());
+  const clock = options.clock ?? Date.now;
+  const start = now();
+  const summary = emptySummary(sources.length);
   // Local files take the store's compiled structural validation (R4 StructureDefinitions: types,
-  // cardinality, required elements, formats) without FHIRPath invariants, like the demo seed: full
-  // validation alone caps import near 300 resources/s. A caller may still ask for 'full'.
+  // cardinality, required elements and bindings, formats) without FHIRPath invariants, like the demo
+  // seed: full validation alone caps import near 300 resources/s. A caller may still ask for 'full'.
   const ctx: CallContext = { validation: 'structure', ...options.ctx };
-  for (const [index, file] of files.entries()) {
+  const key = ledgerKeyOf(store, options.ctx);
+  for (const [index, source] of sources.entries()) {
     try {
-      for await (const unit of unitsOfFile(file, options.chunkSize ?? 500)) {
-        processUnit(store, unit, file, summary, ctx);
-        options.onProgress?.({ file, filesDone: index, filesTotal: files.length, resources: summary.resources });
-        await yieldToEventLoop();
+      const fileHash = await source.hash();
+      const before = options.force ? undefined : committed(store.db, key, 'file', fileHash);
+      if (before) {
+        summary.skippedFiles.push({ file: source.name, importedAt: new Date(before.importedAt).toISOString(), resources: before.resources });
+      } else {
+        const fileTally = { resources: 0, failed: 0, complete: true };
+        let unitNo = 0;
+        for await (const unit of source.units(options.chunkSize ?? 500)) {
+          unitNo++;
+          importUnit(store, unit, `${source.name}#${unitNo}`, { key, ctx, force: options.force, clock }, summary, fileTally);
+          options.onProgress?.({ file: source.name, filesDone: index, filesTotal: sources.length, resources: summary.resources });
+          await yieldToEventLoop();
+        }
+        if (fileTally.complete) {
+          inTransaction(store.db, () =>
+            recordCommitted(store.db, key, { kind: 'file', hash: fileHash, source: source.name, resources: fileTally.resources, failed: fileTally.failed, importedAt: clock() }),
+          );
+        }
       }
     } catch (err) {
-      summary.failures.push({ file, message: outcomeText(err, 'failed') });
+      summary.failures.push({ file: source.name, message: outcomeText(err, 'failed') });
     }
-    options.onProgress?.({ file, filesDone: index + 1, filesTotal: files.length, resources: summary.resources });
+    options.onProgress?.({ file: source.name, filesDone: index + 1, filesTotal: sources.length, resources: summary.resources });
   }
   summary.seconds = (now() - start) / 1000;
   summary.resourcesPerSecond = summary.seconds > 0 ? summary.resources / summary.seconds : 0;
   return summary;
 }
 
-function processUnit(store: BundleProcessor, unit: Bundle, file: string, summary: ImportSummary, ctx?: CallContext): void {
+interface UnitContext {
+  key: LedgerKey;
+  ctx: CallContext;
+  force?: boolean;
+  clock: () => number;
+}
+
+/** One Bundle: skipped when committed before, else written with its ledger row in one transaction. */
+function importUnit(
+  store: Store,
+  unit: Bundle,
+  source: string,
+  u: UnitContext,
+  summary: ImportSummary,
+  fileTally: { resources: number; failed: number; complete: boolean },
+): void {
   const size = unit.entry?.length ?? 0;
-  let response: Bundle;
-  try {
-    response = store.processBundle(unit, ctx);
-  } catch (err) {
-    // A failed transaction wrote nothing.
-    summary.failed += size;
-    summary.failures.push({ file, message: outcomeText(err, 'failed') });
+  const hash = contentHash(JSON.stringify(unit));
+  const before = u.force ? undefined : committed(store.db, u.key, 'unit', hash);
+  if (before) {
+    summary.skippedUnits++;
+    summary.skippedResources += before.resources;
+    fileTally.resources += before.resources;
+    fileTally.failed += before.failed;
     return;
   }
-  for (const entry of response.entry ?? []) {
-    if (isSuccess(entry.response?.status)) {
-      summary.resources++;
-    } else {
-      summary.failed++;
-      const issue = (entry.response?.outcome ?? entry.resource) as { issue?: { details?: { text?: string } }[] } | undefined;
-      if (summary.failures.length < 100) {
-        summary.failures.push({ file, message: issue?.issue?.[0]?.details?.text ?? `entry failed with ${entry.response?.status}` });
+  let written = 0;
+  let failed = 0;
+  try {
+    inTransaction(store.db, () => {
+      const response = store.processBundle(unit, u.ctx);
+      for (const entry of response.entry ?? []) {
+        if (isSuccess(entry.response?.status)) {
+          written++;
+        } else {
+          failed++;
+          const issue = (entry.response?.outcome ?? entry.resource) as { issue?: { details?: { text?: string } }[] } | undefined;
+          if (summary.failures.length < 100) {
+            summary.failures.push({ file: source, message: issue?.issue?.[0]?.details?.text ?? `entry failed with ${entry.response?.status}` });
+          }
+        }
       }
-    }
+      recordCommitted(store.db, u.key, { kind: 'unit', hash, source, resources: written, failed, importedAt: u.clock() });
+    });
+  } catch (err) {
+    // A failed transaction wrote nothing, its ledger row included: a re-run tries it again.
+    summary.failed += size;
+    summary.failures.push({ file: source, message: outcomeText(err, 'failed') });
+    fileTally.complete = false;
+    return;
   }
+  summary.resources += written;
+  summary.failed += failed;
+  fileTally.resources += written;
+  fileTally.failed += failed;
+}
+
+/** `outpost import`: files and folders (see sources.ts for the formats). */
+export async function importFiles(store: Store, paths: string[], options: ImportOptions = {}): Promise<ImportSummary> {
+  const sources = listImportFiles(paths).map(
+    (file): Source => ({ name: file, hash: () => hashFileContent(file), units: (chunkSize) => unitsOfFile(file, chunkSize) }),
+  );
+  return importSources(store, sources, options);
+}
+
+/** The import route: one file's text (JSON or NDJSON, already decompressed), named as the person chose it. */
+export async function importText(store: Store, name: string, text: string, options: ImportOptions = {}): Promise<ImportSummary> {
+  const source: Source = { name, hash: async () => contentHash(text), units: (chunkSize) => unitsOfText(text, name, chunkSize) };
+  return importSources(store, [source], options);
+}
+
+/** What a summary says in one line: written, failed, skipped as imported before; `forceHint` says how to import again. */
+export function describeImport(summary: ImportSummary, forceHint = '--force imports again'): string {
+  const parts = [`Imported ${summary.resources} resources from ${summary.files} file${summary.files === 1 ? '' : 's'} in ${summary.seconds.toFixed(1)} s (${Math.round(summary.resourcesPerSecond)} resources/s)`];
+  if (summary.failed || summary.failures.length) {
+    parts.push(`${summary.failed} failed`);
+  }
+  if (summary.skippedUnits) {
+    parts.push(`${summary.skippedUnits} Bundle${summary.skippedUnits === 1 ? '' : 's'} (${summary.skippedResources} resources) skipped: committed by an earlier run that did not finish`);
+  }
+  if (summary.skippedFiles.length) {
+    const first = summary.skippedFiles.map((f) => f.importedAt).sort()[0];
+    const resources = summary.skippedFiles.reduce((n, f) => n + f.resources, 0);
+    parts.push(
+      summary.skippedFiles.length === summary.files
+        ? `nothing new: ${summary.files === 1 ? 'this file was' : `these ${summary.files} files were`} imported before (${resources} resources, first on ${first}); ${forceHint}`
+        : `${summary.skippedFiles.length} file${summary.skippedFiles.length === 1 ? '' : 's'} (${resources} resources) skipped: imported before, first on ${first}`,
+    );
+  }
+  return parts.join('; ');
 }

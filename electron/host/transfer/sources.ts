@@ -1,12 +1,16 @@
 // What `outpost import` reads: files and folders of FHIR JSON (a Bundle or one resource), NDJSON
 // (one resource per line), each optionally gzipped. A source yields "units": Bundles ready for the
 // store's processBundle, each short enough to be one short write transaction.
+import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { gunzipSync, createGunzip } from 'node:zlib';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { MAX_JSON_DEPTH } from '../../../shared/contract/host.ts';
 import { errors } from '../../../shared/errors.ts';
+import { jsonNestsDeeperThan } from '../../../shared/json-depth.ts';
 
 const EXTENSIONS = ['.json', '.json.gz', '.ndjson', '.ndjson.gz'];
 
@@ -84,11 +88,26 @@ function readText(file: string): string {
   return (file.toLowerCase().endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
 }
 
-/** NDJSON lines streamed in chunks of `chunkSize` resources, each chunk a transaction of PUTs. */
-async function* unitsOfNdjson(file: string, chunkSize: number): AsyncGenerator<Bundle> {
+/** One JSON text (a whole document, or an NDJSON line), refused before parsing when it nests too deep. */
+function parseJsonText(text: string, where: string): unknown {
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw errors.badRequest(`${where}: nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw errors.badRequest(`${where}: not valid JSON`);
+  }
+}
+
+/** The file's content, decompressed when it is gzipped. */
+function openContent(file: string): Readable {
   const input = createReadStream(file);
-  const stream = file.toLowerCase().endsWith('.gz') ? input.pipe(createGunzip()) : input;
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  return file.toLowerCase().endsWith('.gz') ? input.pipe(createGunzip()) : input;
+}
+
+/** NDJSON lines in chunks of `chunkSize` resources, each chunk a transaction of PUTs. */
+async function* unitsOfLines(lines: AsyncIterable<string> | Iterable<string>, where: string, chunkSize: number): AsyncGenerator<Bundle> {
   let entries: BundleEntry[] = [];
   let lineNo = 0;
   for await (const line of lines) {
@@ -96,13 +115,7 @@ async function* unitsOfNdjson(file: string, chunkSize: number): AsyncGenerator<B
     if (line.trim() === '') {
       continue;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw errors.badRequest(`${file}:${lineNo}: not valid JSON`);
-    }
-    entries.push(entryFor(requireResource(value, `${file}:${lineNo}`)));
+    entries.push(entryFor(requireResource(parseJsonText(line, `${where}:${lineNo}`), `${where}:${lineNo}`)));
     if (entries.length >= chunkSize) {
       yield transactionOf(entries);
       entries = [];
@@ -113,18 +126,38 @@ async function* unitsOfNdjson(file: string, chunkSize: number): AsyncGenerator<B
   }
 }
 
-/** The units of one file, by its extension. */
+function isNdjsonName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.ndjson') || lower.endsWith('.ndjson.gz');
+}
+
+/** The units of one file, by its extension (NDJSON streamed line by line, a JSON document read whole). */
 export async function* unitsOfFile(file: string, chunkSize: number): AsyncGenerator<Bundle> {
-  const lower = file.toLowerCase();
-  if (lower.endsWith('.ndjson') || lower.endsWith('.ndjson.gz')) {
-    yield* unitsOfNdjson(file, chunkSize);
+  if (isNdjsonName(file)) {
+    yield* unitsOfLines(createInterface({ input: openContent(file), crlfDelay: Infinity }), file, chunkSize);
     return;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(readText(file));
-  } catch {
-    throw errors.badRequest(`${file}: not valid JSON`);
+  yield* unitsOfJson(parseJsonText(readText(file), file), file);
+}
+
+/**
+ * The units of a file's text sent to the import route: NDJSON when its name says so, or when it is
+ * more than one JSON document (one per line); otherwise one JSON document.
+ */
+export async function* unitsOfText(text: string, name: string, chunkSize: number): AsyncGenerator<Bundle> {
+  const trimmed = text.trim();
+  if (isNdjsonName(name) || !trimmed.startsWith('{') || /\}\s*\n\s*\{/.test(trimmed)) {
+    yield* unitsOfLines(trimmed.split(/\r?\n/), name, chunkSize);
+    return;
   }
-  yield* unitsOfJson(value, file);
+  yield* unitsOfJson(parseJsonText(trimmed, name), name);
+}
+
+/** sha-256 (hex) of a file's content, decompressed when it is gzipped: the same data hashes alike, zipped or not. */
+export async function hashFileContent(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of openContent(file)) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
 }

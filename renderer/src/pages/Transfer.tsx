@@ -10,8 +10,9 @@ export function TransferPage() {
   // Importing creates records: offered only to a role that may create some.
   const canImport = mayImport(policy);
   const [dragging, setDragging] = useState(false);
+  const [force, setForce] = useState(false);
   const start = (files: FileList | null): void => {
-    if (files?.length) void transfer.importFiles([...files]);
+    if (files?.length) void transfer.importFiles([...files], { force });
   };
   const drop = (e: DragEvent): void => {
     e.preventDefault();
@@ -40,6 +41,10 @@ export function TransferPage() {
           </label>
           <input id="import-files" className="visually-hidden-input" type="file" multiple accept=".json,.ndjson,.gz,application/json" disabled={transfer.importing} onChange={(e) => start(e.target.files)} />
         </div>
+        <div className="field checkbox">
+          <input id="import-force" type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} disabled={transfer.importing} />
+          <label htmlFor="import-force">Import again files imported before (otherwise they are skipped; an import cut short goes on where it stopped)</label>
+        </div>
         {p ? (
           <div className="progress-row">
             <label htmlFor="import-progress">{transfer.importing ? `Importing ${p.file}…` : 'Import finished'}</label>
@@ -57,6 +62,7 @@ export function TransferPage() {
             {transfer.importSummary.failed ? `, ${transfer.importSummary.failed} failed` : ''}.
           </Notice>
         ) : null}
+        {transfer.importSummary?.notes.map((m) => <Notice key={m}>{m}</Notice>)}
         {transfer.importSummary?.messages.map((m) => <ErrorMessage key={m} error={m} />)}
       </section>
       ) : null}

@@ -10,6 +10,10 @@ import { errorText, issuePaths } from '../api/outcome.ts';
 export const resetPasswordPath = (projectId: string, membershipId: string): string =>
   `admin/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(membershipId)}/reset-password`;
 
+/** Lifts a member's sign-in delay after failed attempts (answers {unlocked, failedAttemptsForgotten}). */
+export const unlockPath = (projectId: string, membershipId: string): string =>
+  `admin/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(membershipId)}/unlock`;
+
 /** Outpost's policy review endpoint (issue 3 §5): `?membership=<id>` for one, all memberships without it. */
 export const POLICY_REVIEW_PATH = 'outpost/policy-review';
 
@@ -61,6 +65,7 @@ export interface AdminState {
   setMembershipActive(membership: ProjectMembership, active: boolean): Promise<ActionResult>;
   saveMembership(membership: ProjectMembership): Promise<ActionResult>;
   resetPassword(projectId: string, membershipId: string, password: string): Promise<ActionResult>;
+  unlockSignIn(projectId: string, membershipId: string): Promise<ActionResult>;
   savePolicy(policy: AccessPolicy): Promise<ActionResult & { policy?: AccessPolicy }>;
   loadReview(membershipId: string): Promise<void>;
   reset(): void;
@@ -150,6 +155,10 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
 
     resetPassword(projectId, membershipId, password) {
       return act(() => medplum.post(resetPasswordPath(projectId, membershipId), { password }), 'Password changed');
+    },
+
+    unlockSignIn(projectId, membershipId) {
+      return act(() => medplum.post(unlockPath(projectId, membershipId), {}), 'Sign-in unlocked: failed attempts forgotten');
     },
 
     async savePolicy(policy) {

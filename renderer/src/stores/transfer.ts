@@ -1,26 +1,36 @@
-// Import (Bundles, NDJSON, gzip) with progress, and export to an NDJSON file. Transaction and batch
-// Bundles go to the host as they are; loose resources are sent in batches of BATCH_SIZE.
+// Import (Bundles, NDJSON, gzip) with progress, and export to an NDJSON file. Each file goes to the
+// host's import route (outpost/import), the importer of `outpost import`: a file imported before is
+// skipped and said so (a re-run after a crash goes on where it stopped), unless "Import again" is on.
 import type { MedplumClient } from '@medplum/core';
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { errorText } from '../api/outcome.ts';
 
-const BATCH_SIZE = 100;
+export const IMPORT_PATH = 'outpost/import';
 
 /** The host's list of what the session's export holds: the CLI's `outpost export` list for this role. */
 export const EXPORT_TYPES_PATH = 'outpost/export/types';
 const EXPORT_PAGE = 500;
 
+/** What the import route answers for one file (the fields the page shows). */
+interface ImportAnswer {
+  resources: number;
+  failed: number;
+  skippedFiles: unknown[];
+  skippedUnits: number;
+  message: string;
+}
+
 export interface TransferState {
   importing: boolean;
   progress?: { done: number; total: number; file: string };
-  importSummary?: { resources: number; failed: number; messages: string[] };
+  importSummary?: { resources: number; failed: number; messages: string[]; notes: string[] };
   exporting: boolean;
   exportProgress?: string;
   exportUrl?: string;
   exportName?: string;
   error?: string;
-  importFiles(files: File[]): Promise<void>;
+  /** `force`: import again files the host says were imported before. */
+  importFiles(files: File[], options?: { force?: boolean }): Promise<void>;
   exportAll(): Promise<void>;
   reset(): void;
 }
@@ -33,28 +43,9 @@ async function fileText(file: File): Promise<string> {
   return file.text();
 }
 
-/** The Bundles to send for one file's text. */
-export function unitsOf(text: string): Bundle[] {
-  const trimmed = text.trim();
-  let resources: Resource[];
-  if (trimmed.startsWith('{') && !trimmed.includes('\n{')) {
-    const parsed = JSON.parse(trimmed) as Resource;
-    if (parsed.resourceType === 'Bundle' && (parsed.type === 'transaction' || parsed.type === 'batch')) {
-      return [parsed];
-    }
-    resources = parsed.resourceType === 'Bundle' ? (parsed.entry ?? []).map((e) => e.resource).filter((r): r is Resource => Boolean(r)) : [parsed];
-  } else {
-    resources = trimmed.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Resource);
-  }
-  const units: Bundle[] = [];
-  for (let i = 0; i < resources.length; i += BATCH_SIZE) {
-    const entry: BundleEntry[] = resources.slice(i, i + BATCH_SIZE).map((resource) => ({
-      resource,
-      request: resource.id ? { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } : { method: 'POST', url: resource.resourceType },
-    }));
-    units.push({ resourceType: 'Bundle', type: 'batch', entry });
-  }
-  return units;
+/** The import route's URL for a file (its name without `.gz`: the host gets the decompressed text). */
+export function importUrl(name: string, force = false): string {
+  return `${IMPORT_PATH}?name=${encodeURIComponent(name.replace(/\.gz$/i, ''))}${force ? '&force=true' : ''}`;
 }
 
 export function createTransferStore(medplum: MedplumClient): StoreApi<TransferState> {
@@ -62,28 +53,29 @@ export function createTransferStore(medplum: MedplumClient): StoreApi<TransferSt
     importing: false,
     exporting: false,
 
-    async importFiles(files) {
+    async importFiles(files, options = {}) {
       set({ importing: true, error: undefined, importSummary: undefined, progress: { done: 0, total: files.length, file: '' } });
       let resources = 0;
       let failed = 0;
       const messages: string[] = [];
+      const notes: string[] = [];
       for (let i = 0; i < files.length; i++) {
         const file = files[i];
         set({ progress: { done: i, total: files.length, file: file.name } });
         try {
-          for (const unit of unitsOf(await fileText(file))) {
-            const reply = (await medplum.executeBatch(unit)) as Bundle;
-            for (const e of reply.entry ?? []) {
-              if (e.response?.status?.startsWith('2')) resources++;
-              else failed++;
-            }
+          const ndjson = /\.ndjson(\.gz)?$/i.test(file.name);
+          const answer = (await medplum.post(importUrl(file.name, options.force), await fileText(file), ndjson ? 'application/fhir+ndjson' : 'application/fhir+json')) as ImportAnswer;
+          resources += answer.resources;
+          failed += answer.failed;
+          if (answer.skippedFiles.length || answer.skippedUnits) {
+            notes.push(`${file.name}: ${answer.message}`);
           }
         } catch (err) {
           failed++;
           messages.push(`${file.name}: ${errorText(err)}`);
         }
       }
-      set({ importing: false, progress: { done: files.length, total: files.length, file: '' }, importSummary: { resources, failed, messages } });
+      set({ importing: false, progress: { done: files.length, total: files.length, file: '' }, importSummary: { resources, failed, messages, notes } });
     },
 
     async exportAll() {

@@ -45,6 +45,10 @@ export function MembershipEditor({ membership, onClose }: { membership: ProjectM
     setPasswordResult({ ok: answer.ok, text: answer.ok ? answer.message : answer.error });
     if (answer.ok) setPassword('');
   };
+  const unlockSignIn = async (): Promise<void> => {
+    const answer = await admin.unlockSignIn(projectId ?? '', membership.id as string);
+    setPasswordResult({ ok: answer.ok, text: answer.ok ? answer.message : answer.error });
+  };
   const setEntry = (i: number, entry: ProjectMembershipAccess): void => setAccess(access.map((a, j) => (j === i ? entry : a)));
   const save = async (): Promise<void> => {
     const found: Record<number, string> = {};
@@ -112,6 +116,9 @@ export function MembershipEditor({ membership, onClose }: { membership: ProjectM
           <Field label="New password" type="password" value={password} onChange={setPassword} autoComplete="new-password" />
           <button type="button" className="secondary" onClick={() => void resetPassword()}>
             Reset password
+          </button>
+          <button type="button" className="secondary" onClick={() => void unlockSignIn()} title="Lift the wait that failed sign-in attempts imposed">
+            Unlock sign-in
           </button>
           {passwordResult.text ? passwordResult.ok ? <Notice tone="success">{passwordResult.text}</Notice> : <ErrorMessage error={passwordResult.text} /> : null}
         </div>
