@@ -4,6 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
 import { errors, toErrorResponse, type FhirError } from '../../shared/errors.ts';
@@ -114,7 +115,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
       chunks.push(chunk);
     });
     req.on('end', () => resolve(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    // The client stopped sending before the length it stated (or the connection broke): bad input, not ours.
+    req.on('error', () => reject(errors.badRequest('The request body ended before its stated length')));
+    req.on('aborted', () => reject(errors.badRequest('The request body ended before its stated length')));
   });
 }
 
@@ -128,8 +131,12 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     return;
   }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const { outcome } = toErrorResponse(tooLarge ? errors.headersTooLarge('Request URL and headers over 16 KiB') : errors.badRequest('Malformed HTTP request'));
+  answerOnSocket(socket, tooLarge ? errors.headersTooLarge('Request URL and headers over 16 KiB') : errors.badRequest('Malformed HTTP request'));
+}
+
+/** An answer written straight to the socket, for what never becomes a request (and CONNECT / Upgrade, which Node hands over raw). */
+function answerOnSocket(socket: Socket | Duplex, err: FhirError): void {
+  const { status, outcome } = toErrorResponse(err);
   const body = JSON.stringify(outcome);
   const headers = { ...SECURITY_HEADERS, 'content-type': FHIR_JSON_UTF8, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
@@ -179,6 +186,9 @@ export async function startHttpServer(host: Host, options: HttpServerOptions = {
     }
   });
   server.on('clientError', answerClientError);
+  // Node gives CONNECT and Upgrade requests to these events and closes the connection when nobody listens.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerOnSocket(socket, errors.methodNotAllowed('CONNECT is not supported')));
+  server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => answerOnSocket(socket, errors.badRequest('Protocol upgrades are not supported')));
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {

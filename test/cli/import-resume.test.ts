@@ -2,16 +2,21 @@
 // random points (each run is killed a random moment after it committed a Bundle of its own, so every
 // kill lands inside the import, often inside a transaction), then run to its end: the export equals a
 // clean import's, resource for resource (up to the ids the server assigned). Importing again is a
-// no-op that says so; --force imports again on purpose.
+// no-op that says so (--force is tested in test/host/import-rerun.test.ts).
 //
-// Bounded for npm test: a seeded subset of 20 of the 46 fixture files (about 5,000 resources). Set
-// OUTPOST_IMPORT_KILL_FILES=all to run it on every fixture (by hand: about three times as long).
+// Bounded for npm test: a seeded subset of 16 of the 46 fixture files (about 4,000 resources); the
+// clean import and the exports run in-process (the same importer and exporter the commands call), the
+// killed runs and the re-runs as the command. Set OUTPOST_IMPORT_KILL_FILES=all to run it on every
+// fixture (by hand: about three times as long).
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exportAs } from '../../electron/host/enforce/index.ts';
+import { createHost, type Host } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey, databasePath } from '../../electron/host/paths.ts';
-import { openDatabase } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID, openDatabase } from '../../electron/host/store/index.ts';
+import { importFiles } from '../../electron/host/transfer/import.ts';
 import { canonicalExport, exportDifference } from '../helpers/export-canon.ts';
 import { tempDir } from '../host/helpers.ts';
 import { repoRoot, syntheaFiles } from '../store/helpers.ts';
@@ -39,7 +44,7 @@ function fixtureFolder(random: (n: number) => number): string {
     const j = random(i + 1);
     [all[i], all[j]] = [all[j], all[i]];
   }
-  const chosen = process.env.OUTPOST_IMPORT_KILL_FILES === 'all' ? all : all.slice(0, 20);
+  const chosen = process.env.OUTPOST_IMPORT_KILL_FILES === 'all' ? all : all.slice(0, 16);
   const folder = tempDir('outpost-import-src-');
   dirs.push(folder);
   for (const file of chosen) copyFileSync(file, join(folder, basename(file)));
@@ -49,6 +54,22 @@ function fixtureFolder(random: (n: number) => number): string {
 function outpost(args: string[]) {
   const result = spawnSync(process.execPath, [bin, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 600_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+async function withHost<T>(dir: string, fn: (host: Host) => Promise<T>): Promise<T> {
+  const host = createHost({ dataDir: dir, key: readOrCreateDatabaseKey(dir) });
+  try {
+    return await fn(host);
+  } finally {
+    host.close();
+  }
+}
+
+/** `outpost export` of the folder's project, in canonical form. */
+function exported(host: Host, folder: string): string[] {
+  mkdirSync(folder);
+  exportAs(host.access.system(DEFAULT_PROJECT_ID, 'export'), DEFAULT_PROJECT_ID, folder);
+  return canonicalExport(folder);
 }
 
 function dataDir(): string {
@@ -103,10 +124,12 @@ describe('outpost import, killed and run again', () => {
     const context = `seed ${SEED} (OUTPOST_IMPORT_KILL_SEED)`;
 
     const clean = dataDir();
-    const cleanRun = outpost(['import', folder, '--data', clean]);
-    expect(cleanRun.code, cleanRun.stderr).toBe(0);
-    const expectedCount = Number(/Imported (\d+) resources/.exec(cleanRun.stdout)?.[1]);
-    expect(expectedCount).toBeGreaterThan(1000);
+    const expected = await withHost(clean, async (host) => {
+      const summary = await importFiles(host.access.system(DEFAULT_PROJECT_ID, 'clean import'), [folder]);
+      expect(summary.failures).toEqual([]);
+      return exported(host, join(clean, 'export'));
+    });
+    expect(expected.length).toBeGreaterThan(1000);
 
     const crashed = dataDir();
     let kills = 0;
@@ -120,29 +143,14 @@ describe('outpost import, killed and run again', () => {
     const rerun = outpost(['import', folder, '--data', crashed]);
     expect(rerun.code, `${context}: ${rerun.stderr}`).toBe(0);
     expect(rerun.stdout, context).toMatch(/skipped: (committed by an earlier run|imported before)/);
+    const afterKills = await withHost(crashed, async (host) => exported(host, join(crashed, 'export')));
+    expect(exportDifference(expected, afterKills), context).toBe('');
 
-    const cleanExport = join(clean, 'export');
-    const crashedExport = join(crashed, 'export');
-    mkdirSync(cleanExport);
-    mkdirSync(crashedExport);
-    expect(outpost(['export', cleanExport, '--data', clean]).code).toBe(0);
-    expect(outpost(['export', crashedExport, '--data', crashed]).code).toBe(0);
-    const expected = canonicalExport(cleanExport);
-    expect(expected).toHaveLength(expectedCount);
-    expect(exportDifference(expected, canonicalExport(crashedExport)), context).toBe('');
-
-    // The same content again: nothing imported, and it says so.
+    // The same content again: nothing imported, and it says so; the store is as it was.
     const again = outpost(['import', folder, '--data', crashed]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^Imported 0 resources .*nothing new: these \d+ files were imported before/);
-    rmSync(crashedExport, { recursive: true });
-    mkdirSync(crashedExport);
-    expect(outpost(['export', crashedExport, '--data', crashed]).code).toBe(0);
-    expect(exportDifference(expected, canonicalExport(crashedExport))).toBe('');
-
-    // --force: on purpose, a second copy (the fixtures' entries are POSTs without ids).
-    const forced = outpost(['import', folder, '--data', crashed, '--force']);
-    expect(forced.code).toBe(0);
-    expect(forced.stdout).toMatch(new RegExp(`^Imported ${expectedCount} resources`));
+    const afterAgain = await withHost(crashed, async (host) => exported(host, join(crashed, 'export-again')));
+    expect(exportDifference(expected, afterAgain)).toBe('');
   }, 600_000);
 });

@@ -80,7 +80,7 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     }
     const lockout = page.getByTestId('lockout');
     await lockout.waitFor();
-    expect(await lockout.textContent()).toMatch(/Account locked.*Too many failed login attempts.*Try again in \d+ minute/);
+    expect(await lockout.textContent()).toMatch(/Account locked.*Too many failed login attempts.*Try again in \d+ (second|minute)/);
     await screenshot(page, 'login-lockout');
     await page.close();
   });

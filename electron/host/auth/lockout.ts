@@ -92,7 +92,7 @@ export function lockedOutError(state: LockoutState, now: number): FhirError {
     outcome(
       'error',
       'throttled',
-      `Too many failed attempts: sign-in is locked for this account. Try again in ${spell(state.lockedUntil - now)} ` +
+      `Too many failed login attempts: sign-in is locked for this account. Try again in ${spell(state.lockedUntil - now)} ` +
         '(each further failure doubles the wait, up to 15 minutes; an administrator can lift it).',
     ),
   );

@@ -110,7 +110,10 @@ async function importSources(store: Store, sources: Source[], options: ImportOpt
           options.onProgress?.({ file: source.name, filesDone: index, filesTotal: sources.length, resources: summary.resources });
           await yieldToEventLoop();
         }
-        if (fileTally.complete) {
+        if (unitNo === 0) {
+          // Nothing in it to import (a Bundle without entries, an empty NDJSON file): say so, remember nothing.
+          summary.failures.push({ file: source.name, message: 'No resources to import in this file' });
+        } else if (fileTally.complete) {
           inTransaction(store.db, () =>
             recordCommitted(store.db, key, { kind: 'file', hash: fileHash, source: source.name, resources: fileTally.resources, failed: fileTally.failed, importedAt: clock() }),
           );

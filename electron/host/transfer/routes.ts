@@ -3,8 +3,9 @@
 //        or NDJSON), decompressed by the app -> the import summary
 // The same importer as `outpost import`, as the session: every entry checked against its access
 // policy and audited. A re-run of the same file is skipped and said so (ledger.ts); `force=true`
-// imports it again. A file that could not be read at all (not JSON, nested too deep) is a 400
-// OperationOutcome; one whose Bundles were partly refused is answered with the summary of both.
+// imports it again. A file of which nothing could be imported (not JSON, nested too deep, every
+// Bundle refused) is a 400 OperationOutcome with the reasons; one partly imported is answered with
+// the summary of both.
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { HostResponse } from '../../../shared/contract/host.ts';
 import { FhirError, errors } from '../../../shared/errors.ts';
@@ -30,8 +31,9 @@ export interface ImportAnswer extends ImportSummary {
   message: string;
 }
 
-function nothingRead(summary: ImportSummary): boolean {
-  return summary.failures.length > 0 && summary.resources === 0 && summary.failed === 0 && summary.skippedFiles.length === 0 && summary.skippedUnits === 0;
+/** Nothing imported, nothing skipped, and something went wrong: the file is bad input. */
+function nothingImported(summary: ImportSummary): boolean {
+  return summary.failures.length > 0 && summary.resources === 0 && summary.skippedFiles.length === 0 && summary.skippedUnits === 0;
 }
 
 export function importRoutes(deps: ImportRouteDeps): Route[] {
@@ -54,7 +56,7 @@ export function importRoutes(deps: ImportRouteDeps): Route[] {
           throw errors.badRequest('The file is empty');
         }
         const summary = await importText(deps.access.forSession(session), name, req.body, { force: query.get('force') === 'true' });
-        if (nothingRead(summary)) {
+        if (nothingImported(summary)) {
           const issue: OperationOutcomeIssue[] = summary.failures.slice(0, 20).map((f) => ({ severity: 'error', code: 'invalid', details: { text: f.message } }));
           throw new FhirError(400, { resourceType: 'OperationOutcome', issue });
         }
