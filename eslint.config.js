@@ -35,6 +35,8 @@ export default defineConfig(
     plugins: { outpost },
     rules: {
       'outpost/import-layering': 'error',
+      'outpost/no-raw-store': 'error',
+      'outpost/resource-sql': 'error',
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },

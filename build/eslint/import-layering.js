@@ -6,6 +6,14 @@
 //   shared/            -> shared/ and pure packages only (no Node builtins, no electron, no React/DOM, no native modules)
 //   anything but test/ -> never test/
 //
+// Inside the host, the raw store is reachable only from the floors that hold it: store/ and search/
+// (the store and its engine) may be imported only from store/, search/, db/, access/ (the enforcement
+// point) and host.ts (the composition root, which makes the store and hands it to the access service);
+// every other domain (routes, admin, auth, audit, sync, transfer, seed, cli...) gets a Repository from
+// access/. Of search/, only grammar.ts (what the engine answers) is open to all. The db floor's
+// lookups of stored resources (db/resources.ts, db/identities.ts) are for those floors and for auth's
+// identity directory.
+//
 // The layer of a file and of a relative import target comes from its path under the repository root
 // (the `root` option, default ESLint's cwd).
 import { builtinModules } from 'node:module';
@@ -38,6 +46,30 @@ export function layerOf(relativePath) {
   if (relativePath.startsWith('renderer/')) return 'renderer';
   if (relativePath.startsWith('test/')) return 'test';
   return 'other';
+}
+
+const HOST = 'electron/host/';
+/** Host folders (or files) that may hold the raw store: import store/ and search/. */
+const RAW_STORE_HOLDERS = ['store/', 'search/', 'db/', 'access/', 'host.ts'];
+/**
+ * Host folders that may use the db floor's lookups of stored rows, whatever a session may see: the
+ * layers below and in the access layer, auth's directory (sign-in comes before any session), audit
+ * (routing an event to its project's admins) and sync (replication compares and applies versions).
+ */
+const ROW_LOOKUP_USERS = ['store/', 'search/', 'db/', 'access/', 'auth/', 'audit/', 'sync/'];
+const OPEN_TO_ALL = ['search/grammar.ts'];
+const ROW_LOOKUPS = ['db/resources.ts', 'db/identities.ts', 'db/replication.ts'];
+
+/** Why a host file (`file`, relative to electron/host/) may not import the host file `target`, or undefined. */
+function hostViolation(file, target) {
+  const under = (path, folders) => folders.some((f) => path === f || path.startsWith(f));
+  if ((target.startsWith('store/') || target.startsWith('search/')) && !OPEN_TO_ALL.includes(target) && !under(file, RAW_STORE_HOLDERS)) {
+    return `the raw store (${target}) is reachable only from store/, search/, db/, access/ and host.ts: take a Repository from access/`;
+  }
+  if (ROW_LOOKUPS.includes(target) && !under(file, ROW_LOOKUP_USERS)) {
+    return `${target} reads stored rows around every policy: only store/, search/, db/, access/, auth's directory, audit routing and sync's replication use it`;
+  }
+  return undefined;
 }
 
 /** Why `specifier` may not be imported from a file of `layer`, or undefined when it may. */
@@ -78,7 +110,10 @@ export const importLayering = {
     type: 'problem',
     docs: { description: 'Imports point only down the layers: renderer -> shared, electron -> host -> shared; nothing imports test/.' },
     schema: [{ type: 'object', properties: { root: { type: 'string' } }, additionalProperties: false }],
-    messages: { upLayer: "Import of '{{specifier}}' points up a layer: {{reason}}." },
+    messages: {
+      upLayer: "Import of '{{specifier}}' points up a layer: {{reason}}.",
+      aroundAccess: "Import of '{{specifier}}' reaches around the access layer: {{reason}}.",
+    },
   },
   create(context) {
     const root = path.resolve(context.options[0]?.root ?? context.cwd);
@@ -91,12 +126,20 @@ export const importLayering = {
         return;
       }
       let targetLayer;
+      let reason;
       if (specifier.startsWith('.') || specifier.startsWith('/')) {
         const target = path.relative(root, path.resolve(path.dirname(filename), specifier)).split(path.sep).join('/');
         // The trailing '/' makes a bare folder ('shared') classify like its files ('shared/x.ts').
         targetLayer = target.startsWith('..') ? 'other' : layerOf(target + '/');
+        if (layer === 'host' && targetLayer === 'host') {
+          reason = hostViolation(relativeFile.slice(HOST.length), target.slice(HOST.length));
+        }
       }
-      const reason = violation(layer, specifier, targetLayer);
+      if (reason) {
+        context.report({ node, messageId: 'aroundAccess', data: { specifier, reason } });
+        return;
+      }
+      reason = violation(layer, specifier, targetLayer);
       if (reason) {
         context.report({ node, messageId: 'upLayer', data: { specifier, reason } });
       }

@@ -14,24 +14,25 @@ import { adminRoutes, adminSegmentMatchers } from './admin/index.ts';
 import { createAuditLog, type AuditLog } from './audit/log.ts';
 import { AUDIT_SPILL_FILE } from './audit/spill.ts';
 import { auditMigrations } from './audit/schema.ts';
-import { toAccessPolicy } from './access/index.ts';
+import { toAccessPolicy } from './access/policy/index.ts';
 import { authenticateRequest, authRoutes, bearerToken } from './auth/routes.ts';
 import { previewMayRequest } from './auth/view-as.ts';
 import { operationAuditEvent } from './audit/events.ts';
 import { authMigrations } from './auth/schema.ts';
 import { createAuthService } from './auth/service.ts';
 import type { AuthService, Session } from './auth/types.ts';
-import { createAccessRepository, createPrincipalCache, exportTypes } from './enforce/index.ts';
+import { createAccess, createReplica, exportTypes, type Access, type Repository } from './access/index.ts';
 import { databasePath, ensureDataDir } from './paths.ts';
 import { buildCapabilityStatement } from './routes/capability.ts';
 import { fhirRoutes, fhirSegmentMatchers } from './routes/fhir.ts';
 import { RouteError, createRouter, type Method, type Route, type Router, type SegmentMatchers } from './routes/router.ts';
-import { createStore, DEFAULT_PROJECT_ID } from './store/index.ts';
+import { createStore } from './store/index.ts';
 import { createOutbox, syncMigrations } from './sync/index.ts';
 import type { SecretSealer } from './sync/config.ts';
 import { createSyncService, type SyncHostOptions, type SyncService } from './sync/service.ts';
 import type { Store } from './store/types.ts';
 import { transferMigrations } from './transfer/ledger.ts';
+import { createImporter, type Importer } from './transfer/import.ts';
 import { importRoutes } from './transfer/routes.ts';
 
 /** Another domain of routes (e.g. auth under '/auth', '/oauth2'), mounted at `prefix` ('' = the host root). */
@@ -58,10 +59,10 @@ export interface HostOptions {
   /** Pushes an event to the renderer (Electron); unused until sync and auth events exist. */
   emit?: EmitBridgeEvent;
   /**
-   * Extra route tables built on the host's store, tried after the FHIR API (`/fhir/R4`). Mounts that
+   * Extra route tables built on the host's services, tried after the FHIR API (`/fhir/R4`). Mounts that
    * share a prefix ('' included, where the auth routes live) are merged, auth's routes first.
    */
-  mounts?: (store: Store, services: HostServices) => HostMount[];
+  mounts?: (services: HostServices) => HostMount[];
   /** false turns AuditEvents off: only for measuring their overhead in benchmarks. */
   audit?: boolean;
   /**
@@ -78,14 +79,10 @@ export interface HostOptions {
   sync?: SyncHostOptions;
 }
 
-/** Session-scoped access to the store: the one enforcement point (see electron/host/enforce). */
-export interface HostAccess {
-  /** An access-checked, audited Store acting as the session. */
-  forSession(session: Session): Store;
-  /** The Store of a request's bearer token (401 without a valid session). */
-  forHeaders(headers: Record<string, string | undefined>): Store;
-  /** The host's own system context (CLI import/export, seeds): full access to one project, audited as system. */
-  system(project?: string, name?: string): Store;
+/** The host's access service (electron/host/access): every Repository a request or the host's own work uses. */
+export interface HostAccess extends Access {
+  /** The Repository of a request's bearer token (401 without a valid session). */
+  forHeaders(headers: Record<string, string | undefined>): Repository;
 }
 
 export interface HostServices {
@@ -97,7 +94,11 @@ export interface HostServices {
 export interface Host {
   handle(req: HostRequest): Promise<HostResponse>;
   close(): void;
-  readonly store: Store;
+  /**
+   * The raw store, around every policy: for tests (seeding, looking at rows) only. Production code
+   * reaches the data through `access` (the lint rule outpost/no-raw-store refuses `.rawStore` elsewhere).
+   */
+  readonly rawStore: Store;
   readonly dataDir: string;
   readonly maxBodyBytes: number;
   /** The largest body a request to `path` may carry (each transport refuses more, 413, before reading it all). */
@@ -107,6 +108,8 @@ export interface Host {
   readonly audit: AuditLog;
   /** Sync: the remote of each project, the runner (outpost/sync/... routes). */
   readonly sync: SyncService;
+  /** Imports of files through a Repository, resumable (outpost import, outpost/import). */
+  readonly importer: Importer;
   /** Screen lock / suspend: locks every open session (each unlocks with its password). */
   lockAllSessions(): number;
 }
@@ -174,9 +177,10 @@ export function createHost(options: HostOptions): Host {
     backgroundCheckpoint: true,
   });
   const clock = options.clock ?? (() => new Date());
-  const sync = createSyncService({ ...options.sync, store, outbox, dataDir, sealer: options.secretSealer, clock: options.clock, emit: options.emit });
+  const importer = createImporter(store.db);
+  const sync = createSyncService({ ...options.sync, store: createReplica(store), db: store.db, outbox, dataDir, sealer: options.secretSealer, clock: options.clock, emit: options.emit });
   const audit = createAuditLog({
-    store,
+    sink: { db: store.db, createEvent: (event, project) => store.create(event, undefined, { project, validation: 'structure' }).resource.id as string },
     clock,
     enabled: options.audit,
     spillFile: dataDir === ':memory:' ? undefined : join(dataDir, AUDIT_SPILL_FILE),
@@ -185,28 +189,36 @@ export function createHost(options: HostOptions): Host {
   });
   // Audit events an earlier run could not store (see audit/spill.ts) are stored before anything else.
   audit.replaySpilled();
-  const principals = createPrincipalCache(store.db);
-  const auth = createAuthService({
+  // The access service is the only holder of the raw store above it: auth's hooks are bound late
+  // (auth needs the access service's policies and credentials, access needs auth's session hooks).
+  const accessService = createAccess({
     store,
+    audit,
+    auth: {
+      setClientSecret: (clientId, secret) => auth.setClientSecret(clientId, secret),
+      endSessionsForMembership: (membershipId, reason) => auth.endSessionsForMembership(membershipId, reason),
+    },
+  });
+  const auth = createAuthService({
+    db: store.db,
+    credentials: accessService.credentials,
     clock,
     ...options.authOptions,
     audit: (event) => audit.auth(event),
-    resolveAccessPolicy: (session) => toAccessPolicy(principals.policyOf(session)),
+    resolveAccessPolicy: (session) => toAccessPolicy(accessService.policyOf(session)),
     remotePasswordCheck: sync.remotePasswordCheck,
   });
-  const deps = { store, audit, auth };
   const access: HostAccess = {
-    forSession: (session) => createAccessRepository(deps, principals.forSession(session)),
+    ...accessService,
     forHeaders(headers) {
       if (!headers.authorization && options.anonymous === 'system') {
         return access.system();
       }
       return access.forSession(authenticateRequest(auth, headers));
     },
-    system: (project = DEFAULT_PROJECT_ID, name) => createAccessRepository(deps, principals.system(project, name)),
   };
   /** The session-scoped store of each FHIR request, set before routing (headers object is the key). */
-  const requestStores = new WeakMap<object, Store>();
+  const requestStores = new WeakMap<object, Repository>();
   const maxBodyBytes = Math.min(options.maxBodyBytes ?? MAX_BUNDLE_BODY_BYTES, MAX_BUNDLE_BODY_BYTES);
   const bodyLimit = (method: string, path: string): number => bodyLimitFor(method, path, maxBodyBytes);
   const fallbackBase = options.baseUrl ?? 'http://localhost/';
@@ -234,12 +246,12 @@ export function createHost(options: HostOptions): Host {
   const extra: HostMount[] = [
     { prefix: '', routes: [meRoute(auth, access), exportTypesRoute(auth, access), ...authRoutes(auth)] },
     // First-run setup, project administration (invite, passwords, memberships) and the policy review.
-    { prefix: '', routes: adminRoutes({ store, auth, access, audit, clock }), matchers: adminSegmentMatchers },
+    { prefix: '', routes: adminRoutes({ directory: auth.directory, auth, access, audit, clock }), matchers: adminSegmentMatchers },
     // Sync: status, run, conflicts, the project's remote (outpost/sync/...).
     { prefix: '', ...sync.mount({ audit, auth, forSession: (session) => access.forSession(session) }) },
     // The app's import of files, resumable like the command line's (outpost/import).
-    { prefix: '', routes: importRoutes({ auth, access }) },
-    ...(options.mounts?.(store, services) ?? []),
+    { prefix: '', routes: importRoutes({ auth, access, importer }) },
+    ...(options.mounts?.(services) ?? []),
   ];
   const byPrefix = new Map<string, HostMount>();
   for (const m of extra) {
@@ -340,7 +352,7 @@ export function createHost(options: HostOptions): Host {
   }
 
   return {
-    store,
+    rawStore: store,
     dataDir,
     maxBodyBytes,
     bodyLimit,
@@ -348,6 +360,7 @@ export function createHost(options: HostOptions): Host {
     access,
     audit,
     sync,
+    importer,
     lockAllSessions: () => auth.lockAllSessions(),
     async handle(req) {
       try {

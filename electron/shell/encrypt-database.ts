@@ -13,7 +13,7 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readSync, ren
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { errors } from '../../shared/errors.ts';
-import { cipherPragmas, openDatabase } from '../host/store/database.ts';
+import { cipherPragmas, openDatabase } from '../host/db/open.ts';
 
 type Db = Database.Database;
 

@@ -19,7 +19,7 @@ beforeAll(() => {
     system.processBundle(bundle, { validation: 'structure' });
   }
   byType = Object.fromEntries(
-    TYPES.map((t) => [t, (c.host.store.db.prepare('SELECT content FROM resource WHERE type = ? AND project = ? ORDER BY rid').pluck().all(t, c.project) as string[]).map((x) => JSON.parse(x) as Resource)]),
+    TYPES.map((t) => [t, (c.host.rawStore.db.prepare('SELECT content FROM resource WHERE type = ? AND project = ? ORDER BY rid').pluck().all(t, c.project) as string[]).map((x) => JSON.parse(x) as Resource)]),
   );
 }, 120_000);
 afterAll(() => c?.close());

@@ -40,11 +40,11 @@ export function createClinic(options: { audit?: boolean; realClock?: boolean; da
   const clock = options.realClock ? () => new Date(Date.now() + offset) : () => new Date(now);
   const host = createHost({ dataDir: options.dataDir ?? ':memory:', clock, audit: options.audit });
   const seed = (resource: Resource | ({ resourceType: string } & Record<string, unknown>), project?: string) =>
-    host.store.create(resource as Resource, undefined, { project: project ?? clinic.project }).resource as Resource & { id: string };
+    host.rawStore.create(resource as Resource, undefined, { project: project ?? clinic.project }).resource as Resource & { id: string };
   // A Project belongs to itself (Medplum: Project.meta.project is its own id), as setup and sync write it.
   const newProject = (name: string): string => {
     const id = randomUUID();
-    host.store.update<Project>({ resourceType: 'Project', id, name }, undefined, { project: id });
+    host.rawStore.update<Project>({ resourceType: 'Project', id, name }, undefined, { project: id });
     return id;
   };
   let n = 0;

@@ -190,7 +190,7 @@ describe('2. a write lands only in charts the role may write', () => {
 describe('3. resolving a sync conflict is an update by the resolving session, enforced as one', () => {
   async function conflictOn(observationId: string, remote: Observation): Promise<string> {
     const local = (await d.call('admin', 'GET', `Observation/${observationId}`)).body;
-    return recordConflict(d.host.store.db, {
+    return recordConflict(d.host.rawStore.db, {
       type: 'Observation',
       id: observationId,
       project: local.meta.project,

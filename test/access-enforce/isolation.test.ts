@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exportAs } from '../../electron/host/enforce/index.ts';
+import { exportAs } from '../../electron/host/access/index.ts';
 import { createClinic, patient, type TestClinic } from './helpers.ts';
 
 let c: TestClinic;
@@ -60,7 +60,7 @@ describe('isolation', () => {
       gender: 'female',
     }));
     const o = c.seed({ resourceType: 'Observation', status: 'final', code: { text: 'weight' }, subject: { reference: `Patient/${p.id}` }, valueQuantity: { value: 987654.321, unit: 'kg' } });
-    c.host.store.update({ ...p, gender: 'other' } as typeof p, undefined, { project: c.project });
+    c.host.rawStore.update({ ...p, gender: 'other' } as typeof p, undefined, { project: c.project });
     const t = await c.login(who.email);
     const paths = [
       `Patient/${p.id}`, `Patient/${p.id}/_history/1`, `Patient/${p.id}/_history`, 'Patient', 'Patient/_history', '_history',
@@ -93,7 +93,7 @@ describe('isolation', () => {
     expect(audit.text).not.toMatch(/CANARY|1901-02-03|987654/);
     expect(saved.status, saved.text).toBe(200);
     // the hidden data survived the save of a user who could not see it
-    const stored = c.host.store.read<any>('Patient', p.id, { project: c.project });
+    const stored = c.host.rawStore.read<any>('Patient', p.id, { project: c.project });
     expect(stored.name[0].family).toBe('CANARYFAMILY');
     expect(stored.identifier[0].value).toBe('CANARYID');
     expect(stored.gender).toBe('male');

@@ -4,8 +4,8 @@
 // unrestricted search in `npm run bench -- access`; placed last, ~1.1x.
 import type { ProjectMembership } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnforcer } from '../../electron/host/enforce/context.ts';
-import { createPrincipalCache } from '../../electron/host/enforce/principal.ts';
+import { createEnforcer } from '../../electron/host/access/context.ts';
+import { createPrincipalCache } from '../../electron/host/access/principal.ts';
 import { explainableSearch } from '../../electron/host/search/search.ts';
 import { createClinic, patient, type TestClinic } from './helpers.ts';
 
@@ -23,15 +23,15 @@ beforeAll(() => {
     { resourceType: 'Patient' },
   ]);
   const membership = { resourceType: 'ProjectMembership', id: 'plan-member', accessPolicy: { reference: `AccessPolicy/${policy}` }, profile: { reference: 'Practitioner/x' }, user: { reference: 'User/x' } } as ProjectMembership;
-  const principal = createPrincipalCache(c.host.store.db).forSession({ projectId: c.project, membership, subject: 'User/x', profile: { reference: 'Practitioner/x' } } as never);
-  const e = createEnforcer({ store: c.host.store, audit: c.host.audit }, principal);
+  const principal = createPrincipalCache(c.host.rawStore.db).forSession({ projectId: c.project, membership, subject: 'User/x', profile: { reference: 'Practitioner/x' } } as never);
+  const e = createEnforcer({ store: c.host.rawStore, audit: c.host.audit }, principal);
   restrict = (type) => e.restrict(type, 'search');
 });
 afterAll(() => c.close());
 
 function explain(type: string, query: string): { sql: string; steps: string[] } {
-  const { sql, params } = explainableSearch(c.host.store.db, type, query, { project: c.project, baseUrl: 'http://localhost/fhir/R4/', restrict });
-  const steps = (c.host.store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+  const { sql, params } = explainableSearch(c.host.rawStore.db, type, query, { project: c.project, baseUrl: 'http://localhost/fhir/R4/', restrict });
+  const steps = (c.host.rawStore.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
   return { sql, steps };
 }
 

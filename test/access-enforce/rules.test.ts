@@ -177,7 +177,7 @@ describe('admin types and policy changes', () => {
     const app = await c.call(at, 'POST', 'ClientApplication', { resourceType: 'ClientApplication', name: 'Lab', secret: 'super-secret-value-0123456789abcdefghijklmn' });
     expect(app.status, app.text).toBe(201);
     expect(app.text).not.toContain('super-secret-value-0123456789abcdefghijklmn');
-    expect(c.host.store.db.prepare("SELECT content FROM resource WHERE type = 'ClientApplication'").pluck().get()).not.toContain('super-secret');
+    expect(c.host.rawStore.db.prepare("SELECT content FROM resource WHERE type = 'ClientApplication'").pluck().get()).not.toContain('super-secret');
     c.seed({ resourceType: 'ProjectMembership', project: { reference: `Project/${c.project}` }, user: { reference: `ClientApplication/${app.body.id}` }, profile: { reference: `ClientApplication/${app.body.id}` } });
     const token = await c.host.handle({
       method: 'POST',
@@ -192,7 +192,7 @@ describe('admin types and policy changes', () => {
     }
     const upd = await c.call(at, 'PUT', `User/${admin.user}`, { ...(await c.call(at, 'GET', `User/${admin.user}`)).body, passwordHash: 'x', firstName: 'Changed' });
     expect(upd.status, upd.text).toBe(200);
-    expect(c.host.store.read<any>('User', admin.user, { project: c.project }).passwordHash).toMatch(/^\$2/);
+    expect(c.host.rawStore.read<any>('User', admin.user, { project: c.project }).passwordHash).toMatch(/^\$2/);
   });
 
   it('a project admin updates their Project but not its protected settings; never another project', async () => {
@@ -206,7 +206,7 @@ describe('admin types and policy changes', () => {
     expect(renamed.body.superAdmin).toBeUndefined();
     const other = c.newProject('Other');
     expect((await c.call(at, 'PUT', `Project/${other}`, { resourceType: 'Project', id: other, name: 'Taken' })).status).not.toBe(200);
-    expect(c.host.store.read<any>('Project', other, { project: other }).name).toBe('Other');
+    expect(c.host.rawStore.read<any>('Project', other, { project: other }).name).toBe('Other');
   });
 
   it('a project admin searching Project finds their own project (it belongs to itself), never another', async () => {
@@ -225,7 +225,7 @@ describe('admin types and policy changes', () => {
     expect(await ids(await c.login(otherAdmin.email), 'Project')).toEqual([`Project/${other}`]);
     expect((await c.call(await c.login(nurse.email), 'GET', 'Project')).status).toBe(403);
     // a Project row written into another project (older folders: the default project) is still found, alone
-    const legacy = c.host.store.create<any>({ resourceType: 'Project', name: 'Legacy placement' }).resource.id as string;
+    const legacy = c.host.rawStore.create<any>({ resourceType: 'Project', name: 'Legacy placement' }).resource.id as string;
     const legacyAdmin = await c.person('LegacyAdmin', { admin: true }, legacy);
     const lt = await c.login(legacyAdmin.email);
     expect(await ids(lt, 'Project')).toEqual([`Project/${legacy}`]);
@@ -241,7 +241,7 @@ describe('admin types and policy changes', () => {
     expect(seen.name[0].family).toBeUndefined();
     const saved = await c.call(token, 'PUT', `Patient/${p.id}`, { ...seen, name: [{ given: ['New'] }], contact: [{ name: { family: 'Keep' }, telecom: [{ value: 'changed' }] }] });
     expect(saved.status, saved.text).toBe(200);
-    const stored = c.host.store.read<any>('Patient', p.id, { project: c.project });
+    const stored = c.host.rawStore.read<any>('Patient', p.id, { project: c.project });
     expect(stored.name[0]).toEqual({ given: ['New'], family: 'Nestedfamily' });
     expect(stored.contact[0].telecom).toEqual([{ value: 'ro-1' }]);
     expect(stored.meta.tag ?? []).not.toContainEqual({ system: 'https://outpost.local/fhir/CodeSystem/access', code: 'masked' });

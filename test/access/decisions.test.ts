@@ -1,12 +1,22 @@
-// decideWrite / visibleVersion / decideDelete with an in-memory matcher standing in for the SQL one.
+// decideWrite / decideDelete, and what a read governed by an entry shows (the enforcement point's
+// governingEntry + removeHiddenFields), with an in-memory matcher standing in for the SQL one.
 import { matchesSearchRequest, parseSearchRequest } from '@medplum/core';
 import type { AccessPolicy, AccessPolicyResource, Observation, Patient, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { isFhirError } from '../../shared/errors.ts';
-import { decideDelete, decideWrite, visibleVersion } from '../../electron/host/access/decisions.ts';
-import type { EntryMatcher } from '../../electron/host/access/decisions.ts';
-import { buildEffectivePolicy } from '../../electron/host/access/policy-build.ts';
-import { createWriteConstraintCache } from '../../electron/host/access/write-constraints.ts';
+import { decideDelete, decideWrite } from '../../electron/host/access/policy/decisions.ts';
+import { removeHiddenFields } from '../../electron/host/access/policy/fields.ts';
+import { entriesFor, governingEntry } from '../../electron/host/access/policy/interactions.ts';
+import type { EffectivePolicy, Interaction } from '../../electron/host/access/policy/types.ts';
+
+/** A read as the enforcement point answers it: the governing entry's masks, or nothing (404 / absent). */
+function visibleVersion<T extends Resource>(policy: Pick<EffectivePolicy, 'entries'>, interaction: Interaction, resource: T, matches: EntryMatcher): T | undefined {
+  const entry = governingEntry(entriesFor(policy, resource.resourceType, interaction), (e) => matches(e, resource));
+  return entry ? removeHiddenFields(resource, entry.hiddenFields) : undefined;
+}
+import type { EntryMatcher } from '../../electron/host/access/policy/decisions.ts';
+import { buildEffectivePolicy } from '../../electron/host/access/policy/policy-build.ts';
+import { createWriteConstraintCache } from '../../electron/host/access/policy/write-constraints.ts';
 
 const matches: EntryMatcher = (entry, resource) =>
   (!entry.criteria || matchesSearchRequest(resource, parseSearchRequest(entry.criteria))) &&

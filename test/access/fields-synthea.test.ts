@@ -4,7 +4,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { describe, expect, it } from 'vitest';
-import { protectOnWrite, removeHiddenFields } from '../../electron/host/access/fields.ts';
+import { protectOnWrite, removeHiddenFields } from '../../electron/host/access/policy/fields.ts';
 import { readSyntheaBundles } from '../helpers/fixtures.ts';
 
 const MASKS: Record<string, string[][]> = {

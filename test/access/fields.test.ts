@@ -1,6 +1,6 @@
 import type { Observation, Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { hiddenSearchParams, masksOf, protectOnWrite, removeHiddenFields } from '../../electron/host/access/fields.ts';
+import { hiddenSearchParams, masksOf, protectOnWrite, removeHiddenFields } from '../../electron/host/access/policy/fields.ts';
 
 const mary: Patient = {
   resourceType: 'Patient',

@@ -1,10 +1,13 @@
 import { satisfiedAccessPolicy } from '@medplum/core';
 import type { AccessPolicy, AccessPolicyResource, Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { entriesFor, governingEntry, typeAllowed } from '../../electron/host/access/interactions.ts';
-import { buildEffectivePolicy } from '../../electron/host/access/policy-build.ts';
-import type { Interaction } from '../../electron/host/access/types.ts';
-import { ALL_INTERACTIONS } from '../../electron/host/access/types.ts';
+import { entriesFor, governingEntry } from '../../electron/host/access/policy/interactions.ts';
+
+/** The enforcement point's 403 pre-check: some entry lets the role do the interaction on the type. */
+const typeAllowed = (...args: Parameters<typeof entriesFor>): boolean => entriesFor(...args).length > 0;
+import { buildEffectivePolicy } from '../../electron/host/access/policy/policy-build.ts';
+import type { Interaction } from '../../electron/host/access/policy/types.ts';
+import { ALL_INTERACTIONS } from '../../electron/host/access/policy/types.ts';
 
 function effective(resource: AccessPolicyResource[], admin = false) {
   const policy: AccessPolicy = { resourceType: 'AccessPolicy', id: 'p', resource };

@@ -1,8 +1,8 @@
 import type { AccessPolicy, ProjectMembership } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { isFhirError } from '../../shared/errors.ts';
-import { buildEffectivePolicy, toAccessPolicy } from '../../electron/host/access/policy-build.ts';
-import { ALL_INTERACTIONS } from '../../electron/host/access/types.ts';
+import { buildEffectivePolicy, toAccessPolicy } from '../../electron/host/access/policy/policy-build.ts';
+import { ALL_INTERACTIONS } from '../../electron/host/access/policy/types.ts';
 
 const membership = (extra: Partial<ProjectMembership> = {}): ProjectMembership => ({
   resourceType: 'ProjectMembership',

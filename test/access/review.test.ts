@@ -1,7 +1,7 @@
 import type { AccessPolicy, ProjectMembership } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { reviewMembership } from '../../electron/host/access/review.ts';
-import type { PolicyEntry } from '../../electron/host/access/types.ts';
+import { reviewMembership } from '../../electron/host/access/policy/review.ts';
+import type { PolicyEntry } from '../../electron/host/access/policy/types.ts';
 
 const membership = (extra: Partial<ProjectMembership>): ProjectMembership => ({
   resourceType: 'ProjectMembership',

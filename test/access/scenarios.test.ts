@@ -5,11 +5,14 @@
 import { matchesSearchRequest, parseSearchRequest } from '@medplum/core';
 import type { AccessPolicy, AccessPolicyResource, Patient, ProjectMembership, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { removeHiddenFields, protectOnWrite } from '../../electron/host/access/fields.ts';
-import { entriesFor, governingEntry, typeAllowed } from '../../electron/host/access/interactions.ts';
-import { buildEffectivePolicy } from '../../electron/host/access/policy-build.ts';
-import type { EffectivePolicy, Interaction, PolicyEntry } from '../../electron/host/access/types.ts';
-import { compileWriteConstraints } from '../../electron/host/access/write-constraints.ts';
+import { removeHiddenFields, protectOnWrite } from '../../electron/host/access/policy/fields.ts';
+import { entriesFor, governingEntry } from '../../electron/host/access/policy/interactions.ts';
+
+/** The enforcement point's 403 pre-check: some entry lets the role do the interaction on the type. */
+const typeAllowed = (...args: Parameters<typeof entriesFor>): boolean => entriesFor(...args).length > 0;
+import { buildEffectivePolicy } from '../../electron/host/access/policy/policy-build.ts';
+import type { EffectivePolicy, Interaction, PolicyEntry } from '../../electron/host/access/policy/types.ts';
+import { compileWriteConstraints } from '../../electron/host/access/policy/write-constraints.ts';
 
 const project = { reference: 'Project/general-hospital' };
 

@@ -1,8 +1,8 @@
 import type { AccessPolicy, AccessPolicyResource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { isFhirError } from '../../shared/errors.ts';
-import { buildEffectivePolicy } from '../../electron/host/access/policy-build.ts';
-import { assertSearchAllowed, createSearchGuard, criteriaFilters, restrictionFor } from '../../electron/host/access/search-guard.ts';
+import { buildEffectivePolicy } from '../../electron/host/access/policy/policy-build.ts';
+import { assertSearchAllowed, createSearchGuard, criteriaFilters, restrictionFor } from '../../electron/host/access/policy/search-guard.ts';
 
 function effective(resource: AccessPolicyResource[], profile = 'Practitioner/1') {
   const policy: AccessPolicy = { resourceType: 'AccessPolicy', id: 'p', resource };

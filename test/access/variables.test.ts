@@ -2,7 +2,7 @@ import { parseSearchRequest, splitSearchOnComma } from '@medplum/core';
 import type { ProjectMembership } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
-import { createVariableLookup, escapeSearchValue, substituteVariables } from '../../electron/host/access/variables.ts';
+import { createVariableLookup, escapeSearchValue, substituteVariables } from '../../electron/host/access/policy/variables.ts';
 
 const practitionerMembership: ProjectMembership = {
   resourceType: 'ProjectMembership',

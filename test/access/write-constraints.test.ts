@@ -1,7 +1,7 @@
 import type { Observation } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { isFhirError } from '../../shared/errors.ts';
-import { compileWriteConstraints, createWriteConstraintCache } from '../../electron/host/access/write-constraints.ts';
+import { compileWriteConstraints, createWriteConstraintCache } from '../../electron/host/access/policy/write-constraints.ts';
 
 // Spec scenario 7: a final observation cannot change any more, and a final one needs a subject.
 const scenario7 = compileWriteConstraints([

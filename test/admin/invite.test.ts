@@ -78,7 +78,7 @@ describe('POST /admin/projects/:projectId/invite', () => {
     expect((await invite({ resourceType: 'Practitioner', password: 'sam-password-1' })).status).toBe(200);
     expect((await invite({ resourceType: 'Practitioner' })).status).toBe(409);
     expect((await invite({ resourceType: 'Patient', password: 'another-password' })).status).toBe(200);
-    const users = d.host.store.db.prepare("SELECT count(*) FROM resource WHERE type = 'User' AND json_extract(content, '$.email') = 'sam@example.org'").pluck().get();
+    const users = d.host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type = 'User' AND json_extract(content, '$.email') = 'sam@example.org'").pluck().get();
     expect(users).toBe(1);
     // Two roles: the login offers both; the first password still works.
     const patient = await d.login('sam@example.org', 'sam-password-1', 'Patient/');
@@ -88,13 +88,14 @@ describe('POST /admin/projects/:projectId/invite', () => {
   it('refuses non-admins, admins of another project, unknown policies and a RelatedPerson without its patient; nothing is written', async () => {
     // A second project with its own admin.
     const hash = bcrypt.hashSync('other-admin-1', 4);
-    const other = d.host.store.create<Project>({ resourceType: 'Project', name: 'Elsewhere' }).resource.id!;
-    const otherUser = createUser(d.host.store, other, { firstName: 'Oz', lastName: 'Other', email: 'oz@example.org' }, hash);
-    const otherProfile = createProfile(d.host.store, other, 'Practitioner', { firstName: 'Oz', lastName: 'Other', email: 'oz@example.org' });
-    createMembership(d.host.store, other, otherUser, otherProfile, 'Oz Other', { admin: true });
+    const other = d.host.rawStore.create<Project>({ resourceType: 'Project', name: 'Elsewhere' }).resource.id!;
+    const otherUser = createUser(d.host.rawStore, other, { firstName: 'Oz', lastName: 'Other', email: 'oz@example.org' });
+    d.host.rawStore.update({ ...otherUser, passwordHash: hash } as never, undefined, { project: other });
+    const otherProfile = createProfile(d.host.rawStore, other, 'Practitioner', { firstName: 'Oz', lastName: 'Other', email: 'oz@example.org' });
+    createMembership(d.host.rawStore, other, otherUser, otherProfile, 'Oz Other', { admin: true });
     const oz = await d.login('oz@example.org', 'other-admin-1');
 
-    const count = (): number => d.host.store.db.prepare("SELECT count(*) FROM resource WHERE type IN ('User', 'ProjectMembership', 'Practitioner', 'RelatedPerson')").pluck().get() as number;
+    const count = (): number => d.host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type IN ('User', 'ProjectMembership', 'Practitioner', 'RelatedPerson')").pluck().get() as number;
     const before = count();
     const body = { resourceType: 'Practitioner', firstName: 'No', lastName: 'Body', email: 'nobody@example.org', password: 'nobody-pass-1' };
     expect((await d.call(oz, 'POST', `/admin/projects/${projectId}/invite`, body)).status).toBe(403);

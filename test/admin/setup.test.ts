@@ -35,7 +35,7 @@ describe('first-run setup', () => {
   it('is refused once anything exists, and a refused setup changes nothing', async () => {
     d = memoryHost();
     expect((await d.call(undefined, 'POST', '/outpost/setup', FIRST)).status).toBe(201);
-    const count = (): number => d.host.store.db.prepare('SELECT count(*) FROM resource').pluck().get() as number;
+    const count = (): number => d.host.rawStore.db.prepare('SELECT count(*) FROM resource').pluck().get() as number;
     const before = count();
     const again = await d.call(undefined, 'POST', '/outpost/setup', { ...FIRST, email: 'intruder@example.org' });
     expect(again.status).toBe(409);

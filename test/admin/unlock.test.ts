@@ -55,7 +55,7 @@ describe('an administrator lifts a member\'s sign-in delay', () => {
     expect(unlocked.body).toEqual({ unlocked: true, failedAttemptsForgotten: 5 });
     expect(await c.login(nurse.email)).toBeTruthy();
 
-    const events = auditEvents(c.host.store.db);
+    const events = auditEvents(c.host.rawStore.db);
     const action = events.find((e) => codes(e).includes('login-unlocked') && e.type?.code === 'rest' && e.meta?.project === c?.project);
     expect(action).toMatchObject({ outcome: '0', entity: [{ what: { reference: `ProjectMembership/${nurse.membership}` } }] });
     expect(action?.agent?.[0]?.who?.reference).toBe(admin.profile);
@@ -94,7 +94,7 @@ describe('outpost unlock <email>', () => {
     host = createHost({ dataDir, key });
     try {
       expect(await loginThroughDoor(host, email, PASSWORD, () => undefined)).toBeTruthy();
-      const unlock = auditEvents(host.store.db).find((e) => codes(e).includes('login-unlocked'));
+      const unlock = auditEvents(host.rawStore.db).find((e) => codes(e).includes('login-unlocked'));
       expect(unlock?.outcomeDesc).toBe('5 failed attempt(s) forgotten by outpost unlock (the command line of the workstation)');
     } finally {
       host.close();

@@ -21,13 +21,13 @@ const membershipOf = (display: string): ProjectMembership => {
   return found;
 };
 const startPreview = async (token: string, membership: string) => d.call(token, 'POST', '/outpost/view-as', { membership });
-const rowCount = (): number => d.host.store.db.prepare("SELECT count(*) FROM resource WHERE type NOT IN ('AuditEvent')").pluck().get() as number;
-const versions = (): number => d.host.store.db.prepare("SELECT count(*) FROM resource_history h JOIN resource r ON r.rid = h.rid WHERE r.type <> 'AuditEvent'").pluck().get() as number;
+const rowCount = (): number => d.host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type NOT IN ('AuditEvent')").pluck().get() as number;
+const versions = (): number => d.host.rawStore.db.prepare("SELECT count(*) FROM resource_history h JOIN resource r ON r.rid = h.rid WHERE r.type <> 'AuditEvent'").pluck().get() as number;
 const auditEvents = async (query: string): Promise<AuditEvent[]> => ((await d.call(admin, 'GET', `/fhir/R4/AuditEvent?${query}&_count=200&_sort=-date`)).body.entry ?? []).map((e: any) => e.resource);
 
 beforeAll(async () => {
   d = door(createHost({ dataDir: ':memory:' }));
-  seeded = await seedDemo(d.host.store);
+  seeded = await seedDemo(d.host);
   admin = await d.login('admin@demo.outpost', DEMO_PASSWORD);
   nurse = await d.login('jennifer.williams@demo.outpost', DEMO_PASSWORD);
   memberships = (await d.call(admin, 'GET', '/fhir/R4/ProjectMembership?_count=100')).body.entry.map((e: any) => e.resource);

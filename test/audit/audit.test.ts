@@ -10,7 +10,7 @@ afterEach(() => c?.close());
 
 const events = (c: TestClinic) => {
   c.host.audit.flush(); // reads are audited in batches, written on the next turn of the event loop
-  return (c.host.store.db.prepare("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid").pluck().all() as string[]).map((x) => JSON.parse(x));
+  return (c.host.rawStore.db.prepare("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid").pluck().all() as string[]).map((x) => JSON.parse(x));
 };
 
 describe('audit', () => {
@@ -38,7 +38,7 @@ describe('audit', () => {
     const login = all.find((e) => e.type.code === '110114');
     expect(login).toMatchObject({ action: 'E', outcome: '0' });
     expect(JSON.stringify(all)).not.toContain('1911-11-11');
-    const queued = c.host.store.db.prepare('SELECT count(*) FROM audit_outbox WHERE pushed_at IS NULL').pluck().get();
+    const queued = c.host.rawStore.db.prepare('SELECT count(*) FROM audit_outbox WHERE pushed_at IS NULL').pluck().get();
     expect(queued).toBe(all.length);
   });
 
@@ -101,7 +101,7 @@ describe('audit', () => {
     expect(codes).toContain('logout');
 
     async function loginFirst(email: string): Promise<string> {
-      const members = c.host.store.db.prepare("SELECT id FROM resource WHERE type = 'ProjectMembership' AND json_extract(content, '$.user.reference') = ? ORDER BY rid").pluck().all(`User/${who.user}`) as string[];
+      const members = c.host.rawStore.db.prepare("SELECT id FROM resource WHERE type = 'ProjectMembership' AND json_extract(content, '$.user.reference') = ? ORDER BY rid").pluck().all(`User/${who.user}`) as string[];
       return c.login(email, members[0]);
     }
   });

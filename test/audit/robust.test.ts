@@ -35,7 +35,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function auditEvents(clinic: TestClinic): AuditEvent[] {
-  return (clinic.host.store.db.prepare("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid").pluck().all() as string[]).map((x) => JSON.parse(x));
+  return (clinic.host.rawStore.db.prepare("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid").pluck().all() as string[]).map((x) => JSON.parse(x));
 }
 
 function loginBody(email: string) {
@@ -44,7 +44,7 @@ function loginBody(email: string) {
 
 /** Makes every AuditEvent insert fail on this connection (a disk that refuses, a broken database). */
 function refuseAuditWrites(clinic: TestClinic): () => void {
-  const db = clinic.host.store.db;
+  const db = clinic.host.rawStore.db;
   db.exec(`CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON main.resource WHEN NEW.type = 'AuditEvent'
            BEGIN SELECT RAISE(ABORT, 'the disk refused the write (test)'); END`);
   return () => db.exec('DROP TRIGGER IF EXISTS temp.refuse_audit');
@@ -148,8 +148,8 @@ describe('an audit write the store refuses', () => {
     const key = 'spill-test-key';
     const logs: string[] = [];
     const first = createHost({ dataDir, key, log: (m) => logs.push(m), anonymous: 'system' });
-    first.store.create({ resourceType: 'Patient', name: [{ family: 'Spilled' }] });
-    const db = first.store.db;
+    first.rawStore.create({ resourceType: 'Patient', name: [{ family: 'Spilled' }] });
+    const db = first.rawStore.db;
     db.exec(`CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON main.resource WHEN NEW.type = 'AuditEvent'
              BEGIN SELECT RAISE(ABORT, 'the disk refused the write (test)'); END`);
     const reads = await first.handle({ method: 'GET', path: '/fhir/R4/Patient?name=Spilled', headers: {} });
@@ -170,7 +170,7 @@ describe('an audit write the store refuses', () => {
     const second = createHost({ dataDir, key, log: (m) => logs.push(m), anonymous: 'system' });
     try {
       expect(existsSync(file)).toBe(false);
-      const stored = (second.store.db.prepare("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid").pluck().all() as string[]).map(
+      const stored = (second.rawStore.db.prepare("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid").pluck().all() as string[]).map(
         (x) => JSON.parse(x) as AuditEvent,
       );
       const searches = stored.filter((e) => e.subtype?.[0]?.code === 'search-type');
@@ -181,7 +181,7 @@ describe('an audit write the store refuses', () => {
       expect(recovered?.outcomeDesc).toContain('stored 2 audit event(s)');
       expect(logs.join('\n')).toContain('stored 2 audit event(s)');
       // Queued for sync like any other AuditEvent.
-      expect(second.store.db.prepare('SELECT count(*) FROM audit_outbox').pluck().get()).toBe(stored.length);
+      expect(second.rawStore.db.prepare('SELECT count(*) FROM audit_outbox').pluck().get()).toBe(stored.length);
     } finally {
       second.close();
     }

@@ -6,6 +6,7 @@ import { authMigrations } from '../../electron/host/auth/schema.ts';
 import { createAuthService, type AuthServiceOptions } from '../../electron/host/auth/service.ts';
 import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
 import type { AuthAuditEvent, AuthService } from '../../electron/host/auth/types.ts';
+import { createCredentials } from '../../electron/host/access/credentials.ts';
 import { createStore } from '../../electron/host/store/index.ts';
 import type { Store } from '../../electron/host/store/types.ts';
 import bcrypt from 'bcryptjs';
@@ -53,7 +54,7 @@ export function createTestAuth(options: Partial<AuthServiceOptions> = {}, startA
   const clock = (): Date => new Date(now);
   const store = createStore({ path: ':memory:', clock, migrations: [...authMigrations] });
   const audit: AuthAuditEvent[] = [];
-  const auth = createAuthService({ store, clock, audit: (e) => audit.push(e), ...options });
+  const auth = createAuthService({ db: store.db, credentials: createCredentials(store), clock, audit: (e) => audit.push(e), ...options });
   const clinic = seedClinic(store, auth);
   return {
     store,

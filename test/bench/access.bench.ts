@@ -16,8 +16,8 @@ import { createHost, type Host } from '../../electron/host/host.ts';
 import { hashPassword, verifyPassword } from '../../electron/host/auth/passwords.ts';
 import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
-import type { Store } from '../../electron/host/store/types.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
+import type { Repository } from '../../electron/host/access/index.ts';
 import { type CaseParams, searchCases } from './cases.ts';
 import { storeProcess } from './ingest.ts';
 import { createRandom, fixturesDir, loadTemplates, replicateBundles, resolveBundle } from './replicate.ts';
@@ -145,7 +145,7 @@ export async function main(argv: string[]): Promise<void> {
     const ingestStart = performance.now();
     for (const { bundle } of replicateBundles(loadTemplates(fixturesDir(repoRoot)), { resources: args.resources, seed: args.seed })) {
       const text = JSON.stringify(bundle);
-      storeProcess(host.store, bundle, { validation: 'structure', project: DEFAULT_PROJECT_ID }, idMap);
+      storeProcess(host.rawStore, bundle, { validation: 'structure', project: DEFAULT_PROJECT_ID }, idMap);
       for (const r of resolveBundle(JSON.parse(text) as Bundle)) {
         sampler.offer(r);
         resources++;
@@ -162,7 +162,7 @@ export async function main(argv: string[]): Promise<void> {
 
     // 2. One User with three memberships: unrestricted, criteria, compartment (a patient's portal).
     const passwordHash = await hashPassword(PASSWORD);
-    const seed = <T extends Resource>(r: T): T & { id: string } => host.store.create(r, undefined, { project: DEFAULT_PROJECT_ID }).resource as T & { id: string };
+    const seed = <T extends Resource>(r: T): T & { id: string } => host.rawStore.create(r, undefined, { project: DEFAULT_PROJECT_ID }).resource as T & { id: string };
     const user = seed<User>({ resourceType: 'User', email: 'bench@example.org', firstName: 'Bench', lastName: 'User', passwordHash });
     const portalPatient = mapRef(samples.patients[0].ref);
     const memberships: Record<string, string> = {};
@@ -179,7 +179,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     const roles = ['open', 'criteria', 'compartment'] as const;
     const tokens: Record<string, string> = {};
-    const repos: Record<string, Store> = {};
+    const repos: Record<string, Repository> = {};
     for (const role of roles) {
       tokens[role] = await login(host, 'bench@example.org', memberships[role]);
       repos[role] = host.access.forSession(host.auth.authenticate(tokens[role]));
@@ -260,7 +260,7 @@ export async function main(argv: string[]): Promise<void> {
       return times;
     };
     log(`audit overhead: ${requests.length} requests with audit on, then off`);
-    const auditCount = (h: Host): number => h.store.db.prepare("SELECT count(*) FROM resource WHERE type = 'AuditEvent'").pluck().get() as number;
+    const auditCount = (h: Host): number => h.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type = 'AuditEvent'").pluck().get() as number;
     const eventsBefore = auditCount(host);
     const auditOn = await timeRequests(host, await login(host, 'bench@example.org', memberships.open));
     const eventsWritten = auditCount(host) - eventsBefore;

@@ -6,7 +6,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
 import { createStore } from '../../electron/host/store/index.ts';
-import type { Db } from '../../electron/host/store/types.ts';
+import type { Db } from '../../electron/host/db/types.ts';
 import { createReplaySink, recordWrites, type RecordedRun } from './replay.ts';
 import { fixturesDir, loadTemplates, replicateBundles } from './replicate.ts';
 import { createTempDir } from './sqlite.ts';

@@ -6,7 +6,7 @@
 // store's. A second form replays into tables without any secondary index (only primary keys and the
 // unique (type, id)): the floor's one-entry-per-row layout, to show what a leaner schema would bound.
 import type { Statement } from 'better-sqlite3-multiple-ciphers';
-import type { Db } from '../../electron/host/store/types.ts';
+import type { Db } from '../../electron/host/db/types.ts';
 import { createStore } from '../../electron/host/store/index.ts';
 
 type Args = unknown[];

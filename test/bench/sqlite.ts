@@ -1,11 +1,11 @@
 // SQLite files for the baselines, opened with the same driver and settings as the store
-// (electron/host/store/database.ts: SQLCipher v4 when keyed, WAL, synchronous NORMAL, 64 MiB page
+// (electron/host/db/open.ts: SQLCipher v4 when keyed, WAL, synchronous NORMAL, 64 MiB page
 // cache), so a ratio compares the store's own work and nothing else.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { cipherPragmas } from '../../electron/host/store/database.ts';
+import { cipherPragmas } from '../../electron/host/db/open.ts';
 
 export type BenchDb = Database.Database;
 

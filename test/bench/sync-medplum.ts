@@ -15,7 +15,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { seedDemo } from '../../electron/host/seed/demo.ts';
 import { DEMO_SYNTHEA_FILES, SYNTHEA_DIR } from '../../electron/host/seed/fixtures.ts';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import { parseRateLimit, QUOTA_COST } from '../../electron/host/sync/quota.ts';
 import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
 import { ensureKit, freshTenant, http, type KitEnv, type Tenant } from '../medplum/kit.ts';
@@ -79,15 +79,15 @@ export interface MedplumBenchResult {
 async function clinicFolder(synthea: number, fetchFn: typeof fetch): Promise<{ host: Host; dispose(): void; changes: number }> {
   const temp = createTempDir('outpost-bench-medplum-');
   const host = createHost({ dataDir: temp.dir, key: randomBytes(32).toString('hex'), sync: { fetch: fetchFn } });
-  await seedDemo(host.store);
+  await seedDemo(host);
   const extra = readdirSync(SYNTHEA_DIR)
     .filter((f) => f.endsWith('.json.gz') && !DEMO_SYNTHEA_FILES.includes(f) && !f.startsWith('hospitalInformation'))
     .sort()
     .slice(0, synthea);
   for (const file of extra) {
-    host.store.processBundle(JSON.parse(gunzipSync(readFileSync(join(SYNTHEA_DIR, file))).toString('utf8')) as Bundle, { project: DEFAULT_PROJECT_ID, validation: 'structure' });
+    host.rawStore.processBundle(JSON.parse(gunzipSync(readFileSync(join(SYNTHEA_DIR, file))).toString('utf8')) as Bundle, { project: DEFAULT_PROJECT_ID, validation: 'structure' });
   }
-  const changes = host.store.db.prepare("SELECT count(*) FROM sync_outbox WHERE state = 'pending'").pluck().get() as number;
+  const changes = host.rawStore.db.prepare("SELECT count(*) FROM sync_outbox WHERE state = 'pending'").pluck().get() as number;
   return { host, changes, dispose: () => (host.close(), temp.dispose()) };
 }
 

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import type { Patient } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
 import { startFhirServer } from '../helpers/fhir-server.ts';
 import { startPagingFhirServerProcess } from '../helpers/fhir-paging.ts';
@@ -179,13 +179,13 @@ async function pushPhase(count: number) {
     log(`push: recording ${int(count)} local changes`);
     const patients = Math.max(1, Math.floor(count / 5));
     const ids: string[] = [];
-    host.store.db.transaction(() => {
+    host.rawStore.db.transaction(() => {
       for (let i = 0; i < patients; i++) {
-        const created = host.store.create<Patient>({ resourceType: 'Patient', name: [{ family: `Bench${i}`, given: ['Sync'] }], gender: i % 2 ? 'female' : 'male', birthDate: '1980-01-01' });
+        const created = host.rawStore.create<Patient>({ resourceType: 'Patient', name: [{ family: `Bench${i}`, given: ['Sync'] }], gender: i % 2 ? 'female' : 'male', birthDate: '1980-01-01' });
         ids.push(created.resource.id!);
       }
       for (let i = 0; i < count - patients; i++) {
-        host.store.create({
+        host.rawStore.create({
           resourceType: 'Observation',
           status: 'final',
           code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SYSTEM_AUDIT_PROJECT } from '../../electron/host/audit/log.ts';
 import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
 import { readOrCreateDatabaseKey, databasePath } from '../../electron/host/paths.ts';
-import { openDatabase } from '../../electron/host/store/index.ts';
+import { openDatabase } from '../../electron/host/db/open.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 

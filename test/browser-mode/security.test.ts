@@ -240,7 +240,7 @@ describe('after serve stops', () => {
     expect(await serve.stop({ keepData: true })).toBe(0);
     const host = createHost({ dataDir, key: readOrCreateDatabaseKey(dataDir) });
     try {
-      const count = host.store.db.prepare("SELECT count(*) AS n FROM resource WHERE type = 'Patient' AND (content LIKE '%Intruder%' OR content LIKE '%CrossOrigin%')").get() as { n: number };
+      const count = host.rawStore.db.prepare("SELECT count(*) AS n FROM resource WHERE type = 'Patient' AND (content LIKE '%Intruder%' OR content LIKE '%CrossOrigin%')").get() as { n: number };
       expect(count.n).toBe(0);
     } finally {
       host.close();

@@ -32,7 +32,7 @@ function openHost(dataDir: string): Host {
 
 function countsByType(host: Host): Record<string, number> {
   // AuditEvents are the host's own record of the import, not imported data.
-  const rows = host.store.db.prepare("SELECT type, count(*) AS n FROM resource WHERE deleted = 0 AND type != 'AuditEvent' GROUP BY type").all() as { type: string; n: number }[];
+  const rows = host.rawStore.db.prepare("SELECT type, count(*) AS n FROM resource WHERE deleted = 0 AND type != 'AuditEvent' GROUP BY type").all() as { type: string; n: number }[];
   return Object.fromEntries(rows.map((r) => [r.type, r.n]));
 }
 
@@ -50,10 +50,10 @@ function fixtureCounts(): Record<string, number> {
 
 /** Every `reference` in every stored resource that is not contained (#) and does not resolve. */
 function unresolvedReferences(host: Host): string[] {
-  const exists = host.store.db.prepare('SELECT 1 FROM resource WHERE type = ? AND id = ? AND deleted = 0');
+  const exists = host.rawStore.db.prepare('SELECT 1 FROM resource WHERE type = ? AND id = ? AND deleted = 0');
   const missing: string[] = [];
   let checked = 0;
-  for (const row of host.store.db.prepare('SELECT content FROM resource WHERE deleted = 0').iterate() as Iterable<{ content: string }>) {
+  for (const row of host.rawStore.db.prepare('SELECT content FROM resource WHERE deleted = 0').iterate() as Iterable<{ content: string }>) {
     JSON.parse(row.content, (key, value) => {
       if (key === 'reference' && typeof value === 'string' && !value.startsWith('#')) {
         checked++;

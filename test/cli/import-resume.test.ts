@@ -12,11 +12,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportAs } from '../../electron/host/enforce/index.ts';
+import { exportAs } from '../../electron/host/access/index.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey, databasePath } from '../../electron/host/paths.ts';
-import { DEFAULT_PROJECT_ID, openDatabase } from '../../electron/host/store/index.ts';
-import { importFiles } from '../../electron/host/transfer/import.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
+import { openDatabase } from '../../electron/host/db/open.ts';
 import { canonicalExport, exportDifference } from '../helpers/export-canon.ts';
 import { tempDir } from '../host/helpers.ts';
 import { repoRoot, syntheaFiles } from '../store/helpers.ts';
@@ -68,7 +68,7 @@ async function withHost<T>(dir: string, fn: (host: Host) => Promise<T>): Promise
 /** `outpost export` of the folder's project, in canonical form. */
 function exported(host: Host, folder: string): string[] {
   mkdirSync(folder);
-  exportAs(host.access.system(DEFAULT_PROJECT_ID, 'export'), DEFAULT_PROJECT_ID, folder);
+  exportAs(host.access.system(DEFAULT_PROJECT_ID, { name: 'export' }), DEFAULT_PROJECT_ID, folder);
   return canonicalExport(folder);
 }
 
@@ -125,7 +125,7 @@ describe('outpost import, killed and run again', () => {
 
     const clean = dataDir();
     const expected = await withHost(clean, async (host) => {
-      const summary = await importFiles(host.access.system(DEFAULT_PROJECT_ID, 'clean import'), [folder]);
+      const summary = await host.importer.importFiles(host.access.system(DEFAULT_PROJECT_ID, { name: 'clean import' }), [folder]);
       expect(summary.failures).toEqual([]);
       return exported(host, join(clean, 'export'));
     });

@@ -4,7 +4,7 @@
 // default project because the FHIR routes are not yet scoped to a session's project.
 import type { Resource } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import type { Store } from '../../electron/host/store/types.ts';
 
 export const DEMO_PASSWORD = 'outpost-demo-1';

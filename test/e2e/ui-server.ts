@@ -15,7 +15,7 @@ if (!values.data || !values.renderer) {
 const rendererDir = values.renderer;
 // The host mounts the auth routes itself (issue 3).
 const host = createHost({ dataDir: values.data });
-const clinic = seedClinic(host.store);
+const clinic = seedClinic(host.rawStore);
 
 const server = await startHttpServer(host, { port: 0, requireToken: false, rendererDir });
 process.stdout.write(JSON.stringify({ url: server.url, ...clinic }) + '\n');

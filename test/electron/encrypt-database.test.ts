@@ -8,7 +8,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHost } from '../../electron/host/host.ts';
 import { databasePath } from '../../electron/host/paths.ts';
-import { openDatabase } from '../../electron/host/store/database.ts';
+import { openDatabase } from '../../electron/host/db/open.ts';
 import { countRowsPerTable, encryptPlainDatabase, isPlainSqliteFile } from '../../electron/shell/encrypt-database.ts';
 import { readSyntheaBundle, syntheaFiles } from '../helpers/fixtures.ts';
 

@@ -47,7 +47,7 @@ afterAll(async () => {
 
 describe('fuzzing the door', () => {
   it(`${COUNT} hostile requests (seed ${SEED}): answered, never 5xx, 4xx with an OperationOutcome, the store unchanged`, async () => {
-    const report = await runFuzz({ send: overHttp(server.port), db: c.host.store.db, seed: SEED, count: COUNT, maxFailures: Number(process.env.OUTPOST_FUZZ_MAX_FAILURES ?? 10), next: (r) => fuzzCase(r, context) });
+    const report = await runFuzz({ send: overHttp(server.port), db: c.host.rawStore.db, seed: SEED, count: COUNT, maxFailures: Number(process.env.OUTPOST_FUZZ_MAX_FAILURES ?? 10), next: (r) => fuzzCase(r, context) });
     console.log(`fuzz seed ${SEED}: ${report.sent} requests`, JSON.stringify(report.byFamily), JSON.stringify(report.byStatus));
     expect(report.failures.join('\n\n')).toBe('');
     expect(report.sent).toBe(COUNT);
@@ -62,7 +62,7 @@ describe('fuzzing the door', () => {
 describe('fuzzing the IPC door', () => {
   it(`${IPC_COUNT} hostile envelopes (seed ${SEED}) through Electron's IPC handler, lone surrogates in bodies included`, async () => {
     const handler = createIpcRequestHandler(() => c.host);
-    const report = await runFuzz({ send: overIpc(handler, seededRandom(SEED + 1)), db: c.host.store.db, seed: SEED, count: IPC_COUNT, next: (r) => fuzzCase(r, context) });
+    const report = await runFuzz({ send: overIpc(handler, seededRandom(SEED + 1)), db: c.host.rawStore.db, seed: SEED, count: IPC_COUNT, next: (r) => fuzzCase(r, context) });
     console.log(`ipc fuzz seed ${SEED}: ${report.sent} envelopes`, JSON.stringify(report.byStatus));
     expect(report.failures.join('\n\n')).toBe('');
   }, 300_000);
@@ -101,7 +101,7 @@ describe('the fuzzer itself', () => {
     planted = await startHttpServer(host, { port: 0, hostname: '127.0.0.1', requireToken: false, token: 'unused' });
     const report = await runFuzz({
       send: overHttp(planted.port),
-      db: host.store.db,
+      db: host.rawStore.db,
       seed: SEED,
       count: 300,
       maxFailures: 1,

@@ -5,7 +5,7 @@
 // enough to replay it.
 import { createHash } from 'node:crypto';
 import type { HostResponse } from '../../shared/contract/host.ts';
-import type { Db } from '../../electron/host/store/types.ts';
+import type { Db } from '../../electron/host/db/types.ts';
 import { seededRandom, type FuzzCase, type Random } from './generators.ts';
 import { sendRaw, type RawAnswer, type RawRequest } from './raw-http.ts';
 

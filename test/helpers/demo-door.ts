@@ -49,7 +49,7 @@ export async function signIn(host: Host, role: DemoRole): Promise<string> {
 export async function openDemoDoor(options: { roles?: DemoRole[] } = {}): Promise<DemoDoor> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'outpost-demo-door-'));
   const host = createHost({ dataDir, key: 'demo-door-test-key' });
-  const seeded = await seedDemo(host.store);
+  const seeded = await seedDemo(host);
   const server = await startHttpServer(host, { requireToken: false });
   const tokens = {} as Record<DemoRole, string>;
   for (const role of options.roles ?? (Object.keys(DEMO_ROLE_LOGINS) as DemoRole[])) {

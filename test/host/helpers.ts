@@ -31,7 +31,7 @@ export function makeHost(options: Partial<HostOptions> = {}): TestHost {
       })) as HostResponse & { body: any };
     },
     counts() {
-      const one = (sql: string): number => (host.store.db.prepare(sql).get() as { n: number }).n;
+      const one = (sql: string): number => (host.rawStore.db.prepare(sql).get() as { n: number }).n;
       return { resource: one('SELECT count(*) AS n FROM resource'), history: one('SELECT count(*) AS n FROM resource_history') };
     },
     dispose() {

@@ -6,7 +6,6 @@ import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import type { Bundle } from '@medplum/fhirtypes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importText } from '../../electron/host/transfer/import.ts';
 import { createClinic, type TestClinic } from '../access-enforce/helpers.ts';
 import { syntheaFiles } from '../store/helpers.ts';
 
@@ -21,7 +20,7 @@ const smallest = () =>
     .sort((a, b) => a.text.length - b.text.length)[0];
 
 function clinicalCount(clinic: TestClinic): number {
-  return clinic.host.store.db.prepare("SELECT count(*) FROM resource WHERE type IN ('Observation', 'Encounter', 'Condition') AND deleted = 0").pluck().get() as number;
+  return clinic.host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type IN ('Observation', 'Encounter', 'Condition') AND deleted = 0").pluck().get() as number;
 }
 
 async function postFile(clinic: TestClinic, token: string | undefined, name: string, text: string, query = '', contentType = 'application/fhir+json') {
@@ -68,7 +67,7 @@ describe('POST /outpost/import', () => {
     c = createClinic();
     const admin = await c.person('Admin', { admin: true });
     const token = await c.login(admin.email);
-    const count = () => c.host.store.db.prepare("SELECT count(*) FROM resource WHERE type != 'AuditEvent'").pluck().get();
+    const count = () => c.host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type != 'AuditEvent'").pluck().get();
     const before = count();
     const cases: [string | undefined, string, string, string, number][] = [
       [undefined, 'a.json', '{"resourceType":"Patient"}', 'application/fhir+json', 401],
@@ -92,7 +91,7 @@ describe('an import cut short', () => {
   it('goes on where it stopped: the Bundles committed before are skipped and counted, the rest imported once', async () => {
     c = createClinic();
     const lines = Array.from({ length: 25 }, (_, i) => JSON.stringify({ resourceType: 'Patient', name: [{ family: `Cut${i}` }] })).join('\n');
-    const repo = c.host.access.system(c.project, 'test import');
+    const repo = c.host.access.system(c.project, { name: 'test import' });
     let units = 0;
     // The third Bundle dies mid-way (as a kill would): its transaction, ledger row included, is rolled back.
     const dying = {
@@ -102,16 +101,16 @@ describe('an import cut short', () => {
         return repo.processBundle(bundle);
       },
     };
-    const cut = await importText(dying, 'patients.ndjson', lines, { chunkSize: 5, ctx: { project: c.project } });
+    const cut = await c.host.importer.importText(dying, 'patients.ndjson', lines, { chunkSize: 5, ctx: { project: c.project } });
     expect(cut.resources).toBe(20);
     expect(cut.failures).toHaveLength(1);
-    const count = () => c.host.store.db.prepare("SELECT count(*) FROM resource WHERE type = 'Patient' AND deleted = 0").pluck().get();
+    const count = () => c.host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type = 'Patient' AND deleted = 0").pluck().get();
     expect(count()).toBe(20);
 
-    const resumed = await importText(repo, 'patients.ndjson', lines, { chunkSize: 5 });
+    const resumed = await c.host.importer.importText(repo, 'patients.ndjson', lines, { chunkSize: 5 });
     expect(resumed).toMatchObject({ resources: 5, skippedUnits: 4, skippedResources: 20, failures: [] });
     expect(count()).toBe(25);
-    const done = await importText(repo, 'patients.ndjson', lines, { chunkSize: 5 });
+    const done = await c.host.importer.importText(repo, 'patients.ndjson', lines, { chunkSize: 5 });
     expect(done).toMatchObject({ resources: 0, skippedUnits: 0, skippedFiles: [{ resources: 25 }] });
     expect(count()).toBe(25);
   });

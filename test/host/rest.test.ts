@@ -341,10 +341,10 @@ describe('mounts', () => {
   it('routes other domains mounted beside the FHIR API, with their own 404/405', async () => {
     const mounted = makeHost({
       dataDir: ':memory:',
-      mounts: (store) => [
+      mounts: (services) => [
         {
           prefix: '',
-          routes: [{ method: 'GET', pattern: 'outpost/ping', handler: () => ({ status: 200, headers: {}, body: { ok: !!store } }) }],
+          routes: [{ method: 'GET', pattern: 'outpost/ping', handler: () => ({ status: 200, headers: {}, body: { ok: !!services.access } }) }],
         },
       ],
     });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportNdjson } from '../../electron/host/transfer/export.ts';
-import { importFiles } from '../../electron/host/transfer/import.ts';
 import { makeHost, patient, tempDir, type TestHost } from './helpers.ts';
 
 let host: TestHost;
@@ -43,7 +42,7 @@ describe('import', () => {
     writeFileSync(join(dir, 'single.json.gz'), gzipSync(JSON.stringify(patient('D'))));
     writeFileSync(join(dir, 'notes.txt'), 'ignored');
 
-    const summary = await importFiles(host.store, [dir]);
+    const summary = await host.importer.importFiles(host.rawStore, [dir]);
     expect(summary.failures).toEqual([]);
     expect(summary.files).toBe(4);
     expect(summary.resources).toBe(7);
@@ -81,7 +80,7 @@ describe('import', () => {
     );
     writeFileSync(join(dir, 'broken.ndjson'), `${JSON.stringify({ ...patient('E'), id: 'e1' })}\n{not json\n`);
 
-    const summary = await importFiles(host.store, [dir]);
+    const summary = await host.importer.importFiles(host.rawStore, [dir]);
     expect(summary.resources).toBe(1);
     expect(summary.failed).toBe(3);
     const messages = summary.failures.map((f) => `${f.file}: ${f.message}`).join('\n');
@@ -96,7 +95,7 @@ describe('import', () => {
     const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ ...patient(`P${i}`), id: `bulk-${i}` }));
     writeFileSync(join(dir, 'bulk.ndjson'), lines.join('\n'));
     let importDone = false;
-    const running = importFiles(host.store, [dir], { chunkSize: 10 }).then((s) => {
+    const running = host.importer.importFiles(host.rawStore, [dir], { chunkSize: 10 }).then((s) => {
       importDone = true;
       return s;
     });

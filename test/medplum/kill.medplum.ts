@@ -8,7 +8,7 @@ import type { Observation, Patient } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHost } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey } from '../../electron/host/paths.ts';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
 import { tempDir } from '../host/helpers.ts';
 import { freshTenant, kitEnv, type KitEnv, type Tenant } from './kit.ts';
@@ -68,10 +68,10 @@ describe('SIGKILL during a sync, then a re-run', () => {
     const dataDir = tempDir('outpost-medplum-kill-push-');
     const host = createHost({ dataDir, key: readOrCreateDatabaseKey(dataDir) });
     const ids: string[] = [];
-    host.store.db.transaction(() => {
-      for (let i = 0; i < 200; i++) ids.push(host.store.create<Patient>({ resourceType: 'Patient', name: [{ given: ['Killed'], family: `Push${i}` }] }, undefined, { project: DEFAULT_PROJECT_ID }).resource.id as string);
+    host.rawStore.db.transaction(() => {
+      for (let i = 0; i < 200; i++) ids.push(host.rawStore.create<Patient>({ resourceType: 'Patient', name: [{ given: ['Killed'], family: `Push${i}` }] }, undefined, { project: DEFAULT_PROJECT_ID }).resource.id as string);
       for (let i = 0; i < 100; i++) {
-        host.store.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: `Patient/${ids[i]}` }, valueQuantity: { value: 60 + (i % 30), unit: '/min' } }, undefined, { project: DEFAULT_PROJECT_ID });
+        host.rawStore.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: `Patient/${ids[i]}` }, valueQuantity: { value: 60 + (i % 30), unit: '/min' } }, undefined, { project: DEFAULT_PROJECT_ID });
       }
     })();
     host.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: env.fhirUrl, clientId: tenant.clientId, clientSecret: tenant.clientSecret });
@@ -94,8 +94,8 @@ describe('SIGKILL during a sync, then a re-run', () => {
     // Every observation points at its patient's server copy.
     const local = createHost({ dataDir, key: readOrCreateDatabaseKey(dataDir) });
     try {
-      expect(local.store.db.prepare("SELECT count(*) FROM sync_outbox WHERE type IN ('Patient', 'Observation')").pluck().get()).toBe(0);
-      const remoteIdOf = local.store.db.prepare<[string], string>("SELECT remote_id FROM sync_id_map WHERE type = 'Patient' AND local_id = ?").pluck();
+      expect(local.rawStore.db.prepare("SELECT count(*) FROM sync_outbox WHERE type IN ('Patient', 'Observation')").pluck().get()).toBe(0);
+      const remoteIdOf = local.rawStore.db.prepare<[string], string>("SELECT remote_id FROM sync_id_map WHERE type = 'Patient' AND local_id = ?").pluck();
       const remoteObs = await tenant.list<Observation>('Observation');
       const patientIds = new Set(ids.map((id) => `Patient/${remoteIdOf.get(id)}`));
       expect(remoteObs.every((o) => patientIds.has(o.subject?.reference as string))).toBe(true);
@@ -126,11 +126,11 @@ describe('SIGKILL during a sync, then a re-run', () => {
 
     const local = createHost({ dataDir, key: readOrCreateDatabaseKey(dataDir) });
     try {
-      const ids = (type: string) => local.store.db.prepare<[string], string>('SELECT id FROM resource WHERE type = ? AND deleted = 0 ORDER BY id').pluck().all(type);
+      const ids = (type: string) => local.rawStore.db.prepare<[string], string>('SELECT id FROM resource WHERE type = ? AND deleted = 0 ORDER BY id').pluck().all(type);
       expect(ids('Patient')).toEqual(remotePatients);
       expect(ids('Observation')).toEqual(remoteObservations);
       // One version each: nothing was written twice.
-      expect(local.store.db.prepare("SELECT count(*) FROM resource_history h JOIN resource r ON r.rid = h.rid WHERE r.type IN ('Patient', 'Observation')").pluck().get()).toBe(1_050);
+      expect(local.rawStore.db.prepare("SELECT count(*) FROM resource_history h JOIN resource r ON r.rid = h.rid WHERE r.type IN ('Patient', 'Observation')").pluck().get()).toBe(1_050);
     } finally {
       local.close();
     }

@@ -23,8 +23,8 @@ async function workstation(tenant: Tenant, label: string): Promise<MedplumWorkst
 }
 
 async function addPatients(ws: MedplumWorkstation, n: number, family: string): Promise<void> {
-  ws.host.store.db.transaction(() => {
-    for (let i = 0; i < n; i++) ws.host.store.create<Patient>({ resourceType: 'Patient', name: [{ given: ['Paced'], family: `${family}${i}` }] }, undefined, { project: ws.projectId });
+  ws.host.rawStore.db.transaction(() => {
+    for (let i = 0; i < n; i++) ws.host.rawStore.create<Patient>({ resourceType: 'Patient', name: [{ given: ['Paced'], family: `${family}${i}` }] }, undefined, { project: ws.projectId });
   })();
 }
 

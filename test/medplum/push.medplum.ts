@@ -67,7 +67,7 @@ describe('a clinic synced with Medplum', () => {
   it('pushes the AuditEvents of what people did here, each once, naming the server ids', async () => {
     expect((await ws.fhir('GET', `Patient/${local.Silva}`)).status).toBe(200);
     expect(await ws.sync({ pushOnly: true })).toMatchObject({ errors: [], auditFailed: 0 });
-    const pushed = ws.host.store.db.prepare('SELECT r.id FROM audit_outbox o JOIN resource r ON r.rid = o.rid WHERE o.pushed_at IS NOT NULL').pluck().all() as string[];
+    const pushed = ws.host.rawStore.db.prepare('SELECT r.id FROM audit_outbox o JOIN resource r ON r.rid = o.rid WHERE o.pushed_at IS NOT NULL').pluck().all() as string[];
     expect(pushed.length).toBeGreaterThan(5);
     const remote = await tenant.list<AuditEvent>('AuditEvent');
     const copies = copiesByLocalId(remote);

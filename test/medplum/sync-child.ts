@@ -4,7 +4,7 @@
 // Bundles of 25 (two in flight), the tenant pull in pages of 100, so a kill lands in the middle.
 import { createHost } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey } from '../../electron/host/paths.ts';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import { pushOutbox } from '../../electron/host/sync/push.ts';
 
 const [dataDir, mode] = process.argv.slice(2);

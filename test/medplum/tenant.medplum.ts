@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/host/cli/main.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey } from '../../electron/host/paths.ts';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import { door } from '../admin/helpers.ts';
 import { tempDir } from '../host/helpers.ts';
 import { freshTenant, kitEnv, startKit, stopKit, type Tenant } from './kit.ts';
@@ -38,7 +38,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-const count = (h: Host, type: string) => h.store.db.prepare<[string], number>('SELECT count(*) FROM resource WHERE type = ? AND deleted = 0').pluck().get(type);
+const count = (h: Host, type: string) => h.rawStore.db.prepare<[string], number>('SELECT count(*) FROM resource WHERE type = ? AND deleted = 0').pluck().get(type);
 
 describe('tenant bootstrap from Medplum, then sign-ins online once and offline', () => {
   it('bootstraps the tenant\'s own resources and keeps the remote; its members sign in online, then offline with the server stopped', async () => {
@@ -52,20 +52,20 @@ describe('tenant bootstrap from Medplum, then sign-ins online once and offline',
     host = createHost({ dataDir, key: readOrCreateDatabaseKey(dataDir) });
     const d = door(host);
     // The tenant, mapped to the local project; nothing of the base project and its 4,000 definitions.
-    expect(host.store.db.prepare("SELECT id FROM resource WHERE type = 'Project'").pluck().all()).toEqual([DEFAULT_PROJECT_ID]);
+    expect(host.rawStore.db.prepare("SELECT id FROM resource WHERE type = 'Project'").pluck().all()).toEqual([DEFAULT_PROJECT_ID]);
     for (const type of ['SearchParameter', 'StructureDefinition', 'ValueSet', 'CodeSystem']) expect(count(host, type)).toBe(0);
     expect(count(host, 'Patient')).toBe(20);
     expect(count(host, 'Observation')).toBe(40);
     // Memberships: the project's default client (Medplum makes one with each project), the sync client,
     // the super admin (owner) and the two members.
     expect(count(host, 'ProjectMembership')).toBe(5);
-    expect(summary.pulled).toBe(host.store.db.prepare('SELECT count(*) FROM resource WHERE deleted = 0 AND type <> ?').pluck().get('AuditEvent'));
+    expect(summary.pulled).toBe(host.rawStore.db.prepare('SELECT count(*) FROM resource WHERE deleted = 0 AND type <> ?').pluck().get('AuditEvent'));
     expect(host.sync.config.get(DEFAULT_PROJECT_ID)).toMatchObject({ baseUrl: tenant.env.fhirUrl, auth: 'client-credentials', clientId: tenant.clientId });
 
     const server = tenant.members.find((m) => m.scope === 'server')!;
     const project = tenant.members.find((m) => m.scope === 'project')!;
     // A project admin cannot read a server-scoped User: only the project-scoped one came.
-    expect(host.store.db.prepare("SELECT id FROM resource WHERE type = 'User'").pluck().all()).toEqual([project.userId]);
+    expect(host.rawStore.db.prepare("SELECT id FROM resource WHERE type = 'User'").pluck().all()).toEqual([project.userId]);
 
     // First sign-ins, online: the server checks the passwords.
     await expect(d.login(server.email, 'not-the-password')).rejects.toThrow(/login 400/);
@@ -78,7 +78,7 @@ describe('tenant bootstrap from Medplum, then sign-ins online once and offline',
       // What they see here is the tenant's data.
       expect((await d.call(token, 'GET', '/fhir/R4/Patient?_count=100')).body.entry).toHaveLength(20);
     }
-    const server_ = JSON.parse(host.store.db.prepare("SELECT content FROM resource WHERE type = 'User' AND id = ?").pluck().get(server.userId) as string);
+    const server_ = JSON.parse(host.rawStore.db.prepare("SELECT content FROM resource WHERE type = 'User' AND id = ?").pluck().get(server.userId) as string);
     expect(server_).toMatchObject({ email: server.email, firstName: server.firstName, lastName: server.lastName, passwordHash: expect.stringMatching(/^\$2/) });
 
     // The server goes away: the workstation keeps working, people still sign in.

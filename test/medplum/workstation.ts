@@ -43,7 +43,7 @@ export async function medplumWorkstation(tenant: Tenant, label: string): Promise
     },
     fhir: (method, path, body) => d.call(admin, method, `/fhir/R4/${path}`, body),
     remoteIdOf: (type, localId) =>
-      d.host.store.db.prepare<[string, string], string>('SELECT remote_id FROM sync_id_map WHERE type = ? AND local_id = ?').pluck().get(type, localId),
+      d.host.rawStore.db.prepare<[string, string], string>('SELECT remote_id FROM sync_id_map WHERE type = ? AND local_id = ?').pluck().get(type, localId),
     close: () => d.host.close(),
   };
 }

@@ -102,7 +102,7 @@ describe('actions offered match what the host allows (the host is the oracle)', 
 
   beforeAll(async () => {
     d = door(createHost({ dataDir: ':memory:' }));
-    seeded = await seedDemo(d.host.store);
+    seeded = await seedDemo(d.host);
     const logins: [string, string, string?][] = [
       ['admin', 'admin@demo.outpost'],
       ['chen', 'sarah.chen@demo.outpost', 'Practitioner/'],

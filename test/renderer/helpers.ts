@@ -22,7 +22,7 @@ export function createTestHost(options: { idleLockMs?: number } = {}): TestHost 
   const clock = (): Date => new Date(Date.now() + offset);
   // The host mounts the auth routes itself (issue 3); the clock drives sessions and idle lock.
   const host = createHost({ dataDir: ':memory:', clock, authOptions: { idleLockMs: options.idleLockMs } });
-  const clinic = seedClinic(host.store);
+  const clinic = seedClinic(host.rawStore);
   const bridge: OutpostBridge = {
     request: (envelope) => host.handle(envelope),
     on: () => () => undefined,

@@ -20,7 +20,7 @@ const familyOf = (p: any): string | undefined => p.name?.[0]?.family;
 
 beforeAll(async () => {
   d = door(createHost({ dataDir: ':memory:' }));
-  seeded = await seedDemo(d.host.store);
+  seeded = await seedDemo(d.host);
   tokens.admin = await d.login('admin@demo.outpost', DEMO_PASSWORD);
   tokens.chen = await d.login('sarah.chen@demo.outpost', DEMO_PASSWORD, 'Practitioner/');
   tokens.chenPatient = await d.login('sarah.chen@demo.outpost', DEMO_PASSWORD, 'Patient/');
@@ -39,9 +39,9 @@ describe('the demo clinic', () => {
     const me = await d.call(tokens.admin, 'GET', '/auth/me');
     expect(me.body.project.name).toBe('General Hospital - Main Campus');
     expect(me.body.membership.admin).toBe(true);
-    const count = (): number => d.host.store.db.prepare('SELECT count(*) FROM resource').pluck().get() as number;
+    const count = (): number => d.host.rawStore.db.prepare('SELECT count(*) FROM resource').pluck().get() as number;
     const before = count();
-    const again = await seedDemo(d.host.store);
+    const again = await seedDemo(d.host);
     expect(again).toMatchObject({ seeded: false, demo: true });
     expect(count()).toBe(before);
   });

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../electron/host/store/index.ts';
+import { openDatabase } from '../../electron/host/db/open.ts';
 import { readBundle, repoRoot, syntheaFiles, tempDir } from './helpers.ts';
 
 const TRIALS_PER_CHAIN = 10;

@@ -4,7 +4,8 @@
 // indexing one resource at a time would write. Each is checked here against the immediate path.
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createStore, type Db, type Store } from '../../electron/host/store/index.ts';
+import { createStore, type Store } from '../../electron/host/store/index.ts';
+import { type Db } from '../../electron/host/db/types.ts';
 import { rowCounts, smallestSyntheaBundles } from './helpers.ts';
 
 const INDEX_TABLES: Record<string, string> = {

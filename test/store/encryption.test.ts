@@ -4,7 +4,8 @@ import type { Patient } from '@medplum/fhirtypes';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createStore, openDatabase } from '../../electron/host/store/index.ts';
+import { createStore } from '../../electron/host/store/index.ts';
+import { openDatabase } from '../../electron/host/db/open.ts';
 import { isFhirError } from '../../shared/errors.ts';
 import { tempDir } from './helpers.ts';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { Bundle } from '@medplum/fhirtypes';
-import type { Db } from '../../electron/host/store/index.ts';
+import type { Db } from '../../electron/host/db/types.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'synthea-r4');

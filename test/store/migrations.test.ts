@@ -4,7 +4,9 @@ import type { Patient } from '@medplum/fhirtypes';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allMigrations, createStore, openDatabase, runMigrations, schemaVersion } from '../../electron/host/store/index.ts';
+import { allMigrations, createStore } from '../../electron/host/store/index.ts';
+import { openDatabase } from '../../electron/host/db/open.ts';
+import { runMigrations, schemaVersion } from '../../electron/host/db/migrations.ts';
 import { isFhirError } from '../../shared/errors.ts';
 import { tempDir } from './helpers.ts';
 
@@ -39,14 +41,14 @@ describe('migrations', () => {
   it('applies a later module migration on the next start, in its own transaction', () => {
     const file = dbFile();
     createStore({ path: file }).close();
-    const extra = { version: 900, name: 'test module table', up: (db: import('../../electron/host/store/index.ts').Db) => db.exec('CREATE TABLE test_module (x INTEGER)') };
+    const extra = { version: 900, name: 'test module table', up: (db: import('../../electron/host/db/types.ts').Db) => db.exec('CREATE TABLE test_module (x INTEGER)') };
     const store = createStore({ path: file, migrations: [extra] });
     expect(schemaVersion(store.db)).toBe(900);
     expect(store.db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'test_module'`).get()).toEqual({ n: 1 });
     store.close();
 
     // A failing migration leaves nothing behind and is not recorded.
-    const broken = { version: 901, name: 'broken', up: (db: import('../../electron/host/store/index.ts').Db) => db.exec('CREATE TABLE half_done (x); SELECT * FROM no_such_table') };
+    const broken = { version: 901, name: 'broken', up: (db: import('../../electron/host/db/types.ts').Db) => db.exec('CREATE TABLE half_done (x); SELECT * FROM no_such_table') };
     expect(() => createStore({ path: file, migrations: [extra, broken] })).toThrow();
     const db = openDatabase(file);
     expect(schemaVersion(db)).toBe(900);

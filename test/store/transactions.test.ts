@@ -2,8 +2,8 @@
 // a failing entry must take back its own writes and nothing else.
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inTransaction } from '../../electron/host/store/index.ts';
-import type { Db } from '../../electron/host/store/types.ts';
+import { inTransaction } from '../../electron/host/db/transactions.ts';
+import type { Db } from '../../electron/host/db/types.ts';
 
 describe('inTransaction', () => {
   let db: Db;

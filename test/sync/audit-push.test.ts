@@ -23,7 +23,7 @@ afterEach(async () => {
   await server.close();
 });
 
-const queued = () => (host.store.db.prepare('SELECT count(*) AS n FROM audit_outbox WHERE pushed_at IS NULL').get() as { n: number }).n;
+const queued = () => (host.rawStore.db.prepare('SELECT count(*) AS n FROM audit_outbox WHERE pushed_at IS NULL').get() as { n: number }).n;
 
 async function someEvents(n: number): Promise<string> {
   const created = await host.call('POST', 'Patient', { resourceType: 'Patient', name: [{ family: 'Audited' }] });
@@ -35,10 +35,10 @@ async function someEvents(n: number): Promise<string> {
 describe('AuditEvent push', () => {
   it('pushes every queued event in batch Bundles and marks them pushed; a second run sends nothing', async () => {
     const patientId = await someEvents(7);
-    await pushOutbox({ db: host.store.db, remote });
+    await pushOutbox({ db: host.rawStore.db, remote });
     const total = queued();
     expect(total).toBeGreaterThanOrEqual(7);
-    const summary = await pushAuditEvents({ db: host.store.db, remote, batchSize: 3 });
+    const summary = await pushAuditEvents({ db: host.rawStore.db, remote, batchSize: 3 });
     expect(summary).toEqual({ pushed: total, failed: 0, failures: [] });
     expect(queued()).toBe(0);
     expect(server.requests.filter((r) => !r.inBatch && r.method === 'POST' && r.url === '')).toHaveLength(1 + Math.ceil(total / 3));
@@ -51,7 +51,7 @@ describe('AuditEvent push', () => {
     expect(reads.every((e) => e.entity?.[0]?.what?.reference === `Patient/${remotePatient.id}`)).toBe(true);
     expect(patientId).not.toBe(remotePatient.id);
     const before = server.requests.length;
-    expect(await pushAuditEvents({ db: host.store.db, remote })).toEqual({ pushed: 0, failed: 0, failures: [] });
+    expect(await pushAuditEvents({ db: host.rawStore.db, remote })).toEqual({ pushed: 0, failed: 0, failures: [] });
     expect(server.requests.length).toBe(before);
   });
 
@@ -59,7 +59,7 @@ describe('AuditEvent push', () => {
     await someEvents(4);
     const total = queued();
     server.inject({ fault: { type: 'drop', afterCommit: true }, match: (r) => !r.inBatch && r.method === 'POST' });
-    const summary = await pushAuditEvents({ db: host.store.db, remote, sleep: async () => undefined });
+    const summary = await pushAuditEvents({ db: host.rawStore.db, remote, sleep: async () => undefined });
     expect(summary).toEqual({ pushed: total, failed: 0, failures: [] });
     const entries = server.requests.filter((r) => r.inBatch);
     expect(entries).toHaveLength(total);
@@ -73,7 +73,7 @@ describe('AuditEvent push', () => {
     await someEvents(5);
     const total = queued();
     server.inject({ fault: { type: 'status', status: 500 }, match: (r) => r.inBatch === true });
-    expect(await pushAuditEvents({ db: host.store.db, remote, sleep: async () => undefined })).toEqual({ pushed: total, failed: 0, failures: [] });
+    expect(await pushAuditEvents({ db: host.rawStore.db, remote, sleep: async () => undefined })).toEqual({ pushed: total, failed: 0, failures: [] });
     expect(await remoteSearch(server, 'AuditEvent?_count=1000')).toHaveLength(total);
 
     await someEvents(3);
@@ -82,14 +82,14 @@ describe('AuditEvent push', () => {
     let target: string | undefined;
     const tagOf = (body: unknown) => (body as AuditEvent | undefined)?.meta?.tag?.[0]?.code;
     server.inject({ fault: { type: 'status', status: 503 }, match: (r) => r.inBatch === true && (target ??= tagOf(r.body)) === tagOf(r.body), times: 3 });
-    const first = await pushAuditEvents({ db: host.store.db, remote, sleep: async () => undefined });
+    const first = await pushAuditEvents({ db: host.rawStore.db, remote, sleep: async () => undefined });
     expect(first).toEqual({
       pushed: more - 1,
       failed: 1,
       failures: [{ what: 'not pushed (next run)', reason: expect.stringContaining('503'), count: 1, examples: [expect.stringMatching(/^AuditEvent\//)] }],
     });
     expect(queued()).toBe(1);
-    expect(await pushAuditEvents({ db: host.store.db, remote })).toEqual({ pushed: 1, failed: 0, failures: [] });
+    expect(await pushAuditEvents({ db: host.rawStore.db, remote })).toEqual({ pushed: 1, failed: 0, failures: [] });
     expect(await remoteSearch(server, 'AuditEvent?_count=1000')).toHaveLength(total + more);
   });
 });

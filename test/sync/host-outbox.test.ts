@@ -7,7 +7,7 @@ let host: TestHost | undefined;
 afterEach(() => host?.dispose());
 
 function outbox(h: TestHost): { type: string; op: string }[] {
-  return h.store.db.prepare('SELECT type, op FROM sync_outbox ORDER BY seq').all() as { type: string; op: string }[];
+  return h.rawStore.db.prepare('SELECT type, op FROM sync_outbox ORDER BY seq').all() as { type: string; op: string }[];
 }
 
 describe('host outbox wiring', () => {
@@ -19,7 +19,7 @@ describe('host outbox wiring', () => {
     const refused = await host.call('POST', 'Patient', { resourceType: 'Patient', gender: 42 });
     expect(refused.status).toBe(400);
     host.audit.flush();
-    expect(host.store.db.prepare("SELECT count(*) AS n FROM resource WHERE type = 'AuditEvent'").get()).not.toEqual({ n: 0 });
+    expect(host.rawStore.db.prepare("SELECT count(*) AS n FROM resource WHERE type = 'AuditEvent'").get()).not.toEqual({ n: 0 });
     expect(outbox(host)).toEqual([{ type: 'Patient', op: 'create' }]);
   });
 });

@@ -1,6 +1,7 @@
 // What the remote deleted or no longer lets us read reaches the workstation: deletions are applied
 // (without an outbox row) unless a local change is pending, which becomes a conflict; revoked access
 // purges local copies, holds pending changes and reports them.
+import { createReplica } from '../../electron/host/access/index.ts';
 import type { Observation, Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listConflicts } from '../../electron/host/sync/conflicts.ts';
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 function pull(extra: Partial<Parameters<typeof pullProject>[0]> = {}) {
-  return pullProject({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, types: ['Patient', 'Observation'], pageSize: 50, ...extra });
+  return pullProject({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, remote: remoteOf(server), project: PROJECT, types: ['Patient', 'Observation'], pageSize: 50, ...extra });
 }
 
 function rowsOf(type: string, id: string): { resource: number; history: number; index: number } {

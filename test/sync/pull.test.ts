@@ -1,6 +1,7 @@
 // Pull scenarios against the real router behind HTTP (with the paging search of fhir-paging.ts):
 // pages followed and committed with their watermark, dedupe on overlap, ids and references mapped,
 // a remote change over a pending local edit becomes a conflict, a failed page moves nothing.
+import { createReplica } from '../../electron/host/access/index.ts';
 import type { Observation, Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listConflicts } from '../../electron/host/sync/conflicts.ts';
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 function pull(extra: Partial<Parameters<typeof pullProject>[0]> = {}) {
-  return pullProject({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, types: ['Patient', 'Observation'], pageSize: 100, ...extra });
+  return pullProject({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, remote: remoteOf(server), project: PROJECT, types: ['Patient', 'Observation'], pageSize: 100, ...extra });
 }
 
 function versionsOf(type: string): number[] {
@@ -171,7 +172,7 @@ describe('pull', () => {
     server.seed(clinicalData(2, 2));
     const summary = await pullProject({
       db: local.store.db,
-      store: local.store,
+      store: createReplica(local.store),
       outbox: local.outbox,
       remote: createRemote({ baseUrl: server.baseUrl, token: 'wrong', maxTries: 1 }),
       project: PROJECT,

@@ -1,6 +1,7 @@
 // Child process of scenarios.test.ts: pushes the outbox of a store file and is killed (SIGKILL, by
 // itself) right after the server answered the first batch, i.e. after the server committed and before
 // the workstation recorded the answer. Args: <db file> <fhir base url> <token>.
+import { createReplica } from '../../electron/host/access/index.ts';
 import { createStore } from '../../electron/host/store/index.ts';
 import { createOutbox, syncMigrations } from '../../electron/host/sync/index.ts';
 import { pushOutbox } from '../../electron/host/sync/push.ts';
@@ -19,5 +20,5 @@ const killingFetch: typeof fetch = async (input, init) => {
   }
   return res;
 };
-await pushOutbox({ db: store.db, remote: createRemote({ baseUrl, token, fetch: killingFetch }), store, outbox });
+await pushOutbox({ db: store.db, remote: createRemote({ baseUrl, token, fetch: killingFetch }), store: createReplica(store), outbox });
 process.stdout.write('not killed\n');

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../electron/host/cli/main.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey } from '../../electron/host/paths.ts';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import { door } from '../admin/helpers.ts';
 import { startPagingFhirServer, type PagingFhirServer } from '../helpers/fhir-paging.ts';
 import { createMedplumAuth } from '../helpers/medplum-auth.ts';
@@ -80,7 +80,7 @@ describe('tenant bootstrap, then first sign-ins through the remote, then offline
 
     host = createHost({ dataDir, key: readOrCreateDatabaseKey(dataDir) });
     const d = door(host);
-    const db = host.store.db;
+    const db = host.rawStore.db;
     expect(db.prepare("SELECT id FROM resource WHERE type = 'Project'").pluck().all()).toEqual([DEFAULT_PROJECT_ID]);
     expect(db.prepare("SELECT count(*) FROM resource WHERE type = 'SearchParameter'").pluck().get()).toBe(0);
     expect(db.prepare("SELECT json_extract(content, '$.name') FROM resource WHERE type = 'Project'").pluck().get()).toBe('Clinic North');
@@ -134,11 +134,11 @@ describe('tenant bootstrap, then first sign-ins through the remote, then offline
     await expect(d.login('stranger@example.org', 'whatever-pw')).rejects.toThrow(/login 400/);
     expect(auth.calls).toEqual([]);
     // Sam's pulled membership now names someone else: the remote's yes for Sam does not create a User.
-    const pm = JSON.parse(host.store.db.prepare("SELECT content FROM resource WHERE type = 'ProjectMembership' AND id = 'pm-sam'").pluck().get() as string) as ProjectMembership;
-    host.store.update<ProjectMembership>({ ...pm, user: { reference: 'User/u-other', display: SAM.email } }, undefined, { project: DEFAULT_PROJECT_ID });
+    const pm = JSON.parse(host.rawStore.db.prepare("SELECT content FROM resource WHERE type = 'ProjectMembership' AND id = 'pm-sam'").pluck().get() as string) as ProjectMembership;
+    host.rawStore.update<ProjectMembership>({ ...pm, user: { reference: 'User/u-other', display: SAM.email } }, undefined, { project: DEFAULT_PROJECT_ID });
     await expect(d.login(SAM.email, SAM.password)).rejects.toThrow(/login 400/);
     expect(auth.calls.map((c) => c.path)).toEqual(['/auth/login', '/oauth2/token', '/auth/me']);
-    expect(host.store.db.prepare("SELECT count(*) FROM resource WHERE type = 'User'").pluck().get()).toBe(1);
+    expect(host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type = 'User'").pluck().get()).toBe(1);
   });
 
   it("a workstation set up locally, then bootstrapped from the tenant: its owner's Practitioner stays local, the tenant gets nothing invented", async () => {

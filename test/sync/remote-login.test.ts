@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 const storedHash = () =>
-  c.host.store.db.prepare("SELECT json_extract(content, '$.passwordHash') FROM resource WHERE type = 'User' AND json_extract(content, '$.email') = 'field@example.org'").pluck().get() as string | null;
+  c.host.rawStore.db.prepare("SELECT json_extract(content, '$.passwordHash') FROM resource WHERE type = 'User' AND json_extract(content, '$.email') = 'field@example.org'").pluck().get() as string | null;
 
 describe('remote login', () => {
   it('checks the password with the remote once, then works offline with the local verifier', async () => {

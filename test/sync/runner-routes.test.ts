@@ -62,7 +62,7 @@ describe('outpost/sync routes', () => {
     const admin = (await c.call(c.admin, 'GET', '/outpost/sync/status')).body;
     const adminObservations = admin.pending.filter((i: { resourceType: string }) => i.resourceType === 'Observation');
     expect(adminObservations).toHaveLength(500);
-    expect(admin.counts.pending).toBe(c.host.store.db.prepare("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending'").pluck().get());
+    expect(admin.counts.pending).toBe(c.host.rawStore.db.prepare("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending'").pluck().get());
     expect(admin.counts.pending).toBeGreaterThan(admin.pending.length);
     expect(admin.counts.held).toBe(0);
 
@@ -86,7 +86,7 @@ describe('outpost/sync routes', () => {
     await remote();
     const created = await c.call(c.admin, 'POST', '/fhir/R4/Patient', { resourceType: 'Patient', name: [{ family: 'Base' }] });
     expect((await c.call(c.admin, 'POST', '/outpost/sync/run', {})).body.pushed).toBeGreaterThan(0);
-    const remoteId = c.host.store.db.prepare("SELECT remote_id FROM sync_id_map WHERE type = 'Patient' AND local_id = ?").pluck().get(created.body.id) as string;
+    const remoteId = c.host.rawStore.db.prepare("SELECT remote_id FROM sync_id_map WHERE type = 'Patient' AND local_id = ?").pluck().get(created.body.id) as string;
     const onServer = await server.repo.readResource<Patient>('Patient', remoteId);
     await server.repo.updateResource({ ...onServer, name: [{ family: 'Theirs' }] });
     await c.call(c.admin, 'PUT', `/fhir/R4/Patient/${created.body.id}`, { ...created.body, name: [{ family: 'Mine' }] });

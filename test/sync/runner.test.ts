@@ -4,7 +4,7 @@
 // the background loop syncs when the remote answers and stops with the host.
 import type { Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PROJECT_ID } from '../../electron/host/store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import { createRunLock } from '../../electron/host/sync/run-lock.ts';
 import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
 import { startFhirServer, type TestFhirServer } from '../helpers/fhir-server.ts';
@@ -80,7 +80,7 @@ describe('sync runner', () => {
   it('a lock left by a crashed process is taken over; a live holder elsewhere is respected until it expires', async () => {
     const h = host();
     h.sync.config.set(DEFAULT_PROJECT_ID, { baseUrl: server.baseUrl, token: server.token });
-    const db = h.store.db;
+    const db = h.rawStore.db;
     const put = db.prepare('INSERT OR REPLACE INTO sync_lock (name, owner, pid, host, expires_at) VALUES (?, ?, ?, ?, ?)');
     // Same machine, a pid that does not exist, not yet expired: the holder crashed.
     put.run('sync', 'gone', 2 ** 22 + 12345, createRunLock(db).owner.split(':')[0], Date.now() + 60_000);

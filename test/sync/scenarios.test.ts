@@ -62,7 +62,7 @@ describe('push scenarios', () => {
     expect((await host.call('DELETE', `Patient/${created.body.id}`)).status).toBe(200);
     host.audit.flush();
     const remote = createRemote({ baseUrl: server.baseUrl, token: server.token });
-    const ws2 = { db: host.store.db, remote };
+    const ws2 = { db: host.rawStore.db, remote };
     const { pushOutbox } = await import('../../electron/host/sync/push.ts');
     expect(await pushOutbox(ws2)).toMatchObject({ pushed: 0 });
     expect(server.requests).toHaveLength(0);
@@ -150,10 +150,10 @@ describe('push scenarios', () => {
     host = makeHost({ audit: true });
     const created = await host.call('POST', 'Patient', patient('Authored'));
     host.audit.flush();
-    const [event] = (host.store.search('AuditEvent', 'action=C').entry ?? []).map((e) => e.resource as AuditEvent);
+    const [event] = (host.rawStore.search('AuditEvent', 'action=C').entry ?? []).map((e) => e.resource as AuditEvent);
     const remote = createRemote({ baseUrl: server.baseUrl, token: server.token });
     const { pushOutbox } = await import('../../electron/host/sync/push.ts');
-    expect(await pushOutbox({ db: host.store.db, remote })).toMatchObject({ pushed: 1 });
+    expect(await pushOutbox({ db: host.rawStore.db, remote })).toMatchObject({ pushed: 1 });
     const [pushed] = await remoteSearch<Patient>(server, 'Patient');
     const ext = pushed.meta?.extension?.find((e) => e.url === LOCAL_AUTHOR_EXTENSION);
     expect(ext?.valueReference?.identifier?.value ?? ext?.valueReference?.reference).toBe(event.agent[0].who?.reference);

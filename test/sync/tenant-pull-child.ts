@@ -2,6 +2,7 @@
 // until done (or killed). argv: <db file> <remote base url> <token> <page size>.
 // Prints "ready" once the store is open, "progress <done> <total>" after each committed page, and
 // "done <json summary>" at the end.
+import { createReplica } from '../../electron/host/access/index.ts';
 import { tenantPull } from '../../electron/host/sync/tenant-pull.ts';
 import { createRemote } from '../../electron/host/sync/remote.ts';
 import { openLocal, PROJECT } from './pull-helpers.ts';
@@ -11,7 +12,7 @@ const local = openLocal(file);
 process.stdout.write('ready\n');
 const summary = await tenantPull({
   db: local.store.db,
-  store: local.store,
+  store: createReplica(local.store),
   outbox: local.outbox,
   remote: createRemote({ baseUrl, token }),
   project: PROJECT,

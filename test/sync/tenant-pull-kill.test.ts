@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../electron/host/store/index.ts';
+import { openDatabase } from '../../electron/host/db/open.ts';
 import { startPagingFhirServer, type PagingFhirServer } from '../helpers/fhir-paging.ts';
 import { clinicalData } from './pull-helpers.ts';
 

@@ -1,5 +1,6 @@
 // Tenant pull: an empty workstation bootstraps a whole project (Project, policies, users without
 // secrets, profiles, memberships, clinical data) with progress against the remote's totals.
+import { createReplica } from '../../electron/host/access/index.ts';
 import type { AccessPolicy, ClientApplication, Observation, Patient, Practitioner, Project, ProjectMembership, User } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listWatermarks } from '../../electron/host/sync/pull-state.ts';
@@ -57,7 +58,7 @@ describe('tenant pull', () => {
     seedTenant();
     seedOthers();
     const progress: PullProgress[] = [];
-    const summary = await tenantPull({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25, onProgress: (p) => progress.push(p) });
+    const summary = await tenantPull({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25, onProgress: (p) => progress.push(p) });
     expect(summary).toMatchObject({ pulled: 140, total: 140, errors: [], failed: 0 });
     // A type only the remote's CapabilityStatement named is brought too; the remote's audit trail is not.
     expect(local.store.read('Questionnaire', 'q-intake')).toMatchObject({ title: 'Intake' });
@@ -95,9 +96,9 @@ describe('tenant pull', () => {
 
   it('run again after it finished: nothing is read twice in full, nothing written', async () => {
     seedTenant();
-    await tenantPull({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
+    await tenantPull({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
     server.syncSearches.length = 0;
-    const again = await tenantPull({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
+    const again = await tenantPull({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
     expect(again.pulled).toBe(0);
     expect(again.resumedTypes).toEqual(expect.arrayContaining(['Observation', 'User']));
     // Only the Project lookup that maps the remote project to the local one (and the type discovery).
@@ -106,9 +107,9 @@ describe('tenant pull', () => {
 
   it("the sync credential loses its admin rights: the workstation's members, users, policies and its Project are kept, clinical data it can no longer read is purged", async () => {
     seedTenant();
-    await tenantPull({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
+    await tenantPull({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
     server.revoke(['Project', 'ProjectMembership', 'User', 'ClientApplication', 'AccessPolicy', 'Observation']);
-    const summary = await pullProject({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
+    const summary = await pullProject({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25 });
     expect(summary.purged).toBe(120);
     expect(countLive(local.store, 'Observation')).toBe(0);
     expect(countLive(local.store, 'ProjectMembership')).toBe(2);
@@ -119,7 +120,7 @@ describe('tenant pull', () => {
     server.unrevoke(['Project', 'ProjectMembership']);
     server.deleteRemote('Project', 'remote-proj');
     server.deleteRemote('ProjectMembership', 'pm-nurse');
-    await pullProject({ db: local.store.db, store: local.store, outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25, types: ['Project', 'ProjectMembership'] });
+    await pullProject({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, remote: remoteOf(server), project: PROJECT, pageSize: 25, types: ['Project', 'ProjectMembership'] });
     expect(local.store.read<Project>('Project', PROJECT, { project: PROJECT }).name).toBe('Clinic North');
     expect(countLive(local.store, 'ProjectMembership')).toBe(1);
   });

@@ -1,6 +1,7 @@
 // A workstation for sync tests: a store with sync's migrations and outbox, and a remote to a test server.
 // `receive` stands in for pull: it stores a remote resource under its remote id (pull maps unknown remote
 // ids to themselves) with its id map row, so both workstations edit the same resource offline.
+import { createReplica } from '../../electron/host/access/index.ts';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { createStore, type Store } from '../../electron/host/store/index.ts';
 import { createOutbox, syncMigrations, type Outbox } from '../../electron/host/sync/index.ts';
@@ -30,7 +31,7 @@ export function workstation(server: TestFhirServer, path = ':memory:'): Workstat
     outbox,
     remote,
     sleeps,
-    push: (opts = {}) => pushOutbox({ db: store.db, remote, store, outbox, sleep, random: () => 0.5, ...opts }),
+    push: (opts = {}) => pushOutbox({ db: store.db, remote, store: createReplica(store), outbox, sleep, random: () => 0.5, ...opts }),
     receive<T extends Resource>(r: T): T {
       const { meta: _meta, ...content } = r;
       const written = outbox.remote(() => store.update<T>({ ...content, id: r.id } as T)).resource;

@@ -1,7 +1,7 @@
-// What the admin endpoints share: the raw store (lookups and first-run setup only), the session-scoped
-// access-checked store of the enforcement point (every write an admin makes goes through it, so it is
-// checked and audited like a FHIR request), the auth service (sessions, passwords), the audit log and
-// the request helpers every handler uses.
+// What the admin endpoints share: the identity directory (lookups), the access service (the admin's own
+// repository for every write, so each is checked and audited like a FHIR request; the host's named
+// system work for first-run setup; read-only previews for the policy review; the writer of password
+// hashes), the auth service (sessions, passwords), the audit log and the request helpers.
 import type { Reference } from '@medplum/fhirtypes';
 import type { z } from 'zod';
 import { errors } from '../../../shared/errors.ts';
@@ -10,17 +10,16 @@ import { operationAuditEvent, type Agent } from '../audit/events.ts';
 import { authenticateRequest } from '../auth/routes.ts';
 import type { AuthService, Session } from '../auth/types.ts';
 import type { RouteRequest } from '../routes/router.ts';
-import type { Store } from '../store/types.ts';
+import type { Access } from '../access/index.ts';
+import type { Directory } from '../auth/directory.ts';
 
 export type AdminAction = 'setup' | 'invite' | 'reset-password' | 'login-unlocked' | 'membership-deactivated' | 'membership-activated' | 'view-as';
 
-/** The part of the host's access service the admin endpoints use (HostAccess in host.ts). */
-export interface AdminAccess {
-  forSession(session: Session): Store;
-}
+/** The part of the host's access service the admin endpoints use. */
+export type AdminAccess = Pick<Access, 'forSession' | 'system' | 'preview' | 'credentials'>;
 
 export interface AdminDeps {
-  store: Store;
+  directory: Directory;
   auth: AuthService;
   access: AdminAccess;
   audit?: AuditLog;
@@ -28,7 +27,7 @@ export interface AdminDeps {
 }
 
 export interface AdminContext {
-  store: Store;
+  directory: Directory;
   auth: AuthService;
   access: AdminAccess;
   now(): Date;
@@ -44,7 +43,7 @@ export function agentOf(session: Session): Agent {
 export function createAdminContext(deps: AdminDeps): AdminContext {
   const now = (): Date => deps.clock?.() ?? new Date();
   return {
-    store: deps.store,
+    directory: deps.directory,
     auth: deps.auth,
     access: deps.access,
     now,

@@ -1,11 +1,13 @@
 // Creating the people of a project: the User (login identity), the profile resource it acts as
 // (Patient, Practitioner, RelatedPerson) and the ProjectMembership binding them with a policy. Shared
-// by first-run setup, Medplum's invite endpoint and the demo seed. Every write names its project; the
-// writer is the raw store (setup, seed) or an admin's access-checked store (invite), lookups are SQL.
+// by first-run setup, Medplum's invite endpoint and the demo seed. The writer is a repository: the
+// host's named system work (setup, seed) or the admin's own (invite); passwords are set apart, by the
+// access service's credentials (no FHIR write carries a password hash).
 import type { WithId } from '@medplum/core';
 import type { AccessPolicy, Patient, Practitioner, ProjectMembership, Reference, RelatedPerson, User } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
-import type { Store } from '../store/types.ts';
+import type { Repository } from '../access/index.ts';
+import type { Directory } from '../auth/directory.ts';
 
 export type PersonProfileType = 'Patient' | 'Practitioner' | 'RelatedPerson';
 export type PersonProfile = Patient | Practitioner | RelatedPerson;
@@ -21,30 +23,19 @@ export function displayName(p: Pick<PersonName, 'firstName' | 'lastName'>): stri
   return `${p.firstName} ${p.lastName}`.trim();
 }
 
-/** A live User by (lower-cased) email, in SQL. Several Users may share an email across scopes: the project's first. */
-export function userByEmail(store: Pick<Store, 'db'>, email: string, projectId: string): WithId<User> | undefined {
-  const rows = store.db
-    .prepare("SELECT content FROM resource WHERE type = 'User' AND deleted = 0 AND lower(json_extract(content, '$.email')) = ? ORDER BY rid")
-    .pluck()
-    .all(email.trim().toLowerCase()) as string[];
-  const users = rows.map((row) => JSON.parse(row) as WithId<User>);
-  return users.find((u) => u.project?.reference === `Project/${projectId}`) ?? users.find((u) => !u.project?.reference);
-}
-
-export function createUser(store: Pick<Store, 'create'>, projectId: string, person: PersonName, passwordHash?: string): WithId<User> {
+export function createUser(store: Pick<Repository, 'create'>, projectId: string, person: PersonName): WithId<User> {
   const user: User = {
     resourceType: 'User',
     firstName: person.firstName,
     lastName: person.lastName,
     email: person.email.trim().toLowerCase(),
-    ...(passwordHash ? { passwordHash } : {}),
   };
   return store.create<User>(user, undefined, { project: projectId }).resource as WithId<User>;
 }
 
 /** The profile resource: name and email, plus what the caller adds (RelatedPerson.patient, a qualification...). */
 export function createProfile<T extends PersonProfile>(
-  store: Pick<Store, 'create'>,
+  store: Pick<Repository, 'create'>,
   projectId: string,
   resourceType: PersonProfileType,
   person: PersonName,
@@ -69,7 +60,7 @@ export interface MembershipFields {
 }
 
 export function createMembership(
-  store: Pick<Store, 'create'>,
+  store: Pick<Repository, 'create'>,
   projectId: string,
   user: WithId<User>,
   profile: { resourceType: string; id: string },
@@ -90,12 +81,6 @@ export function createMembership(
 }
 
 /** Every membership (active or not) of a User in a project. */
-export function membershipsOfUser(store: Pick<Store, 'db'>, userId: string, projectId: string): WithId<ProjectMembership>[] {
-  const rows = store.db
-    .prepare(
-      "SELECT content FROM resource WHERE type = 'ProjectMembership' AND deleted = 0 AND project = ? AND json_extract(content, '$.user.reference') = ? ORDER BY rid"
-    )
-    .pluck()
-    .all(projectId, `User/${userId}`) as string[];
-  return rows.map((row) => JSON.parse(row) as WithId<ProjectMembership>);
+export function membershipsOfUser(directory: Pick<Directory, 'membershipsOf'>, userId: string, projectId: string): WithId<ProjectMembership>[] {
+  return directory.membershipsOf(`User/${userId}`).filter((m) => m.project?.reference === `Project/${projectId}`);
 }

@@ -7,5 +7,4 @@ export { inviteMember } from './invite.ts';
 export { resetMemberPassword, setMembershipActive } from './members.ts';
 export { reviewProject, reviewProjectMembership, projectMemberships } from './review.ts';
 export type { FailedReview } from './review.ts';
-export { countVisible, restrictHook, typesInProject } from './visible.ts';
-export { createMembership, createProfile, createUser, userByEmail, displayName } from './identities.ts';
+export { createMembership, createProfile, createUser, displayName } from './identities.ts';

@@ -1,22 +1,20 @@
 // Medplum's `POST /admin/projects/:projectId/invite` (what MedplumClient.invite sends): reuses the User
 // with that email or creates one, creates the profile resource and the ProjectMembership, all through
-// the admin's access-checked store (so each write is checked and audited) in one transaction. The
-// password hash is the one field written to the raw store: no FHIR path may set it. sendEmail is
+// the admin's repository (so each write is checked and audited) in one transaction. The password hash
+// is set by the access service's credentials: no FHIR path may set it. sendEmail is
 // ignored (Outpost is offline); without a password the person cannot sign in until an admin sets one.
 import type { WithId } from '@medplum/core';
 import type { AccessPolicy, ProjectMembership, Reference, RelatedPerson, User } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { assertAcceptablePassword, hashPassword } from '../auth/passwords.ts';
-import type { Store } from '../store/types.ts';
-import { createMembership, createProfile, createUser, displayName, membershipsOfUser, userByEmail } from './identities.ts';
+import type { Credentials, Repository } from '../access/index.ts';
+import type { Directory } from '../auth/directory.ts';
+import { createMembership, createProfile, createUser, displayName, membershipsOfUser } from './identities.ts';
 import type { InviteBody } from './schemas.ts';
 
-function policyExists(store: Pick<Store, 'db'>, projectId: string, reference: string): boolean {
+function policyExists(directory: Pick<Directory, 'readInProject'>, projectId: string, reference: string): boolean {
   const [type, id, ...rest] = reference.split('/');
-  if (type !== 'AccessPolicy' || !id || rest.length) {
-    return false;
-  }
-  return store.db.prepare("SELECT 1 FROM resource WHERE type = 'AccessPolicy' AND id = ? AND project = ? AND deleted = 0").get(id, projectId) !== undefined;
+  return type === 'AccessPolicy' && !!id && !rest.length && directory.readInProject('AccessPolicy', id, projectId) !== undefined;
 }
 
 /** The membership fields of the request (membership.* first, then Medplum's deprecated top-level ones). */
@@ -36,15 +34,18 @@ export interface InviteResult {
   newUser: boolean;
 }
 
-/**
- * `store`: the raw store (lookups, the password hash); `writer`: the admin's access-checked store.
- * Both share one database, so one transaction spans them.
- */
-export async function inviteMember(store: Store, writer: Store, projectId: string, body: InviteBody): Promise<InviteResult> {
+/** `directory`: identity lookups; `writer`: the admin's repository; `credentials`: the password hash. One transaction. */
+export async function inviteMember(
+  directory: Pick<Directory, 'readInProject' | 'userByEmail' | 'membershipsOf'>,
+  credentials: Credentials,
+  writer: Repository,
+  projectId: string,
+  body: InviteBody,
+): Promise<InviteResult> {
   const fields = membershipFields(body);
   const references = [fields.accessPolicy?.reference, ...(fields.access ?? []).map((a) => a.policy?.reference)].filter((r): r is string => r !== undefined);
   for (const reference of references) {
-    if (!policyExists(store, projectId, reference)) {
+    if (!policyExists(directory, projectId, reference)) {
       throw errors.badRequest(`Access policy ${reference} does not exist in this project`, fields.accessPolicy?.reference === reference ? 'membership.accessPolicy' : 'membership.access');
     }
   }
@@ -54,11 +55,11 @@ export async function inviteMember(store: Store, writer: Store, projectId: strin
   const patientParameter = (fields.access ?? []).flatMap((a) => a.parameter ?? []).find((p) => p.name === 'patient')?.valueReference;
   const passwordHash = body.password !== undefined ? await hashPassword(body.password) : undefined;
 
-  return store.db.transaction((): InviteResult => {
+  return writer.transaction((): InviteResult => {
     const person = { firstName: body.firstName, lastName: body.lastName, email: body.email };
-    const existing = userByEmail(store, body.email, projectId);
+    const existing = directory.userByEmail(body.email, projectId);
     const sameType = existing
-      ? membershipsOfUser(store, existing.id, projectId).find((m) => m.profile?.reference?.startsWith(`${body.resourceType}/`))
+      ? membershipsOfUser(directory, existing.id, projectId).find((m) => m.profile?.reference?.startsWith(`${body.resourceType}/`))
       : undefined;
     if (sameType && !body.forceNewMembership) {
       if (!body.upsert) {
@@ -78,13 +79,12 @@ export async function inviteMember(store: Store, writer: Store, projectId: strin
     } else {
       user = createUser(writer, projectId, person);
       if (passwordHash) {
-        const stored = store.read<User>('User', user.id);
-        store.update<User>({ ...stored, passwordHash }, undefined, { project: projectId });
+        credentials.setSecrets(user.id, { passwordHash });
       }
     }
     const extra: Partial<RelatedPerson> = body.resourceType === 'RelatedPerson' && patientParameter ? { patient: { reference: patientParameter.reference } } : {};
     const profile = createProfile(writer, projectId, body.resourceType, person, extra);
     const membership = createMembership(writer, projectId, user, profile, displayName(person), fields);
     return { membership, userId: user.id, newUser: !existing };
-  })();
+  });
 }

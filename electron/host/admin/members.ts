@@ -5,10 +5,10 @@ import type { WithId } from '@medplum/core';
 import type { ProjectMembership } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import type { AuthService, Session } from '../auth/types.ts';
-import type { Store } from '../store/types.ts';
+import type { Repository } from '../access/index.ts';
 
 /** A live membership the admin can read in their project, or 404 (another project's do not exist here). */
-export function projectMembership(writer: Store, session: Session, membershipId: string): WithId<ProjectMembership> {
+export function projectMembership(writer: Repository, session: Session, membershipId: string): WithId<ProjectMembership> {
   const membership = writer.read<ProjectMembership>('ProjectMembership', membershipId) as WithId<ProjectMembership>;
   if (membership.project?.reference !== `Project/${session.projectId}`) {
     throw errors.notFound(`ProjectMembership/${membershipId} not found`);
@@ -25,7 +25,7 @@ function userIdOf(membership: ProjectMembership): string {
 }
 
 /** Sets the member's password and ends every session of that User. Returns the sessions ended. */
-export async function resetMemberPassword(writer: Store, auth: AuthService, session: Session, membershipId: string, password: string): Promise<number> {
+export async function resetMemberPassword(writer: Repository, auth: AuthService, session: Session, membershipId: string, password: string): Promise<number> {
   const userId = userIdOf(projectMembership(writer, session, membershipId));
   await auth.setPassword(userId, password);
   return auth.endSessionsForUser(userId, 'password reset by an administrator');
@@ -35,13 +35,13 @@ export async function resetMemberPassword(writer: Store, auth: AuthService, sess
  * Lifts the member's sign-in delay (failed attempts forgotten): for a person locked out by their own
  * mistakes, or by someone at the workstation trying their email. Returns the failures forgotten.
  */
-export function unlockMemberLogin(writer: Store, auth: AuthService, session: Session, membershipId: string): number {
+export function unlockMemberLogin(writer: Repository, auth: AuthService, session: Session, membershipId: string): number {
   const userId = userIdOf(projectMembership(writer, session, membershipId));
   return auth.unlockLogin({ userId }, `an administrator (${session.profile.reference ?? session.subject})`);
 }
 
 /** Deactivates or reactivates a membership; deactivation ends its sessions at once. */
-export function setMembershipActive(writer: Store, auth: AuthService, session: Session, membershipId: string, active: boolean): WithId<ProjectMembership> {
+export function setMembershipActive(writer: Repository, auth: AuthService, session: Session, membershipId: string, active: boolean): WithId<ProjectMembership> {
   const membership = projectMembership(writer, session, membershipId);
   if (!active && membership.id === session.membership.id) {
     throw errors.badRequest('You cannot deactivate the membership you are signed in with');

@@ -3,32 +3,21 @@
 // role can see (visible.ts: the enforcement SQL). Used by GET /outpost/policy-review and the CLI.
 import type { WithId } from '@medplum/core';
 import type { AccessPolicy, ProjectMembership, User } from '@medplum/fhirtypes';
-import { buildEffectivePolicy, reviewMembership } from '../access/index.ts';
-import type { PolicyReview } from '../access/index.ts';
+import type { Access } from '../access/index.ts';
+import { reviewMembership } from '../access/policy/index.ts';
+import type { Directory } from '../auth/directory.ts';
+import type { PolicyReview } from '../access/policy/index.ts';
 import { isFhirError, toErrorResponse } from '../../../shared/errors.ts';
-import type { Store } from '../store/types.ts';
-import { countVisible, typesInProject } from './visible.ts';
 
-function readInProject<T>(store: Store, project: string, type: string, id: string): T | undefined {
-  const content = store.db
-    .prepare('SELECT content FROM resource WHERE type = ? AND id = ? AND project = ? AND deleted = 0')
-    .pluck()
-    .get(type, id, project) as string | undefined;
-  return content ? (JSON.parse(content) as T) : undefined;
+/** What a review reads: identities (memberships, policies, users) and read-only previews of each membership. */
+export interface ReviewDeps {
+  directory: Pick<Directory, 'read' | 'readInProject' | 'membershipsOfProject'>;
+  access: Pick<Access, 'preview'>;
 }
 
-function byReference<T>(store: Store, project: string, reference: string | undefined): T | undefined {
-  const [type, id, ...rest] = (reference ?? '').split('/');
-  return type && id && !rest.length ? readInProject<T>(store, project, type, id) : undefined;
-}
-
-/** Memberships of a project, in creation order; one when `membershipId` is given (404 if not in the project). */
-export function projectMemberships(store: Store, project: string, membershipId?: string): WithId<ProjectMembership>[] {
-  const rows = store.db
-    .prepare("SELECT content FROM resource WHERE type = 'ProjectMembership' AND project = ? AND deleted = 0 AND (? IS NULL OR id = ?) ORDER BY rid")
-    .pluck()
-    .all(project, membershipId ?? null, membershipId ?? null) as string[];
-  return rows.map((row) => JSON.parse(row) as WithId<ProjectMembership>);
+/** Memberships of a project, in creation order; one when `membershipId` is given (none if not in the project). */
+export function projectMemberships(deps: Pick<ReviewDeps, 'directory'>, project: string, membershipId?: string): WithId<ProjectMembership>[] {
+  return deps.directory.membershipsOfProject(project, membershipId);
 }
 
 /** A review that could not be built (a referenced policy is missing): its error as a warning. */
@@ -41,32 +30,31 @@ export interface ReviewOptions {
   counts?: boolean;
 }
 
-export function reviewProjectMembership(store: Store, project: string, membership: WithId<ProjectMembership>, options: ReviewOptions = {}): PolicyReview {
-  const policies = (reference: string): AccessPolicy | undefined => byReference<AccessPolicy>(store, project, reference);
-  const user = byReference<User>(store, project, membership.user?.reference) ?? (membership.user?.reference?.startsWith('User/') ? readAnyUser(store, membership.user.reference) : undefined);
+export function reviewProjectMembership(deps: ReviewDeps, project: string, membership: WithId<ProjectMembership>, options: ReviewOptions = {}): PolicyReview {
+  const { directory } = deps;
+  const policies = (reference: string): AccessPolicy | undefined => directory.readInProject<AccessPolicy>('AccessPolicy', reference.replace(/^AccessPolicy\//, ''), project);
+  const userId = membership.user?.reference?.startsWith('User/') ? membership.user.reference.slice('User/'.length) : undefined;
+  // Users may be server-scoped and stored in another project: read by id wherever they are.
+  const user = userId ? (directory.readInProject<User>('User', userId, project) ?? directory.read<User>('User', userId)) : undefined;
   const input = { membership, policies, user: user ? { id: user.id, email: user.email } : undefined };
   if (options.counts === false) {
     return reviewMembership(input);
   }
-  const policy = buildEffectivePolicy(input);
+  // "What can this role see", counted with the enforcement point itself: a read-only preview of the
+  // membership, one `_summary=count` search per type (the same SQL restriction as the role's searches).
+  const preview = deps.access.preview(membership, { user: input.user });
   return reviewMembership({
     ...input,
-    countVisible: (resourceType) => countVisible(store, project, policy, resourceType),
-    countTypes: typesInProject(store, project),
+    countVisible: (resourceType) => preview.search(resourceType, '_summary=count').total ?? 0,
+    countTypes: preview.storedTypes(),
   });
 }
 
-/** Users may be server-scoped and stored in another project: read by id wherever they are. */
-function readAnyUser(store: Store, reference: string): User | undefined {
-  const content = store.db.prepare("SELECT content FROM resource WHERE type = 'User' AND id = ? AND deleted = 0").pluck().get(reference.split('/')[1]) as string | undefined;
-  return content ? (JSON.parse(content) as User) : undefined;
-}
-
 /** Reviews of every membership (or one) of a project; a membership whose policy is missing gets an error entry. */
-export function reviewProject(store: Store, project: string, membershipId?: string, options: ReviewOptions = {}): (PolicyReview | FailedReview)[] {
-  return projectMemberships(store, project, membershipId).map((membership) => {
+export function reviewProject(deps: ReviewDeps, project: string, membershipId?: string, options: ReviewOptions = {}): (PolicyReview | FailedReview)[] {
+  return projectMemberships(deps, project, membershipId).map((membership) => {
     try {
-      return reviewProjectMembership(store, project, membership, options);
+      return reviewProjectMembership(deps, project, membership, options);
     } catch (err) {
       if (!isFhirError(err)) {
         throw err;

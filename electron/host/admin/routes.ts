@@ -12,9 +12,9 @@
 import { allOk } from '@medplum/core';
 import type { HostResponse } from '../../../shared/contract/host.ts';
 import { errors, isFhirError } from '../../../shared/errors.ts';
-import type { PolicyReview } from '../access/index.ts';
+import type { PolicyReview } from '../access/policy/index.ts';
 import type { Route, RouteRequest, SegmentMatchers } from '../routes/router.ts';
-import { isValidFhirId } from '../store/index.ts';
+import { isFhirId } from '../../../shared/fhir/http.ts';
 import type { Session } from '../auth/types.ts';
 import { agentOf, createAdminContext, parseJsonBody, requireProjectAdmin, type AdminAction, type AdminContext, type AdminDeps } from './context.ts';
 import { inviteMember } from './invite.ts';
@@ -31,8 +31,8 @@ const fhirJson = (body: unknown, status = 200): HostResponse => ({ status, heade
 
 /** Segment matchers of the admin table: project and membership ids are FHIR ids. */
 export const adminSegmentMatchers: SegmentMatchers = {
-  projectId: isValidFhirId,
-  membershipId: isValidFhirId,
+  projectId: isFhirId,
+  membershipId: isFhirId,
 };
 
 /** A review as JSON (entry interaction sets as arrays). */
@@ -61,7 +61,7 @@ async function audited<T>(ctx: AdminContext, session: Session, action: AdminActi
 
 export function adminRoutes(deps: AdminDeps): Route[] {
   const ctx = createAdminContext(deps);
-  const { store, auth } = ctx;
+  const { directory, auth } = ctx;
 
   const memberAction = (active: boolean) => async (req: RouteRequest) => {
     const session = requireProjectAdmin(ctx, req, req.params.projectId);
@@ -87,13 +87,13 @@ export function adminRoutes(deps: AdminDeps): Route[] {
         return json(tokens);
       },
     },
-    { method: 'GET', pattern: 'outpost/setup', handler: () => json({ needed: setupNeeded(store) }) },
+    { method: 'GET', pattern: 'outpost/setup', handler: () => json({ needed: setupNeeded(directory) }) },
     {
       method: 'POST',
       pattern: 'outpost/setup',
       handler: async (req) => {
         const body = parseJsonBody(req, setupBodySchema);
-        const result = await runSetup(store, body);
+        const result = await runSetup(directory, ctx.access, body);
         const agent = { who: { reference: `Practitioner/${result.profile.id}` }, user: { reference: `User/${result.user.id}` }, name: `${body.firstName} ${body.lastName}` };
         ctx.audit({ action: 'setup', project: result.project.id, agent, outcome: 'success', entity: `Project/${result.project.id}` });
         const { passwordHash: _hash, ...user } = result.user;
@@ -107,7 +107,9 @@ export function adminRoutes(deps: AdminDeps): Route[] {
         const { projectId } = req.params;
         const session = requireProjectAdmin(ctx, req, projectId);
         const body = parseJsonBody(req, inviteBodySchema);
-        const result = await audited(ctx, session, 'invite', (r) => `ProjectMembership/${r.membership.id}`, () => inviteMember(store, ctx.access.forSession(session), projectId, body));
+        const result = await audited(ctx, session, 'invite', (r) => `ProjectMembership/${r.membership.id}`, () =>
+          inviteMember(directory, ctx.access.credentials, ctx.access.forSession(session), projectId, body)
+        );
         return fhirJson(result.membership);
       },
     },
@@ -146,10 +148,10 @@ export function adminRoutes(deps: AdminDeps): Route[] {
         const params = new URLSearchParams(req.query);
         const membership = params.get('membership') ?? undefined;
         const id = membership?.replace(/^ProjectMembership\//, '');
-        if (id !== undefined && !isValidFhirId(id)) {
+        if (id !== undefined && !isFhirId(id)) {
           throw errors.badRequest('membership must be a ProjectMembership id', 'membership');
         }
-        const reviews = reviewProject(store, session.projectId, id);
+        const reviews = reviewProject(ctx, session.projectId, id);
         if (id !== undefined) {
           if (!reviews.length) {
             throw errors.notFound(`ProjectMembership/${id} not found`);

@@ -8,12 +8,14 @@
 // transaction of the change it records) is retried with a growing delay, and what still cannot be
 // stored goes to the spill file (spill.ts) that the next start replays. Nothing here throws out of
 // the deferred flush, which runs on a turn of the event loop where nothing would catch it.
-import type { AuditEvent, ProjectMembership } from '@medplum/fhirtypes';
+import type { AuditEvent, ProjectMembership, User } from '@medplum/fhirtypes';
 import { outcomeText } from '../../../shared/errors.ts';
 import { safeText } from '../../../shared/safe-text.ts';
 import type { AuthAuditEvent } from '../auth/types.ts';
-import { inTransaction } from '../store/index.ts';
-import type { Store } from '../store/types.ts';
+import { inTransaction } from '../db/transactions.ts';
+import { resourceRow, ridOf, liveResource } from '../db/resources.ts';
+import { membershipsOfUser, usersByEmail } from '../db/identities.ts';
+import type { Db } from '../db/types.ts';
 import { authAuditEvent, operationAuditEvent, restAuditEvent, type RestAuditInput } from './events.ts';
 import { createAuditSpill, type AuditSpill } from './spill.ts';
 
@@ -62,8 +64,18 @@ export const SYSTEM_AUDIT_PROJECT = 'outpost-system-audit';
 /** Tries of one event before it is spilled, and the delay before each retry (ms). */
 const RETRY_DELAYS_MS = [50, 500, 2_000];
 
+/**
+ * Where AuditEvents are stored: the store's connection (for the outbox of events to push and the
+ * lookups that route an event to its project) and the one write of an event, around every policy (the
+ * host binds it to the store's create with structural validation; no session writes AuditEvents).
+ */
+export interface AuditSink {
+  db: Db;
+  createEvent(event: AuditEvent, project: string): string;
+}
+
 export interface AuditLogOptions {
-  store: Pick<Store, 'create' | 'db'>;
+  sink: AuditSink;
   clock: () => Date;
   /** false turns auditing off (only for measuring its overhead in benchmarks). */
   enabled?: boolean;
@@ -98,26 +110,20 @@ function defanged<T>(value: T): T {
 
 export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const enabled = opts.enabled !== false;
-  const { db } = opts.store;
-  const queue = db.prepare("INSERT INTO audit_outbox (rid, queued_at) SELECT rid, ? FROM resource WHERE type = 'AuditEvent' AND id = ?");
-  const membershipStmt = db.prepare("SELECT content FROM resource WHERE type = 'ProjectMembership' AND id = ?");
-  const userStmt = db.prepare("SELECT json_extract(content, '$.project.reference') FROM resource WHERE type = 'User' AND id = ? AND deleted = 0").pluck();
-  const usersByEmail = db.prepare("SELECT id FROM resource WHERE type = 'User' AND deleted = 0 AND lower(json_extract(content, '$.email')) = ?").pluck();
-  const memberProjects = db
-    .prepare(
-      `SELECT DISTINCT substr(json_extract(content, '$.project.reference'), 9) FROM resource
-        WHERE type = 'ProjectMembership' AND deleted = 0 AND json_extract(content, '$.user.reference') = ? ORDER BY rid`,
-    )
-    .pluck();
-  const clientStmt = db.prepare("SELECT project FROM resource WHERE type = 'ClientApplication' AND id = ? AND deleted = 0").pluck();
+  const { db } = opts.sink;
+  const queue = db.prepare('INSERT INTO audit_outbox (rid, queued_at) VALUES (?, ?)');
+  const liveRowOf = (type: string, id: string) => {
+    const row = resourceRow(db, type, id);
+    return row && !row.deleted ? row : undefined;
+  };
 
   const log = opts.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const spill: AuditSpill = createAuditSpill({ file: opts.spillFile, key: opts.key, log });
 
   /** Writes one event (inside the caller's transaction when there is one); throws what the store throws. */
   function writeNow(event: AuditEvent, project: string): string {
-    const id = opts.store.create(event, undefined, { project, validation: 'structure' }).resource.id as string;
-    queue.run(opts.clock().getTime(), id);
+    const id = opts.sink.createEvent(event, project);
+    queue.run(ridOf(db, 'AuditEvent', id), opts.clock().getTime());
     return id;
   }
 
@@ -264,7 +270,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   }
 
   function membershipOf(id: string | undefined): ProjectMembership | undefined {
-    const row = id ? (membershipStmt.get(id) as { content: string } | undefined) : undefined;
+    const row = id ? resourceRow(db, 'ProjectMembership', id) : undefined;
     return row ? (JSON.parse(row.content) as ProjectMembership) : undefined;
   }
 
@@ -273,8 +279,8 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     if (event.userId) {
       return event.userId;
     }
-    const ids = event.email ? (usersByEmail.all(event.email.trim().toLowerCase()) as string[]) : [];
-    return ids.length === 1 ? ids[0] : undefined;
+    const users = event.email ? usersByEmail(db, event.email) : [];
+    return users.length === 1 ? users[0].id : undefined;
   }
 
   /**
@@ -288,13 +294,14 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       return [direct];
     }
     if (userId) {
-      const scoped = (userStmt.get(userId) as string | null | undefined)?.split('/')[1];
-      const projects = scoped ? [scoped] : (memberProjects.all(`User/${userId}`) as (string | null)[]).filter((x): x is string => !!x);
+      const scoped = liveResource<User>(db, 'User', userId)?.project?.reference?.split('/')[1];
+      const memberOf = membershipsOfUser(db, `User/${userId}`).map((m) => m.project?.reference?.split('/')[1]);
+      const projects = scoped ? [scoped] : [...new Set(memberOf.filter((x): x is string => !!x))];
       if (projects.length) {
         return projects;
       }
     }
-    const client = event.clientId ? (clientStmt.get(event.clientId) as string | undefined) : undefined;
+    const client = event.clientId ? liveRowOf('ClientApplication', event.clientId)?.project : undefined;
     return [client ?? SYSTEM_AUDIT_PROJECT];
   }
 
@@ -346,7 +353,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   function authEvent(event: AuthAuditEvent): void {
     const membership = membershipOf(event.membershipId);
     const userId = userOf(event);
-    const clientKnown = event.clientId !== undefined && clientStmt.get(event.clientId) !== undefined;
+    const clientKnown = event.clientId !== undefined && liveRowOf('ClientApplication', event.clientId) !== undefined;
     const userRef = userId ? `User/${userId}` : clientKnown ? `ClientApplication/${event.clientId}` : undefined;
     const profile = event.profile ?? membership?.profile?.reference;
     const who = profile ?? userRef;

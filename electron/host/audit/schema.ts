@@ -4,7 +4,7 @@
 //   rid        resource.rid of the AuditEvent
 //   queued_at  epoch ms when it was written
 //   pushed_at  epoch ms when the sync module pushed it (NULL: still to push)
-import type { Migration } from '../search/types.ts';
+import type { Migration } from '../db/types.ts';
 
 export const auditMigration: Migration = {
   version: 30,

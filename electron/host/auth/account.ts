@@ -128,7 +128,7 @@ export function confirmMfaEnrollment(ctx: AuthContext, userId: string, token: st
     throw errors.badRequest('Invalid MFA code', 'token');
   }
   ctx.db.transaction(() => {
-    ctx.store.update<User>({ ...user, mfaSecret: pending, mfaEnrolled: true }, undefined, projectContext(user));
+    ctx.secrets.setSecrets(userId, { mfaSecret: pending, mfaEnrolled: true });
     ctx.db.prepare('UPDATE auth_account SET mfa_pending_secret = NULL, mfa_last_step = ? WHERE user_id = ?').run(step, userId);
   })();
   ctx.audit({ type: 'mfa-enrolled', outcome: 'success', email: user.email, userId });
@@ -138,9 +138,8 @@ export async function setUserPassword(ctx: AuthContext, userId: string, password
   assertAcceptablePassword(password);
   const user = requireUser(ctx, userId);
   const passwordHash = await hashPassword(password);
-  // Re-read after the (slow) hash so a concurrent edit of the User is not overwritten with stale data.
-  const current = requireUser(ctx, userId);
-  ctx.store.update<User>({ ...current, passwordHash }, undefined, projectContext(current));
+  // The writer re-reads the User after the (slow) hash, so a concurrent edit of it is not overwritten.
+  ctx.secrets.setSecrets(userId, { passwordHash });
   clearFailures(ctx.db, (user.email ?? '').toLowerCase());
   ctx.audit({ type: 'password-set', outcome: 'success', email: user.email, userId });
 }
@@ -217,7 +216,3 @@ function requireUser(ctx: AuthContext, userId: string): WithId<User> {
   return user;
 }
 
-function projectContext(resource: Resource): { project?: string } {
-  const project = resource.meta?.project;
-  return project ? { project } : {};
-}

@@ -1,7 +1,8 @@
-// What every part of the auth service shares: the database, identity lookups, the store (for writes to
-// User resources), the injected clock, the options and the audit hook.
-import type { AccessPolicy } from '@medplum/fhirtypes';
-import type { Db, Store } from '../store/types.ts';
+// What every part of the auth service shares: the database (auth's own tables), identity lookups, the
+// writer of User secrets, the injected clock, the options and the audit hook.
+import type { WithId } from '@medplum/core';
+import type { AccessPolicy, User } from '@medplum/fhirtypes';
+import type { Db } from '../db/types.ts';
 import type { Directory } from './directory.ts';
 import type { RemotePasswordCheck } from './remote-login.ts';
 import type { AuthAuditEvent, Session } from './types.ts';
@@ -27,10 +28,18 @@ export const DEFAULT_AUTH_OPTIONS: AuthOptions = {
   codeTtlMs: 2 * 60_000,
 };
 
+/** Writes a User's secrets as a new version of the User (the access service implements it). */
+export interface UserSecretsWriter {
+  setSecrets(userId: string, secrets: { passwordHash?: string; mfaSecret?: string; mfaEnrolled?: boolean }): void;
+  /** Stores a User that arrives with its password hash (a first sign-in verified by the sync remote). */
+  createUser(user: User & { id: string }, project: string | undefined): WithId<User>;
+}
+
 export interface AuthContext {
   db: Db;
   dir: Directory;
-  store: Pick<Store, 'update'>;
+  /** Sets a User's password hash or MFA secret (the access service's credentials: no FHIR path may). */
+  secrets: UserSecretsWriter;
   now(): number;
   options: AuthOptions;
   audit(event: Omit<AuthAuditEvent, 'recorded'>): void;

@@ -1,10 +1,11 @@
 // Read-only lookups of the identity resources (User, ProjectMembership, profiles, Project,
 // ClientApplication) that login needs before any session, hence before any project context or access
-// policy exists. Plain indexed SQL on the store's `resource` table (see the expression indexes of
-// ./schema.ts); writes go through the Store so versions, history and search indexes stay right.
+// policy exists: the db floor's indexed lookups (db/identities.ts, db/resources.ts).
 import type { WithId } from '@medplum/core';
 import type { ClientApplication, ProjectMembership, Resource, User } from '@medplum/fhirtypes';
-import type { Db } from '../store/types.ts';
+import { membershipsOfProject, membershipsOfUser, usersByEmail } from '../db/identities.ts';
+import { anyProjectOrUser, liveProjects, liveReference, liveResource } from '../db/resources.ts';
+import type { Db } from '../db/types.ts';
 
 export interface Directory {
   /** A live resource by type and id, or undefined (deleted or absent). */
@@ -19,42 +20,31 @@ export interface Directory {
   /** Every membership (active or not) whose `user` is the given reference ('User/…', 'ClientApplication/…'). */
   membershipsOf(userReference: string): WithId<ProjectMembership>[];
   clientApplication(id: string): WithId<ClientApplication> | undefined;
+  /** A live resource of one project. */
+  readInProject<T extends Resource>(resourceType: T['resourceType'], id: string, project: string): WithId<T> | undefined;
+  /** The live memberships of a project, oldest first (only `membershipId` when given). */
+  membershipsOfProject(project: string, membershipId?: string): WithId<ProjectMembership>[];
+  /** Any Project or User stored: false on an empty data folder (first-run setup). */
+  hasIdentities(): boolean;
+  /** Every live Project of the data folder, oldest first. */
+  projects(): { id: string; name: string }[];
 }
 
 export function createDirectory(db: Db): Directory {
-  const readStmt = db.prepare('SELECT content FROM resource WHERE type = ? AND id = ? AND deleted = 0');
-  const usersByEmail = db.prepare(
-    "SELECT content FROM resource WHERE type = 'User' AND deleted = 0 AND lower(json_extract(content, '$.email')) = ?",
-  );
-  const membershipsByUser = db.prepare(
-    "SELECT content FROM resource WHERE type = 'ProjectMembership' AND deleted = 0 AND json_extract(content, '$.user.reference') = ? ORDER BY rid",
-  );
-
-  function read<T extends Resource>(resourceType: string, id: string): WithId<T> | undefined {
-    const row = readStmt.get(resourceType, id) as { content: string } | undefined;
-    return row ? (JSON.parse(row.content) as WithId<T>) : undefined;
-  }
-
+  const read = <T extends Resource>(resourceType: string, id: string): WithId<T> | undefined => liveResource<WithId<T>>(db, resourceType, id);
   return {
     read,
-    readReference<T extends Resource>(reference: string | undefined) {
-      const [type, id, ...rest] = (reference ?? '').split('/');
-      return type && id && rest.length === 0 ? read<T>(type, id) : undefined;
-    },
+    readReference: <T extends Resource>(reference: string | undefined) => liveReference<WithId<T>>(db, reference),
     userByEmail(email, projectId) {
-      const users = (usersByEmail.all(email.trim().toLowerCase()) as { content: string }[]).map(
-        (row) => JSON.parse(row.content) as WithId<User>,
-      );
+      const users = usersByEmail(db, email);
       const scoped = projectId ? users.find((u) => u.project?.reference === `Project/${projectId}`) : undefined;
       return scoped ?? users.find((u) => !u.project?.reference) ?? (users.length === 1 && !projectId ? users[0] : undefined);
     },
-    membershipsOf(userReference) {
-      return (membershipsByUser.all(userReference) as { content: string }[]).map(
-        (row) => JSON.parse(row.content) as WithId<ProjectMembership>,
-      );
-    },
-    clientApplication(id) {
-      return read<ClientApplication>('ClientApplication', id);
-    },
+    membershipsOf: (userReference) => membershipsOfUser(db, userReference),
+    clientApplication: (id) => read<ClientApplication>('ClientApplication', id),
+    readInProject: <T extends Resource>(resourceType: string, id: string, project: string) => liveResource<WithId<T>>(db, resourceType, id, project),
+    membershipsOfProject: (project, membershipId) => membershipsOfProject(db, project, membershipId),
+    hasIdentities: () => anyProjectOrUser(db),
+    projects: () => liveProjects(db).map((p) => ({ id: p.id, name: p.name ?? p.id })),
   };
 }

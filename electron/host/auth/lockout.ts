@@ -12,7 +12,7 @@
 // auth_login_failure (migration 10): email, failures (consecutive), locked_until (epoch ms before which
 // the next attempt is refused; NULL: none), last_failure (epoch ms).
 import { FhirError, outcome } from '../../../shared/errors.ts';
-import type { Db } from '../store/types.ts';
+import type { Db } from '../db/types.ts';
 
 /** Failures that cost nothing (typos); the next one starts the delays. */
 export const FREE_ATTEMPTS = 4;

@@ -164,7 +164,7 @@ export async function verifyWithRemote(ctx: AuthContext, user: WithId<User>, pas
   // password someone set meanwhile.
   const current = ctx.dir.read<User>('User', user.id);
   if (current && !current.passwordHash) {
-    ctx.store.update<User>({ ...current, passwordHash }, undefined, current.meta?.project ? { project: current.meta.project } : {});
+    ctx.secrets.setSecrets(user.id, { passwordHash });
     ctx.audit({ type: 'password-set', outcome: 'success', email, userId: user.id, reason: 'verified by the remote server (remote login)' });
   }
   return true;
@@ -197,7 +197,7 @@ export async function signInFirstTime(ctx: AuthContext, email: string, password:
   // Medplum's User needs both names: the profile's, else the email's local part.
   const fallback = account.email.split('@')[0];
   const user: User = { resourceType: 'User', id: account.userId, email: account.email, firstName: account.firstName ?? fallback, lastName: account.lastName ?? fallback, passwordHash };
-  const written = ctx.store.update<User>(user, undefined, account.project ? { project: account.project } : {});
+  const written = ctx.secrets.createUser({ ...user, id: account.userId }, account.project);
   ctx.audit({ type: 'password-set', outcome: 'success', email, userId: account.userId, membershipId: account.membershipId, projectId: account.project, reason: 'first sign-in verified by the remote server: account created on this workstation' });
-  return written.resource as WithId<User>;
+  return written;
 }

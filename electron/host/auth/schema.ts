@@ -10,7 +10,7 @@
 // auth_account        per-User state that is not part of the User resource (disabled flag, MFA
 //                     enrolment in progress, last TOTP step used so a code cannot be replayed)
 // auth_client_secret  hashes of ClientApplication secrets for the client_credentials grant
-import type { Migration } from '../search/types.ts';
+import type { Migration } from '../db/types.ts';
 import { viewAsMigration } from './view-as.ts';
 
 export const authMigration: Migration = {

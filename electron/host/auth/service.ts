@@ -2,8 +2,8 @@
 // MFA, passwords, client credentials. Made by a factory over the store's database; no module state.
 import type { AccessPolicy, User } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
-import { inTransaction } from '../store/index.ts';
-import type { Store } from '../store/types.ts';
+import { inTransaction } from '../db/transactions.ts';
+import type { Db } from '../db/types.ts';
 import {
   changeOwnPassword,
   confirmMfaEnrollment,
@@ -16,7 +16,7 @@ import {
   switchSessionRole,
   unlockSession,
 } from './account.ts';
-import { DEFAULT_AUTH_OPTIONS, type AuthContext, type AuthOptions } from './context.ts';
+import { DEFAULT_AUTH_OPTIONS, type AuthContext, type AuthOptions, type UserSecretsWriter } from './context.ts';
 import { createDirectory } from './directory.ts';
 import {
   chooseLoginProfile,
@@ -32,8 +32,10 @@ import { startViewAs, viewAsOf } from './view-as.ts';
 import type { AuthAuditEvent, AuthService, Session } from './types.ts';
 
 export interface AuthServiceOptions extends Partial<AuthOptions> {
-  /** The store: its `db` holds the auth tables (migration 10 must have run), User writes go through it. */
-  store: Pick<Store, 'db' | 'update'>;
+  /** The database: the auth tables (migration 10 must have run) and the identity lookups of db/. */
+  db: Db;
+  /** The one writer of User secrets (the access service's credentials). */
+  credentials: UserSecretsWriter;
   clock?: () => Date;
   /** Called for every login, failure, lockout, logout, role switch, lock and unlock. */
   audit?: (event: AuthAuditEvent) => void;
@@ -54,9 +56,9 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     codeTtlMs: opts.codeTtlMs ?? DEFAULT_AUTH_OPTIONS.codeTtlMs,
   };
   const ctx: AuthContext = {
-    db: opts.store.db,
-    dir: createDirectory(opts.store.db),
-    store: opts.store,
+    db: opts.db,
+    dir: createDirectory(opts.db),
+    secrets: opts.credentials,
     now,
     options,
     audit: (event) => opts.audit?.({ ...event, recorded: new Date(now()).toISOString() }),
@@ -67,6 +69,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
   const tx = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => inTransaction(ctx.db, () => fn(...args));
 
   return {
+    directory: ctx.dir,
     login: (req) => startLogin(ctx, req),
     chooseProfile: tx((req) => chooseLoginProfile(ctx, req.login, req.profile)),
     verifyMfa: (req) => verifyLoginMfa(ctx, req.login, req.token),

@@ -1,5 +1,6 @@
 // Contracts of the auth module: the session a request runs as, the answers of each step of Medplum's
 // login flow, and the service the host's router calls.
+import type { Directory } from './directory.ts';
 import type {
   AccessPolicy,
   ClientApplication,
@@ -144,6 +145,8 @@ export interface CodeExchangeRequest {
 }
 
 export interface AuthService {
+  /** Identity lookups (Users by email, memberships, clients) for the domains beside auth (admin, audit). */
+  readonly directory: Directory;
   login(req: LoginRequest): Promise<LoginResponse>;
   chooseProfile(req: { login: string; profile: string }): LoginResponse;
   verifyMfa(req: { login: string; token: string }): LoginResponse;

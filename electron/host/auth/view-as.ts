@@ -7,7 +7,7 @@
 // - every AuditEvent of it names the administrator as the one acting, "viewing as" the role (its start
 //   is audited by the admin route that calls startViewAs, its end at logout);
 // - it ends when the administrator's session ends, or stops being an admin's.
-import type { Migration } from '../search/types.ts';
+import type { Migration } from '../db/types.ts';
 import type { WithId } from '@medplum/core';
 import type { ProjectMembership, Reference } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';

@@ -1,10 +1,9 @@
 // `outpost seed --demo`, the demo part of `outpost serve --demo`, `outpost policy-review` and
 // `outpost unlock`.
-import type { PolicyReview } from '../access/index.ts';
+import type { PolicyReview } from '../access/policy/index.ts';
 import { reviewJson, reviewProject } from '../admin/index.ts';
 import type { FailedReview } from '../admin/index.ts';
 import { DEMO_LOGINS, DEMO_PASSWORD, DEMO_PROJECT_NAME, seedDemo } from '../seed/index.ts';
-import type { Store } from '../store/types.ts';
 import { openHost, type CliIo } from './commands.ts';
 
 /** The demo logins as printed by `--demo` (and listed in the README). */
@@ -24,7 +23,7 @@ export function demoLoginsText(): string {
 export async function seedDemoCommand(dataDir: string, io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
   const host = openHost(dataDir, io);
   try {
-    const result = await seedDemo(host.store);
+    const result = await seedDemo(host);
     if (result.seeded) {
       io.stdout.write(`Seeded the demo clinic "${DEMO_PROJECT_NAME}": ${result.resources} resources in ${result.seconds.toFixed(1)} s\n`);
     } else if (result.demo) {
@@ -38,11 +37,6 @@ export async function seedDemoCommand(dataDir: string, io: Pick<CliIo, 'stdout' 
   } finally {
     host.close();
   }
-}
-
-function projectsOf(store: Pick<Store, 'db'>): { id: string; name: string }[] {
-  const rows = store.db.prepare("SELECT id, json_extract(content, '$.name') AS name FROM resource WHERE type = 'Project' AND deleted = 0 ORDER BY rid").all() as { id: string; name: string | null }[];
-  return rows.map((r) => ({ id: r.id, name: r.name ?? r.id }));
 }
 
 /** One membership's review in words. */
@@ -74,9 +68,10 @@ export function policyReviewCommand(dataDir: string, options: { membership?: str
   const host = openHost(dataDir, io);
   try {
     const membership = options.membership?.replace(/^ProjectMembership\//, '');
-    const all: { project: { id: string; name: string }; reviews: (PolicyReview | FailedReview)[] }[] = projectsOf(host.store).map((project) => ({
+    const { directory } = host.auth;
+    const all: { project: { id: string; name: string }; reviews: (PolicyReview | FailedReview)[] }[] = directory.projects().map((project) => ({
       project,
-      reviews: reviewProject(host.store, project.id, membership),
+      reviews: reviewProject({ directory, access: host.access }, project.id, membership),
     }));
     const found = all.filter((p) => p.reviews.length);
     if (membership && !found.length) {
@@ -92,11 +87,10 @@ export function policyReviewCommand(dataDir: string, options: { membership?: str
       return 0;
     }
     const displays = new Map<string, { display?: string; user?: string }>();
-    const rows = host.store.db
-      .prepare("SELECT id, json_extract(content, '$.profile.display') AS display, json_extract(content, '$.user.display') AS user FROM resource WHERE type = 'ProjectMembership' AND deleted = 0")
-      .all() as { id: string; display: string | null; user: string | null }[];
-    for (const r of rows) {
-      displays.set(`ProjectMembership/${r.id}`, { display: r.display ?? undefined, user: r.user ?? undefined });
+    for (const { project } of found) {
+      for (const m of directory.membershipsOfProject(project.id)) {
+        displays.set(`ProjectMembership/${m.id}`, { display: m.profile?.display, user: m.user?.display });
+      }
     }
     for (const { project, reviews } of found) {
       io.stdout.write(`Project ${project.name} (Project/${project.id}): ${reviews.length} membership${reviews.length === 1 ? '' : 's'}\n\n`);

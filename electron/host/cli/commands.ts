@@ -7,9 +7,9 @@ import { installCrashGuard } from '../crash-guard.ts';
 import { createHost, type Host, type HostOptions } from '../host.ts';
 import { startHttpServer } from '../http.ts';
 import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
-import { exportAs } from '../enforce/index.ts';
-import { DEFAULT_PROJECT_ID } from '../store/index.ts';
-import { describeImport, importFiles } from '../transfer/import.ts';
+import { exportAs } from '../access/index.ts';
+import { DEFAULT_PROJECT_ID } from '../db/project.ts';
+import { describeImport } from '../transfer/import.ts';
 import { createProgressBar } from './progress.ts';
 
 export interface CliIo {
@@ -65,7 +65,7 @@ export async function serveCommand(dataDir: string, port: number, io: CliIo, ext
       `Outpost is serving ${server.url}/fhir/R4/\n` +
         (existsSync(join(rendererDir, 'index.html')) ? `Open ${server.url}/ in a browser for the app\n` : '') +
         `Data folder: ${dataDir}\n` +
-        (setupNeeded(host.store) ? `First run: open the app to set up the first project and its admin (POST /outpost/setup)\n` : '') +
+        (setupNeeded(host.auth.directory) ? `First run: open the app to set up the first project and its admin (POST /outpost/setup)\n` : '') +
         `API requests need a session: sign in with POST /auth/login (Medplum's flow; MedplumClient works)\n`
     );
     await io.waitForStop();
@@ -82,7 +82,7 @@ export async function importCommand(dataDir: string, paths: string[], io: CliIo,
   try {
     const bar = io.stderr.isTTY ? createProgressBar(io.stderr) : undefined;
     // A direct command acts as the host's system context: through the enforcement point, audited as system.
-    const summary = await importFiles(host.access.system(DEFAULT_PROJECT_ID, 'outpost import (CLI)'), paths, { onProgress: bar?.update, force: options.force });
+    const summary = await host.importer.importFiles(host.access.system(DEFAULT_PROJECT_ID, { name: 'outpost import (CLI)' }), paths, { onProgress: bar?.update, force: options.force });
     bar?.done();
     for (const failure of summary.failures.slice(0, 20)) {
       io.stderr.write(`outpost: ${failure.file}: ${failure.message}\n`);
@@ -97,7 +97,7 @@ export async function importCommand(dataDir: string, paths: string[], io: CliIo,
 export function exportCommand(dataDir: string, folder: string, io: CliIo): number {
   const host = openHost(dataDir, io);
   try {
-    const summary = exportAs(host.access.system(DEFAULT_PROJECT_ID, 'outpost export (CLI)'), DEFAULT_PROJECT_ID, folder);
+    const summary = exportAs(host.access.system(DEFAULT_PROJECT_ID, { name: 'outpost export (CLI)' }), DEFAULT_PROJECT_ID, folder);
     for (const [type, count] of Object.entries(summary.counts)) {
       io.stdout.write(`${join(folder, `${type}.ndjson`)}\t${count}\n`);
     }

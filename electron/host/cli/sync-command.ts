@@ -6,7 +6,7 @@
 // otherwise: the folder has no local administrator yet). Prints a summary; exits 1 when something is
 // held (or quarantined), when the run failed, or when another sync is running.
 import { errors } from '../../../shared/errors.ts';
-import { DEFAULT_PROJECT_ID } from '../store/index.ts';
+import { DEFAULT_PROJECT_ID } from '../db/project.ts';
 import { normalizeBaseUrl, type RemoteSettings } from '../sync/config.ts';
 import type { SyncRunSummary } from '../sync/runner.ts';
 import { openHost, type CliIo } from './commands.ts';

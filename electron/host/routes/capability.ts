@@ -6,9 +6,8 @@ import type {
   CapabilityStatementRestResource,
   CapabilityStatementRestResourceSearchParam,
 } from '@medplum/fhirtypes';
-import { getIndexPlan } from '../search/indexer.ts';
-import { getParamRegistry } from '../search/params.ts';
-import { PROTECTED_TYPES } from '../access/types.ts';
+import { answeredSearchParams } from '../search/grammar.ts';
+import { PROTECTED_TYPES } from '../access/policy/types.ts';
 
 const TYPE_INTERACTIONS = [
   'read',
@@ -22,22 +21,8 @@ const TYPE_INTERACTIONS = [
   'search-type',
 ] as const;
 
-/**
- * The parameters the search module really answers for a type: its registry, less 'special' parameters
- * (like Location's `near`), those without an expression, and the composites it has no extractor for.
- * The common ones (`_id`, `_tag`...) are listed once, at the rest level.
- */
 function searchParams(resourceType: string): CapabilityStatementRestResourceSearchParam[] {
-  const plan = new Map(getIndexPlan(resourceType).map((p) => [p.def.code, p]));
-  return [...getParamRegistry().forType(resourceType).values()]
-    .filter((def) => def.type !== 'special' && def.expression !== undefined && !def.code.startsWith('_'))
-    .filter((def) => def.type !== 'composite' || plan.get(def.code)?.composite !== undefined)
-    .map((def) => ({
-      name: def.code,
-      definition: def.definition.url,
-      type: def.type as CapabilityStatementRestResourceSearchParam['type'],
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  return answeredSearchParams(resourceType).map((p) => ({ ...p, type: p.type as CapabilityStatementRestResourceSearchParam['type'] }));
 }
 
 function resourceEntry(type: ResourceType): CapabilityStatementRestResource {

@@ -1,4 +1,4 @@
-// The FHIR REST domain under /fhir/R4/: one table of routes onto the Store.
+// The FHIR REST domain under /fhir/R4/: one table of routes onto the session's Repository.
 // Handlers check what the URL and headers say, then call the store, which validates resources and
 // throws FhirErrors; a request rejected here or there changes nothing.
 import { isResourceType } from '@medplum/core';
@@ -6,7 +6,7 @@ import type { Bundle, CapabilityStatement } from '@medplum/fhirtypes';
 import type { HostResponse } from '../../../shared/contract/host.ts';
 import { errors } from '../../../shared/errors.ts';
 import { isFhirId } from '../../../shared/fhir/http.ts';
-import type { CallContext, Store } from '../store/types.ts';
+import type { CallContext, Repository } from '../access/index.ts';
 import { parseJson, readPatchBody, readResourceBody, readSearchForm, requireJsonContentType } from './body.ts';
 import { readHistoryQuery } from './history-query.ts';
 import { ok, okOutcome, resourceResponse } from './responses.ts';
@@ -14,7 +14,7 @@ import type { Route, RouteRequest, SegmentMatchers } from './router.ts';
 
 export interface FhirRouteDeps {
   /** The access-checked store of the request's session (the one enforcement point); 401 without one. */
-  storeFor(req: RouteRequest): Store;
+  storeFor(req: RouteRequest): Repository;
   /** The CapabilityStatement without its per-request `implementation.url`. */
   capability: CapabilityStatement;
   /** Per-request call context (project, access restrictions later). */

@@ -1,6 +1,6 @@
 // The query of a history interaction: `_since`, `_count`, `_offset` (paging links), nothing else.
 import { errors } from '../../../shared/errors.ts';
-import type { HistoryQuery } from '../store/types.ts';
+import type { HistoryQuery } from '../access/index.ts';
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const IGNORED = new Set(['_format', '_pretty']);

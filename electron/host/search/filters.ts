@@ -2,6 +2,7 @@
 // index table: a list of OR-ed conditions on that table's value columns, for one parameter id.
 // Bad values (dates, numbers, prefixes, modifiers) are 400s naming the parameter.
 import { errors } from '../../../shared/errors.ts';
+import { assertModifier } from './grammar.ts';
 import type { ParamDef } from './params.ts';
 import { paramId } from './params.ts';
 import { boundsSql, dateBounds, dateTableConds, type DateBounds } from './dates.ts';
@@ -168,6 +169,7 @@ export function tableOf(def: ParamDef): string {
 export function buildIndexPredicate(def: ParamDef, modifier: string | undefined, values: string[], baseUrl?: string): IndexPredicate {
   const code = def.code;
   const table = tableOf(def);
+  assertModifier(code, def.type, modifier, def.target);
   if (modifier === 'missing') {
     return missingPredicate(def, table, values.join(','));
   }
@@ -179,9 +181,6 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
       if (modifier === 'text') {
         return { table: 'idx_string', pid: storedPids(def, ':text'), ors: values.map((v) => stringPrefixCond(v)), negate: false, rank: 4 };
       }
-      if (modifier !== undefined && modifier !== 'not') {
-        bad(code, `modifier :${modifier} is not supported for tokens`);
-      }
       return { table, pid: storedPids(def), ors: values.map((v) => tokenCond(v)), negate: modifier === 'not', rank: 2 };
     }
     case 'uri': {
@@ -191,9 +190,6 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
         }
         if (modifier === 'above') {
           return { sql: 'code <= ? AND substr(?, 1, length(code)) = code', params: [v, v] };
-        }
-        if (modifier !== undefined && modifier !== 'not') {
-          bad(code, `modifier :${modifier} is not supported for uris`);
         }
         return { sql: 'code = ?', params: [v] };
       });
@@ -210,9 +206,6 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
         if (modifier === 'contains') {
           return { sql: "norm LIKE ? ESCAPE '\\'", params: [`%${likeEscape(normalizeString(v))}%`] };
         }
-        if (modifier !== undefined && modifier !== 'text') {
-          bad(code, `modifier :${modifier} is not supported for strings`);
-        }
         return stringPrefixCond(v);
       });
       return { table, pid: storedPids(def), ors, negate: false, rank: modifier === 'contains' ? 6 : 3 };
@@ -220,9 +213,6 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
     case 'reference':
       return referencePredicate(def, modifier, values, baseUrl);
     case 'date': {
-      if (modifier !== undefined) {
-        bad(code, `modifier :${modifier} is not supported for dates`);
-      }
       const parts = values.map((v) => {
         const { prefix, rest } = splitPrefix(code, v);
         return dateBounds(prefix, parseDateValue(code, rest));
@@ -234,18 +224,12 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
       return { table, pid: null, ors: parts.flatMap((p) => storedDateConds(def, p.bounds)), negate, rank: 5 };
     }
     case 'number': {
-      if (modifier !== undefined) {
-        bad(code, `modifier :${modifier} is not supported for numbers`);
-      }
       return rangePredicate(def, table, values, (v) => {
         const { prefix, rest } = splitPrefix(code, v);
         return numberConds(code, prefix, rest, 'value');
       });
     }
     case 'quantity': {
-      if (modifier !== undefined) {
-        bad(code, `modifier :${modifier} is not supported for quantities`);
-      }
       return rangePredicate(def, table, values, (v) => quantityCond(code, v, 'value', 'system', 'code', 'unit'));
     }
     default:
@@ -293,13 +277,8 @@ function referencePredicate(def: ParamDef, modifier: string | undefined, values:
   if (modifier === 'identifier') {
     return { table: 'idx_token', pid: paramId(def.resourceType, `${code}:identifier`), ors: values.map((v) => tokenCond(v)), negate: false, rank: 2 };
   }
-  let typeModifier: string | undefined;
-  if (modifier !== undefined && modifier !== 'not') {
-    if (!/^[A-Z][A-Za-z]+$/.test(modifier) || (def.target.length > 0 && !def.target.includes(modifier))) {
-      bad(code, `modifier :${modifier} is not supported here`);
-    }
-    typeModifier = modifier;
-  }
+  // The grammar let it through: any other modifier is a target type name.
+  const typeModifier = modifier !== undefined && modifier !== 'not' ? modifier : undefined;
   const ors = values.map((raw): Cond => {
     const v = baseUrl && raw.startsWith(baseUrl) ? raw.slice(baseUrl.length) : raw;
     const ref = parseReferenceString(v);

@@ -2,7 +2,7 @@
 // prepared once per row count, each table's rows sorted by its primary key (schema.ts). The indexer
 // (indexer.ts) decides what goes in and when it is written.
 import type { Statement } from 'better-sqlite3-multiple-ciphers';
-import type { Db } from '../store/types.ts';
+import type { Db } from '../db/types.ts';
 import type { QuantityValue, Token } from './values.ts';
 
 export interface Statements {

@@ -7,9 +7,9 @@
 import { liveIndexMigration } from './live-index.ts';
 import { searchIndexMigration } from './schema.ts';
 import { sharedRowsMigration } from './shared-rows.ts';
-import type { Migration } from './types.ts';
+import type { Migration } from '../db/types.ts';
 
-export type { FindRids, Migration, SearchFn, SearchIndexer, SearchOptions, SqlFragment } from './types.ts';
+export type { FindRids, SearchFn, SearchIndexer, SearchOptions } from './types.ts';
 export { createSearchIndexer } from './indexer.ts';
 export { findRids, searchResources } from './search.ts';
 

@@ -2,7 +2,7 @@
 // type a plan is built once: every search parameter with its compiled extractor. Indexing is then a
 // loop of extract -> convert -> INSERT with prepared statements.
 import type { Resource } from '@medplum/fhirtypes';
-import type { Db } from '../store/types.ts';
+import type { Db } from '../db/types.ts';
 import { loadFhirDefinitions, readPatientCompartment } from '../fhir/definitions.ts';
 import { isShortRange } from './dates.ts';
 import { compileExtractor, compileRelativeExtractor } from './extract.ts';

@@ -2,7 +2,7 @@
 // (type, project, deleted) and sorts or filters on (last_updated, id). Index-driven searches join
 // their candidate rids through it, so liveness is checked without reading the wide resource rows
 // (JSON content, one or more encrypted pages each); only the chosen page's rows are read.
-import type { Migration } from './types.ts';
+import type { Migration } from '../db/types.ts';
 
 export const LIVE_INDEX = 'resource_live';
 

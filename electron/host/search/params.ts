@@ -26,8 +26,6 @@ export interface ParamDef {
 
 /** Parameters answered from the resource table itself, never indexed. */
 export const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
-/** Parameters that need a feature Outpost does not have (full text, named queries). */
-export const UNSUPPORTED_PARAMS = new Set(['_text', '_content', '_query', '_filter', '_list', '_has_not_supported']);
 const RESOURCE_LEVEL = new Set(['Resource', 'DomainResource']);
 
 /** FNV-1a 32-bit hash folded to 31 bits: stable across releases, independent of definition order. */

@@ -9,7 +9,8 @@ import { boundsSql, dateBounds, intersectBounds } from './dates.ts';
 import { bad, buildIndexPredicate, compositePredicate, parseDateValue, splitPrefix, storedDateConds } from './filters.ts';
 import type { Cond, IndexPredicate } from './filters.ts';
 import { LIVE_INDEX } from './live-index.ts';
-import { getParamRegistry, UNSUPPORTED_PARAMS } from './params.ts';
+import { assertModifier, RESULT_PARAMS, splitParamKey, UNSUPPORTED_PARAMS } from './grammar.ts';
+import { getParamRegistry } from './params.ts';
 import type { ParamDef } from './params.ts';
 import type { SearchOptions } from './types.ts';
 import { parseReferenceString } from './values.ts';
@@ -42,9 +43,7 @@ export interface Built {
 }
 
 /** Result-control and format parameters: not filters. */
-export const RESULT_PARAMS = new Set([
-  '_count', '_offset', '_sort', '_include', '_revinclude', '_total', '_summary', '_elements', '_format', '_pretty', '_type',
-]);
+
 
 const RID_INDEX: Record<string, string> = {
   idx_token: 'idx_token_rid',
@@ -156,7 +155,7 @@ function and(conds: Cond[]): Cond {
  */
 export function buildFilters(ctx: BuildContext, resourceType: string | undefined, entries: [string, string][], alias: string): Built[] {
   const out: Built[] = [];
-  const filters = entries.filter(([key]) => !RESULT_PARAMS.has(key.split(':')[0]));
+  const filters = entries.filter(([key]) => !RESULT_PARAMS.has(splitParamKey(key).code));
   if (filters.length > MAX_FILTERS) {
     throw errors.badRequest(`Too many search parameters (at most ${MAX_FILTERS})`);
   }
@@ -246,9 +245,7 @@ export function buildFilter(ctx: BuildContext, resourceType: string | undefined,
   if (dot > 0) {
     return buildChain(ctx, resourceType, key.slice(0, dot), key.slice(dot + 1), raw, alias);
   }
-  const colon = key.indexOf(':');
-  const code = colon < 0 ? key : key.slice(0, colon);
-  const modifier = colon < 0 ? undefined : key.slice(colon + 1);
+  const { code, modifier } = splitParamKey(key);
   switch (code) {
     case '_id':
       return buildId(code, modifier, raw, alias);
@@ -259,9 +256,7 @@ export function buildFilter(ctx: BuildContext, resourceType: string | undefined,
   }
   const def = lookupParam(resourceType, code);
   if (def.type === 'composite') {
-    if (modifier !== undefined) {
-      bad(code, `modifier :${modifier} is not supported for composites`);
-    }
+    assertModifier(code, def.type, modifier);
     return fromIndexPredicate(compositePredicate(def, values(code, raw)), alias);
   }
   const vals = modifier === 'missing' ? [raw] : values(code, raw);
@@ -269,9 +264,7 @@ export function buildFilter(ctx: BuildContext, resourceType: string | undefined,
 }
 
 function buildId(code: string, modifier: string | undefined, raw: string, alias: string): Built {
-  if (modifier !== undefined && modifier !== 'not') {
-    bad(code, `modifier :${modifier} is not supported`);
-  }
+  assertModifier(code, 'token', modifier);
   const ids = values(code, raw);
   const sql = `${alias}.id ${modifier === 'not' ? 'NOT ' : ''}IN (${ids.map(() => '?').join(', ')})`;
   const cond = { sql, params: ids };
@@ -279,9 +272,7 @@ function buildId(code: string, modifier: string | undefined, raw: string, alias:
 }
 
 function buildLastUpdated(code: string, modifier: string | undefined, raw: string, alias: string): Built {
-  if (modifier !== undefined) {
-    bad(code, `modifier :${modifier} is not supported`);
-  }
+  assertModifier(code, 'date', modifier);
   const parts = values(code, raw).map((v) => {
     const { prefix, rest } = splitPrefix(code, v);
     const { bounds, negate } = dateBounds(prefix, parseDateValue(code, rest));
@@ -296,9 +287,7 @@ function buildLastUpdated(code: string, modifier: string | undefined, raw: strin
 }
 
 function buildCompartment(code: string, modifier: string | undefined, raw: string, alias: string, baseUrl?: string): Built {
-  if (modifier !== undefined) {
-    bad(code, `modifier :${modifier} is not supported`);
-  }
+  assertModifier(code, 'reference', modifier);
   const conds = values(code, raw).map((v): Cond => {
     const ref = parseReferenceString(baseUrl && v.startsWith(baseUrl) ? v.slice(baseUrl.length) : v);
     return ref.refType ? { sql: 'ref_id = ? AND ref_type = ?', params: [ref.refId, ref.refType] } : { sql: 'ref_id = ?', params: [ref.refId] };

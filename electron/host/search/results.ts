@@ -3,8 +3,8 @@
 import { tryGetDataType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
-import type { Db } from '../store/types.ts';
-import { prepareCached } from './statements.ts';
+import type { Db } from '../db/types.ts';
+import { prepareCached } from '../db/statements.ts';
 import { bad } from './filters.ts';
 import type { Cond } from './filters.ts';
 import { getParamRegistry } from './params.ts';

@@ -5,7 +5,7 @@
 // non-driving filters of a search) are cheap. The (rid, pid) index costs little: a WITHOUT ROWID secondary
 // index stores the primary key columns anyway. Values that carry a precision (dates) are stored as
 // integer ranges [lo, hi] (epoch milliseconds, both inclusive).
-import type { Migration } from './types.ts';
+import type { Migration } from '../db/types.ts';
 
 export const searchIndexMigration: Migration = {
   version: 2,

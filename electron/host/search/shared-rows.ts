@@ -10,7 +10,7 @@
 // chains, includes and compartments).
 import { getParamRegistry, paramId } from './params.ts';
 import type { ParamDef } from './params.ts';
-import type { Migration } from './types.ts';
+import type { Migration } from '../db/types.ts';
 
 const SHARED_TYPES = new Set(['token', 'uri', 'string', 'date', 'number', 'quantity', 'composite']);
 

@@ -1,13 +1,7 @@
 // Contract of the search module (electron/host/search). It owns the index tables and their migration,
 // writes index rows inside the caller's transaction, and turns FHIR search queries into SQL.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { Db } from '../store/types.ts';
-
-/** A piece of SQL with positional parameters, ANDed into a query over `resource r` (alias `r`). */
-export interface SqlFragment {
-  sql: string;
-  params: unknown[];
-}
+import type { Db, SqlFragment } from '../db/types.ts';
 
 export interface SearchOptions {
   /** Only resources of this project (r.project). Required. */
@@ -46,13 +40,6 @@ export interface SearchIndexer {
    * through a path that calls `flush` first (the store's findRids and search do).
    */
   deferred<T>(db: Db, fn: () => T): T;
-}
-
-/** Migrations contributed by the search module: applied in order by the store's migration runner. */
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: Db): void;
 }
 
 /** Resolve a conditional query (If-None-Exist, conditional update/delete, conditional references) to rids. */

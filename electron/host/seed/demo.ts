@@ -4,12 +4,13 @@
 // Nurse Jennifer Williams, Robert Johnson (guardian of Mary Johnson), a researcher and an admin, all
 // with the password DEMO_PASSWORD. On a folder that already holds a project it does nothing.
 import type { WithId } from '@medplum/core';
-import type { AccessPolicy, Bundle, Organization, Patient, Practitioner, ProjectMembership, Reference, Resource, User } from '@medplum/fhirtypes';
+import type { AccessPolicy, Bundle, Organization, Patient, Practitioner, Project, ProjectMembership, Reference, Resource, User } from '@medplum/fhirtypes';
 import { hashPassword } from '../auth/passwords.ts';
 import { createMembership, createProfile, createUser } from '../admin/identities.ts';
 import { setupNeeded } from '../admin/setup.ts';
 import { DEFAULT_PROJECT_ID, normalizeForStore } from './store-helpers.ts';
-import type { CallContext, Store } from '../store/types.ts';
+import type { Access, CallContext } from '../access/index.ts';
+import type { Directory } from '../auth/directory.ts';
 import { addTag, generatedPatients, labPanel, loadSyntheaBundles, patientOf, transactionOf, vitalsRecord } from './fixtures.ts';
 import { COHORT_TAG, CONFIDENTIAL_TAG, demoPolicies } from './policies.ts';
 
@@ -43,10 +44,16 @@ export interface DemoSeedResult {
   ids?: { mary: string; sarahPatient: string; confidential: string; chenPractitioner: string; nurse: string };
 }
 
+/** What the seed needs of a host: the identity directory and the access service (a Host is one). */
+export interface DemoSeedHost {
+  access: Pick<Access, 'system' | 'credentials'>;
+  auth: { directory: Pick<Directory, 'hasIdentities' | 'read'> };
+}
+
 /** Does the folder hold the demo clinic? */
-export function isDemoFolder(store: Pick<Store, 'db'>): boolean {
-  const content = store.db.prepare("SELECT content FROM resource WHERE type = 'Project' AND id = ? AND deleted = 0").pluck().get(DEFAULT_PROJECT_ID) as string | undefined;
-  return content !== undefined && (JSON.parse(content) as Resource).meta?.tag?.some((t) => t.system === DEMO_TAG.system && t.code === DEMO_TAG.code) === true;
+export function isDemoFolder(directory: Pick<Directory, 'read'>): boolean {
+  const project = directory.read<Project>('Project', DEFAULT_PROJECT_ID);
+  return project?.meta?.tag?.some((t) => t.system === DEMO_TAG.system && t.code === DEMO_TAG.code) === true;
 }
 
 function idOf(location: string | undefined): string {
@@ -57,13 +64,16 @@ function idOf(location: string | undefined): string {
   return id;
 }
 
-export async function seedDemo(store: Store, options: { syntheaDir?: string; now?: () => number } = {}): Promise<DemoSeedResult> {
+/** Seeds the demo clinic as the host's named system work ('Demo clinic seed' in the AuditEvents). */
+export async function seedDemo(host: DemoSeedHost, options: { syntheaDir?: string; now?: () => number } = {}): Promise<DemoSeedResult> {
   const now = options.now ?? (() => performance.now());
   const start = now();
   const project = DEFAULT_PROJECT_ID;
-  if (!setupNeeded(store)) {
-    return { seeded: false, demo: isDemoFolder(store), projectId: project, resources: 0, seconds: 0 };
+  const { directory } = host.auth;
+  if (!setupNeeded(directory)) {
+    return { seeded: false, demo: isDemoFolder(directory), projectId: project, resources: 0, seconds: 0 };
   }
+  const store = host.access.system(project, { name: 'Demo clinic seed' });
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   const ctx: CallContext = { project };
   const bulk: CallContext = { project, validation: 'structure' };
@@ -71,7 +81,7 @@ export async function seedDemo(store: Store, options: { syntheaDir?: string; now
   let resources = 0;
 
   // 1. The clinic's staff and its policies: the Synthea patients are attached to Dr. Chen below.
-  const staff = store.db.transaction(() => {
+  const staff = store.transaction(() => {
     const organization = create<Organization>({ resourceType: 'Organization', name: DEMO_PROJECT_NAME, active: true });
     const worksAt = { reference: `Organization/${organization.id}` };
     const practitioner = (given: string, family: string, prefix: string, qualification: [string, string]): WithId<Practitioner> =>
@@ -93,7 +103,7 @@ export async function seedDemo(store: Store, options: { syntheaDir?: string; now
       researcher: practitioner('Hannah', 'Brooks', 'Dr.', ['PHD', 'Doctor of Philosophy']),
       policies,
     };
-  })();
+  });
   resources += 9;
   const chenRef: Reference<Practitioner> = { reference: `Practitioner/${staff.chen.id}`, display: 'Dr. Sarah Chen' };
 
@@ -122,7 +132,7 @@ export async function seedDemo(store: Store, options: { syntheaDir?: string; now
   }
 
   // 3. The demo people, their records, care teams, logins and memberships; the Project last, in one transaction.
-  const ids = store.db.transaction(() => {
+  const ids = store.transaction(() => {
     const mrn = (value: string) => [{ system: 'https://outpost.local/mrn', value }];
     const mary = create<Patient>({
       resourceType: 'Patient',
@@ -182,7 +192,11 @@ export async function seedDemo(store: Store, options: { syntheaDir?: string; now
     }
 
     const policyRef = (p: WithId<AccessPolicy>): Reference<AccessPolicy> => ({ reference: `AccessPolicy/${p.id}`, display: p.name });
-    const person = (email: string, firstName: string, lastName: string): WithId<User> => createUser(store, project, { email, firstName, lastName }, passwordHash);
+    const person = (email: string, firstName: string, lastName: string): WithId<User> => {
+      const user = createUser(store, project, { email, firstName, lastName });
+      host.access.credentials.setSecrets(user.id, { passwordHash });
+      return user;
+    };
     const membership = (user: WithId<User>, profile: { resourceType: string; id: string }, display: string, fields: Parameters<typeof createMembership>[5]): WithId<ProjectMembership> =>
       createMembership(store, project, user, profile, display, fields);
     const { policies } = staff;
@@ -226,7 +240,7 @@ export async function seedDemo(store: Store, options: { syntheaDir?: string; now
     );
     resources += 3 + generated.length + records.length + careTeamPatients.length + 5 + 6 + 1 + 1;
     return { mary: mary.id, sarahPatient: sarahPatient.id, confidential: confidential.id, chenPractitioner: staff.chen.id, nurse: staff.nurse.id };
-  })();
+  });
 
   return { seeded: true, demo: true, projectId: project, resources, seconds: (now() - start) / 1000, ids };
 }

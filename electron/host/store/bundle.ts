@@ -4,9 +4,9 @@
 // rolls everything back. Batch entries each run in their own savepoint and fail one by one.
 // The planning (parse, identities, reference rewriting, order, entry paths in errors) is one engine,
 // `runTransaction` / `runBatch`, driven by an EntryExecutor: the raw store's below, and the
-// enforcement point's (electron/host/enforce/bundle.ts), which checks and audits every entry.
+// enforcement point's (electron/host/access/bundle.ts), which checks and audits every entry.
 import { newResourceId } from './ids.ts';
-import { inTransaction } from './transactions.ts';
+import { inTransaction } from '../db/transactions.ts';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import { FhirError, errors, toErrorResponse } from '../../../shared/errors.ts';
 import { baseUrlOf, parseContent, projectOf, type ResourceRow, type StoreCore } from './core.ts';

@@ -8,7 +8,7 @@
 // writer's autocheckpoint still bounds the WAL, as it does without a worker.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { cipherPragmas } from './database.ts';
+import { cipherPragmas } from '../db/open.ts';
 
 /** How often the worker checkpoints (ms): a few hundred Bundles' pages at most between two. */
 export const CHECKPOINT_INTERVAL_MS = 250;

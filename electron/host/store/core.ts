@@ -2,7 +2,8 @@
 // every call: preparing dominates small writes otherwise), the clock, and the search module's hooks.
 import type { Resource } from '@medplum/fhirtypes';
 import type { FindRids, SearchFn, SearchIndexer } from '../search/types.ts';
-import type { CallContext, Db, StoreChange } from './types.ts';
+import type { CallContext, StoreChange } from './types.ts';
+import type { Db } from '../db/types.ts';
 
 export interface ResourceRow {
   rid: number;

@@ -4,7 +4,8 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { baseUrlOf, parseContent, projectOf, type StoreCore } from './core.ts';
 import type { SearchOptions } from '../search/types.ts';
-import type { CallContext, Db, HistoryQuery } from './types.ts';
+import type { CallContext, HistoryQuery } from './types.ts';
+import { typesInProject } from '../db/resources.ts';
 import { assertResourceType } from './validation.ts';
 
 const DEFAULT_HISTORY_COUNT = 100;
@@ -173,10 +174,6 @@ export function history(core: StoreCore, query: HistoryQuery, ctx: CallContext |
   const path = query.resourceType === undefined ? '_history' : query.id === undefined ? `${query.resourceType}/_history` : `${query.resourceType}/${query.id}/_history`;
   const links = historyLinks(`${base}${path}`, query.since, count, offset, rows.length > count);
   return { resourceType: 'Bundle', type: 'history', link: links, entry: entries };
-}
-
-function typesInProject(db: Db, project: string): string[] {
-  return db.prepare('SELECT DISTINCT type FROM resource WHERE project = ?').pluck().all(project) as string[];
 }
 
 /** The OR over `types` of each type's visible rows: all of an unrestricted type, the live restricted ones of another. */

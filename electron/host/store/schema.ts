@@ -5,7 +5,7 @@
 // resource_history  one row per version. `content` is NULL for the current version (it lives in
 //                   resource.content, so a create writes its JSON once) and for delete markers; when a
 //                   newer version arrives, the previous row receives the old content.
-import type { Migration } from '../search/types.ts';
+import type { Migration } from '../db/types.ts';
 
 export const coreMigration: Migration = {
   version: 1,

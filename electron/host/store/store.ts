@@ -1,20 +1,20 @@
 // createStore: opens the database, runs every module's migrations, and exposes the FHIR interactions,
 // each public write in one SQLite transaction.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { DEFAULT_PROJECT_ID } from '../db/project.ts';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { createSearchIndexer, findRids, searchMigrations, searchResources } from '../search/index.ts';
-import type { Migration } from '../search/types.ts';
+import type { Migration } from '../db/types.ts';
 import { processBundle } from './bundle.ts';
 import { startBackgroundCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type BackgroundCheckpointer } from './checkpointer.ts';
 import { baseUrlOf, prepareStatements, projectOf, type StoreCore } from './core.ts';
-import { isInMemoryPath, openDatabase } from './database.ts';
-import { runMigrations } from './migrations.ts';
+import { isInMemoryPath, openDatabase } from '../db/open.ts';
+import { runMigrations } from '../db/migrations.ts';
 import { history, readResource, vreadResource } from './reads.ts';
 import { coreMigration } from './schema.ts';
 import type { CallContext, HistoryQuery, Store, StoreOptions, WriteResult } from './types.ts';
 import { conditionalDelete, conditionalPatch, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './writes.ts';
 
-export const DEFAULT_PROJECT_ID = 'outpost-default-project';
 export const DEFAULT_BASE_URL = 'http://localhost/fhir/R4/';
 
 /** Every migration the store runs at start-up: core first, then each module's. */

@@ -1,10 +1,8 @@
 // Contract of the FHIR store. Implemented in electron/host/store/*.ts (createStore).
 // Every failure is thrown as a FhirError (shared/errors.ts) with the right status.
-import type Database from 'better-sqlite3-multiple-ciphers';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { Migration, SearchOptions } from '../search/types.ts';
-
-export type Db = Database.Database;
+import type { Db, Migration } from '../db/types.ts';
+import type { SearchOptions } from '../search/types.ts';
 
 export interface StoreOptions {
   /** SQLite file path, or ':memory:'. */

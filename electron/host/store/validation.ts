@@ -1,5 +1,6 @@
 // Checks an incoming resource before it is written: a known resourceType, a valid FHIR id, and the R4
 // StructureDefinitions (through @medplum/core's validator). Every failure is a 400 naming the path.
+import { FHIR_ID_PATTERN } from '../../../shared/fhir/http.ts';
 import { OperationOutcomeError, isResourceType, validateResource } from '@medplum/core';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { FhirError, errors } from '../../../shared/errors.ts';
@@ -8,10 +9,9 @@ import { assertStructurallyValid } from './structure.ts';
 
 export type ValidationMode = 'full' | 'structure';
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export function isValidFhirId(id: unknown): id is string {
-  return typeof id === 'string' && FHIR_ID.test(id);
+  return typeof id === 'string' && FHIR_ID_PATTERN.test(id);
 }
 
 export function assertResourceType(resourceType: unknown): asserts resourceType is string {

@@ -10,7 +10,7 @@
 // resource created and deleted offline, a local user profile never pushed) becomes a logical reference
 // by Outpost identifier, so the remote never holds a reference to an id it does not know.
 import type { AuditEvent, Bundle, BundleEntry } from '@medplum/fhirtypes';
-import type { Db } from '../store/types.ts';
+import type { Db } from '../db/types.ts';
 import { createFailureLedger, entryOutcomeText as outcomeText, type FailureGroup } from './failures.ts';
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
 import { createIdMap, isTooLarge, MAX_BUNDLE_BYTES, splitBySize, type IdMap } from './push-body.ts';
@@ -18,6 +18,7 @@ import { lookupOutpostIds } from './push-landed.ts';
 import { parseThrottled, QUOTA_COST, sendPaced } from './quota.ts';
 import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';
 import { backoffMs, isRetryable, type Remote } from './remote.ts';
+import { unpushedAuditEvents } from '../db/replication.ts';
 
 export interface AuditPushOptions {
   db: Db;
@@ -104,12 +105,7 @@ export async function pushAuditEvents(opts: AuditPushOptions): Promise<AuditPush
   const ledger = createFailureLedger();
   const summary: AuditPushSummary = { pushed: 0, failed: 0, failures: [] };
   const stopped = () => summary.unauthorized === true || opts.signal?.aborted === true;
-  const rows = db
-    .prepare<[string | null, string | null, number], { rid: number; content: string }>(
-      `SELECT o.rid, r.content FROM audit_outbox o JOIN resource r ON r.rid = o.rid
-        WHERE o.pushed_at IS NULL AND (? IS NULL OR r.project = ?) ORDER BY o.rid LIMIT ?`,
-    )
-    .all(opts.project ?? null, opts.project ?? null, opts.limit ?? 10_000);
+  const rows = unpushedAuditEvents(db, opts.project, opts.limit ?? 10_000);
   const sql = {
     pushed: db.prepare<[number, number]>('UPDATE audit_outbox SET pushed_at = ? WHERE rid = ?'),
     tried: db.prepare<[number]>('INSERT OR IGNORE INTO sync_audit_tried (rid) VALUES (?)'),

@@ -10,8 +10,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors } from '../../../shared/errors.ts';
-import type { Migration } from '../search/types.ts';
-import type { Db } from '../store/types.ts';
+import type { Migration } from '../db/types.ts';
+import type { Db } from '../db/types.ts';
 
 /** Seals and unseals secrets at rest (the host's `secretSealer` option). */
 export interface SecretSealer {

@@ -19,12 +19,14 @@
 // resolved); resolveConflict (resolve.ts) writes the local store and re-queues the push.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
-import type { Migration } from '../search/types.ts';
+import type { Migration } from '../db/types.ts';
 import { errors } from '../../../shared/errors.ts';
-import type { Db, Store } from '../store/types.ts';
+import type { Repository } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import { comparable, mergeByField } from './merge.ts';
 import type { Outbox } from './outbox.ts';
 import { createIdMap, toLocalReferences } from './push-body.ts';
+import { resourceRow } from '../db/resources.ts';
 
 export const syncConflictMigration: Migration = {
   version: 33,
@@ -182,7 +184,7 @@ export interface ResolveDeps {
    * The resolving session's access-checked repository: a resolution is an update (or a delete) by that
    * session, enforced as one (type, criteria, charts, readonly and hidden fields, write constraints).
    */
-  writer: Store;
+  writer: Pick<Repository, 'update' | 'delete'>;
   outbox: Outbox;
   clock?: () => Date;
 }
@@ -211,8 +213,7 @@ export function resolveConflict(deps: ResolveDeps, conflictId: string, resolutio
   if (!c) {
     throw errors.notFound(`Conflict ${conflictId} not found`);
   }
-  const localRowStmt = db.prepare<[string, string], { content: string; deleted: number; version: number }>('SELECT content, deleted, version FROM resource WHERE type = ? AND id = ?');
-  const localRow = () => localRowStmt.get(c.resourceType, c.resourceId);
+  const localRow = () => resourceRow(db, c.resourceType, c.resourceId);
   /**
    * Writes the version the person chose through the session's repository. The policy may keep what the
    * role cannot change (readonly fields, fields hidden from it): then what got stored is not the chosen

@@ -9,8 +9,8 @@
 // sync_local_only  type, id (local), project, reason, created_at (epoch ms)
 // sync_audit_tried AuditEvents (audit_outbox rid) sent at least once without an answer saying they were
 //                  refused: before sending one again, audit-push.ts looks it up by its Outpost tag
-import type { Migration } from '../search/types.ts';
-import type { Db } from '../store/types.ts';
+import type { Migration } from '../db/types.ts';
+import type { Db } from '../db/types.ts';
 
 export const syncLocalOnlyMigration: Migration = {
   version: 35,

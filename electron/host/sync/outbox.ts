@@ -14,8 +14,8 @@
 // Changes applied by sync itself (pull) must not come back as local changes: run them in
 // `outbox.remote(() => ...)`. Types in `excludedTypes` are never recorded (AuditEvents have their own
 // outbox, see audit/schema.ts; Medplum's admin types go through its admin API, not plain FHIR writes).
-import type { StoreChange } from '../store/types.ts';
-import type { Db } from '../store/types.ts';
+import type { StoreChange } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import { attributeChange } from './provenance.ts';
 
 export type OutboxOp = 'create' | 'update' | 'delete';

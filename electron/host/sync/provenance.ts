@@ -19,8 +19,9 @@
 // create/update/delete names its author (an AuditEvent of a create names no entity: it is the change
 // just recorded). The authors are kept on the outbox row (sync_outbox.authors, JSON).
 import type { AuditEvent, Extension, Reference, Resource } from '@medplum/fhirtypes';
-import type { Db } from '../store/types.ts';
+import type { Db } from '../db/types.ts';
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
+import { resourceRow } from '../db/resources.ts';
 
 export const LOCAL_AUTHOR_EXTENSION = 'https://outpost.local/fhir/StructureDefinition/local-author';
 const MAX_AUTHORS = 10;
@@ -83,7 +84,7 @@ export function withAuthors<T extends Resource>(body: T, extensions: Extension[]
 /** Records the author an AuditEvent names on the outbox row of the change it reports. */
 export function attributeChange(db: Db, auditEventId: string, lastChange: { type: string; id: string; op: string } | undefined): void {
   if (!lastChange) return;
-  const row = db.prepare<[string], { content: string }>("SELECT content FROM resource WHERE type = 'AuditEvent' AND id = ?").get(auditEventId);
+  const row = resourceRow(db, 'AuditEvent', auditEventId);
   if (!row) return;
   const write = writeOfAuditEvent(JSON.parse(row.content) as AuditEvent);
   if (!write) return;

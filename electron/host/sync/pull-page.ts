@@ -19,11 +19,13 @@
 // counted and reported, the rest of the page still lands.
 import type { Resource } from '@medplum/fhirtypes';
 import { outcomeText } from '../../../shared/errors.ts';
-import type { Db, Store } from '../store/types.ts';
+import type { Replica } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import { conflictOf, recordConflict } from './conflicts.ts';
 import type { Outbox } from './outbox.ts';
 import { prepareWatermarkStatements } from './pull-state.ts';
 import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';
+import { resourceRow } from '../db/resources.ts';
 
 export interface PageResult {
   /** Resources written locally. */
@@ -49,7 +51,7 @@ const SECRETS: Record<string, string[]> = {
 
 export interface PageWriterOptions {
   db: Db;
-  store: Store;
+  store: Replica;
   outbox: Outbox;
   /** The local project written into. */
   project: string;
@@ -70,7 +72,6 @@ export function createPageWriter(opts: PageWriterOptions) {
     map: db.prepare<[string, string, string, string | null, number | null]>(
       'INSERT OR REPLACE INTO sync_id_map (type, local_id, remote_id, remote_version, base_version) VALUES (?, ?, ?, ?, ?)',
     ),
-    local: db.prepare<[string, string], { content: string; deleted: number }>('SELECT content, deleted FROM resource WHERE type = ? AND id = ?'),
     ...prepareWatermarkStatements(db),
   };
   /** `type/id@version` applied by committed pages of this pull (dedupe across overlapping pages). */
@@ -84,7 +85,7 @@ export function createPageWriter(opts: PageWriterOptions) {
   }
 
   function readLocal(type: string, id: string): Resource | null {
-    const row = sql.local.get(type, id);
+    const row = resourceRow(db, type, id);
     return row && !row.deleted ? (JSON.parse(row.content) as Resource) : null;
   }
 

@@ -27,13 +27,15 @@
 // a deletion paired with a creation the pull has not seen yet is caught by the next sync, once the
 // creation is pulled. A type whose pull had failures (resources the store refused) always lists.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { createSearchIndexer } from '../search/index.ts';
-import type { Db, Store } from '../store/types.ts';
+import type { Replica } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import { conflictOf, recordConflict } from './conflicts.ts';
 import type { Outbox } from './outbox.ts';
 import type { PageWriter } from './pull-page.ts';
 import type { Remote } from './remote.ts';
 import { withScope } from './remote-project.ts';
+import { mappedCount, mappedRows, type MappedRow } from '../db/replication.ts';
+import { resourceRowByRid } from '../db/resources.ts';
 
 export const REVOKED_REASON = 'Access revoked remotely: the remote no longer lets this workstation read it';
 
@@ -60,17 +62,11 @@ export interface ReconcileResult {
   unauthorized?: boolean;
 }
 
-interface Missing {
-  local_id: string;
-  remote_id: string;
-  rid: number;
-  deleted: number;
-  op: string | null;
-}
+type Missing = MappedRow;
 
 export interface ReconcileOptions {
   db: Db;
-  store: Store;
+  store: Replica;
   outbox: Outbox;
   remote: Remote;
   project: string;
@@ -170,10 +166,7 @@ async function countsMatch(opts: ReconcileOptions, type: string): Promise<boolea
   if (res.status !== 200 || typeof total !== 'number') {
     return false;
   }
-  const local = opts.db
-    .prepare<[string, string], number>('SELECT count(*) FROM sync_id_map m JOIN resource r ON r.type = m.type AND r.id = m.local_id WHERE m.type = ? AND r.project = ?')
-    .pluck()
-    .get(type, opts.project);
+  const local = mappedCount(opts.db, type, opts.project);
   return local === total;
 }
 
@@ -200,16 +193,7 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
     }
   }
   // Resources of this project the remote had (mapped), missing from the listing (all of them when revoked).
-  const missing = db
-    .prepare<[string, string, number], Missing>(
-      `SELECT m.local_id, m.remote_id, r.rid, r.deleted, o.op
-         FROM sync_id_map m
-         JOIN resource r ON r.type = m.type AND r.id = m.local_id
-         LEFT JOIN sync_outbox o ON o.type = m.type AND o.id = m.local_id
-        WHERE m.type = ? AND r.project = ?
-          AND (? = 1 OR NOT EXISTS (SELECT 1 FROM temp.sync_pull_seen s WHERE s.id = m.remote_id))`,
-    )
-    .all(type, project, listing === 'revoked' ? 1 : 0);
+  const missing: Missing[] = mappedRows(db, type, project, listing === 'revoked');
   if (missing.length === 0 && listing !== 'revoked') {
     return result;
   }
@@ -233,15 +217,11 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
       return result;
     }
   }
-  const indexer = createSearchIndexer();
   const sql = {
     unmap: db.prepare<[string, string]>('DELETE FROM sync_id_map WHERE type = ? AND local_id = ?'),
     dropOutbox: db.prepare<[string, string]>('DELETE FROM sync_outbox WHERE type = ? AND id = ?'),
     hold: db.prepare<[string, string, string]>("UPDATE sync_outbox SET state = 'held', last_error = ? WHERE type = ? AND id = ?"),
-    content: db.prepare<[number], { content: string }>('SELECT content FROM resource WHERE rid = ?'),
     baseVersion: db.prepare<[string, string], { base_version: number | null }>('SELECT base_version FROM sync_id_map WHERE type = ? AND local_id = ?'),
-    purgeHistory: db.prepare<[number]>('DELETE FROM resource_history WHERE rid = ?'),
-    purgeResource: db.prepare<[number]>('DELETE FROM resource WHERE rid = ?'),
   };
   const now = clock().getTime();
   db.transaction(() => {
@@ -265,9 +245,7 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
           result.held.push({ type, id: m.local_id, reason: REVOKED_REASON });
           continue;
         }
-        indexer.remove(db, m.rid);
-        sql.purgeHistory.run(m.rid);
-        sql.purgeResource.run(m.rid);
+        store.purge(m.rid);
         sql.unmap.run(type, m.local_id);
         result.purged++;
         continue;
@@ -291,7 +269,7 @@ export async function reconcileType(opts: ReconcileOptions, type: string, option
             baseResource = null;
           }
         }
-        const local = m.deleted ? null : (JSON.parse(sql.content.get(m.rid)?.content ?? 'null') as Resource | null);
+        const local = m.deleted ? null : (JSON.parse(resourceRowByRid(db, m.rid)?.content ?? 'null') as Resource | null);
         recordConflict(db, { type, id: m.local_id, project, reason: 'deleted-remotely', local, remote: null, base: baseResource }, now);
         result.conflicts++;
         continue;

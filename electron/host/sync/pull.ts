@@ -16,12 +16,14 @@
 // Status per type: 403 -> access to the type revoked (reconcile purges); 401 -> the run stops
 // (`unauthorized`); other failures are reported in `errors` and the next type goes on.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { Db, Store } from '../store/types.ts';
+import type { Replica } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import type { Outbox } from './outbox.ts';
 import { createPageWriter, type PageResult, type PageWriter } from './pull-page.ts';
 import { reconcileType, relativeNext } from './pull-reconcile.ts';
 import { getWatermark } from './pull-state.ts';
 import type { Remote, RemoteResponse } from './remote.ts';
+import { exchangedTypes } from '../db/replication.ts';
 
 /** Types holding a patient's record, plus the people and places they name. */
 export const PULL_CLINICAL_TYPES = [
@@ -57,7 +59,7 @@ export interface PullProgress {
 
 export interface PullOptions {
   db: Db;
-  store: Store;
+  store: Replica;
   /** The outbox wired as the store's onChange: pulled writes run inside outbox.remote(). */
   outbox: Outbox;
   remote: Remote;
@@ -122,13 +124,7 @@ export function emptyPullSummary(): PullSummary {
 
 /** The types a project's pull covers by default. */
 export function defaultPullTypes(db: Db, project: string): string[] {
-  const known = db
-    .prepare<[string, string], string>(
-      `SELECT DISTINCT m.type FROM sync_id_map m JOIN resource r ON r.type = m.type AND r.id = m.local_id WHERE r.project = ?
-       UNION SELECT type FROM sync_watermark WHERE project = ?`,
-    )
-    .pluck()
-    .all(project, project);
+  const known = exchangedTypes(db, project);
   return [...new Set([...PULL_CLINICAL_TYPES, ...known])];
 }
 

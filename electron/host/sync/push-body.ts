@@ -3,7 +3,7 @@
 // way back (remote content -> local ids) for merged results written locally.
 import { tryGetDataType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import type { Db } from '../store/types.ts';
+import type { Db } from '../db/types.ts';
 import { OUTPOST_ID_SYSTEM } from './merge.ts';
 import { authorExtensions, parseAuthors, withAuthors } from './provenance.ts';
 import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';

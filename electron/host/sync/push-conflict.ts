@@ -7,18 +7,20 @@
 // sent twice. When paths overlap, or the resource was deleted on one side and edited on the other, a
 // conflict record (conflicts.ts) waits for a person; the remote is left untouched.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { Db, Store } from '../store/types.ts';
+import type { Replica } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import { recordConflict } from './conflicts.ts';
 import { changedPaths, comparable, threeWayMerge } from './merge.ts';
 import type { Outbox } from './outbox.ts';
 import { outgoingBody, toLocalReferences, toRemoteReferences, type IdMap } from './push-body.ts';
 import type { Outcome, PlannedEntry } from './push.ts';
 import { isRetryable, type Remote } from './remote.ts';
+import { resourceRow } from '../db/resources.ts';
 
 export interface ConflictDeps {
   db: Db;
   remote: Remote;
-  store?: Store;
+  store?: Replica;
   outbox?: Outbox;
   ids: IdMap;
   clock: () => Date;
@@ -36,7 +38,7 @@ export async function handlePushConflict(deps: ConflictDeps, p: PlannedEntry, st
   const { db, remote, store, ids } = deps;
   const { row } = p;
   const now = deps.clock().getTime();
-  const localRow = db.prepare<[string, string], { content: string; deleted: number; version: number }>('SELECT content, deleted, version FROM resource WHERE type = ? AND id = ?').get(row.type, row.id);
+  const localRow = resourceRow(db, row.type, row.id);
   const local = localRow && !localRow.deleted ? (JSON.parse(localRow.content) as Resource) : null;
   const mapRow = db.prepare<[string, string], { base_version: number | null; remote_id: string }>('SELECT base_version, remote_id FROM sync_id_map WHERE type = ? AND local_id = ?').get(row.type, row.id);
   let base: Resource | null = null;
@@ -106,7 +108,7 @@ export async function handlePushConflict(deps: ConflictDeps, p: PlannedEntry, st
   const outbox = deps.outbox;
   const mergedLocal = toLocalReferences({ ...result.merged, resourceType: row.type, id: row.id, meta: local.meta } as Resource, ids);
   db.transaction(() => {
-    const current = db.prepare<[string, string], { version: number }>('SELECT version FROM resource WHERE type = ? AND id = ?').get(row.type, row.id);
+    const current = resourceRow(db, row.type, row.id);
     let baseVersion: number | null = null;
     if (current?.version === row.version) {
       const written = changedPaths(comparable(mergedLocal), comparable(local)).length > 0 ? outbox.remote(() => store.update(mergedLocal)) : undefined;

@@ -1,6 +1,7 @@
 // What push takes and answers (push.ts), and the entries it plans: one outbox row as a batch entry.
 import type { BundleEntry } from '@medplum/fhirtypes';
-import type { Db, Store } from '../store/types.ts';
+import type { Db } from '../db/types.ts';
+import type { Replica } from '../access/index.ts';
 import type { FailureGroup } from './failures.ts';
 import type { Outbox, OutboxRow, OutboxState } from './outbox.ts';
 import type { Remote } from './remote.ts';
@@ -23,7 +24,7 @@ export interface PushOptions {
    * The local store and outbox: needed to merge on 409/412 (the base is read with store.vread, the
    * merged result is written locally inside outbox.remote). Without them a 409/412 is a conflict record.
    */
-  store?: Store;
+  store?: Replica;
   outbox?: Outbox;
   /** Waits between retry rounds of failed entries (injectable for tests). */
   sleep?: (ms: number) => Promise<void>;

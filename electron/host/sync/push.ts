@@ -42,6 +42,7 @@ import { findLandedCreates } from './push-landed.ts';
 import { parseThrottled, QUOTA_COST, sendPaced } from './quota.ts';
 import { forEachReference } from './references.ts';
 import { backoffMs, isRetryable, type RemoteResponse } from './remote.ts';
+import { resourceRow } from '../db/resources.ts';
 
 export { OUTPOST_ID_SYSTEM };
 
@@ -73,7 +74,6 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
   const ledger = createFailureLedger();
   const ids = createIdMap(db);
   const sql = {
-    content: db.prepare<[string, string], { content: string; deleted: number }>('SELECT content, deleted FROM resource WHERE type = ? AND id = ?'),
     mapped: db.prepare<[string, string], { remote_id: string; remote_version: string | null }>(
       'SELECT remote_id, remote_version FROM sync_id_map WHERE type = ? AND local_id = ?',
     ),
@@ -164,7 +164,7 @@ export async function pushOutbox(opts: PushOptions): Promise<PushSummary> {
       return undefined;
     }
     if (row.op === 'delete') return { row, deps: [] };
-    const local = sql.content.get(row.type, row.id);
+    const local = resourceRow(db, row.type, row.id);
     if (!local || local.deleted) {
       sql.done.run(row.type, row.id, row.version);
       return undefined;

@@ -10,12 +10,15 @@
 //     with the names of its profile.
 import type { HumanName, ProjectMembership, Resource } from '@medplum/fhirtypes';
 import { remoteSignIn, type LocalAccount, type RemoteAccount, type RemotePasswordCheck } from '../auth/remote-login.ts';
-import type { Store } from '../store/types.ts';
+import type { Replica } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import { serverRootOf, type SyncConfig } from './config.ts';
 import { mappedRemoteProject } from './remote-project.ts';
 
 export interface RemoteIdentityOptions {
-  store: Store;
+  store: Replica;
+  /** The store's connection, for sync's id map. */
+  db: Db;
   config: Pick<SyncConfig, 'get' | 'list'>;
   fetch?: typeof fetch;
   /** Per request (default 10 s). */
@@ -23,8 +26,7 @@ export interface RemoteIdentityOptions {
 }
 
 export function createRemotePasswordCheck(options: RemoteIdentityOptions): RemotePasswordCheck {
-  const { store, config } = options;
-  const db = store.db;
+  const { store, config, db } = options;
   const localIdOf = db.prepare<[string, string], string>('SELECT local_id FROM sync_id_map WHERE type = ? AND remote_id = ?').pluck();
   const remoteIdOf = db.prepare<[string, string], string>('SELECT remote_id FROM sync_id_map WHERE type = ? AND local_id = ?').pluck();
 

@@ -18,10 +18,10 @@ import { operationAuditEvent } from '../audit/events.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { authenticateRequest } from '../auth/routes.ts';
 import type { AuthService, Session } from '../auth/types.ts';
-import { createEnforcer, type Enforcer } from '../enforce/context.ts';
-import { createPrincipalCache } from '../enforce/index.ts';
 import type { Route, SegmentMatchers } from '../routes/router.ts';
-import type { Db, Store } from '../store/types.ts';
+import type { Repository } from '../access/index.ts';
+import { restrictedDomainRows } from '../db/replication.ts';
+import type { Db } from '../db/types.ts';
 import type { SyncConfig } from './config.ts';
 import { getConflict } from './conflicts.ts';
 import type { OutboxRow } from './outbox.ts';
@@ -38,15 +38,16 @@ export const syncSegmentMatchers: SegmentMatchers = {
 };
 
 export interface SyncRouteDeps {
-  store: Store;
+  /** The store's connection, for sync's own tables (listed through restrictedDomainRows). */
+  db: Db;
   audit: AuditLog;
   auth: AuthService;
   config: SyncConfig;
   runner: SyncRunner;
   /** The access-checked repository of a session (the host's enforcement point). */
-  forSession(session: Session): Store;
+  forSession(session: Session): Repository;
   /** Resolves a conflict as an update by `writer`, the resolving session's repository (resolveConflict). */
-  resolve?: (conflictId: string, choice: ResolveChoice, writer: Store) => Resource | null | Promise<Resource | null>;
+  resolve?: (conflictId: string, choice: ResolveChoice, writer: Repository) => Resource | null | Promise<Resource | null>;
 }
 
 /** Subtype codes (OUTPOST_AUDIT) of the sync actions a person takes. */
@@ -88,10 +89,13 @@ function item(row: OutboxRow): PendingItem {
   };
 }
 
-/** Rows of `table` (joined to their local resource) the session may read, type by type, in SQL: the first
- *  LIST_LIMIT of each type, and with `countBy` the complete count of visible rows per value of that column. */
+/**
+ * Rows of sync's outbox or conflicts the session may see: those of types it may read, and (where its
+ * policy restricts the type) only rows whose stored resource it may read. Rows are capped at LIST_LIMIT
+ * of each type; with `countBy`, the complete count of visible rows per value of that column.
+ */
 function visibleRows<T>(
-  e: Enforcer,
+  repo: Repository,
   db: Db,
   select: string,
   table: 'sync_outbox' | 'sync_conflict',
@@ -100,34 +104,11 @@ function visibleRows<T>(
   order: string,
   countBy?: string,
 ): { rows: (T & { rid: number | null })[]; counts: Map<string, number> } {
-  const idColumn = table === 'sync_outbox' ? 'x.id' : 'x.resource_id';
-  const types = db.prepare(`SELECT DISTINCT x.type FROM ${table} x WHERE ${where}`).pluck().all(...params) as string[];
-  const rows: (T & { rid: number | null })[] = [];
-  const counts = new Map<string, number>();
-  for (const type of types) {
-    const restriction = e.restrict(type, 'read');
-    if (restriction === false) {
-      continue;
-    }
-    const extra = restriction ? ` AND (${restriction.sql})` : '';
-    const from = `FROM ${table} x LEFT JOIN resource r ON r.type = x.type AND r.id = ${idColumn}
-                  WHERE ${where} AND x.type = ?${restriction ? ` AND r.rid IS NOT NULL${extra}` : ''}`;
-    const bound = [...params, type, ...(restriction ? restriction.params : [])];
-    rows.push(...(db.prepare(`SELECT ${select}, r.rid AS rid ${from} ORDER BY ${order} LIMIT ${LIST_LIMIT}`).all(...bound) as (T & { rid: number | null })[]));
-    if (countBy) {
-      for (const { key, n } of db.prepare(`SELECT ${countBy} AS key, COUNT(*) AS n ${from} GROUP BY ${countBy}`).all(...bound) as { key: string; n: number }[]) {
-        counts.set(key, (counts.get(key) ?? 0) + n);
-      }
-    }
-  }
-  return { rows, counts };
+  return restrictedDomainRows<T>(db, { table, select, where, params, order, limit: LIST_LIMIT, countBy }, (type) => repo.readRestriction(type));
 }
 
 export function syncRoutes(deps: SyncRouteDeps): Route[] {
-  const { store, auth, config, runner } = deps;
-  const db = store.db;
-  const principals = createPrincipalCache(db);
-  const enforcerOf = (session: Session) => createEnforcer({ store, audit: deps.audit }, principals.forSession(session));
+  const { db, auth, config, runner } = deps;
   const sessionOf = (headers: Record<string, string>) => authenticateRequest(auth, headers);
   /** An AuditEvent for what changes how or where the project's data leaves this computer (never a secret in it). */
   const audit = (session: Session, action: SyncAuditAction, outcome: 'success' | 'denied', entity?: string, reason?: string): void => {
@@ -149,14 +130,13 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
 
   function status(session: Session): unknown {
     const project = session.projectId;
-    const e = enforcerOf(session);
-    const visibleOutbox = visibleRows<OutboxRow>(e, db, 'x.*', 'sync_outbox', "x.project = ? AND x.state <> 'conflict'", [project], 'x.seq', 'x.state');
+    const repo = deps.forSession(session);
+    const visibleOutbox = visibleRows<OutboxRow>(repo, db, 'x.*', 'sync_outbox', "x.project = ? AND x.state <> 'conflict'", [project], 'x.seq', 'x.state');
     const outbox = visibleOutbox.rows.sort((a, b) => a.seq - b.seq);
     const countOf = (state: string) => visibleOutbox.counts.get(state) ?? 0;
-    const conflicts = visibleRows<{ id: string }>(e, db, 'x.id, x.created_at', 'sync_conflict', 'x.project = ?', [project], 'x.created_at, x.id').rows.map((row) => {
+    const conflicts = visibleRows<{ id: string }>(repo, db, 'x.id, x.created_at', 'sync_conflict', 'x.project = ?', [project], 'x.created_at, x.id').rows.map((row) => {
       const c = getConflict(db, row.id)!;
-      const entry = row.rid === null ? undefined : e.governing(c.resourceType, 'read', row.rid);
-      const show = (r: Resource | null) => (r ? e.present(r, entry) : null);
+      const show = (r: Resource | null) => (r ? repo.presentAsRead(r, row.rid) : null);
       return { id: c.id, resourceType: c.resourceType, resourceId: c.resourceId, reason: c.reason, fields: c.fields, local: show(c.local), remote: show(c.remote), base: show(c.base), createdAt: c.createdAt };
     });
     const state = runner.status(project);
@@ -206,21 +186,21 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
         const session = sessionOf(req.headers);
         const choice = parseJsonBody(req, resolveBody);
         const conflict = getConflict(db, req.params.conflictId);
-        const e = enforcerOf(session);
+        const repo = deps.forSession(session);
         const visible =
           conflict?.project === session.projectId &&
-          visibleRows(e, db, 'x.id', 'sync_conflict', 'x.id = ?', [conflict.id], 'x.id').rows.length === 1;
+          visibleRows(repo, db, 'x.id', 'sync_conflict', 'x.id = ?', [conflict.id], 'x.id').rows.length === 1;
         if (!conflict || !visible) {
           throw errors.notFound('No such conflict');
         }
         // Pushing a local deletion needs the delete permission; every other choice is an update.
-        e.requireType(conflict.resourceType, choice.keep === 'local' && conflict.local === null ? 'delete' : 'update');
+        repo.requireInteraction(conflict.resourceType, choice.keep === 'local' && conflict.local === null ? 'delete' : 'update');
         if (!deps.resolve) {
           throw errors.methodNotAllowed('Resolving conflicts is not available in this build');
         }
         let resolved: Resource | null;
         try {
-          resolved = await deps.resolve(conflict.id, choice, deps.forSession(session));
+          resolved = await deps.resolve(conflict.id, choice, repo);
         } catch (err) {
           audit(session, `sync-conflict-kept-${choice.keep}`, 'denied', `${conflict.resourceType}/${conflict.resourceId}`, outcomeText(err, 'refused'));
           throw err;

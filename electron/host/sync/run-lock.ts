@@ -5,7 +5,7 @@
 // when it was held on this machine by a process that no longer exists.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Db } from '../store/types.ts';
+import type { Db } from '../db/types.ts';
 
 export interface LockRow {
   name: string;

@@ -5,7 +5,8 @@
 // an interval, backing off while offline; it never blocks a request and stops with stop().
 import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
 import { FhirError, errors, outcome, outcomeText } from '../../../shared/errors.ts';
-import type { Db, Store } from '../store/types.ts';
+import type { Replica } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import type { RemoteSettings, SyncConfig } from './config.ts';
 import { offlineBackoffMs, probeRemote } from './connectivity.ts';
 import { tokenSourceFor, type GetToken } from './credentials.ts';
@@ -19,7 +20,7 @@ export type { SyncProgress, SyncSteps } from './steps.ts';
 
 export interface SyncRunnerOptions {
   /** The host's raw store (pull writes through it inside outbox.remote). */
-  store: Store;
+  store: Replica;
   db: Db;
   outbox: Outbox;
   config: SyncConfig;

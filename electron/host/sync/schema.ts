@@ -14,7 +14,7 @@
 // sync_id_map    local id <-> remote id (Medplum assigns ids on create and refuses PUT-create), and the
 //                remote versionId last seen (If-Match of the next update or delete). A resource pulled
 //                from the remote maps to itself.
-import type { Migration } from '../search/types.ts';
+import type { Migration } from '../db/types.ts';
 import { syncConflictMigration } from './conflicts.ts';
 import { syncRunMigration } from './config.ts';
 import { syncLocalOnlyMigration } from './local-only.ts';

@@ -6,7 +6,8 @@ import type { AuditLog } from '../audit/log.ts';
 import type { RemotePasswordCheck } from '../auth/remote-login.ts';
 import type { AuthService } from '../auth/types.ts';
 import type { Route, SegmentMatchers } from '../routes/router.ts';
-import type { Store } from '../store/types.ts';
+import type { Replica } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import { resolveConflict } from './conflicts.ts';
 import { createSyncConfig, keyFileSealer, memorySealer, type SecretSealer, type SyncConfig } from './config.ts';
 import type { Outbox } from './outbox.ts';
@@ -26,7 +27,10 @@ export interface SyncHostOptions {
 }
 
 export interface SyncServiceOptions extends SyncHostOptions {
-  store: Store;
+  /** Replication's writes around every policy (access/replica.ts); sync's routes act as the session. */
+  store: Replica;
+  /** The store's connection, for sync's own tables. */
+  db: Db;
   outbox: Outbox;
   /** The data folder (browser mode / CLI key file), or ':memory:'. */
   dataDir: string;
@@ -45,12 +49,12 @@ export interface SyncService {
 }
 
 export function createSyncService(options: SyncServiceOptions): SyncService {
-  const { store, outbox } = options;
+  const { store, outbox, db } = options;
   const sealer = options.sealer ?? (options.dataDir === ':memory:' ? memorySealer() : keyFileSealer(options.dataDir));
-  const config = createSyncConfig(store.db, sealer, options.clock);
+  const config = createSyncConfig(db, sealer, options.clock);
   const runner = createSyncRunner({
     store,
-    db: store.db,
+    db,
     outbox,
     config,
     clock: options.clock,
@@ -61,7 +65,7 @@ export function createSyncService(options: SyncServiceOptions): SyncService {
     ...(options.background ? { pullPageSize: UI_PULL_PAGE_SIZE } : {}),
     ...options.runner,
   });
-  const remotePasswordCheck = createRemotePasswordCheck({ store, config, fetch: options.fetch });
+  const remotePasswordCheck = createRemotePasswordCheck({ store, db, config, fetch: options.fetch });
   if (options.background) {
     runner.startBackground(options.background === true ? {} : options.background);
   }
@@ -71,10 +75,10 @@ export function createSyncService(options: SyncServiceOptions): SyncService {
     remotePasswordCheck,
     mount: (deps) => ({
       routes: syncRoutes({
-        store,
+        db,
         config,
         runner,
-        resolve: (id, choice, writer) => resolveConflict({ db: store.db, writer, outbox, clock: options.clock }, id, choice),
+        resolve: (id, choice, writer) => resolveConflict({ db, writer, outbox, clock: options.clock }, id, choice),
         ...deps,
       }),
       matchers: syncSegmentMatchers,

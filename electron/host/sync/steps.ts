@@ -1,7 +1,8 @@
 // The three steps of a sync run, each a function of the run's context returning its counts (or
 // undefined when this build has no such step). Defaults call push.ts, audit-push.ts and pull.ts.
 import type { SyncProgress } from '../../../shared/contract/sync.ts';
-import type { Db, Store } from '../store/types.ts';
+import type { Replica } from '../access/index.ts';
+import type { Db } from '../db/types.ts';
 import type { Outbox } from './outbox.ts';
 import { pushAuditEvents } from './audit-push.ts';
 import { pullProject } from './pull.ts';
@@ -14,7 +15,7 @@ export type { SyncProgress };
 
 export interface StepContext {
   db: Db;
-  store: Store;
+  store: Replica;
   outbox: Outbox;
   remote: Remote;
   project: string;

@@ -8,10 +8,10 @@
 // imports again on purpose.
 import type { Bundle } from '@medplum/fhirtypes';
 import { outcomeText } from '../../../shared/errors.ts';
-import { principalOf } from '../enforce/index.ts';
-import { DEFAULT_PROJECT_ID, inTransaction } from '../store/index.ts';
-import type { CallContext, Store } from '../store/types.ts';
-import { committed, contentHash, recordCommitted, type LedgerKey } from './ledger.ts';
+import { principalOf, type CallContext, type Repository } from '../access/index.ts';
+import { DEFAULT_PROJECT_ID } from '../db/project.ts';
+import type { Db } from '../db/types.ts';
+import { contentHash, createImportLedger, type ImportLedger, type LedgerKey } from './ledger.ts';
 import { hashFileContent, listImportFiles, unitsOfFile, unitsOfText } from './sources.ts';
 
 export interface ImportProgress {
@@ -61,6 +61,9 @@ export interface ImportOptions {
   clock?: () => number;
 }
 
+/** What an import writes through: a Repository (a session's, or the host's system work). */
+type BundleProcessor = Pick<Repository, 'processBundle'>;
+
 /** One thing to import: a file on disk, or a file's text given to the import route. */
 interface Source {
   name: string;
@@ -75,7 +78,7 @@ function isSuccess(status: string | undefined): boolean {
 }
 
 /** Whose imports these are: the project, and the command line ('system') or the session's membership. */
-function ledgerKeyOf(store: Store, ctx: CallContext | undefined): LedgerKey {
+function ledgerKeyOf(store: BundleProcessor, ctx: CallContext | undefined): LedgerKey {
   const principal = principalOf(store);
   const importer = principal?.kind === 'user' && principal.session ? `ProjectMembership/${principal.session.membership.id}` : 'system';
   return { project: principal?.project ?? ctx?.project ?? DEFAULT_PROJECT_ID, importer };
@@ -85,7 +88,7 @@ function emptySummary(files: number): ImportSummary {
   return { files, resources: 0, failed: 0, failures: [], skippedFiles: [], skippedUnits: 0, skippedResources: 0, seconds: 0, resourcesPerSecond: 0 };
 }
 
-async function importSources(store: Store, sources: Source[], options: ImportOptions): Promise<ImportSummary> {
+async function importSources(store: BundleProcessor, ledger: ImportLedger, sources: Source[], options: ImportOptions): Promise<ImportSummary> {
   const now = options.now ?? (() => performance.now());
   const clock = options.clock ?? Date.now;
   const start = now();
@@ -98,7 +101,7 @@ async function importSources(store: Store, sources: Source[], options: ImportOpt
   for (const [index, source] of sources.entries()) {
     try {
       const fileHash = await source.hash();
-      const before = options.force ? undefined : committed(store.db, key, 'file', fileHash);
+      const before = options.force ? undefined : ledger.committed(key, 'file', fileHash);
       if (before) {
         summary.skippedFiles.push({ file: source.name, importedAt: new Date(before.importedAt).toISOString(), resources: before.resources });
       } else {
@@ -106,7 +109,7 @@ async function importSources(store: Store, sources: Source[], options: ImportOpt
         let unitNo = 0;
         for await (const unit of source.units(options.chunkSize ?? 500)) {
           unitNo++;
-          importUnit(store, unit, `${source.name}#${unitNo}`, { key, ctx, force: options.force, clock }, summary, fileTally);
+          importUnit(store, unit, `${source.name}#${unitNo}`, { ledger, key, ctx, force: options.force, clock }, summary, fileTally);
           options.onProgress?.({ file: source.name, filesDone: index, filesTotal: sources.length, resources: summary.resources });
           await yieldToEventLoop();
         }
@@ -114,8 +117,8 @@ async function importSources(store: Store, sources: Source[], options: ImportOpt
           // Nothing in it to import (a Bundle without entries, an empty NDJSON file): say so, remember nothing.
           summary.failures.push({ file: source.name, message: 'No resources to import in this file' });
         } else if (fileTally.complete) {
-          inTransaction(store.db, () =>
-            recordCommitted(store.db, key, { kind: 'file', hash: fileHash, source: source.name, resources: fileTally.resources, failed: fileTally.failed, importedAt: clock() }),
+          ledger.transaction(() =>
+            ledger.record(key, { kind: 'file', hash: fileHash, source: source.name, resources: fileTally.resources, failed: fileTally.failed, importedAt: clock() }),
           );
         }
       }
@@ -130,6 +133,7 @@ async function importSources(store: Store, sources: Source[], options: ImportOpt
 }
 
 interface UnitContext {
+  ledger: ImportLedger;
   key: LedgerKey;
   ctx: CallContext;
   force?: boolean;
@@ -138,7 +142,7 @@ interface UnitContext {
 
 /** One Bundle: skipped when committed before, else written with its ledger row in one transaction. */
 function importUnit(
-  store: Store,
+  store: BundleProcessor,
   unit: Bundle,
   source: string,
   u: UnitContext,
@@ -147,7 +151,7 @@ function importUnit(
 ): void {
   const size = unit.entry?.length ?? 0;
   const hash = contentHash(JSON.stringify(unit));
-  const before = u.force ? undefined : committed(store.db, u.key, 'unit', hash);
+  const before = u.force ? undefined : u.ledger.committed(u.key, 'unit', hash);
   if (before) {
     summary.skippedUnits++;
     summary.skippedResources += before.resources;
@@ -158,7 +162,7 @@ function importUnit(
   let written = 0;
   let failed = 0;
   try {
-    inTransaction(store.db, () => {
+    u.ledger.transaction(() => {
       const response = store.processBundle(unit, u.ctx);
       for (const entry of response.entry ?? []) {
         if (isSuccess(entry.response?.status)) {
@@ -171,7 +175,7 @@ function importUnit(
           }
         }
       }
-      recordCommitted(store.db, u.key, { kind: 'unit', hash, source, resources: written, failed, importedAt: u.clock() });
+      u.ledger.record(u.key, { kind: 'unit', hash, source, resources: written, failed, importedAt: u.clock() });
     });
   } catch (err) {
     // A failed transaction wrote nothing, its ledger row included: a re-run tries it again.
@@ -186,18 +190,32 @@ function importUnit(
   fileTally.failed += failed;
 }
 
-/** `outpost import`: files and folders (see sources.ts for the formats). */
-export async function importFiles(store: Store, paths: string[], options: ImportOptions = {}): Promise<ImportSummary> {
-  const sources = listImportFiles(paths).map(
-    (file): Source => ({ name: file, hash: () => hashFileContent(file), units: (chunkSize) => unitsOfFile(file, chunkSize) }),
-  );
-  return importSources(store, sources, options);
+export interface Importer {
+  /** `outpost import`: files and folders (see sources.ts for the formats). */
+  importFiles(repo: BundleProcessor, paths: string[], options?: ImportOptions): Promise<ImportSummary>;
+  /** The import route: one file's text (JSON or NDJSON, already decompressed), named as the person chose it. */
+  importText(repo: BundleProcessor, name: string, text: string, options?: ImportOptions): Promise<ImportSummary>;
 }
 
-/** The import route: one file's text (JSON or NDJSON, already decompressed), named as the person chose it. */
-export async function importText(store: Store, name: string, text: string, options: ImportOptions = {}): Promise<ImportSummary> {
-  const source: Source = { name, hash: async () => contentHash(text), units: (chunkSize) => unitsOfText(text, name, chunkSize) };
-  return importSources(store, [source], options);
+/**
+ * The importer of one store file. It holds the import ledger (its own table, on the store's connection,
+ * so a Bundle's resources and its ledger row commit together); the resources go through the Repository
+ * each call is given.
+ */
+export function createImporter(db: Db): Importer {
+  const ledger = createImportLedger(db);
+  return {
+    importFiles(repo, paths, options = {}) {
+      const sources = listImportFiles(paths).map(
+        (file): Source => ({ name: file, hash: () => hashFileContent(file), units: (chunkSize) => unitsOfFile(file, chunkSize) }),
+      );
+      return importSources(repo, ledger, sources, options);
+    },
+    importText(repo, name, text, options = {}) {
+      const source: Source = { name, hash: async () => contentHash(text), units: (chunkSize) => unitsOfText(text, name, chunkSize) };
+      return importSources(repo, ledger, [source], options);
+    },
+  };
 }
 
 /** What a summary says in one line: written, failed, skipped as imported before; `forceHint` says how to import again. */

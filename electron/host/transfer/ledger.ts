@@ -16,8 +16,8 @@
 //   resources    entries written; failed: entries a batch refused
 //   imported_at  epoch ms
 import { createHash } from 'node:crypto';
-import type { Migration } from '../search/types.ts';
-import type { Db } from '../store/types.ts';
+import { inTransaction } from '../db/transactions.ts';
+import type { Db, Migration } from '../db/types.ts';
 
 export const importLedgerMigration: Migration = {
   version: 50,
@@ -59,19 +59,29 @@ export function contentHash(content: string | Buffer): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
-/** The ledger row of `hash`, if this importer committed it in this project. */
-export function committed(db: Db, key: LedgerKey, kind: LedgerRow['kind'], hash: string): LedgerRow | undefined {
-  const row = db
-    .prepare('SELECT kind, hash, source, resources, failed, imported_at AS importedAt FROM import_ledger WHERE project = ? AND importer = ? AND kind = ? AND hash = ?')
-    .get(key.project, key.importer, kind, hash) as LedgerRow | undefined;
-  return row;
+export interface ImportLedger {
+  /** The ledger row of `hash`, if this importer committed it in this project. */
+  committed(key: LedgerKey, kind: LedgerRow['kind'], hash: string): LedgerRow | undefined;
+  /** Records a committed file or unit (replacing an earlier row: an import forced again). */
+  record(key: LedgerKey, row: LedgerRow): void;
+  /** One transaction on the store's connection: a unit's resources and its ledger row commit together. */
+  transaction<T>(fn: () => T): T;
 }
 
-/** Records a committed file or unit (replacing an earlier row: an import forced again). */
-export function recordCommitted(db: Db, key: LedgerKey, row: LedgerRow): void {
-  db.prepare(
+export function createImportLedger(db: Db): ImportLedger {
+  const select = db.prepare(
+    'SELECT kind, hash, source, resources, failed, imported_at AS importedAt FROM import_ledger WHERE project = ? AND importer = ? AND kind = ? AND hash = ?',
+  );
+  const upsert = db.prepare(
     `INSERT INTO import_ledger (project, importer, kind, hash, source, resources, failed, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (project, importer, kind, hash) DO UPDATE SET source = excluded.source, resources = excluded.resources,
        failed = excluded.failed, imported_at = excluded.imported_at`,
-  ).run(key.project, key.importer, row.kind, row.hash, row.source, row.resources, row.failed, row.importedAt);
+  );
+  return {
+    committed: (key, kind, hash) => select.get(key.project, key.importer, kind, hash) as LedgerRow | undefined,
+    record(key, row) {
+      upsert.run(key.project, key.importer, row.kind, row.hash, row.source, row.resources, row.failed, row.importedAt);
+    },
+    transaction: (fn) => inTransaction(db, fn),
+  };
 }

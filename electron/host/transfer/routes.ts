@@ -14,8 +14,8 @@ import { safeText } from '../../../shared/safe-text.ts';
 import { authenticateRequest } from '../auth/routes.ts';
 import type { AuthService, Session } from '../auth/types.ts';
 import type { Route } from '../routes/router.ts';
-import type { Store } from '../store/types.ts';
-import { describeImport, importText, type ImportSummary } from './import.ts';
+import type { Repository } from '../access/index.ts';
+import { describeImport, type Importer, type ImportSummary } from './import.ts';
 
 export const IMPORT_PATH = 'outpost/import';
 
@@ -23,7 +23,8 @@ const TEXT_TYPES = new Set([FHIR_JSON, 'application/json', 'application/fhir+ndj
 
 export interface ImportRouteDeps {
   auth: AuthService;
-  access: { forSession(session: Session): Store };
+  access: { forSession(session: Session): Repository };
+  importer: Importer;
 }
 
 export interface ImportAnswer extends ImportSummary {
@@ -55,7 +56,7 @@ export function importRoutes(deps: ImportRouteDeps): Route[] {
         if (!req.body || req.body.trim() === '') {
           throw errors.badRequest('The file is empty');
         }
-        const summary = await importText(deps.access.forSession(session), name, req.body, { force: query.get('force') === 'true' });
+        const summary = await deps.importer.importText(deps.access.forSession(session), name, req.body, { force: query.get('force') === 'true' });
         if (nothingImported(summary)) {
           const issue: OperationOutcomeIssue[] = summary.failures.slice(0, 20).map((f) => ({ severity: 'error', code: 'invalid', details: { text: f.message } }));
           throw new FhirError(400, { resourceType: 'OperationOutcome', issue });

@@ -28,11 +28,6 @@ export function entriesFor(policy: Pick<EffectivePolicy, 'entries'>, resourceTyp
   return policy.entries.filter((e) => !e.matchesNothing && e.interactions.has(wanted) && entryCoversType(e, resourceType));
 }
 
-/** The 403 pre-check: may this session perform the interaction on at least some resources of the type? */
-export function typeAllowed(policy: Pick<EffectivePolicy, 'entries'>, resourceType: string, interaction: RequestedInteraction): boolean {
-  return entriesFor(policy, resourceType, interaction).length > 0;
-}
-
 /** True when an entry restricts nothing within its type (no criteria, no compartment). */
 export function isUnrestricted(entry: Pick<PolicyEntry, 'criteria' | 'compartment' | 'matchesNothing'>): boolean {
   return !entry.matchesNothing && !entry.criteria && !entry.compartment;

@@ -7,9 +7,9 @@ import { isResourceType } from '@medplum/core';
 import type { AccessPolicy, AccessPolicyResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
-import { FhirError } from '../../../shared/errors.ts';
-import { loadFhirDefinitions } from '../fhir/definitions.ts';
-import { checkCriteria } from './criteria.ts';
+import { FhirError } from '../../../../shared/errors.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
+import { checkCriteria, VARIABLE_PLACEHOLDER_ID } from './criteria.ts';
 import { isValidPathSyntax, resolveFieldPath } from './field-paths.ts';
 import { ALL_INTERACTIONS, PROTECTED_TYPES } from './types.ts';
 import type { VariableLookup } from './variables.ts';
@@ -60,7 +60,7 @@ export function normalizeAccessPolicy(policy: AccessPolicy): NormalizedPolicy {
 /** At save time every variable is a placeholder with a plausible value. */
 const placeholderLookup: VariableLookup = (name) => ({
   known: true,
-  value: name.endsWith('id') ? 'placeholder-id' : name === 'user.email' ? 'placeholder@example.org' : 'Placeholder/placeholder-id',
+  value: name.endsWith('id') ? VARIABLE_PLACEHOLDER_ID : name === 'user.email' ? `${VARIABLE_PLACEHOLDER_ID}@example.org` : `Placeholder/${VARIABLE_PLACEHOLDER_ID}`,
 });
 
 /** Parses FHIRPath with fhirpath.js; the error text, or undefined when it parses. */

@@ -3,8 +3,8 @@
 // (`matches`), which answers with the search module's SQL (for a new version, inside the write's
 // transaction before it commits, so a denial rolls everything back).
 import type { Resource } from '@medplum/fhirtypes';
-import { errors } from '../../../shared/errors.ts';
-import { protectOnWrite, removeHiddenFields } from './fields.ts';
+import { errors } from '../../../../shared/errors.ts';
+import { protectOnWrite } from './fields.ts';
 import { entriesFor, governingEntry } from './interactions.ts';
 import type { EffectivePolicy, Interaction, PolicyEntry } from './types.ts';
 import type { WriteConstraintSet } from './write-constraints.ts';
@@ -16,16 +16,6 @@ const READ_TYPE: Interaction[] = ['read', 'vread', 'search', 'history'];
 export type EntryMatcher = (entry: PolicyEntry, resource: Resource) => boolean;
 
 type PolicyLike = Pick<EffectivePolicy, 'entries'>;
-
-/**
- * What a read-type interaction (read, vread, search, history) returns for one resource: the copy
- * without the governing entry's hidden fields, or undefined when no entry allows it (the caller
- * answers 404 for read/vread: existence is not leaked).
- */
-export function visibleVersion<T extends Resource>(policy: PolicyLike, interaction: Interaction, resource: T, matches: EntryMatcher): T | undefined {
-  const entry = governingEntry(entriesFor(policy, resource.resourceType, interaction), (e) => matches(e, resource));
-  return entry ? removeHiddenFields(resource, entry.hiddenFields) : undefined;
-}
 
 export interface WriteInput<T extends Resource> {
   policy: PolicyLike;

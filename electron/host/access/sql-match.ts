@@ -2,11 +2,11 @@
 // so enforcement and search agree on every parameter. One compiled fragment per (entry, type), per
 // session: the search restriction of a type is the OR of its entries' fragments; whether one stored
 // row satisfies an entry is the same fragment asked of that row.
-import type { Resource } from '@medplum/fhirtypes';
-import { entryFilters, type PolicyEntry, type Restriction } from '../access/index.ts';
+import { entryFilters, type PolicyEntry, type Restriction } from './policy/index.ts';
 import { buildFilters, type BuildContext } from '../search/query.ts';
-import type { SqlFragment } from '../search/types.ts';
-import type { Db } from '../store/types.ts';
+import type { SqlFragment } from '../db/types.ts';
+import { rowSatisfies } from '../db/resources.ts';
+import type { Db } from '../db/types.ts';
 
 /** Matches nothing: an entry whose criteria cannot be compiled at run time grants nothing (fail closed). */
 const NOTHING: SqlFragment = { sql: '0', params: [] };
@@ -24,7 +24,6 @@ export function createEntryCompiler(db: Db, project: string): EntryCompiler {
   const fragments = new Map<PolicyEntry, Map<string, SqlFragment | null>>();
   // The guard hands out one Restriction object per (type, interaction): its OR is built once per type.
   const ors = new WeakMap<object, Map<string, SqlFragment | null | false>>();
-  const statements = new Map<string, { get(...params: unknown[]): unknown }>();
 
   function compile(entry: PolicyEntry, type: string): SqlFragment | null {
     if (entry.matchesNothing) {
@@ -90,25 +89,8 @@ export function createEntryCompiler(db: Db, project: string): EntryCompiler {
     },
     rowMatches(entry, type, rid) {
       const f = fragment(entry, type);
-      if (f === null) {
-        return true;
-      }
-      const sql = `SELECT 1 FROM resource r WHERE r.rid = ? AND r.deleted = 0 AND (${f.sql})`;
-      let stmt = statements.get(sql);
-      if (!stmt) {
-        stmt = db.prepare(sql);
-        statements.set(sql, stmt);
-      }
-      return stmt.get(rid, ...f.params) !== undefined;
+      return f === null || rowSatisfies(db, rid, f);
     },
   };
 }
 
-/** A resource about to be written is matched by writing it in a savepoint that is always rolled back. */
-export class ProbeResult extends Error {
-  constructor(readonly matched: boolean[]) {
-    super('probe');
-  }
-}
-
-export type ResourceWithRid = Resource & { id: string };

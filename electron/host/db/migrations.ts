@@ -1,8 +1,7 @@
 // Numbered schema migrations, run at start-up, each in its own transaction and recorded in
 // `schema_migration`. Modules contribute lists (core, search, later access/sync); the runner merges them.
 import { errors } from '../../../shared/errors.ts';
-import type { Migration } from '../search/types.ts';
-import type { Db } from './types.ts';
+import type { Db, Migration } from './types.ts';
 
 /** Applies every migration newer than the database's version, in version order. Returns the final version. */
 export function runMigrations(db: Db, migrations: readonly Migration[]): number {

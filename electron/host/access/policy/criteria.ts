@@ -1,29 +1,21 @@
 // Checks an AccessPolicy criteria string (FHIR search syntax) the way the search module will read it:
-// @medplum/core's parseSearchRequest, then every parameter against the R4 + Medplum SearchParameters,
-// chains (`a.b.c`) and reverse chains (`_has:Type:ref:param`) hop by hop. Used on save (a 400) and
-// when a session's policy is built (the entry then matches nothing: fail closed).
+// @medplum/core's parseSearchRequest, then every parameter against the R4 + Medplum SearchParameters
+// and the engine's one grammar (search/grammar.ts: result and unsupported parameters, modifiers per
+// type), chains (`a.b.c`) and reverse chains (`_has:Type:ref:param`) hop by hop, and last the engine
+// compiles them. Used on save (a 400) and when a session's policy is built (the entry then matches
+// nothing: fail closed).
 import { getSearchParameters, isResourceType, parseSearchRequest } from '@medplum/core';
 import type { SearchRequest } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import { outcomeText } from '../../../../shared/errors.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
+import { modifierProblem, RESULT_PARAMS, splitParamKey, UNSUPPORTED_PARAMS } from '../../search/grammar.ts';
+import { buildFilters, newBuildContext } from '../../search/query.ts';
+
+/** What a policy variable stands for when criteria are checked on save (its value is only known per session). */
+export const VARIABLE_PLACEHOLDER_ID = 'outpost-variable-placeholder';
 
 export type CriteriaCheck = { ok: true; request: SearchRequest; resourceType: string } | { ok: false; reason: string };
-
-/** Parameters the search module cannot answer (full text, named queries, lists). */
-const UNSUPPORTED = new Set(['_text', '_content', '_query', '_filter', '_list', '_type']);
-
-const COMMON_MODIFIERS = ['missing'];
-const MODIFIERS: Record<string, string[]> = {
-  string: ['exact', 'contains'],
-  token: ['not', 'text', 'in', 'not-in', 'above', 'below', 'of-type'],
-  reference: ['identifier', 'above', 'below'],
-  uri: ['above', 'below'],
-  date: [],
-  number: [],
-  quantity: [],
-  composite: [],
-  special: [],
-};
 
 function paramsOf(resourceType: string): Record<string, SearchParameter> {
   return getSearchParameters(resourceType === '*' ? 'Resource' : resourceType) ?? {};
@@ -45,20 +37,6 @@ function findParam(types: string[], code: string): { type: string; param: Search
     }
   }
   return undefined;
-}
-
-function checkModifier(param: SearchParameter, modifier: string | undefined, code: string): string | undefined {
-  if (!modifier) {
-    return undefined;
-  }
-  const allowed = [...COMMON_MODIFIERS, ...(MODIFIERS[param.type ?? ''] ?? [])];
-  if (allowed.includes(modifier)) {
-    return undefined;
-  }
-  if (param.type === 'reference' && (param.target ?? []).includes(modifier as never)) {
-    return undefined;
-  }
-  return `modifier ':${modifier}' is not valid for the ${param.type} parameter '${code}'`;
 }
 
 /** One parameter key (code, code:modifier, chain or _has) on a set of possible types. */
@@ -86,8 +64,8 @@ function checkKey(types: string[], key: string): string | undefined {
   const hops = key.split('.');
   let current = types;
   for (let i = 0; i < hops.length; i++) {
-    const [code, modifier] = hops[i].split(':');
-    if (UNSUPPORTED.has(code)) {
+    const { code, modifier } = splitParamKey(hops[i]);
+    if (UNSUPPORTED_PARAMS.has(code) || RESULT_PARAMS.has(code)) {
       return `parameter '${code}' is not supported in criteria`;
     }
     const found = findParam(current, code);
@@ -96,7 +74,7 @@ function checkKey(types: string[], key: string): string | undefined {
     }
     const last = i === hops.length - 1;
     if (last) {
-      return checkModifier(found.param, modifier, code);
+      return modifierProblem(code, found.param.type, modifier, (found.param.target as string[] | undefined) ?? []);
     }
     if (found.param.type !== 'reference') {
       return `'${code}' is not a reference parameter and cannot be chained (in '${key}')`;
@@ -160,6 +138,17 @@ export function checkCriteria(entryType: string, criteria: string): CriteriaChec
     if (problem) {
       return { ok: false, reason: problem };
     }
+  }
+  // Then the engine itself compiles them, values included (a date it cannot read, a token it cannot
+  // split): criteria that saved must be criteria the enforcement point can turn into SQL. A value that
+  // holds a variable's placeholder (on save) is left to run time, where the real value is compiled and
+  // an entry that cannot be matches nothing.
+  try {
+    const compileType = types[0] === '*' ? undefined : types[0];
+    const literal = [...new URLSearchParams(query).entries()].filter(([, value]) => !value.includes(VARIABLE_PLACEHOLDER_ID));
+    buildFilters(newBuildContext({ project: 'criteria-check' }), compileType, literal, 'r');
+  } catch (err) {
+    return { ok: false, reason: outcomeText(err, 'the search engine cannot compile these criteria') };
   }
   return { ok: true, request, resourceType: type };
 }

@@ -3,7 +3,7 @@
 // role see" counts need SQL: the caller passes `countVisible`, which must use the same predicates as
 // enforcement (the union of the given entries' criteria / compartments).
 import type { AccessPolicy } from '@medplum/fhirtypes';
-import { medplumAcceptsCriteria } from '../../../shared/fhir/medplum-policy.ts';
+import { medplumAcceptsCriteria } from '../../../../shared/fhir/medplum-policy.ts';
 import { entriesFor, entryCoversType, isUnrestricted } from './interactions.ts';
 import type { BuildInput } from './policy-build.ts';
 import { buildEffectivePolicy, toAccessPolicy } from './policy-build.ts';

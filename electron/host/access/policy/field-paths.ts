@@ -4,7 +4,7 @@
 // one. Resolution reads @medplum/core's schema index (immutable definitions); nothing is cached here.
 import { capitalize, tryGetDataType } from '@medplum/core';
 import type { InternalSchemaElement } from '@medplum/core';
-import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 
 export interface PathSegment {
   /** Element name without `[x]`: `value` for every variant of value[x]. */

@@ -4,8 +4,9 @@
 // it in a savepoint that is always rolled back, so chained criteria work for writes as for reads.
 import type { AccessPolicy, ClientApplication, ProjectMembership, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
-import { decideDelete, decideWrite, normalizeAccessPolicy, validateAccessPolicy, type PolicyEntry } from '../access/index.ts';
-import { applyFhirPathPatch, applyJsonPatch, inTransaction, newResourceId } from '../store/index.ts';
+import { decideDelete, decideWrite, normalizeAccessPolicy, validateAccessPolicy, type PolicyEntry } from './policy/index.ts';
+import { applyFhirPathPatch, applyJsonPatch, newResourceId } from '../store/index.ts';
+import { inTransaction } from '../db/transactions.ts';
 import type { CallContext, WriteResult } from '../store/types.ts';
 import type { Enforcer } from './context.ts';
 import { assertChartsWritable, type VersionMatcher } from './compartments.ts';

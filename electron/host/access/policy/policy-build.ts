@@ -4,8 +4,8 @@
 // meaning makes its entry match nothing and is reported as a warning.
 import type { AccessPolicy, AccessPolicyResource, ProjectMembership, User } from '@medplum/fhirtypes';
 import { isResourceType } from '@medplum/core';
-import { errors } from '../../../shared/errors.ts';
-import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import { errors } from '../../../../shared/errors.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { checkCriteria } from './criteria.ts';
 import { fhirPathProblem, normalizeAccessPolicy } from './policy-validate.ts';
 import type { EffectivePolicy, EntryOrigin, Interaction, PolicyEntry, PolicyWarning, WriteConstraint } from './types.ts';

@@ -2,7 +2,7 @@
 // selective one, and the same query shapes recur (paging, the UI's lists). The cache is keyed by the
 // connection object (so hosts never share it) and bounded; it holds no data, only compiled SQL.
 import type { Statement } from 'better-sqlite3-multiple-ciphers';
-import type { Db } from '../store/types.ts';
+import type { Db } from './types.ts';
 
 const MAX_STATEMENTS = 256;
 const caches = new WeakMap<Db, Map<string, Statement<unknown[]>>>();

@@ -6,8 +6,9 @@
 // - assertSearchAllowed: the existence-oracle rule, refusing a search, sort, chain, _has or include
 //   on a parameter that reads a hidden field of the role.
 import { getSearchParameters } from '@medplum/core';
-import { errors } from '../../../shared/errors.ts';
-import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import { errors } from '../../../../shared/errors.ts';
+import { RESULT_PARAMS, splitParamKey } from '../../search/grammar.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { hiddenSearchParams } from './hidden-params.ts';
 import type { RequestedInteraction } from './interactions.ts';
 import { entriesFor } from './interactions.ts';
@@ -105,18 +106,13 @@ function checkKey(refusedOf: RefusedOf, types: string[], key: string): void {
   }
 }
 
-/** Result-control parameters: nothing to check (their values name no search parameter, except _sort). */
-const RESULT_PARAMS = new Set(['_count', '_offset', '_total', '_summary', '_elements', '_fields', '_format', '_pretty', '_type', '_cursor']);
 
 type RefusedOf = (resourceType: string) => ReadonlySet<string>;
 
 function assertWith(refusedOf: RefusedOf, resourceType: string, query: [string, string][]): void {
   loadFhirDefinitions();
   for (const [key, value] of query) {
-    const code = key.split(':')[0];
-    if (RESULT_PARAMS.has(code)) {
-      continue;
-    }
+    const code = splitParamKey(key).code;
     if (code === '_sort') {
       for (const field of value.split(',')) {
         const sortCode = field.trim().replace(/^-/, '');
@@ -130,7 +126,8 @@ function assertWith(refusedOf: RefusedOf, resourceType: string, query: [string, 
       if (type && param && refusedOf(type).has(param)) {
         refuse(param, type);
       }
-    } else {
+    } else if (!RESULT_PARAMS.has(code)) {
+      // The other result parameters name no search parameter; everything else is a filter.
       checkKey(refusedOf, [resourceType], key);
     }
   }

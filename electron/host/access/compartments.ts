@@ -15,7 +15,7 @@
 // the same for every chart. A role with an unrestricted entry for the interaction may write anywhere.
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
-import { entriesFor, type PolicyEntry } from '../access/index.ts';
+import { entriesFor, type PolicyEntry } from './policy/index.ts';
 import { parseReferenceString } from '../search/values.ts';
 import type { Enforcer } from './context.ts';
 

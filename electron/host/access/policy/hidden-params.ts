@@ -4,7 +4,7 @@
 // lies inside (or contains) a hidden field.
 import { getSearchParameters } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import type { PathSegment } from './field-paths.ts';
 import { pathsOverlap, resolveFieldPath } from './field-paths.ts';
 

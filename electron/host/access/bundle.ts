@@ -6,7 +6,8 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { bodyOf, responseFor, runBatch, runTransaction, type EntryExecutor, type PlannedEntry } from '../store/bundle.ts';
-import { inTransaction, newResourceId } from '../store/index.ts';
+import { inTransaction } from '../db/transactions.ts';
+import { newResourceId } from '../store/index.ts';
 import type { CallContext } from '../store/types.ts';
 import type { Enforcer } from './context.ts';
 import { historyAs, readAs, searchAs } from './reads.ts';

@@ -1,14 +1,13 @@
 // Export through the enforcement point: one `<ResourceType>.ndjson` per type the principal may
 // search, each paged through the principal's own search (so masks, secrets and project boundaries
 // apply exactly as to any other read). AuditEvents are not exported: sync carries them.
-// Only an access-checked Store is accepted: the raw store (or any other Store) is refused, so no
-// export path can read the database around the session's policy.
+// Only a Repository made by the access service is accepted: anything else (the raw store included) is
+// refused, so no export path can read the database around the session's policy.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors } from '../../../shared/errors.ts';
-import type { Store } from '../store/types.ts';
-import { entriesFor } from '../access/index.ts';
-import { principalOf } from './repository.ts';
+import { entriesFor } from './policy/index.ts';
+import { principalOf, type Repository } from './repository.ts';
 
 export interface AccessExportSummary {
   folder: string;
@@ -24,20 +23,19 @@ const PAGE = 1000;
  * (AuditEvents aside: sync carries them). The UI's export asks for the same list (GET outpost/export/types)
  * and pages through the same searches, so both write what the role can see.
  */
-export function exportTypes(repo: Store): string[] {
+export function exportTypes(repo: Repository): string[] {
   const principal = principalOf(repo);
   if (!principal) {
     throw errors.forbidden('Export runs only through an access-checked repository (a session or the host system context)');
   }
-  const types = repo.db.prepare('SELECT DISTINCT type FROM resource WHERE project = ? AND deleted = 0 ORDER BY type').pluck().all(principal.project) as string[];
-  return types.filter((type) => type !== 'AuditEvent' && entriesFor(principal.policy, type, 'search').length > 0);
+  return repo.storedTypes().filter((type) => type !== 'AuditEvent' && entriesFor(principal.policy, type, 'search').length > 0);
 }
 
 /**
  * Every type present in the principal's project; those it cannot search are skipped. `project`, when
  * given, must be the principal's own (a session never exports another project).
  */
-export function exportAs(repo: Store, project: string | undefined, folder: string): AccessExportSummary {
+export function exportAs(repo: Repository, project: string | undefined, folder: string): AccessExportSummary {
   const principal = principalOf(repo);
   if (!principal) {
     throw errors.forbidden('Export runs only through an access-checked repository (a session or the host system context)');

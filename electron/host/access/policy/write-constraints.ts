@@ -5,7 +5,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
-import { errors } from '../../../shared/errors.ts';
+import { errors } from '../../../../shared/errors.ts';
 import type { WriteConstraint } from './types.ts';
 
 type Compiled = (resource: unknown, environment: Record<string, unknown>) => unknown[];
