@@ -213,8 +213,14 @@ export async function crawl(d: DemoDoor, f: CrawlFixture, options: CrawlOptions)
   for (const role of options.roles) {
     const random = prng(options.seed ^ role.length * 7919 ^ role.charCodeAt(0));
     const forbidden = [...f.canaries.filter((c) => !c.readers.includes(role)).map(watched), ...f.outOfScope[role]];
-    for (let i = 0; i < options.perRole; i++) {
-      const request = generate(random, f, role);
+    // First a sweep no seed can miss: the records that hold canaries, read directly and found by search;
+    // then the seeded requests.
+    const sweep: CrawlRequest[] = [f.pools.morgan, f.pools.mary, f.pools.cohort].flatMap((id) => [
+      { method: 'GET', path: `Patient/${id}` },
+      { method: 'GET', path: `Patient?_id=${id}&_revinclude=Observation:subject` },
+    ]);
+    for (let i = 0; i < sweep.length + options.perRole; i++) {
+      const request = i < sweep.length ? sweep[i] : generate(random, f, role);
       const sent = requestText(request);
       for (const v of forbidden) {
         if (sent.includes(v)) typed.add(v);

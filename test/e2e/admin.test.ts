@@ -99,10 +99,20 @@ describe.skipIf(!chromiumAvailable())('administration in Chromium (issue 16)', {
     expect(Number(at)).toBeGreaterThanOrEqual(pages);
     expect(at).toBe(of);
     expect(await table.locator('tbody tr').count()).toBeGreaterThan(0);
-    // The invite of the harness's MFA user is named.
+    // The oldest events are the demo seed's, a named system principal, with the records it made named.
     const lastText = (await table.textContent()) ?? '';
-    expect(lastText).toMatch(/Invited a person.*membership of Omar Factor/);
+    expect(lastText).toMatch(/Demo clinic seed.*Created.*Mary Johnson/);
     expect(lastText).not.toMatch(UUID_REFERENCE);
+    // The invite of the harness's MFA user (right after the seed) is named.
+    const previous = page.getByRole('button', { name: 'Previous' });
+    let text = lastText;
+    for (let i = 0; i < 5 && !/Invited a person/.test(text); i++) {
+      await previous.click();
+      await page.waitForFunction(() => !document.querySelector('[data-testid=audit-count]')?.textContent?.includes('Loading'));
+      text = (await table.textContent()) ?? '';
+    }
+    expect(text).toMatch(/Invited a person.*membership of Omar Factor/);
+    expect(text).not.toMatch(UUID_REFERENCE);
 
     await page.getByLabel('Patient name').fill('Johnson');
     await page.getByRole('button', { name: 'Filter' }).click();

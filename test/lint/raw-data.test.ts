@@ -31,6 +31,8 @@ tester.run('outpost/import-layering: the raw store stays behind the access layer
     { filename: file('electron/host/routes/capability.ts'), code: "import { answeredSearchParams } from '../search/grammar.ts';", options },
     { filename: file('electron/host/sync/push.ts'), code: "import type { Repository } from '../access/index.ts';", options },
     { filename: file('electron/host/auth/directory.ts'), code: "import { usersByEmail } from '../db/identities.ts';", options },
+    { filename: file('electron/host/audit/log.ts'), code: "import { membershipsOfUser } from '../db/identities.ts';", options },
+    { filename: file('electron/host/sync/pull.ts'), code: "import { exchangedTypes } from '../db/replication.ts';", options },
     { filename: file('electron/host/sync/outbox.ts'), code: "import type { Db } from '../db/types.ts';", options },
     { filename: file('test/sync/x.test.ts'), code: "import { createStore } from '../../electron/host/store/index.ts';", options },
   ],
@@ -42,7 +44,9 @@ tester.run('outpost/import-layering: the raw store stays behind the access layer
     { filename: file('electron/host/seed/demo.ts'), code: "export { createStore } from '../store/store.ts';", options, errors: around },
     { filename: file('electron/host/cli/x.ts'), code: "const m = await import('../store/index.ts');", options, errors: around },
     { filename: file('electron/host/admin/x.ts'), code: "import { liveResource } from '../db/resources.ts';", options, errors: around },
-    { filename: file('electron/host/sync/x.ts'), code: "import { usersByEmail } from '../db/identities.ts';", options, errors: around },
+    { filename: file('electron/host/routes/x.ts'), code: "import { usersByEmail } from '../db/identities.ts';", options, errors: around },
+    { filename: file('electron/host/transfer/x.ts'), code: "import { mappedRows } from '../db/replication.ts';", options, errors: around },
+    { filename: file('electron/host/sync/x.ts'), code: "import { createReplica } from '../access/replica.ts';\nimport { createStore } from '../store/index.ts';", options, errors: around },
   ],
 });
 

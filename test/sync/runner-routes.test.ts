@@ -43,7 +43,7 @@ describe('outpost/sync routes', () => {
     server.inject({ fault: { type: 'status', status: 422 }, match: (r) => r.method === 'POST' && r.url === 'Patient' && JSON.stringify(r.body ?? '').includes('Pending'), times: 20 });
     const run = await c.call(lab, 'POST', '/outpost/sync/run', { pushOnly: true });
     expect(run.status).toBe(200);
-    expect(run.body).toMatchObject({ held: 1 });
+    expect(run.body).toMatchObject({ held: 1, failed: false });
     const after = await c.call(c.admin, 'GET', '/outpost/sync/status');
     expect(after.body.held).toEqual([expect.objectContaining({ resourceType: 'Patient', state: 'held', reason: expect.any(String) })]);
     expect(after.body).toMatchObject({ online: true, lastSync: run.body.finishedAt, remote: { baseUrl: server.baseUrl, auth: 'token' } });

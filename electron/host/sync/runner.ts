@@ -74,6 +74,11 @@ export interface SyncRunSummary {
   unauthorized: boolean;
   /** What went wrong, in words (no secrets), every failure counted with its reason; empty when all went through. */
   errors: string[];
+  /**
+   * The run failed: the remote unreachable or refusing the credentials, a step that threw, a stop. Not
+   * "Last sync". false with errors: the run went through and the remote refused some resources (held).
+   */
+  failed: boolean;
   /** Steps that do not exist in this build (e.g. pull before it lands). */
   skipped: string[];
   startedAt: string;
@@ -114,7 +119,7 @@ export interface SyncRunner {
 function emptySummary(project: string, now: Date): SyncRunSummary {
   return {
     project, pushed: 0, merged: 0, pulled: 0, deleted: 0, purged: 0, conflicts: 0, held: 0, quarantined: 0, retryLater: 0, keptLocal: 0,
-    auditPushed: 0, auditFailed: 0, quotaWaitMs: 0, unauthorized: false, errors: [], skipped: [], startedAt: now.toISOString(), finishedAt: now.toISOString(),
+    auditPushed: 0, auditFailed: 0, quotaWaitMs: 0, unauthorized: false, errors: [], failed: false, skipped: [], startedAt: now.toISOString(), finishedAt: now.toISOString(),
   };
 }
 
@@ -255,6 +260,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       summary.errors.push('Stopped before the end');
     }
     failed ||= summary.unauthorized;
+    summary.failed = failed;
     summary.quotaWaitMs = remote.pacer.snapshot().waitedMs;
     summary.finishedAt = clock().toISOString();
     if (summary.errors.length === 0) {

@@ -143,7 +143,9 @@ export function SyncPage() {
             ) : null}
           </div>
           <ErrorMessage title="Sync failed" error={sync.runError} />
-          {!running && syncRunProblems(sync.lastRun).length ? <ErrorMessage title="Sync failed" error={syncRunProblems(sync.lastRun).join(' ')} /> : null}
+          {!running && syncRunProblems(sync.lastRun).length ? (
+            <ErrorMessage title={sync.lastRun?.failed === false ? 'Sync finished with problems' : 'Sync failed'} error={syncRunProblems(sync.lastRun).join(' ')} />
+          ) : null}
           {sync.resolvedMessage ? <Notice tone="success">{sync.resolvedMessage}</Notice> : null}
 
           {s.conflicts.length ? (

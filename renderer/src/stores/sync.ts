@@ -72,6 +72,8 @@ export interface SyncRunSummary {
   unauthorized?: boolean;
   /** What went wrong, in words. */
   errors?: string[];
+  /** The run failed (unreachable, credentials refused, stopped); false with errors: some resources were held. */
+  failed?: boolean;
   alreadyRunning?: boolean;
   [key: string]: unknown;
 }
