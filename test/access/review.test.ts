@@ -186,7 +186,7 @@ describe('reviewMembership', () => {
     };
     const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/words' } }), policies: policies(p) });
     expect(review.lines).toEqual([
-      'Patient: read, search; only where Patient?general-practitioner=Practitioner/123; hidden: telecom; read-only: identifier; writes must satisfy "always"',
+      'Patient: read, search; only where general practitioner is Practitioner/123; hidden: telecom; read-only: identifier; writes must satisfy "always"',
     ]);
     expect(review.membership).toBe('ProjectMembership/m1');
     expect(review.profile).toBe('Practitioner/123');
@@ -213,7 +213,7 @@ describe('review of the guide clinic roles', () => {
     const review = reviewMembership({ membership: membership({ profile: { reference: 'Practitioner/chen-md' }, accessPolicy: { reference: 'AccessPolicy/attending-physician' } }), policies: policies(attending) });
     expect(review.warnings.map((w) => w.code)).toEqual(['legacy-form', 'unfilled-variable']);
     expect(review.lines).toEqual([
-      'Patient: create, read, update, search; only where Patient?general-practitioner=Practitioner/chen-md; read-only: id, meta',
+      'Patient: create, read, update, search; only where general practitioner is Practitioner/chen-md; read-only: id, meta',
       'Observation: create, read, update, search, history; only in the compartment of Patient/{%patient.id} (grants nothing: see warnings)',
     ]);
   });
@@ -221,6 +221,29 @@ describe('review of the guide clinic roles', () => {
   it('the researcher policy needs no warning', () => {
     const review = reviewMembership({ membership: membership({ accessPolicy: { reference: 'AccessPolicy/research' } }), policies: policies(research) });
     expect(review.warnings).toEqual([]);
-    expect(review.lines).toEqual(['Patient: read, search; only where Patient?_tag=study-cohort-2024; hidden: name, telecom, address, identifier']);
+    expect(review.lines).toEqual(['Patient: read, search; only where tagged "study-cohort-2024"; hidden: name, telecom, address, identifier']);
+  });
+});
+
+describe('criteria in words', () => {
+  it('says what a criteria string selects, keeping references for the review to name', async () => {
+    const { criteriaInWords } = await import('../../electron/host/access/policy/criteria-words.ts');
+    const cases: [string, string][] = [
+      [
+        'Patient?_tag=https://outpost.local/fhir/CodeSystem/demo|confidential&_has:CareTeam:patient:participant=Practitioner/p1',
+        'tagged "confidential" and a CareTeam names it as patient with participant Practitioner/p1',
+      ],
+      ['Patient?_tag:not=https://outpost.local/fhir/CodeSystem/demo|confidential', 'not tagged "confidential"'],
+      ['CareTeam?participant=Practitioner/p1', 'participant is Practitioner/p1'],
+      ['Observation?status=final,amended&date=ge2024-01-01', 'status is final or amended and date on or after 2024-01-01'],
+      ['Patient?organization.name:contains=General', 'its organization\'s name contains "General"'],
+      ['Patient?general-practitioner:missing=true', 'no general practitioner'],
+      ['Patient?name:exact=Ann%20Lee', 'name is exactly "Ann Lee"'],
+      ['Observation?_compartment=Patient/mary', 'in the chart of Patient/mary'],
+      ['Patient', 'Patient'],
+    ];
+    for (const [criteria, words] of cases) {
+      expect(criteriaInWords(criteria), criteria).toBe(words);
+    }
   });
 });

@@ -44,7 +44,7 @@ describe('outpost seed --demo and policy-review', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('Project General Hospital - Main Campus');
     expect(text.stdout.match(/^ProjectMembership\//gm)).toHaveLength(6);
-    expect(text.stdout).toContain('only where Patient?general-practitioner=Practitioner/');
+    expect(text.stdout).toContain('only where general practitioner is ');
     expect(text.stdout).not.toContain('%user.profile.id');
     expect(text.stdout).toContain('! wildcard-without-criteria');
     expect(text.stdout).toMatch(/hidden: name, telecom, address, identifier/);

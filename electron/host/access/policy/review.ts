@@ -4,6 +4,7 @@
 // enforcement (the union of the given entries' criteria / compartments).
 import type { AccessPolicy } from '@medplum/fhirtypes';
 import { medplumAcceptsCriteria } from '../../../../shared/fhir/medplum-policy.ts';
+import { criteriaInWords } from './criteria-words.ts';
 import { entriesFor, entryCoversType, isUnrestricted } from './interactions.ts';
 import type { BuildInput } from './policy-build.ts';
 import { buildEffectivePolicy, toAccessPolicy } from './policy-build.ts';
@@ -170,7 +171,7 @@ export function describeEntry(e: PolicyEntry): string {
   const what = e.resourceType === '*' ? 'every non-admin resource type' : e.resourceType;
   const parts = [`${what}: ${interactionWords(e)}`];
   if (e.criteria) {
-    parts.push(`only where ${e.criteria}`);
+    parts.push(`only where ${criteriaInWords(e.criteria)}`);
   }
   if (e.compartment) {
     parts.push(`only in the compartment of ${e.compartment}`);
