@@ -7,38 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page, Response } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, REPO_ROOT, buildRenderer, chromiumAvailable, launchBrowser, openApp, screenshot, signIn, startBrowserMode, type BrowserMode } from './harness.ts';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { DEMO, REPO_ROOT, chromiumAvailable, screenshot, signIn, useChromiumApp } from './harness.ts';
 
 const UUID_REFERENCE = /\b[A-Z][A-Za-z]+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/;
 
 describe.skipIf(!chromiumAvailable())('administration in Chromium (issue 16)', { timeout: 120_000 }, () => {
-  let rendererDir: string;
-  let server: BrowserMode;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    rendererDir = await buildRenderer();
-    [server, browser] = await Promise.all([startBrowserMode(rendererDir), launchBrowser()]);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (rendererDir) rmSync(rendererDir, { recursive: true, force: true });
-  });
-
-  async function open(): Promise<{ page: Page; refused: string[] }> {
-    const { page, errors } = await openApp(browser.context, server.url);
-    const refused: string[] = [];
-    page.on('response', (r: Response) => {
-      if (r.status() >= 400) refused.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-    });
-    page.on('close', () => pageErrors.push(...errors));
-    return { page, refused };
-  }
+  const app = useChromiumApp();
+  const { open, pageErrors } = app;
   /** What a download link gives a person: the file the browser saves when it is clicked. */
   const downloaded = async (page: Page, link: Locator): Promise<string> => {
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
@@ -64,7 +41,7 @@ describe.skipIf(!chromiumAvailable())('administration in Chromium (issue 16)', {
     });
     const chen = (await open()).page;
     await signIn(chen, DEMO.chen, { role: 'Practitioner' });
-    await chen.evaluate((id) => (window.location.hash = `#/patients/${id}`), String(server.info.maryId));
+    await chen.evaluate((id) => (window.location.hash = `#/patients/${id}`), String(app.server.info.maryId));
     await chen.getByTestId('trend-chart').waitFor();
     await chen.getByRole('link', { name: 'Record observation' }).click();
     await chen.getByLabel('Measurement').selectOption({ label: 'Heart rate (/min)' });
@@ -218,7 +195,7 @@ describe.skipIf(!chromiumAvailable())('administration in Chromium (issue 16)', {
     expect(await page.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     await page.waitForFunction(() => /\d+ patients?/.test(document.querySelector('[data-testid=patient-count]')?.textContent ?? ''));
     expect(await page.getByTestId('patient-count').textContent()).toMatch(/^4 patients/); // the nurse's care team
-    await page.evaluate((id) => (window.location.hash = `#/patients/${id}`), String(server.info.maryId));
+    await page.evaluate((id) => (window.location.hash = `#/patients/${id}`), String(app.server.info.maryId));
     await page.getByTestId('trend-chart').waitFor();
     expect(await page.locator('.page-head .actions a').count()).toBe(0); // the nurse records observations; the preview does not
     await screenshot(page, 'view-as-nurse');
@@ -286,7 +263,7 @@ describe.skipIf(!chromiumAvailable())('administration in Chromium (issue 16)', {
     // The command line on the same data folder (the workstation owner's export of the whole project).
     const folder = mkdtempSync(join(tmpdir(), 'outpost-cli-export-'));
     try {
-      const cli = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'outpost.mjs'), 'export', folder, '--data', server.dataDir], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+      const cli = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'outpost.mjs'), 'export', folder, '--data', app.server.dataDir], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
       expect(cli.status, cli.stderr).toBe(0);
       const cliCounts: Record<string, number> = {};
       for (const file of readdirSync(folder).filter((f) => f.endsWith('.ndjson'))) {

@@ -2,44 +2,19 @@
 // right patient on every page and form, only the actions the role may take and no request it is refused,
 // hidden fields from each record's own markers, where sign-in, role switch, sign-out, reload and lock take
 // the user, 390 px wide, tabs by keyboard, a favicon. Every screenshot is also checked with axe-core.
-import type { Page, Response } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import { DEMO, buildRenderer, chromiumAvailable, launchBrowser, openApp, screenshot, signIn, startBrowserMode, type BrowserMode } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { DEMO, chromiumAvailable, screenshot, signIn, useChromiumApp } from './harness.ts';
 
 describe.skipIf(!chromiumAvailable())('the chart in Chromium (issue 16)', { timeout: 120_000 }, () => {
-  let rendererDir: string;
-  let server: BrowserMode;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    rendererDir = await buildRenderer();
-    [server, browser] = await Promise.all([startBrowserMode(rendererDir), launchBrowser()]);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (rendererDir) rmSync(rendererDir, { recursive: true, force: true });
-  });
-
-  /** A fresh page; `refused` collects every API answer of 400 or more the page received. */
-  async function open(): Promise<{ page: Page; refused: string[] }> {
-    const { page, errors } = await openApp(browser.context, server.url);
-    const refused: string[] = [];
-    page.on('response', (r: Response) => {
-      if (r.status() >= 400) refused.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-    });
-    page.on('close', () => pageErrors.push(...errors));
-    return { page, refused };
-  }
+  const app = useChromiumApp();
+  const { open, pageErrors } = app;
 
   const gotoChart = async (page: Page, id: string): Promise<void> => {
     await page.evaluate((target) => (window.location.hash = `#/patients/${target}`), id);
     await page.getByTestId('patient-banner').waitFor();
   };
-  const mary = (): string => String(server.info.maryId);
+  const mary = (): string => String(app.server.info.maryId);
   const text = async (page: Page, testId: string): Promise<string> => (await page.getByTestId(testId).textContent()) ?? '';
 
   it('a Synthea patient: blood pressure systolic first in mmHg, rounded values, humane units, lab panels, dates without midnight, codes by display', async () => {
@@ -164,7 +139,7 @@ describe.skipIf(!chromiumAvailable())('the chart in Chromium (issue 16)', { time
     ['physician', { email: DEMO.chen, role: 'Practitioner', actions: ['Edit patient', 'Record observation', 'New encounter', 'New condition'], newPatient: true, patient: mary }],
     ['nurse', { email: DEMO.nurse, actions: ['Record observation'], newPatient: false, patient: mary }],
     ['caregiver', { email: DEMO.robert, actions: [], newPatient: false, patient: mary }],
-    ['patient', { email: DEMO.chen, role: 'Patient', actions: [], newPatient: false, patient: () => String(server.info.sarahPatientId) }],
+    ['patient', { email: DEMO.chen, role: 'Patient', actions: [], newPatient: false, patient: () => String(app.server.info.sarahPatientId) }],
   ];
   it.each(roleCases)('the %s is offered only what the role may do, and no screen asks for what it is refused', async (who, e) => {
     const { page, refused } = await open();
@@ -222,7 +197,7 @@ describe.skipIf(!chromiumAvailable())('the chart in Chromium (issue 16)', { time
     expect(demographics).toContain('12 Elm Street');
     expect(demographics).not.toContain('hidden by access policy');
     await screenshot(page, 'nurse-mary-not-masked');
-    await gotoChart(page, String(server.info.maskedId));
+    await gotoChart(page, String(app.server.info.maskedId));
     const masked = (await page.locator('.demographics').textContent()) ?? '';
     expect(masked.match(/hidden by access policy/g)).toHaveLength(3); // identifiers, phone, address
     await page.close();

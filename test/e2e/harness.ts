@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
 import { totpAt } from '../../electron/host/auth/totp.ts';
 
@@ -214,4 +215,46 @@ export async function signIn(page: Page, email: string, options: { password?: st
     await page.getByRole('button', { name: new RegExp(options.role) }).click();
   }
   await page.getByTestId('active-role').waitFor();
+}
+
+/** A browser-mode host on the demo clinic and a Chromium for one describe block, started before its tests. */
+export interface ChromiumApp {
+  readonly server: BrowserMode;
+  /** Every page's console errors, collected when the page closes (a suite ends by expecting none). */
+  readonly pageErrors: string[];
+  /** A new page on the app, with the requests the host refused (4xx/5xx) as "status METHOD path". */
+  open(): Promise<{ page: Page; refused: string[] }>;
+}
+
+export function useChromiumApp(): ChromiumApp {
+  let rendererDir: string | undefined;
+  let server: BrowserMode | undefined;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  const pageErrors: string[] = [];
+  beforeAll(async () => {
+    rendererDir = await buildRenderer();
+    [server, browser] = await Promise.all([startBrowserMode(rendererDir), launchBrowser()]);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (rendererDir) rmSync(rendererDir, { recursive: true, force: true });
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the browser-mode host is not started yet');
+      return server;
+    },
+    pageErrors,
+    async open() {
+      if (!browser || !server) throw new Error('Chromium is not started yet');
+      const { page, errors } = await openApp(browser.context, server.url);
+      const refused: string[] = [];
+      page.on('response', (r: Response) => {
+        if (r.status() >= 400) refused.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+      });
+      page.on('close', () => pageErrors.push(...errors));
+      return { page, refused };
+    },
+  };
 }

@@ -3,17 +3,12 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { FindRids, SearchFn, SearchIndexer } from '../search/types.ts';
 import type { CallContext, StoreChange } from './types.ts';
+import type { ResourceRow as KeyedRow } from '../db/resources.ts';
 import type { Db } from '../db/types.ts';
 
-export interface ResourceRow {
-  rid: number;
-  type: string;
-  id: string;
-  project: string;
-  version: number;
+/** A whole `resource` row (`SELECT *`): the db floor's row and its last update. */
+export interface ResourceRow extends KeyedRow {
   last_updated: number;
-  deleted: number;
-  content: string;
 }
 
 export interface VersionRow {
