@@ -56,6 +56,11 @@ export interface QuotaOptions {
   points: number;
   /** Window length, ms (Medplum: 60,000). */
   windowMs: number;
+  /**
+   * false: counted and announced in the RateLimit header but never refused, as Medplum does for a
+   * project with the system setting enableFhirQuota false (default true).
+   */
+  enforced?: boolean;
 }
 
 export interface TestFhirServer {
@@ -141,7 +146,7 @@ export async function startFhirServer(options: TestFhirServerOptions = {}): Prom
     if (!quota) return undefined;
     const left = windowLeftMs();
     const cost = method === 'GET' ? (url.includes('?') || !url.includes('/') ? 20 : 1) : ifNoneExist ? 140 : 100;
-    if (window.used + cost > quota.points) {
+    if (window.used + cost > quota.points && quota.enforced !== false) {
       throttled++;
       const oo = outcomeOf(429, 'Too Many Requests');
       oo.issue[0].diagnostics = JSON.stringify({ _remainingPoints: 0, _msBeforeNext: left, _consumedPoints: window.used, limit: quota.points });

@@ -45,6 +45,17 @@ describe('push at the server pace', () => {
     expect(outboxCounts(store.db).pending).toBe(0);
   });
 
+  it('a quota the server announces but does not enforce (Medplum with enableFhirQuota false) is not waited for', async () => {
+    for (let i = 0; i < 50; i++) store.create(patient(`Unmetered${i}`));
+    server.setQuota({ points: 2_000, windowMs: 60_000, enforced: false });
+    // Bundles of 10: after the first two the announced window is spent (r=0) for the next minute.
+    const summary = await pushOutbox({ db: store.db, remote, batchSize: 10 });
+    expect(summary).toMatchObject({ pushed: 50, retryLater: 0, held: 0, failures: [] });
+    expect(remote.pacer.snapshot()).toMatchObject({ waits: 0, waitedMs: 0, remaining: 0 });
+    expect(server.throttled).toBe(0);
+    expect(await remoteSearch(server, 'Patient?_count=1000')).toHaveLength(50);
+  });
+
   it('a window that resets further away than the push may wait leaves the rest for a later run, with the reason', async () => {
     for (let i = 0; i < 5; i++) store.create(patient(`Slow${i}`));
     server.setQuota({ points: 200, windowMs: 60_000 });

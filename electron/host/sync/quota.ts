@@ -12,12 +12,19 @@
 // points: room is what the server announced minus what is still in flight, which errs on the safe side
 // while an answer that already counted its own Bundle is being handled), and wait for the reset when
 // nothing fits. A server that announces nothing is never paced (every answer says "fits").
+// A server may announce a quota it does not enforce (Medplum with the project setting enableFhirQuota
+// false keeps counting and announcing r=0, and answers every request). So until the server has refused
+// something (a 429), a spent window is not waited for: one interaction is sent as a probe; answered
+// without a 429 while the window stays spent, the quota is taken as not enforced and no longer paced.
 // The clock is not trusted after a wait: once the reset time has been slept through, the new window is
 // taken to hold the whole limit (known from a 429's diagnostics) until the next answer says where it
 // really is; without a known limit nothing is assumed (tests sleep without time passing).
 
 /** Points Medplum charges per interaction (FhirRateLimiter: recordWrite 100, recordSearch 20, recordRead 1). */
 export const QUOTA_COST = { write: 100, search: 20, read: 1 } as const;
+
+/** How long a sender waits for the answers in flight before probing a spent window that is not known to be enforced. */
+const SETTLE_MS = 50;
 
 /** Slack added to a wait for the reset: the server's window must really be over when we come back. */
 const RESET_MARGIN_MS = 500;
@@ -78,7 +85,7 @@ export interface Pacer {
   room(cost: number, max: number): number;
   /** Counts points about to be spent, until the returned release is called (the answer was handled). */
   reserve(points: number): () => void;
-  /** ms until the window resets when it is known to be spent, else 0. */
+  /** ms until the window resets when it is known to be spent and the server enforces it (it has answered 429), else 0. */
   exhaustedForMs(): number;
   /**
    * Waits for the reset (false when that is more than `maxWaitMs` away or the wait was aborted).
@@ -102,6 +109,11 @@ export function createPacer(options: PacerOptions): Pacer {
   let waitedMs = 0;
   let waits = 0;
   let waiting: Promise<boolean> | undefined;
+  /** The server has refused for the quota (a 429): a spent window is waited for. */
+  let enforced = false;
+  /** The server answered a probe sent into a spent window: it announces a quota it does not enforce. */
+  let unenforced = false;
+  let probing = false;
 
   function current(): { remaining: number; resetAt: number } | undefined {
     if (state && state.resetAt <= now()) state = undefined;
@@ -110,6 +122,13 @@ export function createPacer(options: PacerOptions): Pacer {
 
   return {
     observe(announcement, throttled) {
+      if (throttled) {
+        enforced = true;
+        unenforced = false;
+      } else if (probing && announcement && announcement.remaining <= 0) {
+        unenforced = true;
+      }
+      probing = false;
       if (throttled?.limit !== undefined) limit = throttled.limit;
       if (announcement) {
         state = { remaining: announcement.remaining, resetAt: now() + announcement.resetMs };
@@ -119,8 +138,14 @@ export function createPacer(options: PacerOptions): Pacer {
     },
     room(cost, max) {
       const s = current();
-      if (!s) return max;
-      return Math.max(0, Math.min(max, Math.floor((s.remaining - inflight) / Math.max(1, cost))));
+      if (!s || unenforced) return max;
+      const fits = Math.max(0, Math.min(max, Math.floor((s.remaining - inflight) / Math.max(1, cost))));
+      if (fits === 0 && !enforced && inflight === 0 && max > 0 && s.remaining <= 0) {
+        // Nothing refused yet: one interaction finds out whether the spent window is enforced.
+        probing = true;
+        return 1;
+      }
+      return fits;
     },
     reserve(points) {
       inflight += points;
@@ -132,11 +157,18 @@ export function createPacer(options: PacerOptions): Pacer {
     },
     exhaustedForMs() {
       const s = current();
-      return s && s.remaining <= 0 ? s.resetAt - now() : 0;
+      // Only a window the server has shown it enforces (a 429) holds requests back.
+      return s && s.remaining <= 0 && enforced && !unenforced ? s.resetAt - now() : 0;
     },
     waitForReset(maxWaitMs) {
       // Concurrent senders share one wait.
       waiting ??= (async () => {
+        if (!enforced && !unenforced && inflight > 0) {
+          // Not known to be enforced: no wait for the reset, only for the answers in flight (the next
+          // room() then probes the spent window with one interaction).
+          await options.sleep(SETTLE_MS);
+          return !options.signal?.aborted;
+        }
         const s = current();
         // A window assumed after a reset (no answer since) has no known end: only the margin.
         const ms = s && Number.isFinite(s.resetAt) ? Math.max(0, s.resetAt - now()) + RESET_MARGIN_MS : RESET_MARGIN_MS;
