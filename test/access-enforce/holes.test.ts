@@ -9,7 +9,7 @@
 import type { Observation } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../electron/host/seed/index.ts';
-import { recordConflict } from '../../electron/host/sync/conflicts.ts';
+import { recordConflict } from '../../electron/host/sync/conflicts/conflicts.ts';
 import { loginThroughDoor } from '../helpers/door-login.ts';
 import { openDemoDoor, type DemoDoor } from '../helpers/demo-door.ts';
 

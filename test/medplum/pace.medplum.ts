@@ -5,7 +5,7 @@
 import type { AccessPolicy, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { medplumAcceptsCriteria } from '../../shared/fhir/medplum-policy.ts';
-import { parseRateLimit } from '../../electron/host/sync/quota.ts';
+import { parseRateLimit } from '../../electron/host/sync/remote/quota.ts';
 import { freshTenant, http, kitEnv, type KitEnv, type Tenant } from './kit.ts';
 import { copiesByLocalId, medplumWorkstation, type MedplumWorkstation } from './workstation.ts';
 

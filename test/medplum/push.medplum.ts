@@ -3,7 +3,7 @@
 // oracle: what it stores, refuses, and says about conflicts.
 import type { AuditEvent, Encounter, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVOKED_REASON } from '../../electron/host/sync/pull-reconcile.ts';
+import { REVOKED_REASON } from '../../electron/host/sync/pull/pull-reconcile.ts';
 import { freshTenant, kitEnv, type Tenant } from './kit.ts';
 import { copiesByLocalId, medplumWorkstation, type MedplumWorkstation } from './workstation.ts';
 

@@ -5,7 +5,7 @@
 import { createHost } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey } from '../../electron/host/paths.ts';
 import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
-import { pushOutbox } from '../../electron/host/sync/push.ts';
+import { pushOutbox } from '../../electron/host/sync/push/push.ts';
 
 const [dataDir, mode] = process.argv.slice(2);
 const tracingFetch: typeof fetch = async (input, init) => {

@@ -2,9 +2,9 @@
 // queued with its reason.
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pushAuditEvents } from '../../electron/host/sync/audit-push.ts';
-import { pushOutbox } from '../../electron/host/sync/push.ts';
-import { createRemote, type Remote } from '../../electron/host/sync/remote.ts';
+import { pushAuditEvents } from '../../electron/host/sync/push/audit-push.ts';
+import { pushOutbox } from '../../electron/host/sync/push/push.ts';
+import { createRemote, type Remote } from '../../electron/host/sync/remote/remote.ts';
 import { startFhirServer, type TestFhirServer } from '../helpers/fhir-server.ts';
 import { makeHost, type TestHost } from '../host/helpers.ts';
 import { remoteSearch } from './workstation.ts';

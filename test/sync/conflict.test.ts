@@ -4,7 +4,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listConflicts, outboxCounts } from '../../electron/host/sync/index.ts';
-import { resolveConflict } from '../../electron/host/sync/conflicts.ts';
+import { resolveConflict } from '../../electron/host/sync/conflicts/conflicts.ts';
 import { startFhirServer, type TestFhirServer } from '../helpers/fhir-server.ts';
 import { remoteSearch, workstation, type Workstation } from './workstation.ts';
 

@@ -1,7 +1,8 @@
 // Three-way merge by element path: what merges, what overlaps, what is ignored.
 import type { Observation } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { mergeByField, OUTPOST_ID_SYSTEM, threeWayMerge } from '../../electron/host/sync/merge.ts';
+import { mergeByField, threeWayMerge } from '../../electron/host/sync/conflicts/merge.ts';
+import { OUTPOST_ID_SYSTEM } from '../../electron/host/sync/references.ts';
 
 const obs = (extra: Partial<Observation>): Observation => ({ resourceType: 'Observation', status: 'final', code: { text: 'pulse', coding: [{ code: '8867-4' }] }, ...extra });
 

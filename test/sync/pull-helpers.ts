@@ -3,7 +3,7 @@
 import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { createStore, type Store } from '../../electron/host/store/index.ts';
 import { createOutbox, syncMigrations, type Outbox } from '../../electron/host/sync/index.ts';
-import { createRemote, type Remote } from '../../electron/host/sync/remote.ts';
+import { createRemote, type Remote } from '../../electron/host/sync/remote/remote.ts';
 import type { PagingFhirServer } from '../helpers/fhir-paging.ts';
 
 export const PROJECT = 'p1';

@@ -4,9 +4,9 @@
 import { createReplica } from '../../electron/host/access/index.ts';
 import type { Observation, Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listConflicts } from '../../electron/host/sync/conflicts.ts';
-import { REVOKED_REASON } from '../../electron/host/sync/pull-reconcile.ts';
-import { pullProject } from '../../electron/host/sync/pull.ts';
+import { listConflicts } from '../../electron/host/sync/conflicts/conflicts.ts';
+import { REVOKED_REASON } from '../../electron/host/sync/pull/pull-reconcile.ts';
+import { pullProject } from '../../electron/host/sync/pull/pull.ts';
 import { startPagingFhirServer, type PagingFhirServer } from '../helpers/fhir-paging.ts';
 import { clinicalData, countLive, openLocal, outboxRow, PROJECT, remoteOf, type Local } from './pull-helpers.ts';
 

@@ -4,10 +4,10 @@
 import { createReplica } from '../../electron/host/access/index.ts';
 import type { Observation, Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listConflicts } from '../../electron/host/sync/conflicts.ts';
-import { getWatermark } from '../../electron/host/sync/pull-state.ts';
-import { pullProject } from '../../electron/host/sync/pull.ts';
-import { createRemote } from '../../electron/host/sync/remote.ts';
+import { listConflicts } from '../../electron/host/sync/conflicts/conflicts.ts';
+import { getWatermark } from '../../electron/host/sync/pull/pull-state.ts';
+import { pullProject } from '../../electron/host/sync/pull/pull.ts';
+import { createRemote } from '../../electron/host/sync/remote/remote.ts';
 import { startPagingFhirServer, type PagingFhirServer } from '../helpers/fhir-paging.ts';
 import { clinicalData, countLive, openLocal, outboxRow, PROJECT, remoteOf, type Local } from './pull-helpers.ts';
 

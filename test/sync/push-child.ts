@@ -4,8 +4,8 @@
 import { createReplica } from '../../electron/host/access/index.ts';
 import { createStore } from '../../electron/host/store/index.ts';
 import { createOutbox, syncMigrations } from '../../electron/host/sync/index.ts';
-import { pushOutbox } from '../../electron/host/sync/push.ts';
-import { createRemote } from '../../electron/host/sync/remote.ts';
+import { pushOutbox } from '../../electron/host/sync/push/push.ts';
+import { createRemote } from '../../electron/host/sync/remote/remote.ts';
 
 const [file, baseUrl, token] = process.argv.slice(2);
 const outbox = createOutbox();

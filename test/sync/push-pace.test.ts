@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../../electron/host/store/index.ts';
 import { createOutbox, outboxCounts, syncMigrations } from '../../electron/host/sync/index.ts';
 import { keepLocalOnly } from '../../electron/host/sync/local-only.ts';
-import { pushOutbox } from '../../electron/host/sync/push.ts';
-import { createRemote, type Remote } from '../../electron/host/sync/remote.ts';
+import { pushOutbox } from '../../electron/host/sync/push/push.ts';
+import { createRemote, type Remote } from '../../electron/host/sync/remote/remote.ts';
 import { startFhirServer, type TestFhirServer } from '../helpers/fhir-server.ts';
 import { remoteSearch } from './workstation.ts';
 

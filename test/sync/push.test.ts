@@ -4,8 +4,9 @@ import type { Bundle, Encounter, Observation, Patient, Provenance, Resource } fr
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../../electron/host/store/index.ts';
 import { createOutbox, outboxCounts, syncMigrations } from '../../electron/host/sync/index.ts';
-import { OUTPOST_ID_SYSTEM, pushOutbox } from '../../electron/host/sync/push.ts';
-import { createRemote, type Remote } from '../../electron/host/sync/remote.ts';
+import { pushOutbox } from '../../electron/host/sync/push/push.ts';
+import { OUTPOST_ID_SYSTEM } from '../../electron/host/sync/references.ts';
+import { createRemote, type Remote } from '../../electron/host/sync/remote/remote.ts';
 import { startFhirServer, type TestFhirServer } from '../helpers/fhir-server.ts';
 
 let server: TestFhirServer;

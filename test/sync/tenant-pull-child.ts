@@ -3,8 +3,8 @@
 // Prints "ready" once the store is open, "progress <done> <total>" after each committed page, and
 // "done <json summary>" at the end.
 import { createReplica } from '../../electron/host/access/index.ts';
-import { tenantPull } from '../../electron/host/sync/tenant-pull.ts';
-import { createRemote } from '../../electron/host/sync/remote.ts';
+import { tenantPull } from '../../electron/host/sync/pull/tenant-pull.ts';
+import { createRemote } from '../../electron/host/sync/remote/remote.ts';
 import { openLocal, PROJECT } from './pull-helpers.ts';
 
 const [file, baseUrl, token, pageSize] = process.argv.slice(2);

@@ -3,10 +3,10 @@
 import { createReplica } from '../../electron/host/access/index.ts';
 import type { AccessPolicy, ClientApplication, Observation, Patient, Practitioner, Project, ProjectMembership, User } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listWatermarks } from '../../electron/host/sync/pull-state.ts';
-import type { PullProgress } from '../../electron/host/sync/pull.ts';
-import { pullProject } from '../../electron/host/sync/pull.ts';
-import { tenantPull, TENANT_ADMIN_TYPES } from '../../electron/host/sync/tenant-pull.ts';
+import { listWatermarks } from '../../electron/host/sync/pull/pull-state.ts';
+import type { PullProgress } from '../../electron/host/sync/pull/pull.ts';
+import { pullProject } from '../../electron/host/sync/pull/pull.ts';
+import { tenantPull, TENANT_ADMIN_TYPES } from '../../electron/host/sync/pull/tenant-pull.ts';
 import { startPagingFhirServer, type PagingFhirServer } from '../helpers/fhir-paging.ts';
 import { clinicalData, countLive, openLocal, PROJECT, remoteOf, type Local } from './pull-helpers.ts';
 

@@ -5,8 +5,8 @@ import { createReplica } from '../../electron/host/access/index.ts';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { createStore, type Store } from '../../electron/host/store/index.ts';
 import { createOutbox, syncMigrations, type Outbox } from '../../electron/host/sync/index.ts';
-import { pushOutbox, type PushOptions, type PushSummary } from '../../electron/host/sync/push.ts';
-import { createRemote, type Remote } from '../../electron/host/sync/remote.ts';
+import { pushOutbox, type PushOptions, type PushSummary } from '../../electron/host/sync/push/push.ts';
+import { createRemote, type Remote } from '../../electron/host/sync/remote/remote.ts';
 import type { TestFhirServer } from '../helpers/fhir-server.ts';
 
 export interface Workstation {

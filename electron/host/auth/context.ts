@@ -4,8 +4,7 @@ import type { WithId } from '@medplum/core';
 import type { AccessPolicy, User } from '@medplum/fhirtypes';
 import type { Db } from '../db/types.ts';
 import type { Directory } from './directory.ts';
-import type { RemotePasswordCheck } from './remote-login.ts';
-import type { AuthAuditEvent, Session } from './types.ts';
+import type { AuthAuditEvent, RemotePasswordCheck, Session } from './types.ts';
 
 export interface AuthOptions {
   /** A session with no request for this long locks (default 15 minutes). */

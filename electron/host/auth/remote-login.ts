@@ -10,7 +10,7 @@
 //     created (same id as the remote's, linked to the membership) with the verifier.
 // The remote's side (Medplum's /auth/login with the remote project id -> [/auth/profile] ->
 // /oauth2/token -> /auth/me) is `remoteSignIn`; which remote, and how its membership maps to the local
-// one, is the sync service's (sync/remote-identity.ts), handed in as `remotePasswordCheck`.
+// one, is the sync service's (sync/remote/remote-identity.ts), handed in as `remotePasswordCheck`.
 // Offline, or with no remote configured, both simply fail like a wrong password. A remote asking for
 // MFA is not accepted this way (its second factor was not checked).
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,38 +18,8 @@ import type { WithId } from '@medplum/core';
 import type { ProjectMembership, User } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import type { AuthContext } from './context.ts';
+import type { RemoteAccount } from './types.ts';
 import { BCRYPT_COST, MAX_PASSWORD_BYTES } from './passwords.ts';
-
-/** Who the remote says signed in. */
-export interface RemoteAccount {
-  email: string;
-  /** The remote User, membership and project (absent when the remote has no /auth/me). */
-  userId?: string;
-  membershipId?: string;
-  projectId?: string;
-  firstName?: string;
-  lastName?: string;
-}
-
-/** The local account a remote sign-in maps to. */
-export interface LocalAccount {
-  /** The local User id (the one the pulled membership names). */
-  userId: string;
-  email: string;
-  firstName?: string;
-  lastName?: string;
-  /** The local membership the remote signed in with (undefined when the remote did not say). */
-  membershipId?: string;
-  /** The local project of that membership. */
-  project?: string;
-}
-
-/**
- * Asks the remote(s) of the local `projects` (all projects with a remote when empty) whether this email
- * and password are right; the local account they map to on a clear yes. `userId`: the local User being
- * checked (verifyWithRemote), else a first sign-in.
- */
-export type RemotePasswordCheck = (input: { email: string; password: string; projects: string[]; userId?: string }) => Promise<LocalAccount | undefined>;
 
 async function postJson(doFetch: typeof fetch, url: string, body: string, contentType: string, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await doFetch(url, {

@@ -27,9 +27,8 @@ import {
 } from './login-flow.ts';
 import { clearFailures, failureState } from './lockout.ts';
 import { authenticateToken, endSession, endSessionsWhere, lockSession, refreshSession, rowByToken } from './sessions.ts';
-import type { RemotePasswordCheck } from './remote-login.ts';
 import { startViewAs, viewAsOf } from './view-as.ts';
-import type { AuthAuditEvent, AuthService, Session } from './types.ts';
+import type { AuthAuditEvent, AuthService, RemotePasswordCheck, Session } from './types.ts';
 
 export interface AuthServiceOptions extends Partial<AuthOptions> {
   /** The database: the auth tables (migration 10 must have run) and the identity lookups of db/. */

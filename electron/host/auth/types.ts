@@ -186,3 +186,36 @@ export interface AuthService {
   /** Locks every open password session (screen lock, suspend); returns how many were locked. */
   lockAllSessions(): number;
 }
+
+// Remote login (remote-login.ts): the sync service answers whether the remote knows a password.
+
+/** Who the remote says signed in. */
+export interface RemoteAccount {
+  email: string;
+  /** The remote User, membership and project (absent when the remote has no /auth/me). */
+  userId?: string;
+  membershipId?: string;
+  projectId?: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+/** The local account a remote sign-in maps to. */
+export interface LocalAccount {
+  /** The local User id (the one the pulled membership names). */
+  userId: string;
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  /** The local membership the remote signed in with (undefined when the remote did not say). */
+  membershipId?: string;
+  /** The local project of that membership. */
+  project?: string;
+}
+
+/**
+ * Asks the remote(s) of the local `projects` (all projects with a remote when empty) whether this email
+ * and password are right; the local account they map to on a clear yes. `userId`: the local User being
+ * checked (verifyWithRemote), else a first sign-in.
+ */
+export type RemotePasswordCheck = (input: { email: string; password: string; projects: string[]; userId?: string }) => Promise<LocalAccount | undefined>;

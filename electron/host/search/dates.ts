@@ -7,7 +7,7 @@
 // the parameter id, longer ones under its negation. For the short ones a bound on hi is also a bound
 // on lo (hi - lo < SHORT_SPAN), so every date search is a bounded range scan of the (pid, lo)
 // primary key, plus a lookup among the few long ranges.
-import type { Cond } from './filters.ts';
+import type { SqlFragment } from '../db/types.ts';
 import type { DateRange } from './values.ts';
 
 export const SHORT_SPAN = 86_400_000;
@@ -57,7 +57,7 @@ export function intersectBounds(a: DateBounds, b: DateBounds): DateBounds {
 }
 
 /** SQL of bounds over two columns (the same column twice for a point such as last_updated). */
-export function boundsSql(b: DateBounds, lo: string, hi: string): Cond {
+export function boundsSql(b: DateBounds, lo: string, hi: string): SqlFragment {
   const sql: string[] = [];
   const params: unknown[] = [];
   const add = (col: string, op: string, v: number | undefined): void => {
@@ -77,7 +77,7 @@ export function boundsSql(b: DateBounds, lo: string, hi: string): Cond {
  * Conditions on idx_date for one parameter: short ranges (pid, lo bounded on both sides whenever
  * the search bounds anything) and long ranges (-pid).
  */
-export function dateTableConds(pid: number, b: DateBounds): Cond[] {
+export function dateTableConds(pid: number, b: DateBounds): SqlFragment[] {
   // For short rows: lo > hi - SHORT_SPAN and lo <= hi, so hi bounds become lo bounds.
   const shortLoMin = Math.max(b.loMin ?? -Infinity, b.hiMin === undefined ? -Infinity : b.hiMin - SHORT_SPAN + 1);
   const shortLoMax = Math.min(b.loMax ?? Infinity, b.hiMax ?? Infinity);

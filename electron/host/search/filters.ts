@@ -2,6 +2,7 @@
 // index table: a list of OR-ed conditions on that table's value columns, for one parameter id.
 // Bad values (dates, numbers, prefixes, modifiers) are 400s naming the parameter.
 import { errors } from '../../../shared/errors.ts';
+import type { SqlFragment } from '../db/types.ts';
 import { assertModifier } from './grammar.ts';
 import type { ParamDef } from './params.ts';
 import { paramId } from './params.ts';
@@ -10,11 +11,6 @@ import { storedPids } from './shared-rows.ts';
 import { normalizeString, parseDateRange, parseReferenceString } from './values.ts';
 import type { DateRange } from './values.ts';
 
-export interface Cond {
-  sql: string;
-  params: unknown[];
-}
-
 /**
  * A test on an index table: rows of `pid` matching any of `ors` (no ors: any row of pid). Several pids:
  * a parameter stored through its parts' rows (shared-rows.ts).
@@ -22,7 +18,7 @@ export interface Cond {
 export interface IndexPredicate {
   table: string;
   pid: number | number[] | null;
-  ors: Cond[];
+  ors: SqlFragment[];
   /** true: the resource must have NO such row (:not, ne, :missing=true). */
   negate: boolean;
   /** Lower is more selective: the most selective positive predicate drives the query. */
@@ -58,7 +54,7 @@ export function parseDateValue(code: string, value: string): DateRange {
 }
 
 /** Conditions on a numeric column for a number prefix; `eq` uses the value's implied precision. */
-export function numberConds(code: string, prefix: string, raw: string, col: string): { cond: Cond; negate: boolean } {
+export function numberConds(code: string, prefix: string, raw: string, col: string): { cond: SqlFragment; negate: boolean } {
   if (!NUMBER_RE.test(raw)) {
     bad(code, `"${raw}" is not a number`);
   }
@@ -108,7 +104,7 @@ export function splitBars(value: string): string[] {
   return out;
 }
 
-export function tokenCond(value: string, codeCol = 'code', systemCol = 'system'): Cond {
+export function tokenCond(value: string, codeCol = 'code', systemCol = 'system'): SqlFragment {
   const bar = splitBars(value);
   if (bar.length === 1) {
     return { sql: `${codeCol} = ?`, params: [bar[0]] };
@@ -123,7 +119,7 @@ export function tokenCond(value: string, codeCol = 'code', systemCol = 'system')
   return { sql: `${codeCol} = ? AND ${systemCol} = ?`, params: [code, system] };
 }
 
-export function stringPrefixCond(value: string, col = 'norm'): Cond {
+export function stringPrefixCond(value: string, col = 'norm'): SqlFragment {
   const norm = normalizeString(value);
   return { sql: `${col} >= ? AND ${col} < ?`, params: [norm, norm + MAX_CHAR] };
 }
@@ -184,7 +180,7 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
       return { table, pid: storedPids(def), ors: values.map((v) => tokenCond(v)), negate: modifier === 'not', rank: 2 };
     }
     case 'uri': {
-      const ors = values.map((v): Cond => {
+      const ors = values.map((v): SqlFragment => {
         if (modifier === 'below') {
           return { sql: 'code >= ? AND code < ?', params: [v, v + MAX_CHAR] };
         }
@@ -199,7 +195,7 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
       if (values.some((v) => normalizeString(v) === '')) {
         bad(code, 'empty value');
       }
-      const ors = values.map((v): Cond => {
+      const ors = values.map((v): SqlFragment => {
         if (modifier === 'exact') {
           return { sql: 'norm = ? AND raw = ?', params: [normalizeString(v), v] };
         }
@@ -238,11 +234,11 @@ export function buildIndexPredicate(def: ParamDef, modifier: string | undefined,
 }
 
 /** Conditions on idx_date for a date parameter, over every id its rows are stored under. */
-export function storedDateConds(def: ParamDef, bounds: DateBounds): Cond[] {
+export function storedDateConds(def: ParamDef, bounds: DateBounds): SqlFragment[] {
   return storedPids(def).flatMap((pid) => dateTableConds(pid, bounds));
 }
 
-function rangePredicate(def: ParamDef, table: string, values: string[], one: (v: string) => { cond: Cond; negate: boolean }): IndexPredicate {
+function rangePredicate(def: ParamDef, table: string, values: string[], one: (v: string) => { cond: SqlFragment; negate: boolean }): IndexPredicate {
   const parts = values.map(one);
   const negate = parts[0].negate;
   if (parts.some((p) => p.negate !== negate)) {
@@ -252,7 +248,7 @@ function rangePredicate(def: ParamDef, table: string, values: string[], one: (v:
 }
 
 /** `[prefix]number|system|code`: the number with its prefix, then system and code (code matches Quantity.code or unit). */
-export function quantityCond(code: string, value: string, valueCol: string, systemCol: string, codeCol: string, unitCol: string): { cond: Cond; negate: boolean } {
+export function quantityCond(code: string, value: string, valueCol: string, systemCol: string, codeCol: string, unitCol: string): { cond: SqlFragment; negate: boolean } {
   const [num, system, unit, ...extra] = splitBars(value);
   if (extra.length) {
     bad(code, 'a quantity is number|system|code');
@@ -279,7 +275,7 @@ function referencePredicate(def: ParamDef, modifier: string | undefined, values:
   }
   // The grammar let it through: any other modifier is a target type name.
   const typeModifier = modifier !== undefined && modifier !== 'not' ? modifier : undefined;
-  const ors = values.map((raw): Cond => {
+  const ors = values.map((raw): SqlFragment => {
     const v = baseUrl && raw.startsWith(baseUrl) ? raw.slice(baseUrl.length) : raw;
     const ref = parseReferenceString(v);
     if (ref.refType) {
@@ -306,14 +302,14 @@ export function compositePredicate(def: ParamDef, vals: string[]): IndexPredicat
     bad(def.code, 'this composite parameter is not supported');
   }
   const secondType = comps[1].param.type;
-  const ors = vals.map((v): Cond => {
+  const ors = vals.map((v): SqlFragment => {
     const dollar = v.indexOf('$');
     if (dollar < 0) {
       bad(def.code, 'a composite value is first$second');
     }
     const first = tokenCond(v.slice(0, dollar), 'c1_code', 'c1_system');
     const rest = v.slice(dollar + 1);
-    let second: Cond;
+    let second: SqlFragment;
     switch (secondType) {
       case 'token':
         second = tokenCond(rest, 'v_code', 'v_system');

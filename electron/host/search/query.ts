@@ -7,7 +7,8 @@ import { splitSearchOnComma } from '@medplum/core';
 import { errors } from '../../../shared/errors.ts';
 import { boundsSql, dateBounds, intersectBounds } from './dates.ts';
 import { bad, buildIndexPredicate, compositePredicate, parseDateValue, splitPrefix, storedDateConds } from './filters.ts';
-import type { Cond, IndexPredicate } from './filters.ts';
+import type { IndexPredicate } from './filters.ts';
+import type { SqlFragment } from '../db/types.ts';
 import { LIVE_INDEX } from './live-index.ts';
 import { assertModifier, RESULT_PARAMS, splitParamKey, UNSUPPORTED_PARAMS } from './grammar.ts';
 import { getParamRegistry } from './params.ts';
@@ -34,9 +35,9 @@ export function newBuildContext(opts: { project: string; baseUrl?: string; restr
  * (a fixed join order, so the plan does not depend on table statistics).
  */
 export interface Built {
-  check: Cond;
-  driver?: Cond;
-  set?: Cond;
+  check: SqlFragment;
+  driver?: SqlFragment;
+  set?: SqlFragment;
   rank: number;
   /** The driver needs the resource(type, ...) indexes usable (r.type compared plainly). */
   typeIndexDriver?: boolean;
@@ -56,7 +57,7 @@ const RID_INDEX: Record<string, string> = {
   compartment: 'compartment_rid',
 };
 
-function ors(conds: Cond[]): Cond {
+function ors(conds: SqlFragment[]): SqlFragment {
   return { sql: conds.map((c) => `(${c.sql})`).join(' OR '), params: conds.flatMap((c) => c.params) };
 }
 
@@ -65,7 +66,7 @@ function fromIndexPredicate(p: IndexPredicate, alias: string): Built {
   const pidSql = pids.length === 0 ? '' : pids.length === 1 ? 'pid = ? AND ' : `pid IN (${pids.map(() => '?').join(', ')}) AND `;
   const pidParams = pids;
   const body = p.ors.length ? ors(p.ors) : { sql: '1', params: [] };
-  const check: Cond = {
+  const check: SqlFragment = {
     sql: `${p.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${p.table} INDEXED BY ${RID_INDEX[p.table]} WHERE rid = ${alias}.rid AND ${pidSql}(${body.sql}))`,
     params: [...pidParams, ...body.params],
   };
@@ -77,13 +78,13 @@ function fromIndexPredicate(p: IndexPredicate, alias: string): Built {
     params: [...pidParams, ...c.params],
   }));
   const union = branches.length === 1 ? `SELECT DISTINCT${branches[0].sql.slice('SELECT'.length)}` : branches.map((b) => b.sql).join(' UNION ');
-  const set: Cond = { sql: union, params: branches.flatMap((b) => b.params) };
-  const driver: Cond = { sql: `${alias}.rid IN (${set.sql})`, params: set.params };
+  const set: SqlFragment = { sql: union, params: branches.flatMap((b) => b.params) };
+  const driver: SqlFragment = { sql: `${alias}.rid IN (${set.sql})`, params: set.params };
   return { check, driver, set, rank: p.ors.length ? p.rank : 15 };
 }
 
 /** The access-control condition for rows of `type` under `alias`; null = none; false = none visible. */
-export function restrictCond(ctx: BuildContext, type: string, alias: string): Cond | null | false {
+export function restrictCond(ctx: BuildContext, type: string, alias: string): SqlFragment | null | false {
   const frag = ctx.restrict?.(type);
   if (frag === false) {
     return false;
@@ -99,7 +100,7 @@ export function restrictCond(ctx: BuildContext, type: string, alias: string): Co
 }
 
 /** Conditions that rows of `type` under `alias` are live, in the project and visible. null: none can be. */
-function liveRows(ctx: BuildContext, type: string, alias: string, inner: Built): Cond | null {
+function liveRows(ctx: BuildContext, type: string, alias: string, inner: Built): SqlFragment | null {
   const r = restrictCond(ctx, type, alias);
   if (r === false) {
     return null;
@@ -117,8 +118,8 @@ function liveRows(ctx: BuildContext, type: string, alias: string, inner: Built):
 
 export interface Combined {
   /** FROM clause: `resource <alias>`, or the driving rid set joined to it in a fixed order. */
-  from: Cond;
-  conds: Cond[];
+  from: SqlFragment;
+  conds: SqlFragment[];
   typeIndexDriver: boolean;
   driven: boolean;
 }
@@ -141,11 +142,11 @@ export function combine(ctx: BuildContext, built: Built[], alias: string): Combi
       driven: true,
     };
   }
-  const conds = built.map((b) => (b === best ? (b.driver as Cond) : b.check));
+  const conds = built.map((b) => (b === best ? (b.driver as SqlFragment) : b.check));
   return { from: { sql: `resource ${alias}`, params: [] }, conds, typeIndexDriver: !!best?.typeIndexDriver, driven: !!best };
 }
 
-function and(conds: Cond[]): Cond {
+function and(conds: SqlFragment[]): SqlFragment {
   return conds.length ? { sql: conds.map((c) => c.sql).join(' AND '), params: conds.flatMap((c) => c.params) } : { sql: '1', params: [] };
 }
 
@@ -278,7 +279,7 @@ function buildLastUpdated(code: string, modifier: string | undefined, raw: strin
     const { bounds, negate } = dateBounds(prefix, parseDateValue(code, rest));
     return { cond: boundsSql(bounds, `${alias}.last_updated`, `${alias}.last_updated`), negate };
   });
-  const cond: Cond = {
+  const cond: SqlFragment = {
     sql: parts.map((p) => `(${p.negate ? 'NOT ' : ''}(${p.cond.sql}))`).join(' OR '),
     params: parts.flatMap((p) => p.cond.params),
   };
@@ -288,7 +289,7 @@ function buildLastUpdated(code: string, modifier: string | undefined, raw: strin
 
 function buildCompartment(code: string, modifier: string | undefined, raw: string, alias: string, baseUrl?: string): Built {
   assertModifier(code, 'reference', modifier);
-  const conds = values(code, raw).map((v): Cond => {
+  const conds = values(code, raw).map((v): SqlFragment => {
     const ref = parseReferenceString(baseUrl && v.startsWith(baseUrl) ? v.slice(baseUrl.length) : v);
     return ref.refType ? { sql: 'ref_id = ? AND ref_type = ?', params: [ref.refId, ref.refType] } : { sql: 'ref_id = ?', params: [ref.refId] };
   });
@@ -318,7 +319,7 @@ function buildChain(ctx: BuildContext, resourceType: string | undefined, head: s
   if (targets.length === 0) {
     bad(code, `no target type of ${code} has a parameter "${nextCode}"`);
   }
-  const branches: Cond[] = [];
+  const branches: SqlFragment[] = [];
   for (const target of targets) {
     if (!getParamRegistry().resourceTypes.has(target)) {
       bad(code, `unknown resource type ${target}`);
@@ -341,8 +342,8 @@ function buildChain(ctx: BuildContext, resourceType: string | undefined, head: s
     const none = { sql: '0', params: [] };
     return { check: none, driver: none, rank: 0, typeIndexDriver: true };
   }
-  const set: Cond = { sql: branches.length === 1 ? `SELECT DISTINCT${branches[0].sql.slice('SELECT'.length)}` : branches.map((br) => br.sql).join(' UNION '), params: branches.flatMap((br) => br.params) };
-  const cond: Cond = { sql: `${alias}.rid IN (${set.sql})`, params: set.params };
+  const set: SqlFragment = { sql: branches.length === 1 ? `SELECT DISTINCT${branches[0].sql.slice('SELECT'.length)}` : branches.map((br) => br.sql).join(' UNION '), params: branches.flatMap((br) => br.params) };
+  const cond: SqlFragment = { sql: `${alias}.rid IN (${set.sql})`, params: set.params };
   // A chain ending in an identity (`_id`, `identifier` equality) matches a handful of targets, so its
   // set is smaller than any token's (e.g. a LOINC code shared by ~10k rows): let it drive.
   const selective = SELECTIVE_CHAIN_TAILS.has(tail) && !raw.includes(',');
@@ -374,7 +375,7 @@ function buildHas(ctx: BuildContext, resourceType: string | undefined, key: stri
   }
   const inner = combine(ctx, [built], b);
   const where = and(inner.conds);
-  const cond: Cond = {
+  const cond: SqlFragment = {
     sql: `${alias}.id IN (SELECT ${x}.ref_id FROM ${inner.from.sql} CROSS JOIN idx_ref ${x} INDEXED BY idx_ref_rid WHERE ${live.sql} AND ${where.sql} AND ${x}.rid = ${b}.rid AND ${x}.pid = ? AND ${x}.ref_type = ?)`,
     params: [...inner.from.params, ...live.params, ...where.params, refDef.pid, resourceType],
   };

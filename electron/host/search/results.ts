@@ -3,10 +3,9 @@
 import { tryGetDataType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
-import type { Db } from '../db/types.ts';
+import type { Db, SqlFragment } from '../db/types.ts';
 import { prepareCached } from '../db/statements.ts';
 import { bad } from './filters.ts';
-import type { Cond } from './filters.ts';
 import { getParamRegistry } from './params.ts';
 import { storedPids } from './shared-rows.ts';
 import { restrictCond } from './query.ts';
@@ -31,7 +30,7 @@ const SORT_SQL: Record<string, { table: string; index: string; asc: string; desc
 };
 
 /** ORDER BY for `_sort` (comma-separated, `-` = descending); resources without a value sort last; ties by rid. */
-export function buildOrderBy(resourceType: string | undefined, sort: string | undefined): Cond {
+export function buildOrderBy(resourceType: string | undefined, sort: string | undefined): SqlFragment {
   const parts: string[] = [];
   const params: unknown[] = [];
   const keys = sort ? sort.split(',') : [];
@@ -156,11 +155,11 @@ function referenceParams(type: string, code: string): { pid: number; targets: st
 }
 
 /** Visibility of included rows under alias t, for the types they may have. null: nothing may be included. */
-function visibleTypes(ctx: BuildContext, types: string[], alias: string): Cond | null {
+function visibleTypes(ctx: BuildContext, types: string[], alias: string): SqlFragment | null {
   if (!ctx.restrict) {
     return { sql: '1', params: [] };
   }
-  const branches: Cond[] = [];
+  const branches: SqlFragment[] = [];
   for (const type of new Set(types)) {
     const r = restrictCond(ctx, type, alias);
     if (r === false) {

@@ -4,10 +4,9 @@ import { tryGetDataType } from '@medplum/core';
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
-import type { Db } from '../db/types.ts';
+import type { Db, SqlFragment } from '../db/types.ts';
 import { prepareCached } from '../db/statements.ts';
 import { bad } from './filters.ts';
-import type { Cond } from './filters.ts';
 import { getParamRegistry } from './params.ts';
 import { buildFilters, combine, newBuildContext, restrictCond } from './query.ts';
 import type { BuildContext } from './query.ts';
@@ -35,7 +34,7 @@ function single(entries: [string, string][], name: string): string | undefined {
 
 interface Where {
   /** FROM clause (with its parameters, which come before the WHERE ones). */
-  from: Cond;
+  from: SqlFragment;
   sql: string;
   params: unknown[];
 }
@@ -44,7 +43,7 @@ interface Where {
 function buildWhere(db: Db, ctx: BuildContext, resourceType: string | undefined, entries: [string, string][], mainTypeForbidden: 'throw' | 'empty'): Where | null {
   const parts: string[] = [];
   const params: unknown[] = [];
-  let restriction: Cond | undefined;
+  let restriction: SqlFragment | undefined;
   const filters = buildFilters(ctx, resourceType, entries, 'r');
   const { from, conds, typeIndexDriver, driven } = combine(ctx, filters, 'r');
   if (resourceType) {
@@ -75,7 +74,7 @@ function buildWhere(db: Db, ctx: BuildContext, resourceType: string | undefined,
     }
     if (ctx.restrict) {
       const candidates = types ?? (prepareCached(db, 'SELECT DISTINCT type FROM resource WHERE project = ?').pluck().all(ctx.project) as string[]);
-      const branches: Cond[] = [];
+      const branches: SqlFragment[] = [];
       for (const t of candidates) {
         const r = restrictCond(ctx, t, 'r');
         if (r !== false) {
@@ -194,7 +193,7 @@ export const searchResources: SearchFn = (db, resourceType, query, opts) => {
  * LIMIT and OFFSET are written as literals: they are integers this module parsed, and a bound LIMIT
  * makes SQLite re-plan the statement on every run (tens of microseconds, more than a selective search).
  */
-function pageSql(where: Where, order: Cond, limit: number, offset: number): string {
+function pageSql(where: Where, order: SqlFragment, limit: number, offset: number): string {
   if (!Number.isSafeInteger(limit) || !Number.isSafeInteger(offset)) {
     throw errors.badRequest('Invalid _count or _offset');
   }

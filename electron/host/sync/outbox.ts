@@ -20,6 +20,8 @@ import { attributeChange } from './provenance.ts';
 
 export type OutboxOp = 'create' | 'update' | 'delete';
 export type OutboxState = 'pending' | 'held' | 'conflict' | 'quarantined';
+/** What becomes of a row a push tried: a new state, or 'later' (left pending, tried again in a later run). */
+export type Outcome = OutboxState | 'later';
 
 export interface OutboxRow {
   type: string;

@@ -20,7 +20,7 @@
 // just recorded). The authors are kept on the outbox row (sync_outbox.authors, JSON).
 import type { AuditEvent, Extension, Reference, Resource } from '@medplum/fhirtypes';
 import type { Db } from '../db/types.ts';
-import { OUTPOST_ID_SYSTEM } from './merge.ts';
+import { OUTPOST_ID_SYSTEM } from './references.ts';
 import { resourceRow } from '../db/resources.ts';
 
 export const LOCAL_AUTHOR_EXTENSION = 'https://outpost.local/fhir/StructureDefinition/local-author';

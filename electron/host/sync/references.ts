@@ -1,5 +1,12 @@
-// Literal references (`Type/id`) in what sync sends and receives: one pattern and one walker, so push,
-// audit push and pull translate ids between the workstation and the remote the same way.
+// How sync names a resource on both sides: the Outpost identifier that carries a local id to the remote,
+// and literal references (`Type/id`) in what sync sends and receives: one pattern and one walker, so
+// push, audit push and pull translate ids between the workstation and the remote the same way.
+
+/**
+ * The identifier system (a meta.tag system for types without `identifier`) of a local id on the remote:
+ * push finds its creates again by it, and merging ignores it (conflicts/merge.ts).
+ */
+export const OUTPOST_ID_SYSTEM = 'https://outpost.local/fhir/local-id';
 
 /** A literal relative reference `Type/id` (absolute URLs, `#contained` and conditional ones do not match). */
 export const LITERAL_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;

@@ -23,7 +23,7 @@ import type { Repository } from '../access/index.ts';
 import { restrictedDomainRows } from '../db/replication.ts';
 import type { Db } from '../db/types.ts';
 import type { SyncConfig } from './config.ts';
-import { getConflict } from './conflicts.ts';
+import { getConflict } from './conflicts/conflicts.ts';
 import type { OutboxRow } from './outbox.ts';
 import type { SyncRunner } from './runner.ts';
 

@@ -8,11 +8,11 @@ import { FhirError, errors, outcome, outcomeText } from '../../../shared/errors.
 import type { Replica } from '../access/index.ts';
 import type { Db } from '../db/types.ts';
 import type { RemoteSettings, SyncConfig } from './config.ts';
-import { offlineBackoffMs, probeRemote } from './connectivity.ts';
-import { tokenSourceFor, type GetToken } from './credentials.ts';
+import { offlineBackoffMs, probeRemote } from './remote/connectivity.ts';
+import { tokenSourceFor, type GetToken } from './remote/credentials.ts';
 import type { Outbox } from './outbox.ts';
 import { createFailureLedger, failureLines, type FailureGroup } from './failures.ts';
-import { createRemote, type Remote, type RemoteConfig } from './remote.ts';
+import { createRemote, type Remote, type RemoteConfig } from './remote/remote.ts';
 import { createRunLock, type RunLockOptions } from './run-lock.ts';
 import { defaultSteps, type SyncProgress, type SyncSteps } from './steps.ts';
 

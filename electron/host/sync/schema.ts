@@ -15,10 +15,10 @@
 //                remote versionId last seen (If-Match of the next update or delete). A resource pulled
 //                from the remote maps to itself.
 import type { Migration } from '../db/types.ts';
-import { syncConflictMigration } from './conflicts.ts';
+import { syncConflictMigration } from './conflicts/conflicts.ts';
 import { syncRunMigration } from './config.ts';
 import { syncLocalOnlyMigration } from './local-only.ts';
-import { syncWatermarkMigration } from './pull-state.ts';
+import { syncWatermarkMigration } from './pull/pull-state.ts';
 
 export const syncOutboxMigration: Migration = {
   version: 31,

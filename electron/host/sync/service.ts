@@ -3,15 +3,14 @@
 // per host and stops it on close().
 import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
 import type { AuditLog } from '../audit/log.ts';
-import type { RemotePasswordCheck } from '../auth/remote-login.ts';
-import type { AuthService } from '../auth/types.ts';
+import type { AuthService, RemotePasswordCheck } from '../auth/types.ts';
 import type { Route, SegmentMatchers } from '../routes/router.ts';
 import type { Replica } from '../access/index.ts';
 import type { Db } from '../db/types.ts';
-import { resolveConflict } from './conflicts.ts';
+import { resolveConflict } from './conflicts/conflicts.ts';
 import { createSyncConfig, keyFileSealer, memorySealer, type SecretSealer, type SyncConfig } from './config.ts';
 import type { Outbox } from './outbox.ts';
-import { createRemotePasswordCheck } from './remote-identity.ts';
+import { createRemotePasswordCheck } from './remote/remote-identity.ts';
 import { syncRoutes, syncSegmentMatchers, type SyncRouteDeps } from './routes.ts';
 import { createSyncRunner, type BackgroundOptions, type SyncRunner, type SyncRunnerOptions } from './runner.ts';
 

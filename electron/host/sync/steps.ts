@@ -4,12 +4,12 @@ import type { SyncProgress } from '../../../shared/contract/sync.ts';
 import type { Replica } from '../access/index.ts';
 import type { Db } from '../db/types.ts';
 import type { Outbox } from './outbox.ts';
-import { pushAuditEvents } from './audit-push.ts';
-import { pullProject } from './pull.ts';
-import { pushOutbox } from './push.ts';
-import { tenantPull } from './tenant-pull.ts';
-import type { Remote } from './remote.ts';
-import { projectScope, remoteProjectOf } from './remote-project.ts';
+import { pushAuditEvents } from './push/audit-push.ts';
+import { pullProject } from './pull/pull.ts';
+import { pushOutbox } from './push/push.ts';
+import { tenantPull } from './pull/tenant-pull.ts';
+import type { Remote } from './remote/remote.ts';
+import { projectScope, remoteProjectOf } from './remote/remote-project.ts';
 
 export type { SyncProgress };
 

@@ -10,15 +10,15 @@
 // resource created and deleted offline, a local user profile never pushed) becomes a logical reference
 // by Outpost identifier, so the remote never holds a reference to an id it does not know.
 import type { AuditEvent, Bundle, BundleEntry } from '@medplum/fhirtypes';
-import type { Db } from '../db/types.ts';
-import { createFailureLedger, entryOutcomeText as outcomeText, type FailureGroup } from './failures.ts';
-import { OUTPOST_ID_SYSTEM } from './merge.ts';
-import { createIdMap, isTooLarge, MAX_BUNDLE_BYTES, splitBySize, type IdMap } from './push-body.ts';
+import type { Db } from '../../db/types.ts';
+import { createFailureLedger, entryOutcomeText as outcomeText, type FailureGroup } from '../failures.ts';
+import { createIdMap, type IdMap } from '../id-map.ts';
+import { isTooLarge, MAX_BUNDLE_BYTES, splitBySize } from './batch-bundles.ts';
 import { lookupOutpostIds } from './push-landed.ts';
-import { parseThrottled, QUOTA_COST, sendPaced } from './quota.ts';
-import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';
-import { backoffMs, isRetryable, type Remote } from './remote.ts';
-import { unpushedAuditEvents } from '../db/replication.ts';
+import { parseThrottled, QUOTA_COST, sendPaced } from '../remote/quota.ts';
+import { forEachReference, LITERAL_REFERENCE as REFERENCE, OUTPOST_ID_SYSTEM } from '../references.ts';
+import { backoffMs, isRetryable, type Remote } from '../remote/remote.ts';
+import { unpushedAuditEvents } from '../../db/replication.ts';
 
 export interface AuditPushOptions {
   db: Db;

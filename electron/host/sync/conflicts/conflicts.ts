@@ -19,14 +19,14 @@
 // resolved); resolveConflict (resolve.ts) writes the local store and re-queues the push.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
-import type { Migration } from '../db/types.ts';
-import { errors } from '../../../shared/errors.ts';
-import type { Repository } from '../access/index.ts';
-import type { Db } from '../db/types.ts';
+import type { Migration } from '../../db/types.ts';
+import { errors } from '../../../../shared/errors.ts';
+import type { Repository } from '../../access/index.ts';
+import type { Db } from '../../db/types.ts';
 import { comparable, mergeByField } from './merge.ts';
-import type { Outbox } from './outbox.ts';
-import { createIdMap, toLocalReferences } from './push-body.ts';
-import { resourceRow } from '../db/resources.ts';
+import type { Outbox } from '../outbox.ts';
+import { createIdMap, toLocalReferences } from '../id-map.ts';
+import { resourceRow } from '../../db/resources.ts';
 
 export const syncConflictMigration: Migration = {
   version: 33,

@@ -8,10 +8,11 @@
 // 409 "could not serialize access". A lookup costs 20 points per LOOKUP_CHUNK creates, and only on a
 // retry. Local ids are unique to the workstation, so nobody else creates under the same identifier.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { changedPaths, comparable, OUTPOST_ID_SYSTEM } from './merge.ts';
-import { hasIdentifier } from './push-body.ts';
-import type { PlannedEntry } from './push.ts';
-import type { Remote } from './remote.ts';
+import { changedPaths, comparable } from '../conflicts/merge.ts';
+import { OUTPOST_ID_SYSTEM } from '../references.ts';
+import { hasIdentifier } from '../id-map.ts';
+import type { PlannedEntry } from './push-types.ts';
+import type { Remote } from '../remote/remote.ts';
 
 export const LOOKUP_CHUNK = 50;
 

@@ -9,10 +9,11 @@
 //     `user` must be the remote User the remote named. The local account is that membership's User id,
 //     with the names of its profile.
 import type { HumanName, ProjectMembership, Resource } from '@medplum/fhirtypes';
-import { remoteSignIn, type LocalAccount, type RemoteAccount, type RemotePasswordCheck } from '../auth/remote-login.ts';
-import type { Replica } from '../access/index.ts';
-import type { Db } from '../db/types.ts';
-import { serverRootOf, type SyncConfig } from './config.ts';
+import { remoteSignIn } from '../../auth/remote-login.ts';
+import type { LocalAccount, RemoteAccount, RemotePasswordCheck } from '../../auth/types.ts';
+import type { Replica } from '../../access/index.ts';
+import type { Db } from '../../db/types.ts';
+import { serverRootOf, type SyncConfig } from '../config.ts';
 import { mappedRemoteProject } from './remote-project.ts';
 
 export interface RemoteIdentityOptions {

@@ -31,22 +31,20 @@
 // owner's profile of a bootstrapped workstation: tenant-pull.ts).
 // Every failure is counted with its reason in `failures` (failures.ts).
 import type { AccessPolicy, Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { criteriaMedplumRefuses } from '../../../shared/fhir/medplum-policy.ts';
-import { createFailureLedger, entryOutcomeText as outcomeText } from './failures.ts';
-import { OUTPOST_ID_SYSTEM } from './merge.ts';
-import { dueRows, type OutboxRow, type OutboxState } from './outbox.ts';
-import type { Outcome, PlannedEntry, PushOptions, PushSummary } from './push-types.ts';
-import { createIdMap, isTooLarge, MAX_BUNDLE_BYTES, outgoingBody, outpostQuery, parseEtag, parseLocation, splitBySize, toRemoteReferences } from './push-body.ts';
-import { checkRemoteBeforeDelete, handlePushConflict } from './push-conflict.ts';
+import { criteriaMedplumRefuses } from '../../../../shared/fhir/medplum-policy.ts';
+import { createFailureLedger, entryOutcomeText as outcomeText } from '../failures.ts';
+import { dueRows, type Outcome, type OutboxRow, type OutboxState } from '../outbox.ts';
+import type { PlannedEntry, PushOptions, PushSummary } from './push-types.ts';
+import { createIdMap, outgoingBody, outpostQuery, toRemoteReferences } from '../id-map.ts';
+import { isTooLarge, MAX_BUNDLE_BYTES, parseEtag, parseLocation, splitBySize } from './batch-bundles.ts';
+import { checkRemoteBeforeDelete, handlePushConflict } from '../conflicts/push-conflict.ts';
 import { findLandedCreates } from './push-landed.ts';
-import { parseThrottled, QUOTA_COST, sendPaced } from './quota.ts';
-import { forEachReference } from './references.ts';
-import { backoffMs, isRetryable, type RemoteResponse } from './remote.ts';
-import { resourceRow } from '../db/resources.ts';
+import { parseThrottled, QUOTA_COST, sendPaced } from '../remote/quota.ts';
+import { forEachReference } from '../references.ts';
+import { backoffMs, isRetryable, type RemoteResponse } from '../remote/remote.ts';
+import { resourceRow } from '../../db/resources.ts';
 
-export { OUTPOST_ID_SYSTEM };
-
-export type { Outcome, PlannedEntry, PushOptions, PushSummary } from './push-types.ts';
+export type { PlannedEntry, PushOptions, PushSummary } from './push-types.ts';
 
 /** Rounds of resending entries that failed transiently (5xx, 409 on a create) within one run. */
 const RETRY_ROUNDS = 3;

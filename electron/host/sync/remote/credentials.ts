@@ -2,8 +2,8 @@
 // exchanged at the token endpoint (grant_type=client_credentials) and cached until shortly before it
 // expires. `getToken({ refresh: true })` (the remote's answer to a 401) forgets the cached token.
 // Concurrent callers share one request. Failures never carry the secret.
-import { FhirError, errors, outcome } from '../../../shared/errors.ts';
-import { tokenUrlFor, type RemoteSettings } from './config.ts';
+import { FhirError, errors, outcome } from '../../../../shared/errors.ts';
+import { tokenUrlFor, type RemoteSettings } from '../config.ts';
 
 export type GetToken = (opts: { refresh: boolean }) => Promise<string>;
 

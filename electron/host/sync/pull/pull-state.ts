@@ -12,8 +12,8 @@
 //   updated_at      epoch ms
 // Every column is written in the SAME SQLite transaction as the page it describes, so the watermark
 // and the resume link never get ahead of the data (a page that fails or is killed moves nothing).
-import type { Migration } from '../db/types.ts';
-import type { Db } from '../db/types.ts';
+import type { Migration } from '../../db/types.ts';
+import type { Db } from '../../db/types.ts';
 
 export const syncWatermarkMigration: Migration = {
   version: 32,

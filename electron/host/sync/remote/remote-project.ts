@@ -9,7 +9,7 @@
 // the tenant's own resources, nothing of Medplum's shared definitions. A server without /auth/me (any
 // other FHIR server) is searched as is.
 import type { Bundle, Project } from '@medplum/fhirtypes';
-import type { Db } from '../db/types.ts';
+import type { Db } from '../../db/types.ts';
 import type { Remote } from './remote.ts';
 
 export interface RemoteProject {

@@ -9,7 +9,7 @@
 // URLs are relative to the FHIR base; one starting with '/' is relative to the server root instead
 // (Medplum's `/auth/me` beside `/fhir/R4/`).
 import type { Resource } from '@medplum/fhirtypes';
-import { serverRootOf } from './config.ts';
+import { serverRootOf } from '../config.ts';
 import { createPacer, parseRateLimit, parseThrottled, type Pacer } from './quota.ts';
 
 export interface RemoteConfig {

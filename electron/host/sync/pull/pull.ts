@@ -16,14 +16,14 @@
 // Status per type: 403 -> access to the type revoked (reconcile purges); 401 -> the run stops
 // (`unauthorized`); other failures are reported in `errors` and the next type goes on.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { Replica } from '../access/index.ts';
-import type { Db } from '../db/types.ts';
-import type { Outbox } from './outbox.ts';
+import type { Replica } from '../../access/index.ts';
+import type { Db } from '../../db/types.ts';
+import type { Outbox } from '../outbox.ts';
 import { createPageWriter, type PageResult, type PageWriter } from './pull-page.ts';
 import { reconcileType, relativeNext } from './pull-reconcile.ts';
 import { getWatermark } from './pull-state.ts';
-import type { Remote, RemoteResponse } from './remote.ts';
-import { exchangedTypes } from '../db/replication.ts';
+import type { Remote, RemoteResponse } from '../remote/remote.ts';
+import { exchangedTypes } from '../../db/replication.ts';
 
 /** Types holding a patient's record, plus the people and places they name. */
 export const PULL_CLINICAL_TYPES = [

@@ -7,9 +7,8 @@
 // Both sides changing a path to the SAME value is not a conflict. A path one side changed that is a
 // prefix of a path the other changed (an object replaced vs one of its fields edited) overlaps.
 import type { Resource } from '@medplum/fhirtypes';
-import { errors } from '../../../shared/errors.ts';
-
-export const OUTPOST_ID_SYSTEM = 'https://outpost.local/fhir/local-id';
+import { errors } from '../../../../shared/errors.ts';
+import { OUTPOST_ID_SYSTEM } from '../references.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };

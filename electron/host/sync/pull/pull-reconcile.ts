@@ -27,15 +27,15 @@
 // a deletion paired with a creation the pull has not seen yet is caught by the next sync, once the
 // creation is pulled. A type whose pull had failures (resources the store refused) always lists.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { Replica } from '../access/index.ts';
-import type { Db } from '../db/types.ts';
-import { conflictOf, recordConflict } from './conflicts.ts';
-import type { Outbox } from './outbox.ts';
+import type { Replica } from '../../access/index.ts';
+import type { Db } from '../../db/types.ts';
+import { conflictOf, recordConflict } from '../conflicts/conflicts.ts';
+import type { Outbox } from '../outbox.ts';
 import type { PageWriter } from './pull-page.ts';
-import type { Remote } from './remote.ts';
-import { withScope } from './remote-project.ts';
-import { mappedCount, mappedRows, type MappedRow } from '../db/replication.ts';
-import { resourceRowByRid } from '../db/resources.ts';
+import type { Remote } from '../remote/remote.ts';
+import { withScope } from '../remote/remote-project.ts';
+import { mappedCount, mappedRows, type MappedRow } from '../../db/replication.ts';
+import { resourceRowByRid } from '../../db/resources.ts';
 
 export const REVOKED_REASON = 'Access revoked remotely: the remote no longer lets this workstation read it';
 

@@ -6,16 +6,17 @@
 // new local version (inside outbox.remote, so it is not a new local change): nothing lost, nothing
 // sent twice. When paths overlap, or the resource was deleted on one side and edited on the other, a
 // conflict record (conflicts.ts) waits for a person; the remote is left untouched.
+// Push (push/push.ts) calls here with the outbox rows the remote refused; a pull meets conflicts in
+// pull/pull-page.ts (a pulled version over a pending change) and pull/pull-reconcile.ts (deleted remotely).
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { Replica } from '../access/index.ts';
-import type { Db } from '../db/types.ts';
+import type { Replica } from '../../access/index.ts';
+import type { Db } from '../../db/types.ts';
 import { recordConflict } from './conflicts.ts';
 import { changedPaths, comparable, threeWayMerge } from './merge.ts';
-import type { Outbox } from './outbox.ts';
-import { outgoingBody, toLocalReferences, toRemoteReferences, type IdMap } from './push-body.ts';
-import type { Outcome, PlannedEntry } from './push.ts';
-import { isRetryable, type Remote } from './remote.ts';
-import { resourceRow } from '../db/resources.ts';
+import { outgoingBody, toLocalReferences, toRemoteReferences, type IdMap } from '../id-map.ts';
+import type { Outbox, OutboxRow, Outcome } from '../outbox.ts';
+import { isRetryable, type Remote } from '../remote/remote.ts';
+import { resourceRow } from '../../db/resources.ts';
 
 export interface ConflictDeps {
   db: Db;
@@ -26,6 +27,12 @@ export interface ConflictDeps {
   clock: () => Date;
 }
 
+/** An outbox row a push sent, and its remote id (undefined for a create). */
+export interface SentRow {
+  row: OutboxRow;
+  remoteId?: string;
+}
+
 export type ConflictOutcome = { state: 'done'; merged: boolean } | { state: Outcome; reason?: string; unauthorized?: boolean };
 
 function transient(status: number, error: string | undefined): ConflictOutcome {
@@ -34,7 +41,7 @@ function transient(status: number, error: string | undefined): ConflictOutcome {
   return { state: status === 403 ? 'quarantined' : 'held', reason: error };
 }
 
-export async function handlePushConflict(deps: ConflictDeps, p: PlannedEntry, status: number): Promise<ConflictOutcome> {
+export async function handlePushConflict(deps: ConflictDeps, p: SentRow, status: number): Promise<ConflictOutcome> {
   const { db, remote, store, ids } = deps;
   const { row } = p;
   const now = deps.clock().getTime();
@@ -126,16 +133,16 @@ export async function handlePushConflict(deps: ConflictDeps, p: PlannedEntry, st
  * since we last saw it goes through the conflict path (a remote edit is never deleted silently):
  * `settle` gets its outcome. Returns the entries still to send.
  */
-export async function checkRemoteBeforeDelete(
+export async function checkRemoteBeforeDelete<P extends SentRow>(
   deps: ConflictDeps,
-  planned: PlannedEntry[],
+  planned: P[],
   batchSize: number,
-  settle: (p: PlannedEntry, outcome: ConflictOutcome) => void,
-): Promise<PlannedEntry[]> {
+  settle: (p: P, outcome: ConflictOutcome) => void,
+): Promise<P[]> {
   const deletes = planned.filter((p) => p.row.op === 'delete' && p.remoteId);
   if (deletes.length === 0) return planned;
   const seenVersion = deps.db.prepare<[string, string], string | null>('SELECT remote_version FROM sync_id_map WHERE type = ? AND local_id = ?').pluck();
-  const settled = new Set<PlannedEntry>();
+  const settled = new Set<P>();
   for (let i = 0; i < deletes.length; i += batchSize) {
     const chunk = deletes.slice(i, i + batchSize);
     const res = await deps.remote.request('POST', '', { resourceType: 'Bundle', type: 'batch', entry: chunk.map((p) => ({ request: { method: 'GET', url: `${p.row.type}/${p.remoteId}` } })) });

@@ -18,14 +18,14 @@
 // Each store write is a savepoint inside the page transaction: one resource the store refuses is
 // counted and reported, the rest of the page still lands.
 import type { Resource } from '@medplum/fhirtypes';
-import { outcomeText } from '../../../shared/errors.ts';
-import type { Replica } from '../access/index.ts';
-import type { Db } from '../db/types.ts';
-import { conflictOf, recordConflict } from './conflicts.ts';
-import type { Outbox } from './outbox.ts';
+import { outcomeText } from '../../../../shared/errors.ts';
+import type { Replica } from '../../access/index.ts';
+import type { Db } from '../../db/types.ts';
+import { conflictOf, recordConflict } from '../conflicts/conflicts.ts';
+import type { Outbox } from '../outbox.ts';
 import { prepareWatermarkStatements } from './pull-state.ts';
-import { forEachReference, LITERAL_REFERENCE as REFERENCE } from './references.ts';
-import { resourceRow } from '../db/resources.ts';
+import { forEachReference, LITERAL_REFERENCE as REFERENCE } from '../references.ts';
+import { resourceRow } from '../../db/resources.ts';
 
 export interface PageResult {
   /** Resources written locally. */

@@ -1,10 +1,10 @@
 // What push takes and answers (push.ts), and the entries it plans: one outbox row as a batch entry.
 import type { BundleEntry } from '@medplum/fhirtypes';
-import type { Db } from '../db/types.ts';
-import type { Replica } from '../access/index.ts';
-import type { FailureGroup } from './failures.ts';
-import type { Outbox, OutboxRow, OutboxState } from './outbox.ts';
-import type { Remote } from './remote.ts';
+import type { Db } from '../../db/types.ts';
+import type { Replica } from '../../access/index.ts';
+import type { FailureGroup } from '../failures.ts';
+import type { Outbox, OutboxRow } from '../outbox.ts';
+import type { Remote } from '../remote/remote.ts';
 
 export interface PushOptions {
   db: Db;
@@ -57,5 +57,3 @@ export interface PlannedEntry {
   /** Remote id of an update/delete (undefined for a create or a conditional delete). */
   remoteId?: string;
 }
-
-export type Outcome = OutboxState | 'later';

@@ -16,11 +16,11 @@
 // What this workstation invented before the bootstrap (its first-run owner's profile) is kept local
 // (local-only.ts): the tenant's data comes from the remote, and nothing made up here is pushed into it.
 import type { Bundle, CapabilityStatement, ProjectMembership } from '@medplum/fhirtypes';
-import { keepLocalOnly } from './local-only.ts';
+import { keepLocalOnly } from '../local-only.ts';
 import { createPageWriter } from './pull-page.ts';
 import { emptyPullSummary, pullType, PULL_CLINICAL_TYPES, type PullOptions, type PullSummary, type TypeRun } from './pull.ts';
 import { getWatermark } from './pull-state.ts';
-import { mapRemoteProject, projectScope, remoteProjectOf, withScope } from './remote-project.ts';
+import { mapRemoteProject, projectScope, remoteProjectOf, withScope } from '../remote/remote-project.ts';
 
 /** Project structure first (what the rest references), then the people, then the clinical record. */
 export const TENANT_ADMIN_TYPES = ['Project', 'AccessPolicy', 'User', 'Practitioner', 'Patient', 'RelatedPerson', 'ClientApplication', 'ProjectMembership'];
