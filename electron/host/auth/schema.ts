@@ -11,7 +11,7 @@
 //                     enrolment in progress, last TOTP step used so a code cannot be replayed)
 // auth_client_secret  hashes of ClientApplication secrets for the client_credentials grant
 import type { Migration } from '../db/types.ts';
-import { viewAsMigration } from './view-as.ts';
+import { viewAsMigration } from './previews.ts';
 
 export const authMigration: Migration = {
   version: 10,

@@ -27,7 +27,8 @@ import {
 } from './login-flow.ts';
 import { clearFailures, failureState } from './lockout.ts';
 import { authenticateToken, endSession, endSessionsWhere, lockSession, refreshSession, rowByToken } from './sessions.ts';
-import { startViewAs, viewAsOf } from './view-as.ts';
+import { viewAsOf } from './previews.ts';
+import { startViewAs } from './view-as.ts';
 import type { AuthAuditEvent, AuthService, RemotePasswordCheck, Session } from './types.ts';
 
 export interface AuthServiceOptions extends Partial<AuthOptions> {

@@ -11,7 +11,7 @@ import type { AuthContext } from './context.ts';
 import { createAccessToken, hashToken, randomToken } from './tokens.ts';
 import type { AuthMethod, Session, TokenResponse } from './types.ts';
 import { publicClient, publicUser } from './views.ts';
-import { viewAsOf } from './view-as.ts';
+import { viewAsOf } from './previews.ts';
 
 /** last_activity is written at most this often: idle lock works in minutes, not per request. */
 const ACTIVITY_WRITE_INTERVAL_MS = 5_000;
