@@ -106,9 +106,9 @@ async function prepareDemo(origin: string): Promise<Record<string, unknown>> {
  * Browser mode as a user starts it: `outpost serve --demo --data <tmp> --port 0` (process.execPath),
  * serving the renderer built into `rendererDir`; resolves once it prints its URL and the demo ids are known.
  */
-export async function startBrowserMode(rendererDir: string): Promise<BrowserMode> {
+export async function startBrowserMode(rendererDir: string, serveArgs: string[] = []): Promise<BrowserMode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'outpost-ui-data-'));
-  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'outpost.mjs'), 'serve', '--demo', '--data', dataDir, '--port', '0'], {
+  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'outpost.mjs'), 'serve', '--demo', '--data', dataDir, '--port', '0', ...serveArgs], {
     cwd: REPO_ROOT,
     env: { ...process.env, OUTPOST_RENDERER_DIR: rendererDir },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -25,7 +25,10 @@ describe.skipIf(!chromiumAvailable())('the sync panel in Chromium against a FHIR
 
   beforeAll(async () => {
     rendererDir = await buildRenderer();
-    [server, browser, remote] = await Promise.all([startBrowserMode(rendererDir), launchBrowser(), startFhirServer()]);
+    // --manual-sync: the background loop would start its own run within 30 s of the remote being
+    // configured, and one landing between an edit and "Sync now" pushes or pulls under the test's feet
+    // (the change gone from Pending, or a save refused as a version conflict). Runs here are the test's.
+    [server, browser, remote] = await Promise.all([startBrowserMode(rendererDir, ['--manual-sync']), launchBrowser(), startFhirServer()]);
     context = browser.context;
   }, 240_000);
 

@@ -50,12 +50,15 @@ export function builtRendererDir(from: string = fileURLToPath(import.meta.url), 
   }
 }
 
-/** `outpost serve`; `extra` host options are for tests that plant faults behind the same server. */
-export async function serveCommand(dataDir: string, port: number, io: CliIo, extra: Partial<HostOptions> = {}): Promise<number> {
+/**
+ * `outpost serve`; `extra` host options are for tests that plant faults behind the same server.
+ * `backgroundSync: false` (`--manual-sync`) syncs only when asked (Sync now, `outpost sync`).
+ */
+export async function serveCommand(dataDir: string, port: number, io: CliIo, extra: Partial<HostOptions> = {}, { backgroundSync = true } = {}): Promise<number> {
   // Nothing a request causes, and nothing that fails in the background (audit, sync), ends the server.
   const guard = installCrashGuard({ log: (message) => io.stderr.write(`${message}\n`) });
-  // Browser mode syncs in the background like the app (when a remote is configured).
-  const host = openHost(dataDir, io, { sync: { background: true }, ...extra });
+  // Browser mode syncs in the background like the app (when a remote is configured), unless told not to.
+  const host = openHost(dataDir, io, { sync: { background: backgroundSync }, ...extra });
   try {
     const rendererDir = builtRendererDir();
     // The host authenticates every API request itself (Medplum's login flow, sessions): the adapter's

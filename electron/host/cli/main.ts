@@ -30,7 +30,7 @@ function parse(command: Command, args: string[]) {
       options: {
         data: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
-        ...(command === 'serve' ? { port: { type: 'string' as const } } : {}),
+        ...(command === 'serve' ? { port: { type: 'string' as const }, 'manual-sync': { type: 'boolean' as const } } : {}),
         ...(command === 'serve' || command === 'seed' ? { demo: { type: 'boolean' as const } } : {}),
         ...(command === 'import' ? { force: { type: 'boolean' as const } } : {}),
         ...(command === 'policy-review' ? { membership: { type: 'string' as const }, json: { type: 'boolean' as const } } : {}),
@@ -93,7 +93,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         // Seed first (or find the demo already there); a folder holding another project is served as it is.
         await seedDemoCommand(dataDir, io);
       }
-      return serveCommand(dataDir, port, io);
+      return serveCommand(dataDir, port, io, {}, { backgroundSync: !(values as { 'manual-sync'?: boolean })['manual-sync'] });
     }
     case 'import':
       if (!positionals.length) {

@@ -31,16 +31,17 @@ ${DATA_OPTION}
 
 Run 'outpost <command> --help' for a command's options.
 `,
-  serve: `Usage: outpost serve [--port <n>] [--demo] [--data <dir>]
+  serve: `Usage: outpost serve [--port <n>] [--demo] [--manual-sync] [--data <dir>]
 
-Serves the FHIR R4 API at http://127.0.0.1:<port>/fhir/R4/ (loopback only) until Ctrl+C.
-Prints the URL and a bearer token, generated at each start and kept in <data>/http-token (mode 0600):
-every request needs 'Authorization: Bearer <token>'.
+Serves the app and the FHIR R4 API at http://127.0.0.1:<port>/ (loopback only) until Ctrl+C.
+API requests need a session: sign in with POST /auth/login (Medplum's login flow; MedplumClient works).
 
 Options:
   --port <n>     Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --demo         On an empty data folder, seed the demo clinic first and print its logins
                  (on a folder already seeded: just start)
+  --manual-sync  Sync with a configured remote only when asked (Sync now, 'outpost sync');
+                 without it, a configured remote syncs in the background as in the app
 ${DATA_OPTION}
 `,
   import: `Usage: outpost import <file|folder>... [--force] [--data <dir>]
