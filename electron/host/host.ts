@@ -180,7 +180,8 @@ export function createHost(options: HostOptions): Host {
   const importer = createImporter(store.db);
   const sync = createSyncService({ ...options.sync, store: createReplica(store), db: store.db, outbox, dataDir, sealer: options.secretSealer, clock: options.clock, emit: options.emit });
   const audit = createAuditLog({
-    sink: { db: store.db, createEvent: (event, project) => store.create(event, undefined, { project, validation: 'structure' }).resource.id as string },
+    // Every event is written inside a transaction (the change's, or the log's own): no savepoint of its own.
+    sink: { db: store.db, createEvent: (event, project) => store.inCallerTransaction.create(event, undefined, { project, validation: 'structure' }).resource.id as string },
     clock,
     enabled: options.audit,
     spillFile: dataDir === ':memory:' ? undefined : join(dataDir, AUDIT_SPILL_FILE),

@@ -112,4 +112,29 @@ describe('index rows of a transaction Bundle', () => {
     expect(indexRows(store.db).length - rowsBefore).toBe(indexRows(alone.db).length);
     expect(store.search('Patient', '_summary=count').total).toBe(2);
   });
+
+  it('never outlive a savepoint that rolled back inside the scope (a policy probe, a refused write)', () => {
+    const store = open();
+    const patient = (family: string): Patient => ({ resourceType: 'Patient', name: [{ family }], gender: 'female' });
+    store.db.transaction(() =>
+      store.deferIndexing(() => {
+        store.inCallerTransaction.create(patient('Kept'));
+        // A write in a savepoint that rolls back: SQLite hands its row id out again to the next insert.
+        expect(() =>
+          store.db.transaction(() => {
+            store.inCallerTransaction.create(patient('Probed'));
+            throw new Error('rolled back');
+          })(),
+        ).toThrow('rolled back');
+        store.inCallerTransaction.create(patient('Later'));
+      }),
+    )();
+    const found = (family: string): number => (store.search('Patient', `family=${family}`).entry ?? []).length;
+    expect(found('Probed')).toBe(0);
+    expect([found('Kept'), found('Later')]).toEqual([1, 1]);
+    // Exactly the rows the two kept Patients write on their own.
+    const alone = open();
+    for (const p of store.search('Patient', '').entry ?? []) alone.update(p.resource as Patient);
+    expect(indexRows(store.db)).toEqual(indexRows(alone.db));
+  });
 });

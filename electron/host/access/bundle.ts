@@ -91,6 +91,7 @@ function executor(e: Enforcer, callCtx: CallContext | undefined, base: string): 
       // A conditional create or update is decided when it runs, through the session's own search.
       if (mode === 'transaction' && p.method === 'POST' && p.url.resourceType !== undefined && !p.entry.request?.ifNoneExist) {
         p.id = newResourceId(); // the store's id scheme (UUIDv7), as a create outside a Bundle gets
+        e.minted.add(`${p.url.resourceType}/${p.id}`);
       } else if (mode === 'transaction' && p.method === 'PUT' && p.url.id !== undefined) {
         p.id = p.url.id;
       }
@@ -114,11 +115,17 @@ export function processBundleAs(e: Enforcer, bundle: Bundle, callCtx?: CallConte
   const base = (callCtx?.baseUrl ?? 'http://localhost/fhir/R4/').replace(/\/?$/, '/');
   const x = executor(e, callCtx, base);
   if (bundle.type === 'batch') {
-    const run = () => runBatch(bundle, base, x);
-    return e.p.kind === 'system' ? e.audited('batch', {}, () => e.bundleEntries(run)) : run();
+    const run = () => e.bundleEntries(() => runBatch(bundle, base, x));
+    return e.p.kind === 'system' ? e.audited('batch', {}, run) : run();
   }
   if (bundle.type !== 'transaction') {
     throw errors.badRequest(`Bundle.type must be batch or transaction, not ${String(bundle.type)}`);
   }
-  return e.audited('transaction', {}, () => e.bundleEntries(() => runTransaction(bundle, base, x)), true);
+  // Index rows written sorted once, at the end, as the store's own transactions do (reads of the index
+  // inside write what is buffered first: the store's search, and the enforcer's own row checks).
+  try {
+    return e.audited('transaction', {}, () => e.bundleEntries(() => e.deps.store.deferIndexing(() => runTransaction(bundle, base, x))), true);
+  } finally {
+    e.minted.clear();
+  }
 }

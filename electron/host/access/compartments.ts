@@ -47,21 +47,23 @@ export function inChartAlone<T extends Resource>(resource: T, patient: string, o
 
 /**
  * 403 unless each Patient compartment of `version` is one the role may `interaction` this type in.
- * `patients`: the version's Patient compartments (from its index rows, stored or probed).
+ * `patientsOf`: the version's Patient compartments (from its index rows, stored or probed), asked only
+ * when the answer can matter: the host's own work and a role with an unrestricted entry for the
+ * interaction write anywhere, and for a new version that question costs a probe write.
  */
-export function assertChartsWritable(e: Enforcer, interaction: WriteInteraction, version: Resource, patients: readonly string[], matches: VersionMatcher): void {
+export function assertChartsWritable(e: Enforcer, interaction: WriteInteraction, version: Resource, patientsOf: () => readonly string[], matches: VersionMatcher): void {
   if (e.p.kind === 'system') {
     return;
-  }
-  const distinct = new Set(patients);
-  const self = version.resourceType === 'Patient' ? version.id : undefined;
-  if (distinct.size <= 1 && (self === undefined || distinct.size === 0 || distinct.has(self))) {
-    return; // one chart at most: the entry that allowed the version already decided it
   }
   const type = version.resourceType;
   const candidates = entriesFor(e.p.policy, type, interaction);
   if (candidates.some((entry) => !entry.matchesNothing && e.p.compiler.fragment(entry, type) === null)) {
     return; // an unrestricted entry: this role may write this type in any chart
+  }
+  const distinct = new Set(patientsOf());
+  const self = version.resourceType === 'Patient' ? version.id : undefined;
+  if (distinct.size <= 1 && (self === undefined || distinct.size === 0 || distinct.has(self))) {
+    return; // one chart at most: the entry that allowed the version already decided it
   }
   for (const patient of distinct) {
     const others = new Set([...distinct].filter((p) => p !== patient));

@@ -40,6 +40,13 @@ export interface Enforcer {
   ridOf(type: string, id: string): number | undefined;
   /** The Patient compartments of the stored current row `rid` (its index rows). */
   patientsOf(rid: number): string[];
+  /**
+   * `Type/id` of the ids the running transaction Bundle gave its POST entries (fresh UUIDv7s, stored
+   * nowhere else): a reference to one of them stays in the project, no lookup needed.
+   */
+  minted: Set<string>;
+  /** Does the stored current row `rid` satisfy the entry (its criteria asked of the index rows)? */
+  rowMatches(entry: PolicyEntry, type: string, rid: number): boolean;
   /** The project a stored resource lives in, whatever the principal may see (undefined: none stored). */
   storedProject(type: string, id: string): string | undefined;
   /** 403 unless some entry lets this principal do `interaction` on `type`. */
@@ -55,8 +62,9 @@ export interface Enforcer {
   /** Runs one interaction and writes its AuditEvent (also when it fails: outcome 4 with the reason). */
   audited<T>(interaction: string, target: { entity?: string; query?: string }, fn: () => T, transactional?: boolean): T;
   /**
-   * Runs a Bundle's entries. A person's entries are audited one by one; the system context (bulk
-   * import) is audited once for the whole Bundle, or an import would write an AuditEvent per resource.
+   * Runs a Bundle's entries, inside the Bundle's transaction (or each batch entry's savepoint). A
+   * person's entries are audited one by one; the system context (bulk import) is audited once for the
+   * whole Bundle, or an import would write an AuditEvent per resource.
    */
   bundleEntries<T>(fn: () => T): T;
 }
@@ -101,21 +109,24 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
   }
 
   let quiet = 0;
+  /** >0 while a Bundle's entries run: inside its transaction (or, for a batch, each entry's savepoint). */
+  let bundleDepth = 0;
   const e: Enforcer = {
     bundleEntries(fn) {
-      if (p.kind !== 'system' || !p.audited) {
-        return fn();
-      }
-      quiet++;
+      const quieted = p.kind === 'system' && p.audited;
+      bundleDepth++;
+      if (quieted) quiet++;
       try {
         return fn();
       } finally {
-        quiet--;
+        bundleDepth--;
+        if (quieted) quiet--;
       }
     },
     deps,
     p,
     db,
+    minted: new Set(),
     ctx: (callCtx) => ({ ...callCtx, project: p.project, search: undefined }),
     row(type, id) {
       const row = resourceRow(db, type, id);
@@ -127,7 +138,15 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
       return inProject ? row : undefined;
     },
     ridOf: (type, id) => ridOf(db, type, id),
-    patientsOf: (rid) => patientCompartments(db, rid),
+    // The index tables are read directly here: rows a transaction Bundle still buffers are written first.
+    patientsOf: (rid) => {
+      deps.store.flushIndex();
+      return patientCompartments(db, rid);
+    },
+    rowMatches: (entry, type, rid) => {
+      deps.store.flushIndex();
+      return p.compiler.rowMatches(entry, type, rid);
+    },
     storedProject: (type, id) => storedProject(db, type, id),
     requireType(type, interaction) {
       if (entries(type, interaction).length === 0) {
@@ -156,7 +175,7 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
           return undefined;
         }
       }
-      return governingEntry(entries(type, interaction), (entry) => p.compiler.rowMatches(entry, type, rid));
+      return governingEntry(entries(type, interaction), (entry) => e.rowMatches(entry, type, rid));
     },
     present(resource, entry) {
       const hidden = entry?.hiddenFields ?? [];
@@ -175,14 +194,18 @@ export function createEnforcer(deps: EnforceDeps, p: Principal): Enforcer {
     audited(interaction, target, fn, transactional = false) {
       // Read when the event is written: a create names the id the store just assigned (target.entity).
       const base = () => ({ project: p.project, agent: p.agent, interaction, ...target });
+      // A Bundle's entries run inside its transaction (a batch entry: inside its own savepoint), which
+      // rolls back whatever a failing entry wrote. A savepoint per entry on top would only cost: SQLite
+      // journals every page a savepoint changes and walks its sub-journal at each release.
+      const unit = <R>(body: () => R): R => (transactional && bundleDepth === 0 ? inTransaction(db, body) : body());
       if (quiet > 0 || !p.audited) {
-        return transactional ? inTransaction(db, fn) : fn();
+        return unit(fn);
       }
       let result: ReturnType<typeof fn>;
       try {
         if (transactional) {
           // The change and its AuditEvent commit together; a denial rolls back and is audited below.
-          return inTransaction(db, () => {
+          return unit(() => {
             const r = fn();
             deps.audit.rest({ ...base(), outcome: 'success' }, true);
             return r;

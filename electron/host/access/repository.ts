@@ -19,7 +19,7 @@ import { createAs, deleteAs, patchAs, updateAs, visibleMatches } from './writes.
 export type { CallContext, HistoryQuery, WriteResult } from '../store/types.ts';
 
 /** What every domain gets: the FHIR interactions of one principal, each checked (and audited). */
-export interface Repository extends Omit<Store, 'db' | 'close'> {
+export interface Repository extends Omit<Store, 'db' | 'close' | 'inCallerTransaction' | 'deferIndexing' | 'flushIndex'> {
   /** Who this repository acts as: its kind, project and (for AuditEvents of a domain's own) agent. */
   readonly principal: Pick<Principal, 'kind' | 'project' | 'agent' | 'admin'>;
   /** Types with live resources in the principal's project (what export and the policy review walk). */

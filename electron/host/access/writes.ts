@@ -35,9 +35,9 @@ function versionProbe(e: Enforcer, storedRid: Map<Resource, number>): VersionPro
     try {
       inTransaction(e.db, () => {
         const id = resource.id ?? newResourceId();
-        e.deps.store.update({ ...resource, id }, undefined, { project: e.p.project, validation: 'structure' });
+        e.deps.store.inCallerTransaction.update({ ...resource, id }, undefined, { project: e.p.project, validation: 'structure' });
         const rid = e.ridOf(resource.resourceType, id) as number;
-        throw new Probe(new Map(entries.map((entry) => [entry, e.p.compiler.rowMatches(entry, resource.resourceType, rid)])), e.patientsOf(rid));
+        throw new Probe(new Map(entries.map((entry) => [entry, e.rowMatches(entry, resource.resourceType, rid)])), e.patientsOf(rid));
       });
     } catch (err) {
       if (err instanceof Probe) {
@@ -65,7 +65,7 @@ function versionProbe(e: Enforcer, storedRid: Map<Resource, number>): VersionPro
       }
       const rid = storedRid.get(resource);
       if (rid !== undefined) {
-        return e.p.compiler.rowMatches(entry, type, rid);
+        return e.rowMatches(entry, type, rid);
       }
       return known(resource, entry).matched.get(entry) ?? false;
     },
@@ -93,7 +93,7 @@ function assertReferencesInProject(e: Enforcer, resource: Resource): void {
   walk(resource, '');
   for (const ref of refs) {
     const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref);
-    if (!m || (m[1] === 'Project' && m[2] === e.p.project)) {
+    if (!m || (m[1] === 'Project' && m[2] === e.p.project) || e.minted.has(ref)) {
       continue;
     }
     // The enforcer's statement, prepared once: preparing here per write cost ~4% of a bulk import.
@@ -176,8 +176,10 @@ function afterWrite(e: Enforcer, stored: Resource, clientSecret: string | undefi
 
 /** What the writer gets back: the stored version as this role reads it (write-only roles: as written). */
 function answer<T extends Resource>(e: Enforcer, result: WriteResult<T>, decided: PolicyEntry): WriteResult<T> {
-  const row = e.row(result.resource.resourceType, result.resource.id ?? '');
-  const readEntry = row ? e.governing(row.type, 'read', row.rid) : undefined;
+  // The row was just written in this principal's reach (e.row would find it): its rid is enough.
+  const type = result.resource.resourceType;
+  const rid = e.ridOf(type, result.resource.id ?? '');
+  const readEntry = rid === undefined ? undefined : e.governing(type, 'read', rid);
   return { ...result, resource: e.present(result.resource, readEntry ?? decided) };
 }
 
@@ -203,9 +205,10 @@ export function createAs<T extends Resource>(e: Enforcer, resource: T, opts: { i
     assertReferencesInProject(e, after);
     const probe = versionProbe(e, new Map());
     const decision = decideWrite({ policy: e.p.policy, after, matches: probe.matches, constraintsOf: e.p.constraintsOf });
-    assertChartsWritable(e, 'create', decision.resource, probe.patientsOf(decision.resource), probe.matches);
+    assertChartsWritable(e, 'create', decision.resource, () => probe.patientsOf(decision.resource), probe.matches);
     const toStore = id ? ({ ...decision.resource, id } as T) : decision.resource;
-    const result = id ? e.deps.store.update<T>(toStore, undefined, e.ctx(callCtx)) : e.deps.store.create<T>(toStore, undefined, e.ctx(callCtx));
+    const store = e.deps.store.inCallerTransaction; // audited(..., true): this create's own transaction, or its Bundle's
+    const result = id ? store.update<T>(toStore, undefined, e.ctx(callCtx)) : store.create<T>(toStore, undefined, e.ctx(callCtx));
     afterWrite(e, result.resource, prepared.clientSecret);
     target.entity = `${type}/${result.resource.id}`; // the audit log's "What" of a create
     return answer(e, { ...result, status: 201 }, decision.entry);
@@ -241,10 +244,10 @@ function updateStored<T extends Resource>(e: Enforcer, interaction: 'update' | '
   const probe = versionProbe(e, new Map([[before, row.rid]]));
   const decision = decideWrite({ policy: e.p.policy, before, after: protectedAfter, matches: probe.matches, constraintsOf: e.p.constraintsOf });
   // Both versions: the update must neither reach into a chart nor change a record in a chart the role may not write.
-  assertChartsWritable(e, 'update', before, probe.patientsOf(before), probe.matches);
-  assertChartsWritable(e, 'update', decision.resource, probe.patientsOf(decision.resource), probe.matches);
+  assertChartsWritable(e, 'update', before, () => probe.patientsOf(before), probe.matches);
+  assertChartsWritable(e, 'update', decision.resource, () => probe.patientsOf(decision.resource), probe.matches);
   // row.project: the principal's project, or for its own Project resource wherever that row lives.
-  const result = e.deps.store.update<T>(decision.resource, ifMatch ? { ifMatch } : undefined, { ...e.ctx(callCtx), project: row.project });
+  const result = e.deps.store.inCallerTransaction.update<T>(decision.resource, ifMatch ? { ifMatch } : undefined, { ...e.ctx(callCtx), project: row.project });
   afterWrite(e, result.resource, prepared.clientSecret);
   return answer(e, result, decision.entry);
 }
@@ -311,8 +314,8 @@ export function deleteAs(e: Enforcer, type: string, id: string): void {
     const stored = JSON.parse(row.content) as Resource;
     const probe = versionProbe(e, new Map([[stored, row.rid]]));
     decideDelete(e.p.policy, stored, (entry) => probe.matches(entry, stored));
-    assertChartsWritable(e, 'delete', stored, probe.patientsOf(stored), probe.matches);
-    e.deps.store.delete(type, id, { project: row.project });
+    assertChartsWritable(e, 'delete', stored, () => probe.patientsOf(stored), probe.matches);
+    e.deps.store.inCallerTransaction.delete(type, id, { project: row.project });
     if (type === 'ProjectMembership') {
       e.deps.auth?.endSessionsForMembership(id, 'membership deleted');
     }

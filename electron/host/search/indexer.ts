@@ -119,8 +119,12 @@ export function createSearchIndexer(): SearchIndexer {
       s.flush(); // rows of this rid may still be buffered (created earlier in the same scope)
       s.remove(rid);
     },
+    // Nothing buffered before the first index write (and the index tables may not exist yet: migrations).
     flush(db) {
-      state(db).s.flush();
+      states.get(db)?.s.flush();
+    },
+    discard(db) {
+      states.get(db)?.s.truncate(INDEX_TABLES.map(() => 0));
     },
     deferred(db, fn) {
       const st = state(db);

@@ -33,6 +33,8 @@ export interface SearchIndexer {
   remove(db: Db, rid: number): void;
   /** Writes the rows a deferred scope still buffers. Call before anything reads the index tables. */
   flush(db: Db): void;
+  /** Drops the rows a deferred scope buffers (the transaction that wrote their resources rolled back). */
+  discard(db: Db): void;
   /**
    * Runs `fn` (inside the caller's SQLite transaction) with index rows buffered across resources and
    * written sorted when it returns: one transaction Bundle's rows go in key order. On a throw the

@@ -4,7 +4,8 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { DEFAULT_PROJECT_ID } from '../db/project.ts';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { createSearchIndexer, findRids, searchMigrations, searchResources } from '../search/index.ts';
-import type { Migration } from '../db/types.ts';
+import type { Db, Migration } from '../db/types.ts';
+import type { SearchIndexer } from '../search/types.ts';
 import { processBundle } from './bundle.ts';
 import { startBackgroundCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type BackgroundCheckpointer } from './checkpointer.ts';
 import { baseUrlOf, prepareStatements, projectOf, type StoreCore } from './core.ts';
@@ -22,9 +23,36 @@ export function allMigrations(extra: readonly Migration[] = []): Migration[] {
   return [coreMigration, ...searchMigrations, ...extra];
 }
 
+/**
+ * Index rows a deferred scope buffers (SearchIndexer.deferred) never cross a transaction boundary on
+ * this connection: every transaction or savepoint opened through `db.transaction` (the store's, the
+ * enforcement point's, sync's and audit's alike) first writes what is buffered, and one that rolls back
+ * drops what was buffered inside it. Without this, rows of a write rolled back inside a Bundle (a
+ * policy probe, a refused audit event) would be written later for a row id SQLite then hands out again.
+ */
+function keepIndexBufferInTransactions(db: Db, indexer: SearchIndexer): void {
+  const transaction = db.transaction.bind(db);
+  const guard = <F extends (...args: never[]) => unknown>(run: F): F =>
+    function guarded(this: unknown, ...args: Parameters<F>) {
+      indexer.flush(db);
+      try {
+        return run.apply(this, args);
+      } catch (err) {
+        if (db.open) indexer.discard(db);
+        throw err;
+      }
+    } as F;
+  db.transaction = ((fn: (...args: never[]) => unknown) => {
+    const tx = transaction(fn);
+    return Object.assign(guard(tx), { deferred: guard(tx.deferred), immediate: guard(tx.immediate), exclusive: guard(tx.exclusive), database: db });
+  }) as Db['transaction'];
+}
+
 export function createStore(opts: StoreOptions): Store {
   loadFhirDefinitions();
   const db = openDatabase(opts.path, opts.key);
+  const indexer = createSearchIndexer();
+  keepIndexBufferInTransactions(db, indexer);
   try {
     runMigrations(db, allMigrations(opts.migrations));
   } catch (err) {
@@ -37,7 +65,6 @@ export function createStore(opts: StoreOptions): Store {
     // The writer's own checkpoint becomes the rarer one that finds the pages already copied and resets the WAL.
     db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
   }
-  const indexer = createSearchIndexer();
   const core: StoreCore = {
     db,
     sql: prepareStatements(db),
@@ -65,8 +92,34 @@ export function createStore(opts: StoreOptions): Store {
   const txDelete = db.transaction((t: string, id: string, c?: CallContext) => deleteResource(core, t, id, c));
   const txConditionalDelete = db.transaction((t: string, q: string, c?: CallContext) => conditionalDelete(core, t, q, c));
 
+  const requireTransaction = (): void => {
+    if (!db.inTransaction) {
+      throw new Error('store.inCallerTransaction: the caller must hold a transaction');
+    }
+  };
+  const inCallerTransaction: Store['inCallerTransaction'] = {
+    create: <T extends Resource>(resource: T, o?: { ifNoneExist?: string }, ctx?: CallContext) => {
+      requireTransaction();
+      return createResource(core, resource, o, ctx);
+    },
+    update: <T extends Resource>(resource: T, o?: { ifMatch?: string }, ctx?: CallContext) => {
+      requireTransaction();
+      return updateResource(core, resource, o, ctx);
+    },
+    delete: (resourceType: string, id: string, ctx?: CallContext) => {
+      requireTransaction();
+      deleteResource(core, resourceType, id, ctx);
+    },
+  };
+
   return {
     db,
+    inCallerTransaction,
+    deferIndexing: (fn) => {
+      requireTransaction();
+      return indexer.deferred(db, fn);
+    },
+    flushIndex: () => indexer.flush(db),
     create: <T extends Resource>(resource: T, o?: { ifNoneExist?: string }, ctx?: CallContext) => txCreate(resource, o, ctx) as WriteResult<T>,
     read: <T extends Resource>(resourceType: string, id: string, ctx?: CallContext) => readResource<T>(core, resourceType, id, ctx),
     vread: <T extends Resource>(resourceType: string, id: string, versionId: string, ctx?: CallContext) =>

@@ -1,12 +1,12 @@
-// A compiled structural validator for bulk ingest. @medplum/core's validateResource (the default)
-// crawls the resource through FHIRPath typed values and evaluates every FHIRPath invariant: about
-// 2,000 Synthea resources/s here, which alone caps ingest far below the benchmark target. This one
+// A compiled structural validator. @medplum/core's validateResource crawls the resource through
+// FHIRPath typed values and evaluates every FHIRPath invariant: about 2,000 Synthea resources/s here,
+// which alone caps ingest far below the benchmark target. This one
 // walks the JSON once against per-type property tables compiled from the same R4 StructureDefinitions
 // (@medplum/core's type schemas) and checks what makes data unusable: unknown properties, array vs
 // single, cardinality, required elements, primitive JSON types and formats, nested types, contained
 // resources. It does not evaluate FHIRPath invariants (e.g. `obs-6`): alone it is the 'structure'
 // validation of bulk ingest (CallContext.validation = 'structure', e.g. the importer of local files);
-// 'full' validation runs it before validateResource.
+// 'full' validation runs it before the invariants (invariants.ts).
 //
 // It is also stricter than validateResource where validateResource lets bad data through: required
 // value-set bindings (fhir/value-sets.ts), two values of one choice element (`deceasedBoolean` and
@@ -345,6 +345,22 @@ export function assertStructurallyValid(resource: Resource): void {
   if (walk.issues.length) {
     throw new FhirError(400, { resourceType: 'OperationOutcome', issue: walk.issues });
   }
+}
+
+/**
+ * What the structural check resolved for the present property `key` of an object of `typeName`: its
+ * type (a primitive's `_key` partner: 'Element'), whether that type is primitive, and the element's key
+ * in the type schema (`value[x]` for `valueQuantity`). Undefined for a key the type does not have.
+ * For walks over a resource this check has already accepted (invariants.ts).
+ */
+export function propertyOf(typeName: string, key: string): { type: string; primitive: boolean; schemaKey: string } | undefined {
+  const props = compile(typeName)?.props;
+  const prop = props?.get(key);
+  if (prop) {
+    return { type: prop.type, primitive: prop.primitive !== undefined, schemaKey: prop.choice ? `${prop.element}[x]` : prop.element };
+  }
+  const partner = key.startsWith('_') ? props?.get(key.slice(1)) : undefined;
+  return partner?.primitive ? { type: 'Element', primitive: false, schemaKey: key } : undefined;
 }
 
 /** The codes a required binding allows at `typeName`.`key` (undefined: no checked binding). For tests and reviews. */

@@ -50,9 +50,10 @@ export interface CallContext {
   /** Extra search restrictions (access control); passed through to search. */
   search?: Partial<SearchOptions>;
   /**
-   * How incoming resources are validated: 'full' (default: @medplum/core's validateResource with
-   * FHIRPath invariants) or 'structure' (compiled structural check without invariants, ~20x faster;
-   * for trusted bulk ingest such as the importer of local files).
+   * How incoming resources are validated: 'full' (default: the structural check and the FHIRPath
+   * invariants, as @medplum/core's validateResource checks them; store/invariants.ts) or 'structure'
+   * (the structural check without invariants; for trusted bulk ingest such as the importer of local
+   * files and sync's pulls).
    */
   validation?: 'full' | 'structure';
 }
@@ -95,5 +96,22 @@ export interface Store {
   search(resourceType: string | undefined, query: string, ctx?: CallContext): Bundle;
   /** Batch or transaction Bundle; a transaction is atomic (one SQLite transaction). */
   processBundle(bundle: Bundle, ctx?: CallContext): Bundle;
+  /**
+   * The writes for a caller that makes each one part of a transaction of its own, which it rolls back
+   * when the write throws (the enforcement point: every enforced write runs in its interaction's
+   * transaction, or in its Bundle's). They open no savepoint: SQLite journals every page a savepoint
+   * changes and walks its in-memory sub-journal from the start at each release, so a savepoint per
+   * entry of a transaction Bundle cost more than the writes themselves. Outside a transaction they throw.
+   */
+  readonly inCallerTransaction: Pick<Store, 'create' | 'update' | 'delete'>;
+  /**
+   * Runs `fn` inside the caller's transaction with the search index rows of its writes buffered and
+   * written sorted by key when it returns, as a transaction Bundle's are (dropped when it throws: the
+   * caller rolls back). Reads of the index inside `fn` must go through this store's search, which
+   * writes the buffered rows first, or call `flushIndex` before reading the index tables themselves.
+   */
+  deferIndexing<T>(fn: () => T): T;
+  /** Writes the index rows a `deferIndexing` scope still buffers (before reading the index tables directly). */
+  flushIndex(): void;
   close(): void;
 }
