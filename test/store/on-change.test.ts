@@ -17,7 +17,14 @@ describe('StoreOptions.onChange', () => {
     store.update({ ...created, gender: 'female' });
     store.delete('Patient', created.id as string);
     store.update({ ...created, gender: 'male' });
-    expect(changes).toEqual([
+    // Each create and update carries the version as stored; a delete none.
+    expect(changes.map((c) => [c.resource?.meta?.versionId, (c.resource as Patient | undefined)?.gender])).toEqual([
+      ['1', undefined],
+      ['2', 'female'],
+      [undefined, undefined],
+      ['4', 'male'],
+    ]);
+    expect(changes.map(({ resource: _r, ...c }) => c)).toEqual([
       { op: 'create', resourceType: 'Patient', id: created.id, project: 'p1', version: 1 },
       { op: 'update', resourceType: 'Patient', id: created.id, project: 'p1', version: 2 },
       { op: 'delete', resourceType: 'Patient', id: created.id, project: 'p1', version: 3 },

@@ -40,6 +40,8 @@ export interface StoreChange {
   project: string;
   /** The store's version number of the new version (meta.versionId). */
   version: number;
+  /** The version written, as stored (a create or an update; a delete has none). Read-only: it is the store's. */
+  resource?: Resource;
 }
 
 /** Per-call context: which project the call acts in (the access layer adds more later). */

@@ -80,7 +80,7 @@ export function insertNew<T extends Resource>(
   const rid = Number(core.sql.insertResource.run(stored.resourceType, id, project, 1, now.getTime(), JSON.stringify(stored)).lastInsertRowid);
   core.sql.insertHistory.run(rid, 1, now.getTime(), 0, method);
   core.indexer.index(core.db, rid, stored);
-  core.onChange?.(core.db, { op: 'create', resourceType: stored.resourceType, id, project, version: 1 });
+  core.onChange?.(core.db, { op: 'create', resourceType: stored.resourceType, id, project, version: 1, resource: stored });
   return { status: 201, resource: stored };
 }
 
@@ -97,7 +97,7 @@ function writeVersion<T extends Resource>(core: StoreCore, row: ResourceRow, res
   core.sql.insertHistory.run(row.rid, version, now.getTime(), 0, method);
   core.sql.updateResource.run(version, now.getTime(), 0, content, row.rid);
   core.indexer.index(core.db, row.rid, stored);
-  core.onChange?.(core.db, { op: 'update', resourceType: row.type, id: row.id, project: row.project, version });
+  core.onChange?.(core.db, { op: 'update', resourceType: row.type, id: row.id, project: row.project, version, resource: stored });
   return { status: row.deleted ? 201 : 200, resource: stored };
 }
 

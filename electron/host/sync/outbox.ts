@@ -14,6 +14,7 @@
 // Changes applied by sync itself (pull) must not come back as local changes: run them in
 // `outbox.remote(() => ...)`. Types in `excludedTypes` are never recorded (AuditEvents have their own
 // outbox, see audit/schema.ts; Medplum's admin types go through its admin API, not plain FHIR writes).
+import type { AuditEvent } from '@medplum/fhirtypes';
 import type { StoreChange } from '../access/index.ts';
 import type { Db } from '../db/types.ts';
 import { attributeChange } from './provenance.ts';
@@ -113,7 +114,7 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
   return {
     onChange(db, change) {
       if (change.resourceType === 'AuditEvent' && change.op === 'create' && lastChange) {
-        attributeChange(db, change.id, lastChange);
+        attributeChange(db, change.resource as AuditEvent, lastChange);
         lastChange = undefined;
       }
       if (remoteDepth > 0 || excluded.has(change.resourceType)) {

@@ -21,7 +21,7 @@
 import type { AuditEvent, Extension, Reference, Resource } from '@medplum/fhirtypes';
 import type { Db } from '../db/types.ts';
 import { OUTPOST_ID_SYSTEM } from './references.ts';
-import { resourceRow } from '../db/resources.ts';
+import { prepareCached } from '../db/statements.ts';
 
 export const LOCAL_AUTHOR_EXTENSION = 'https://outpost.local/fhir/StructureDefinition/local-author';
 const MAX_AUTHORS = 10;
@@ -81,19 +81,18 @@ export function withAuthors<T extends Resource>(body: T, extensions: Extension[]
   return { ...body, meta };
 }
 
-/** Records the author an AuditEvent names on the outbox row of the change it reports. */
-export function attributeChange(db: Db, auditEventId: string, lastChange: { type: string; id: string; op: string } | undefined): void {
-  if (!lastChange) return;
-  const row = resourceRow(db, 'AuditEvent', auditEventId);
-  if (!row) return;
-  const write = writeOfAuditEvent(JSON.parse(row.content) as AuditEvent);
+/** Records the author an AuditEvent (as just stored) names on the outbox row of the change it reports. */
+export function attributeChange(db: Db, auditEvent: AuditEvent | undefined, lastChange: { type: string; id: string; op: string } | undefined): void {
+  if (!lastChange || !auditEvent) return;
+  const write = writeOfAuditEvent(auditEvent);
   if (!write) return;
   let target = write.entity;
   if (!target && write.action === 'C' && lastChange.op === 'create') {
     target = `${lastChange.type}/${lastChange.id}`;
   }
   if (target !== `${lastChange.type}/${lastChange.id}`) return;
-  const outbox = db.prepare<[string, string], { authors: string | null }>('SELECT authors FROM sync_outbox WHERE type = ? AND id = ?').get(lastChange.type, lastChange.id);
+  // Prepared once per connection: this runs for every audited write (preparing here cost more than the write's own outbox row).
+  const outbox = prepareCached(db, 'SELECT authors FROM sync_outbox WHERE type = ? AND id = ?').get(lastChange.type, lastChange.id) as { authors: string | null } | undefined;
   if (!outbox) return;
-  db.prepare('UPDATE sync_outbox SET authors = ? WHERE type = ? AND id = ?').run(appendAuthor(outbox.authors, write.author), lastChange.type, lastChange.id);
+  prepareCached(db, 'UPDATE sync_outbox SET authors = ? WHERE type = ? AND id = ?').run(appendAuthor(outbox.authors, write.author), lastChange.type, lastChange.id);
 }
