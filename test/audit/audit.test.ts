@@ -1,7 +1,7 @@
 // AuditEvents through the door: one per interaction (success and denial), logins, failures, lockout,
 // logout, role switch; append-only; searchable by admins; queued for sync; never holding hidden values.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SYSTEM_AUDIT_PROJECT } from '../../electron/host/audit/log.ts';
+import { AUDIT_BATCH_MS, SYSTEM_AUDIT_PROJECT } from '../../electron/host/audit/log.ts';
 import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
 import { createClinic, PASSWORD, patient, type TestClinic } from '../access-enforce/helpers.ts';
 
@@ -9,7 +9,7 @@ let c: TestClinic;
 afterEach(() => c?.close());
 
 const events = (c: TestClinic) => {
-  c.host.audit.flush(); // reads are audited in batches, written on the next turn of the event loop
+  c.host.audit.flush(); // reads are audited in batches (audit/log.ts, AUDIT_BATCH_MS)
   return (c.host.rawStore.db.prepare("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid").pluck().all() as string[]).map((x) => JSON.parse(x));
 };
 
@@ -40,6 +40,25 @@ describe('audit', () => {
     expect(JSON.stringify(all)).not.toContain('1911-11-11');
     const queued = c.host.rawStore.db.prepare('SELECT count(*) FROM audit_outbox WHERE pushed_at IS NULL').pluck().get();
     expect(queued).toBe(all.length);
+  });
+
+  it('a burst of reads is written together, every event of it: at once for an AuditEvent search, within AUDIT_BATCH_MS without one', async () => {
+    c = createClinic();
+    const nurse = await c.person('Nurse', {});
+    const admin = await c.person('Admin', { admin: true });
+    const nt = await c.login(nurse.email);
+    const at = await c.login(admin.email);
+    const p = c.seed(patient('Burst'));
+    const stored = (): number => c.host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type = 'AuditEvent' AND content LIKE ?").pluck().get(`%Patient/${p.id}%`) as number;
+    await c.call(nt, 'GET', `Patient/${p.id}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stored()).toBe(1); // after a quiet spell: written on the next turn
+    for (let i = 0; i < 8; i++) await c.call(nt, 'GET', `Patient/${p.id}`);
+    const found = await c.call(at, 'GET', `AuditEvent?entity=Patient/${p.id}&_count=100`);
+    expect(found.body.total).toBe(9); // a search of AuditEvents writes the queue first
+    for (let i = 0; i < 5; i++) await c.call(nt, 'GET', `Patient/${p.id}`);
+    await new Promise((resolve) => setTimeout(resolve, AUDIT_BATCH_MS + 50));
+    expect(stored()).toBe(14); // and without a search, within the batch time
   });
 
   it('admins search AuditEvents by agent, date and entity; nobody updates or deletes them; non-admins cannot read them', async () => {

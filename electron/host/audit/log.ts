@@ -29,8 +29,9 @@ export interface AuditLog {
   /**
    * A FHIR interaction's AuditEvent. `immediate`: written now, inside the caller's transaction (for
    * writes: the change and its event commit together, or neither does, so this one throws);
-   * otherwise queued and written with others in one transaction on the next turn of the event loop
-   * (a read would otherwise pay a commit of its own: 4x its cost).
+   * otherwise queued and written with others in one transaction: on the next turn of the event loop
+   * after a quiet spell, within AUDIT_BATCH_MS while requests keep coming (a read would otherwise pay a
+   * commit of its own, more than the read itself).
    */
   rest(input: Omit<RestAuditInput, 'recorded'>, immediate?: boolean): void;
   /** Writes every queued AuditEvent now (before reading AuditEvents or the outbox, and on close). Never throws. */
@@ -60,6 +61,13 @@ export interface AuditReplayReport {
  * admin can read them; the workstation owner does, through the host's system context.
  */
 export const SYSTEM_AUDIT_PROJECT = 'outpost-system-audit';
+
+/**
+ * The longest a queued event (a read's) waits while requests keep coming, so that a burst of them (the
+ * requests that open a chart, a page of searches) is written with one commit. Anything that reads
+ * AuditEvents, and close, write the queue first; a process killed outright loses at most this much.
+ */
+export const AUDIT_BATCH_MS = 100;
 
 /** Tries of one event before it is spilled, and the delay before each retry (ms). */
 const RETRY_DELAYS_MS = [50, 500, 2_000];
@@ -129,6 +137,9 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
 
   let pending: Pending[] = [];
   let scheduled = false;
+  let batchTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When queued events were last written (performance.now()). */
+  let lastWriteAt = -Infinity;
   let retrying: Pending[] = [];
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -208,6 +219,10 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     }
     const batch = pending;
     pending = [];
+    clearTimeout(batchTimer);
+    batchTimer = undefined;
+    scheduled = false;
+    lastWriteAt = performance.now();
     if (!db.open) {
       spillItems(batch, 'the database was closed');
       return;
@@ -219,13 +234,26 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     }
   }
 
+  /**
+   * Queued events are written on the next turn of the event loop after a quiet spell, and at most
+   * once every AUDIT_BATCH_MS while requests keep coming (one commit for a burst, such as the requests
+   * that open a chart, not one each: a commit costs more than most reads it records).
+   */
   function schedule(): void {
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(() => {
-        scheduled = false;
-        flush();
-      });
+    if (scheduled) {
+      return;
+    }
+    scheduled = true;
+    const run = (): void => {
+      scheduled = false;
+      batchTimer = undefined;
+      flush();
+    };
+    const wait = lastWriteAt + AUDIT_BATCH_MS - performance.now();
+    if (wait <= 0) {
+      setImmediate(run);
+    } else {
+      batchTimer = setTimeout(run, wait);
     }
   }
 

@@ -44,6 +44,11 @@ interface Invariant {
   expression: string;
   description: string;
   atom: FhirPathAtom;
+  /**
+   * The properties the expression reads from its context (`contained` for dom-2), when that is all it
+   * reads: no variable, no function of the context itself. Undefined when it may read more.
+   */
+  reads?: string[];
 }
 
 interface Site {
@@ -71,8 +76,62 @@ function invariantsOf(constraints: { key: string; severity: string; expression: 
         atom = parseFhirPath(c.expression);
         atoms.set(c.expression, atom);
       }
-      return { key: c.key, severity: 'error' as const, expression: c.expression, description: c.description, atom };
+      return { key: c.key, severity: 'error' as const, expression: c.expression, description: c.description, atom, reads: contextReads(atom) };
     });
+}
+
+/** What a node of @medplum/core's FHIRPath syntax tree holds (its classes are not exported). */
+interface Node {
+  child?: Node;
+  name?: string;
+  args?: Node[];
+  operator?: string;
+  left?: Node;
+  right?: Node;
+  expr?: Node;
+  value?: unknown;
+}
+
+/**
+ * The context's properties an expression navigates, if that is all it reads from the context: paths
+ * from the context (`a.b.exists()`), literals, and operators over them. A variable (`%resource`,
+ * `$this`), a function of the context itself (`where(...)` at the start), a type name, or any node
+ * not known here makes it undefined: such an expression is always evaluated.
+ */
+function contextReads(atom: FhirPathAtom): string[] | undefined {
+  const reads = new Set<string>();
+  const hasVariable = (node: Node | undefined): boolean =>
+    !!node &&
+    ((typeof node.name === 'string' && /^[%$]/.test(node.name)) ||
+      [node.child, node.left, node.right, node.expr, ...(node.args ?? [])].some((n) => n !== undefined && hasVariable(n)));
+  const visit = (node: Node | undefined): boolean => {
+    if (!node) return false;
+    if (node.child !== undefined && node.operator === undefined) return visit(node.child);
+    if (node.args !== undefined) return false; // a function of the context itself
+    if (typeof node.name === 'string') {
+      if (!/^[a-z][A-Za-z0-9]*$/.test(node.name)) return false; // a variable or a type name
+      reads.add(node.name);
+      return true;
+    }
+    if (node.operator === '.') return visit(node.left); // the right side works on what the left found
+    if (node.operator === 'is' || node.operator === 'as') return visit(node.left);
+    if (node.operator !== undefined) return visit(node.left) && visit(node.right);
+    if (node.expr !== undefined) return visit(node.left) && visit(node.expr);
+    return node.value !== undefined && node.left === undefined; // a literal
+  };
+  return visit(atom as unknown as Node) && !hasVariable(atom as unknown as Node) ? [...reads] : undefined;
+}
+
+/** Whether `obj` has a value for any of `names` (a choice element's typed keys and `_` partners included). */
+function readsSomething(obj: Record<string, unknown>, names: string[]): boolean {
+  for (const key in obj) {
+    if (obj[key] === undefined) continue;
+    const k = key.startsWith('_') ? key.slice(1) : key;
+    for (const n of names) {
+      if (k === n || (k.length > n.length && k.startsWith(n) && k.charCodeAt(n.length) >= 65 && k.charCodeAt(n.length) <= 90)) return true;
+    }
+  }
+  return false;
 }
 
 function capitalize(s: string): string {
@@ -123,9 +182,31 @@ function holds(walk: Walk, invariant: Invariant, value: TypedValue & { path: str
   }
 }
 
+/**
+ * What an expression that reads only `reads` gives on a value of `type` that has none of them: the same
+ * as on an empty value of that type. Computed once per type and invariant.
+ */
+const onAbsent = new Map<string, boolean | null>();
+
+/** The cached answer, or undefined where there is none (an evaluation on the empty value that threw: evaluate each time). */
+function whenAbsent(walk: Walk, invariant: Invariant, type: string): boolean | undefined {
+  const key = `${type}|${invariant.key}|${invariant.expression}`;
+  let result = onAbsent.get(key);
+  if (result === undefined) {
+    const scratch: Walk = { ...walk, issues: [] };
+    const held = holds(scratch, invariant, { type, value: {}, path: type });
+    result = scratch.issues.length ? null : held;
+    onAbsent.set(key, result);
+  }
+  return result ?? undefined;
+}
+
 function check(walk: Walk, invariants: Invariant[], value: TypedValue & { path: string }): void {
+  // A plain object (a primitive with extensions is a String or Number object: always evaluated).
+  const obj = value.value !== null && typeof value.value === 'object' && Object.getPrototypeOf(value.value) === Object.prototype ? (value.value as Record<string, unknown>) : undefined;
   for (const invariant of invariants) {
-    if (!holds(walk, invariant, value)) {
+    const cached = obj !== undefined && invariant.reads !== undefined && !readsSomething(obj, invariant.reads) ? whenAbsent(walk, invariant, value.type) : undefined;
+    if (!(cached ?? holds(walk, invariant, value))) {
       walk.issues.push(createConstraintIssue(value.path, invariant));
       return;
     }

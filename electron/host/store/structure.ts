@@ -353,15 +353,35 @@ export function assertStructurallyValid(resource: Resource): void {
  * in the type schema (`value[x]` for `valueQuantity`). Undefined for a key the type does not have.
  * For walks over a resource this check has already accepted (invariants.ts).
  */
-export function propertyOf(typeName: string, key: string): { type: string; primitive: boolean; schemaKey: string } | undefined {
-  const props = compile(typeName)?.props;
-  const prop = props?.get(key);
-  if (prop) {
-    return { type: prop.type, primitive: prop.primitive !== undefined, schemaKey: prop.choice ? `${prop.element}[x]` : prop.element };
+export function propertyOf(typeName: string, key: string): PropertyView | undefined {
+  let byKey = views.get(typeName);
+  if (!byKey) {
+    byKey = new Map();
+    views.set(typeName, byKey);
   }
-  const partner = key.startsWith('_') ? props?.get(key.slice(1)) : undefined;
-  return partner?.primitive ? { type: 'Element', primitive: false, schemaKey: key } : undefined;
+  let view = byKey.get(key);
+  if (view === undefined) {
+    const props = compile(typeName)?.props;
+    const prop = props?.get(key);
+    const partner = key.startsWith('_') ? props?.get(key.slice(1)) : undefined;
+    view = prop
+      ? { type: prop.type, primitive: prop.primitive !== undefined, schemaKey: prop.choice ? `${prop.element}[x]` : prop.element }
+      : partner?.primitive
+        ? { type: 'Element', primitive: false, schemaKey: key }
+        : null;
+    byKey.set(key, view);
+  }
+  return view ?? undefined;
 }
+
+export interface PropertyView {
+  type: string;
+  primitive: boolean;
+  schemaKey: string;
+}
+
+/** propertyOf's answers, per type and key (immutable, like the compiled tables). */
+const views = new Map<string, Map<string, PropertyView | null>>();
 
 /** The codes a required binding allows at `typeName`.`key` (undefined: no checked binding). For tests and reviews. */
 export function requiredBindingOf(typeName: string, key: string): { url: string; codes: string[] } | undefined {

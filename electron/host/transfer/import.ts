@@ -12,7 +12,7 @@ import { principalOf, type CallContext, type Repository } from '../access/index.
 import { DEFAULT_PROJECT_ID } from '../db/project.ts';
 import type { Db } from '../db/types.ts';
 import { contentHash, createImportLedger, type ImportLedger, type LedgerKey } from './ledger.ts';
-import { hashFileContent, listImportFiles, unitsOfFile, unitsOfText } from './sources.ts';
+import { fileSource, listImportFiles, unitsOfText } from './sources.ts';
 
 export interface ImportProgress {
   file: string;
@@ -207,7 +207,7 @@ export function createImporter(db: Db): Importer {
   return {
     importFiles(repo, paths, options = {}) {
       const sources = listImportFiles(paths).map(
-        (file): Source => ({ name: file, hash: () => hashFileContent(file), units: (chunkSize) => unitsOfFile(file, chunkSize) }),
+        (file): Source => ({ name: file, ...fileSource(file) }),
       );
       return importSources(repo, ledger, sources, options);
     },

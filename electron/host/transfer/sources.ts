@@ -83,9 +83,10 @@ export function unitsOfJson(value: unknown, where: string): Bundle[] {
   return entries.length ? [transactionOf(entries)] : [];
 }
 
-function readText(file: string): string {
+/** The file's bytes, decompressed when it is gzipped. */
+function readContent(file: string): Buffer {
   const raw = readFileSync(file);
-  return (file.toLowerCase().endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  return file.toLowerCase().endsWith('.gz') ? gunzipSync(raw) : raw;
 }
 
 /** One JSON text (a whole document, or an NDJSON line), refused before parsing when it nests too deep. */
@@ -131,13 +132,33 @@ function isNdjsonName(name: string): boolean {
   return lower.endsWith('.ndjson') || lower.endsWith('.ndjson.gz');
 }
 
-/** The units of one file, by its extension (NDJSON streamed line by line, a JSON document read whole). */
-export async function* unitsOfFile(file: string, chunkSize: number): AsyncGenerator<Bundle> {
+/** A file to import: the sha-256 of its content (decompressed) and its units. */
+export interface FileSource {
+  hash(): Promise<string>;
+  units(chunkSize: number): AsyncGenerator<Bundle>;
+}
+
+/**
+ * A file by its extension: NDJSON is hashed and read as streams, line by line; a JSON document is read
+ * once, whole, and that one read is both hashed and parsed.
+ */
+export function fileSource(file: string): FileSource {
   if (isNdjsonName(file)) {
-    yield* unitsOfLines(createInterface({ input: openContent(file), crlfDelay: Infinity }), file, chunkSize);
-    return;
+    return {
+      hash: () => hashFileContent(file),
+      units: (chunkSize) => unitsOfLines(createInterface({ input: openContent(file), crlfDelay: Infinity }), file, chunkSize),
+    };
   }
-  yield* unitsOfJson(parseJsonText(readText(file), file), file);
+  let content: Buffer | undefined;
+  const read = (): Buffer => (content ??= readContent(file));
+  return {
+    hash: async () => createHash('sha256').update(read()).digest('hex'),
+    async *units() {
+      const text = read().toString('utf8');
+      content = undefined; // parsed from here on: the bytes are no longer needed
+      yield* unitsOfJson(parseJsonText(text, file), file);
+    },
+  };
 }
 
 /**
