@@ -13,7 +13,7 @@ import { DEFAULT_PROJECT_ID } from '../../../electron/host/db/project.ts';
 import { createStore } from '../../../electron/host/store/index.ts';
 import type { Store } from '../../../electron/host/store/types.ts';
 import { createOutbox, syncMigrations } from '../../../electron/host/sync/index.ts';
-import { createPageWriter } from '../../../electron/host/sync/pull-page.ts';
+import { createPageWriter } from '../../../electron/host/sync/pull/pull-page.ts';
 import { resolveBundle } from '../replicate.ts';
 import type { PathRow } from './ingest.ts';
 import { SLICE } from './ingest.ts';
