@@ -137,4 +137,29 @@ describe('index rows of a transaction Bundle', () => {
     for (const p of store.search('Patient', '').entry ?? []) alone.update(p.resource as Patient);
     expect(indexRows(store.db)).toEqual(indexRows(alone.db));
   });
+
+  it('stay for the writes of outer levels when a read inside a savepoint wrote them early and the savepoint rolled back', () => {
+    const store = open();
+    const patient = (family: string): Patient => ({ resourceType: 'Patient', name: [{ family }] });
+    const found = (family: string): number => (store.search('Patient', `family=${family}`).entry ?? []).length;
+    store.db.transaction(() =>
+      store.deferIndexing(() => {
+        store.inCallerTransaction.create(patient('Outer'));
+        expect(() =>
+          store.db.transaction(() => {
+            store.db.transaction(() => {
+              store.inCallerTransaction.create(patient('Inner'));
+              expect(found('Outer')).toBe(1); // the search writes what is buffered, inside the savepoints
+            })();
+            throw new Error('the outer savepoint rolls back');
+          })(),
+        ).toThrow('rolls back');
+        store.inCallerTransaction.create(patient('After'));
+      }),
+    )();
+    expect([found('Outer'), found('Inner'), found('After')]).toEqual([1, 0, 1]);
+    const alone = open();
+    for (const p of store.search('Patient', '').entry ?? []) alone.update(p.resource as Patient);
+    expect(indexRows(store.db)).toEqual(indexRows(alone.db));
+  });
 });

@@ -10,7 +10,7 @@ import type { Store, StoreChange } from '../store/types.ts';
 
 export type { StoreChange };
 
-export interface Replica extends Pick<Store, 'read' | 'vread' | 'update' | 'delete' | 'search'> {
+export interface Replica extends Pick<Store, 'read' | 'vread' | 'update' | 'delete' | 'search' | 'deferIndexing'> {
   /** Removes the stored row `rid`, every version of it and its index rows (a type the remote revoked). */
   purge(rid: number): void;
 }
@@ -23,6 +23,7 @@ export function createReplica(store: Store): Replica {
     update: (resource, opts, ctx) => store.update(resource, opts, ctx),
     delete: (type, id, ctx) => store.delete(type, id, ctx),
     search: (type, query, ctx) => store.search(type, query, ctx),
+    deferIndexing: (fn) => store.deferIndexing(fn),
     purge(rid) {
       indexer.remove(store.db, rid);
       purgeRows(store.db, rid);

@@ -16,11 +16,21 @@ export interface Statements {
   compartment: (refId: string, refType: string, rid: number) => void;
   /** Buffered values in all tables (rows x columns). */
   pending: () => number;
-  /** Where each table's buffer ends now: `truncate(mark)` drops what was buffered after it. */
+  /** Where each table's buffer (at the current transaction level) ends now: `truncate(mark)` drops what was buffered after it. */
   mark: () => number[];
   truncate: (mark: number[]) => void;
   /** Writes the buffered rows, each table's sorted by its primary key (multi-row INSERTs). */
   flush: () => void;
+  /** Drops every buffered row (a deferred scope that failed: its transaction rolls back). */
+  discard: () => void;
+  /**
+   * A transaction or savepoint began, was released, or rolled back on the connection. Rows buffered
+   * inside a level that rolls back are dropped with it; rows of outer levels that a flush wrote inside
+   * it (a read of the index inside a savepoint) are buffered again, since its rollback removed them.
+   */
+  begin: () => void;
+  release: () => void;
+  rollback: () => void;
   remove: (rid: number) => void;
 }
 
@@ -83,9 +93,9 @@ function sortedRows(values: unknown[], columns: number): unknown[] {
   return out;
 }
 
-export function prepareIndexWriter(db: Db): Statements {
+/** `levels`: transactions and savepoints already open on `db` (the writer follows them from there). */
+export function prepareIndexWriter(db: Db, levels = 0): Statements {
   // Buffered row values per table, written by flush() with a statement prepared for that row count.
-  const buffers = new Map<string, unknown[]>(INDEX_TABLES.map((t) => [t, []]));
   const cache = new Map<string, Statement<unknown[]>>();
   const statement = (table: string, rows: number): Statement<unknown[]> => {
     const key = `${table}:${rows}`;
@@ -98,44 +108,86 @@ export function prepareIndexWriter(db: Db): Statements {
     }
     return st;
   };
-  const b = (table: string): unknown[] => buffers.get(table) as unknown[];
-  const token = b('idx_token');
-  const string = b('idx_string');
-  const ref = b('idx_ref');
-  const date = b('idx_date');
-  const number = b('idx_number');
-  const quantity = b('idx_quantity');
-  const composite = b('idx_composite');
-  const compartment = b('compartment');
-  const all = [...buffers.values()];
+  // Buffered rows by transaction level (see Statements.begin): segment 0 outside any transaction,
+  // segment d the rows buffered while the transaction or savepoint of depth d was the innermost one.
+  // Each segment holds one flat value array per table (INDEX_TABLES order).
+  const emptyTables = (): unknown[][] => INDEX_TABLES.map(() => []);
+  const segments: unknown[][][] = Array.from({ length: levels + 1 }, emptyTables);
+  /** Per open level: rows of outer levels a flush wrote inside it, to buffer again if it rolls back. */
+  const restores: { segment: number; tables: unknown[][] }[][] = Array.from({ length: levels + 1 }, () => []);
+  let top = segments[levels];
+  const T = Object.fromEntries(INDEX_TABLES.map((t, i) => [t, i])) as Record<string, number>;
   const removes = INDEX_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`));
+  const append = (into: unknown[], from: unknown[]): void => {
+    for (let i = 0; i < from.length; i++) into.push(from[i]);
+  };
+  const buffered = (): number => segments.reduce((n, tables) => n + tables.reduce((m, values) => m + values.length, 0), 0);
   return {
-    token: (pid, code, system, rid) => token.push(pid, code, system, rid),
-    string: (pid, norm, rid, raw) => string.push(pid, norm, rid, raw),
-    ref: (pid, refId, refType, rid) => ref.push(pid, refId, refType, rid),
-    date: (pid, lo, hi, rid) => date.push(pid, lo, hi, rid),
-    number: (pid, value, rid) => number.push(pid, value, rid),
-    quantity: (pid, q, rid) => quantity.push(pid, q.value, q.system, q.code, q.unit, rid),
+    token: (pid, code, system, rid) => top[T.idx_token].push(pid, code, system, rid),
+    string: (pid, norm, rid, raw) => top[T.idx_string].push(pid, norm, rid, raw),
+    ref: (pid, refId, refType, rid) => top[T.idx_ref].push(pid, refId, refType, rid),
+    date: (pid, lo, hi, rid) => top[T.idx_date].push(pid, lo, hi, rid),
+    number: (pid, value, rid) => top[T.idx_number].push(pid, value, rid),
+    quantity: (pid, q, rid) => top[T.idx_quantity].push(pid, q.value, q.system, q.code, q.unit, rid),
     composite: (pid, c1, rid, k, v) =>
-      composite.push(pid, c1.code, c1.system, rid, k, v.system ?? null, v.code ?? null, v.unit ?? null, v.num ?? null, v.lo ?? null, v.hi ?? null),
-    compartment: (refId, refType, rid) => compartment.push(refId, refType, rid),
-    pending: () => all.reduce((n, values) => n + values.length, 0),
-    mark: () => all.map((values) => values.length),
-    truncate: (mark) => all.forEach((values, i) => (values.length = mark[i])),
+      top[T.idx_composite].push(pid, c1.code, c1.system, rid, k, v.system ?? null, v.code ?? null, v.unit ?? null, v.num ?? null, v.lo ?? null, v.hi ?? null),
+    compartment: (refId, refType, rid) => top[T.compartment].push(refId, refType, rid),
+    pending: buffered,
+    mark: () => top.map((values) => values.length),
+    truncate: (mark) => top.forEach((values, i) => (values.length = mark[i])),
     flush: () => {
-      for (const [table, buffered] of buffers) {
-        if (buffered.length === 0) {
-          continue;
+      if (buffered() === 0) {
+        return;
+      }
+      // Rows of outer levels are written inside the innermost one: if it rolls back, they are buffered again.
+      const depth = segments.length - 1;
+      for (let j = 0; j < depth; j++) {
+        if (segments[j].some((values) => values.length > 0)) {
+          restores[depth].push({ segment: j, tables: segments[j] });
+        }
+      }
+      INDEX_TABLES.forEach((table, t) => {
+        const values: unknown[] = [];
+        for (const tables of segments) append(values, tables[t]);
+        if (values.length === 0) {
+          return;
         }
         const { columns } = INSERTS[table];
-        const rows = buffered.length / columns;
-        const values = rows > 1 ? sortedRows(buffered, columns) : buffered;
+        const rows = values.length / columns;
+        const sorted = rows > 1 ? sortedRows(values, columns) : values;
         for (let start = 0; start < rows; start += MAX_ROWS) {
           const n = Math.min(MAX_ROWS, rows - start);
-          const chunk = n === rows ? values : values.slice(start * columns, (start + n) * columns);
-          statement(table, n).run(...chunk);
+          statement(table, n).run(...(n === rows ? sorted : sorted.slice(start * columns, (start + n) * columns)));
         }
-        buffered.length = 0;
+      });
+      for (let j = 0; j <= depth; j++) segments[j] = emptyTables();
+      top = segments[depth];
+    },
+    discard: () => {
+      for (let j = 0; j < segments.length; j++) segments[j] = emptyTables();
+      top = segments[segments.length - 1];
+    },
+    begin: () => {
+      segments.push(emptyTables());
+      restores.push([]);
+      top = segments[segments.length - 1];
+    },
+    release: () => {
+      const tables = segments.pop() as unknown[][];
+      const restore = restores.pop() ?? [];
+      const parent = segments.length - 1;
+      top = segments[parent];
+      tables.forEach((values, t) => append(top[t], values));
+      // Rows of the parent level written inside the released one stay written, as the parent's own
+      // writes are; rows of levels further out must still be buffered again if the parent rolls back.
+      restores[parent].push(...restore.filter((r) => r.segment < parent));
+    },
+    rollback: () => {
+      segments.pop();
+      const restore = restores.pop() ?? [];
+      top = segments[segments.length - 1];
+      for (const r of restore) {
+        r.tables.forEach((values, t) => append(segments[r.segment][t], values));
       }
     },
     remove: (rid) => {

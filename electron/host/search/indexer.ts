@@ -10,7 +10,7 @@ import type { Extractor } from './extract.ts';
 import { COLUMN_PARAMS, getParamRegistry, paramId } from './params.ts';
 import type { ParamDef } from './params.ts';
 import { storedThrough } from './shared-rows.ts';
-import { DEFERRED_FLUSH_VALUES, INDEX_TABLES, prepareIndexWriter, type CompositeValue, type Statements } from './index-writer.ts';
+import { DEFERRED_FLUSH_VALUES, prepareIndexWriter, type CompositeValue, type Statements } from './index-writer.ts';
 import type { SearchIndexer } from './types.ts';
 import { normalizeString, toDateRanges, toNumbers, toQuantities, toReferences, toStrings, toTokens } from './values.ts';
 import type { DateRange, QuantityValue, RefValue, Token } from './values.ts';
@@ -92,10 +92,12 @@ function buildPlan(resourceType: string): PlannedParam[] {
 export function createSearchIndexer(): SearchIndexer {
   // Prepared statements and buffers per database handle (the indexer may serve several stores in tests).
   const states = new WeakMap<Db, { s: Statements; deferring: number }>();
+  /** Open transaction levels per connection, followed from the start (the writer is made on first use). */
+  const levels = new WeakMap<Db, number>();
   const state = (db: Db): { s: Statements; deferring: number } => {
     let st = states.get(db);
     if (!st) {
-      st = { s: prepareIndexWriter(db), deferring: 0 };
+      st = { s: prepareIndexWriter(db, levels.get(db) ?? 0), deferring: 0 };
       states.set(db, st);
     }
     return st;
@@ -119,12 +121,22 @@ export function createSearchIndexer(): SearchIndexer {
       s.flush(); // rows of this rid may still be buffered (created earlier in the same scope)
       s.remove(rid);
     },
-    // Nothing buffered before the first index write (and the index tables may not exist yet: migrations).
+    // Nothing buffered before the first index write, and the index tables may not exist yet
+    // (migrations): a connection without state has nothing to flush and no levels to follow yet.
     flush(db) {
       states.get(db)?.s.flush();
     },
-    discard(db) {
-      states.get(db)?.s.truncate(INDEX_TABLES.map(() => 0));
+    begin(db) {
+      levels.set(db, (levels.get(db) ?? 0) + 1);
+      states.get(db)?.s.begin();
+    },
+    release(db) {
+      levels.set(db, (levels.get(db) ?? 1) - 1);
+      states.get(db)?.s.release();
+    },
+    rollback(db) {
+      levels.set(db, (levels.get(db) ?? 1) - 1);
+      states.get(db)?.s.rollback();
     },
     deferred(db, fn) {
       const st = state(db);
@@ -134,7 +146,7 @@ export function createSearchIndexer(): SearchIndexer {
         st.s.flush();
         return result;
       } catch (err) {
-        st.s.truncate(INDEX_TABLES.map(() => 0)); // the caller's transaction rolls back: nothing of the scope stays
+        st.s.discard(); // the caller's transaction rolls back: nothing of the scope stays
         throw err;
       } finally {
         st.deferring--;

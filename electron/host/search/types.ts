@@ -33,8 +33,14 @@ export interface SearchIndexer {
   remove(db: Db, rid: number): void;
   /** Writes the rows a deferred scope still buffers. Call before anything reads the index tables. */
   flush(db: Db): void;
-  /** Drops the rows a deferred scope buffers (the transaction that wrote their resources rolled back). */
-  discard(db: Db): void;
+  /**
+   * A transaction or savepoint began, was released, or rolled back on `db` (the store calls these
+   * around every `db.transaction`). Buffered rows follow their writes: those buffered inside a level
+   * that rolls back are dropped, and rows of outer levels a flush wrote inside it are buffered again.
+   */
+  begin(db: Db): void;
+  release(db: Db): void;
+  rollback(db: Db): void;
   /**
    * Runs `fn` (inside the caller's SQLite transaction) with index rows buffered across resources and
    * written sorted when it returns: one transaction Bundle's rows go in key order. On a throw the

@@ -24,27 +24,31 @@ export function allMigrations(extra: readonly Migration[] = []): Migration[] {
 }
 
 /**
- * Index rows a deferred scope buffers (SearchIndexer.deferred) never cross a transaction boundary on
- * this connection: every transaction or savepoint opened through `db.transaction` (the store's, the
- * enforcement point's, sync's and audit's alike) first writes what is buffered, and one that rolls back
- * drops what was buffered inside it. Without this, rows of a write rolled back inside a Bundle (a
- * policy probe, a refused audit event) would be written later for a row id SQLite then hands out again.
+ * Index rows a deferred scope buffers (SearchIndexer.deferred) follow the transactions and savepoints
+ * of this connection (every one opened through `db.transaction`: the store's, the enforcement point's,
+ * sync's and audit's alike): rows buffered inside one that rolls back are dropped with it, and rows a
+ * read inside it had to write early are buffered again. Without this, rows of a write rolled back
+ * inside a Bundle (a policy probe, a refused pulled resource) would be written later, for a row id
+ * SQLite then hands out again.
  */
-function keepIndexBufferInTransactions(db: Db, indexer: SearchIndexer): void {
+function indexRowsFollowTransactions(db: Db, indexer: SearchIndexer): void {
   const transaction = db.transaction.bind(db);
-  const guard = <F extends (...args: never[]) => unknown>(run: F): F =>
-    function guarded(this: unknown, ...args: Parameters<F>) {
-      indexer.flush(db);
+  const follow = <F extends (...args: never[]) => unknown>(run: F): F =>
+    function followed(this: unknown, ...args: Parameters<F>) {
+      indexer.begin(db);
+      let result: unknown;
       try {
-        return run.apply(this, args);
+        result = run.apply(this, args);
       } catch (err) {
-        if (db.open) indexer.discard(db);
+        indexer.rollback(db);
         throw err;
       }
+      indexer.release(db);
+      return result;
     } as F;
   db.transaction = ((fn: (...args: never[]) => unknown) => {
     const tx = transaction(fn);
-    return Object.assign(guard(tx), { deferred: guard(tx.deferred), immediate: guard(tx.immediate), exclusive: guard(tx.exclusive), database: db });
+    return Object.assign(follow(tx), { deferred: follow(tx.deferred), immediate: follow(tx.immediate), exclusive: follow(tx.exclusive), database: db });
   }) as Db['transaction'];
 }
 
@@ -52,7 +56,7 @@ export function createStore(opts: StoreOptions): Store {
   loadFhirDefinitions();
   const db = openDatabase(opts.path, opts.key);
   const indexer = createSearchIndexer();
-  keepIndexBufferInTransactions(db, indexer);
+  indexRowsFollowTransactions(db, indexer);
   try {
     runMigrations(db, allMigrations(opts.migrations));
   } catch (err) {

@@ -152,9 +152,12 @@ export function createPageWriter(opts: PageWriterOptions) {
       const result: PageResult = { written: 0, deduped: 0, conflicts: 0, failed: [] };
       const pageSeen = new Set<string>();
       db.transaction(() => {
-        for (const r of resources) {
-          applyOne(r, result, pageSeen);
-        }
+        // The page's index rows written once, sorted, at its end (a refused resource's are dropped with its savepoint).
+        store.deferIndexing(() => {
+          for (const r of resources) {
+            applyOne(r, result, pageSeen);
+          }
+        });
         if (cursor) {
           sql.page.run({ project, type, watermark: cursor.watermark, resume: cursor.resume, pulled: result.written, now: clock().getTime() });
         }
