@@ -79,12 +79,14 @@ function versionProbe(e: Enforcer, storedRid: Map<Resource, number>): VersionPro
 /** References to resources of another project are refused (nothing crosses projects, writes included). */
 function assertReferencesInProject(e: Enforcer, resource: Resource): void {
   const refs: string[] = [];
+  // Every string under a `reference` key (arrays keep their key), without allocating per object.
   const walk = (v: unknown, key: string): void => {
     if (Array.isArray(v)) {
-      v.forEach((x) => walk(x, key));
-    } else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        walk(x, k);
+      for (let i = 0; i < v.length; i++) walk(v[i], key);
+    } else if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      for (const k in o) {
+        walk(o[k], k);
       }
     } else if (key === 'reference' && typeof v === 'string') {
       refs.push(v);
