@@ -8,7 +8,8 @@
 //
 // Inside the host, the raw store is reachable only from the floors that hold it: store/ and search/
 // (the store and its engine) may be imported only from store/, search/, db/, access/ (the enforcement
-// point) and host.ts (the composition root, which makes the store and hands it to the access service);
+// point) and the composition root (host.ts, and parts/data.ts, which opens the store for the access
+// service);
 // every other domain (routes, admin, auth, audit, sync, transfer, seed, cli...) gets a Repository from
 // access/. Of search/, only grammar.ts (what the engine answers) is open to all. The db floor's
 // lookups of stored resources (db/resources.ts, db/identities.ts) are for those floors and for auth's
@@ -50,7 +51,7 @@ export function layerOf(relativePath) {
 
 const HOST = 'electron/host/';
 /** Host folders (or files) that may hold the raw store: import store/ and search/. */
-const RAW_STORE_HOLDERS = ['store/', 'search/', 'db/', 'access/', 'host.ts'];
+const RAW_STORE_HOLDERS = ['store/', 'search/', 'db/', 'access/', 'host.ts', 'parts/data.ts'];
 /**
  * Host folders that may use the db floor's lookups of stored rows, whatever a session may see: the
  * layers below and in the access layer, auth's directory (sign-in comes before any session), audit
@@ -64,7 +65,7 @@ const ROW_LOOKUPS = ['db/resources.ts', 'db/identities.ts', 'db/replication.ts']
 function hostViolation(file, target) {
   const under = (path, folders) => folders.some((f) => path === f || path.startsWith(f));
   if ((target.startsWith('store/') || target.startsWith('search/')) && !OPEN_TO_ALL.includes(target) && !under(file, RAW_STORE_HOLDERS)) {
-    return `the raw store (${target}) is reachable only from store/, search/, db/, access/ and host.ts: take a Repository from access/`;
+    return `the raw store (${target}) is reachable only from store/, search/, db/, access/ and the composition root (host.ts, parts/data.ts): take a Repository from access/`;
   }
   if (ROW_LOOKUPS.includes(target) && !under(file, ROW_LOOKUP_USERS)) {
     return `${target} reads stored rows around every policy: only store/, search/, db/, access/, auth's directory, audit routing and sync's replication use it`;

@@ -2,6 +2,7 @@
 // small clinic: one project, users with one or two memberships, a ClientApplication.
 import type { WithId } from '@medplum/core';
 import type { ClientApplication, Patient, Practitioner, Project, ProjectMembership, User } from '@medplum/fhirtypes';
+import { auditMigrations } from '../../electron/host/audit/schema.ts';
 import { authMigrations } from '../../electron/host/auth/schema.ts';
 import { createAuthService, type AuthServiceOptions } from '../../electron/host/auth/service.ts';
 import { pkceChallenge } from '../../electron/host/auth/tokens.ts';
@@ -52,7 +53,7 @@ export interface TestAuth {
 export function createTestAuth(options: Partial<AuthServiceOptions> = {}, startAt = Date.parse('2026-03-01T09:00:00Z')): TestAuth {
   let now = startAt;
   const clock = (): Date => new Date(now);
-  const store = createStore({ path: ':memory:', clock, migrations: [...authMigrations] });
+  const store = createStore({ path: ':memory:', clock, migrations: [...authMigrations, ...auditMigrations] });
   const audit: AuthAuditEvent[] = [];
   const auth = createAuthService({ db: store.db, credentials: createCredentials(store), clock, audit: (e) => audit.push(e), ...options });
   const clinic = seedClinic(store, auth);

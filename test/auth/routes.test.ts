@@ -3,31 +3,31 @@
 import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostResponse } from '../../shared/contract/host.ts';
-import { toErrorResponse } from '../../shared/errors.ts';
+import { createAccess } from '../../electron/host/access/index.ts';
+import { createAuditLog } from '../../electron/host/audit/log.ts';
 import { authRoutes } from '../../electron/host/auth/routes.ts';
-import { createRouter, type Method } from '../../electron/host/routes/router.ts';
+import { createDoor } from '../../electron/host/door.ts';
+import type { Method } from '../../electron/host/routes/router.ts';
 import { CHALLENGE, createTestAuth, PASSWORD, VERIFIER, type TestAuth } from './helpers.ts';
 
 let t: TestAuth;
 afterEach(() => t?.close());
 
+/** The auth routes behind the host's door (createDoor), over the test clinic's store; replies checked against the contract. */
 function door(testAuth: TestAuth) {
-  const router = createRouter(authRoutes(testAuth.auth), {});
+  const audit = createAuditLog({ sink: { db: testAuth.store.db, createEvent: () => '' }, clock: () => new Date(), enabled: false });
+  const access = createAccess({ store: testAuth.store, audit });
+  const unexpected: unknown[] = [];
+  const hostDoor = createDoor({ routes: authRoutes({ auth: testAuth.auth, access }), auth: testAuth.auth, access, audit, clock: () => new Date(), checkReplies: true, onUnexpectedError: (err) => unexpected.push(err) });
   const answers: HostResponse[] = [];
   async function call(method: Method, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HostResponse> {
-    const [pathname, query = ''] = path.split('?');
     const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     if (text !== undefined && !lower['content-type']) {
       lower['content-type'] = 'application/json';
     }
-    let response: HostResponse;
-    try {
-      response = await router.dispatch({ method, segments: pathname.split('/').filter(Boolean), query, headers: lower, body: text, baseUrl: 'http://outpost.test/' });
-    } catch (err) {
-      const { status, outcome } = toErrorResponse(err);
-      response = { status, headers: { 'content-type': 'application/fhir+json' }, body: outcome };
-    }
+    const response = await hostDoor.handle({ method, path, headers: lower, body: text });
+    expect(unexpected).toEqual([]);
     answers.push(response);
     return response;
   }

@@ -10,6 +10,7 @@
 // reports it with the seed and the request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../electron/host/host.ts';
+import { open } from '../../electron/host/routes/router.ts';
 import { startHttpServer, type HttpServer } from '../../electron/host/http.ts';
 import { createClinic, patient, type TestClinic } from '../access-enforce/helpers.ts';
 import { tempDir } from '../host/helpers.ts';
@@ -79,22 +80,17 @@ describe('the fuzzer itself', () => {
   it('catches a planted regression and names the seed and the request', async () => {
     host = createHost({
       dataDir: ':memory:',
-      mounts: () => [
+      routes: () => [
         {
-          prefix: '/outpost/planted',
-          routes: [
-            {
-              method: 'GET',
-              pattern: '',
-              handler: (req) => {
-                // The regression: a value with a NUL reaches code that does not expect one.
-                if (decodeURIComponent(req.query.replace(/%(?![0-9a-f]{2})/gi, '%25')).includes('\u0000')) {
-                  throw new TypeError('planted: cannot read properties of undefined');
-                }
-                return { status: 200, headers: { 'content-type': 'application/json' }, body: {} };
-              },
-            },
-          ],
+          method: 'GET',
+          pattern: 'outpost/planted',
+          ...open((req) => {
+            // The regression: a value with a NUL reaches code that does not expect one.
+            if (decodeURIComponent(req.query.replace(/%(?![0-9a-f]{2})/gi, '%25')).includes('\u0000')) {
+              throw new TypeError('planted: cannot read properties of undefined');
+            }
+            return { status: 200, headers: { 'content-type': 'application/json' }, body: {} };
+          }),
         },
       ],
     });

@@ -1,5 +1,6 @@
 // The FHIR REST door through host.handle: every interaction with its statuses and headers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { open } from '../../electron/host/routes/router.ts';
 import { makeHost, patient, type TestHost } from './helpers.ts';
 
 let host: TestHost;
@@ -337,16 +338,11 @@ describe('metadata and routing', () => {
   });
 });
 
-describe('mounts', () => {
-  it('routes other domains mounted beside the FHIR API, with their own 404/405', async () => {
+describe('extra routes', () => {
+  it("routes planted beside the host's own share the one table, with its 404/405", async () => {
     const mounted = makeHost({
       dataDir: ':memory:',
-      mounts: (services) => [
-        {
-          prefix: '',
-          routes: [{ method: 'GET', pattern: 'outpost/ping', handler: () => ({ status: 200, headers: {}, body: { ok: !!services.access } }) }],
-        },
-      ],
+      routes: (services) => [{ method: 'GET', pattern: 'outpost/ping', ...open(() => ({ status: 200, headers: {}, body: { ok: !!services.access } })) }],
     });
     try {
       expect((await mounted.call('GET', '/outpost/ping')).body).toEqual({ ok: true });

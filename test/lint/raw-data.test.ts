@@ -28,7 +28,7 @@ tester.run('outpost/import-layering: the raw store stays behind the access layer
     { filename: file('electron/host/access/x.ts'), code: "import { searchResources } from '../search/search.ts';", options },
     { filename: file('electron/host/store/x.ts'), code: "import { createSearchIndexer } from '../search/index.ts';", options },
     { filename: file('electron/host/host.ts'), code: "import { createStore } from './store/index.ts';", options },
-    { filename: file('electron/host/routes/capability.ts'), code: "import { answeredSearchParams } from '../search/grammar.ts';", options },
+    { filename: file('electron/host/fhir-api/capability.ts'), code: "import { answeredSearchParams } from '../search/grammar.ts';", options },
     { filename: file('electron/host/sync/push.ts'), code: "import type { Repository } from '../access/index.ts';", options },
     { filename: file('electron/host/auth/directory.ts'), code: "import { usersByEmail } from '../db/identities.ts';", options },
     { filename: file('electron/host/audit/log.ts'), code: "import { membershipsOfUser } from '../db/identities.ts';", options },
@@ -39,7 +39,7 @@ tester.run('outpost/import-layering: the raw store stays behind the access layer
   invalid: [
     { filename: file('electron/host/sync/push.ts'), code: "import type { Store } from '../store/types.ts';", options, errors: around },
     { filename: file('electron/host/admin/review.ts'), code: "import { createStore } from '../store/index.ts';", options, errors: around },
-    { filename: file('electron/host/routes/fhir.ts'), code: "import { searchResources } from '../search/search.ts';", options, errors: around },
+    { filename: file('electron/host/fhir-api/routes.ts'), code: "import { searchResources } from '../search/search.ts';", options, errors: around },
     { filename: file('electron/host/transfer/import.ts'), code: "import { findRids } from '../search/index.ts';", options, errors: around },
     { filename: file('electron/host/seed/demo.ts'), code: "export { createStore } from '../store/store.ts';", options, errors: around },
     { filename: file('electron/host/cli/x.ts'), code: "const m = await import('../store/index.ts');", options, errors: around },

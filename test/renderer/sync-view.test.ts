@@ -1,34 +1,17 @@
-// The sync panel's pure pieces: the host's status normalised (lists always present, differing fields
-// computed when the host sends none), a conflict as side-by-side rows with values in words, reasons and
-// progress in words, and the run summary.
+// The sync panel's pure pieces: a conflict as side-by-side rows with values in words, reasons and
+// progress in words, and the run summary. (The status itself is checked against its contract by the
+// typed client: test/contract.)
 import type { Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { canMerge, conflictReasonText, conflictRows, fieldLabel, formatValue, heldStateText, progressText, valueAt } from '../../renderer/src/components/sync-view.ts';
-import { differingPaths, normalizeStatus, syncSummaryText, type SyncConflict } from '../../renderer/src/stores/sync.ts';
+import { syncSummaryText, type SyncConflict } from '../../renderer/src/stores/sync.ts';
 
 const base: Patient = { resourceType: 'Patient', id: 'p1', meta: { versionId: '1' }, name: [{ given: ['Ana'], family: 'Silva' }], birthDate: '1970-01-01', gender: 'female' };
 const local: Patient = { ...base, meta: { versionId: '2' }, name: [{ given: ['Ana'], family: 'Silva-Costa' }], telecom: [{ system: 'phone', value: '555-0101' }] };
 const remote: Patient = { ...base, meta: { versionId: '7' }, name: [{ given: ['Anna'], family: 'Silva' }], birthDate: '1970-01-02' };
 
-describe('sync status from the host', () => {
-  it('fills in missing lists, drops a remote without a base URL, and computes differing fields when none are sent', () => {
-    const s = normalizeStatus({ online: true, remote: { baseUrl: '', auth: 'token' }, conflicts: [{ id: 'c1', reason: 'edited-both', local, remote, base } as SyncConflict] });
-    expect(s).toMatchObject({ online: true, running: false, pending: [], held: [], remote: undefined });
-    expect(s.conflicts[0]).toMatchObject({ id: 'c1', resourceType: 'Patient', resourceId: 'p1' });
-    expect(s.conflicts[0].fields.sort()).toEqual(['birthDate', 'name', 'telecom']);
-    expect(normalizeStatus(undefined)).toMatchObject({ online: false, running: false, pending: [], conflicts: [] });
-  });
-
-  it('keeps the fields the host names, and leaves a deletion without fields', () => {
-    const s = normalizeStatus({ conflicts: [{ id: 'c2', resourceType: 'Patient', resourceId: 'p1', reason: 'deleted-remotely', local, remote: null, base: null, fields: [] }] });
-    expect(s.conflicts[0].fields).toEqual([]);
-    expect(canMerge(s.conflicts[0])).toBe(false);
-    expect(differingPaths(local, { ...local, meta: { versionId: '9' } })).toEqual([]);
-  });
-});
-
 describe('a conflict side by side', () => {
-  const conflict: SyncConflict = { id: 'c1', resourceType: 'Patient', resourceId: 'p1', reason: 'edited-both', fields: ['name', 'birthDate', 'telecom'], local, remote, base };
+  const conflict: SyncConflict = { id: 'c1', resourceType: 'Patient', resourceId: 'p1', reason: 'edited-both', fields: ['name', 'birthDate', 'telecom'], local, remote, base, createdAt: '2026-03-01T09:00:00Z' };
 
   it('lists the differing fields first with base, mine and theirs in words, then the unchanged ones', () => {
     const rows = conflictRows(conflict);
@@ -42,6 +25,8 @@ describe('a conflict side by side', () => {
     expect(rows[2]).toMatchObject({ base: undefined, local: '555-0101', remote: undefined });
     expect(rows[3]).toMatchObject({ local: 'female', remote: 'female' });
     expect(canMerge(conflict)).toBe(true);
+    // A deletion on one side has no fields to pick from.
+    expect(canMerge({ ...conflict, reason: 'deleted-remotely', remote: null, base: null, fields: [] })).toBe(false);
   });
 
   it('reads nested paths and says values in words', () => {
@@ -57,7 +42,7 @@ describe('a conflict side by side', () => {
   it('explains reasons, held changes and progress in words', () => {
     expect(conflictReasonText('deleted-remotely')).toMatch(/Deleted on the server/);
     expect(conflictReasonText('something-new')).toBe('something-new');
-    expect(heldStateText({ id: '1', resourceType: 'Patient', resourceId: 'p', operation: 'update', state: 'quarantined', reason: 'Forbidden' })).toMatch(/Quarantined/);
+    expect(heldStateText({ id: '1', resourceType: 'Patient', resourceId: 'p', operation: 'update', changedAt: '2026-03-01T09:00:00Z', state: 'quarantined', reason: 'Forbidden' })).toMatch(/Quarantined/);
     expect(progressText({ phase: 'push', done: 3, total: 10 })).toBe('Sending changes: 3 of 10');
     expect(progressText({ phase: 'pull', done: 40, type: 'Observation' })).toBe('Receiving updates (Observation): 40 so far');
     expect(syncSummaryText({ pushed: 2, pulled: 5, conflicts: 1 })).toBe('Sync finished: 2 sent, 5 received, 1 conflict.');

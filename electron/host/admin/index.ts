@@ -1,6 +1,6 @@
-// Project administration and first-run setup (issue 3): the route table for the host, and the pieces
-// the CLI and the demo seed reuse.
-export { adminRoutes, adminSegmentMatchers, reviewJson } from './routes.ts';
+// Project administration and first-run setup (issue 3): the routes for the host, and the pieces the CLI
+// and the demo seed reuse.
+export { adminRoutes, reviewJson } from './routes.ts';
 export type { AdminAccess, AdminDeps, AdminAction } from './context.ts';
 export { runSetup, setupNeeded } from './setup.ts';
 export { inviteMember } from './invite.ts';

@@ -10,7 +10,7 @@ import { assertAcceptablePassword, hashPassword } from '../auth/passwords.ts';
 import type { Credentials, Repository } from '../access/index.ts';
 import type { Directory } from '../auth/directory.ts';
 import { createMembership, createProfile, createUser, displayName, membershipsOfUser } from './identities.ts';
-import type { InviteBody } from './schemas.ts';
+import type { InviteBody } from '../../../shared/contract/admin.ts';
 
 function policyExists(directory: Pick<Directory, 'readInProject'>, projectId: string, reference: string): boolean {
   const [type, id, ...rest] = reference.split('/');

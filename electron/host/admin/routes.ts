@@ -1,42 +1,23 @@
-// The route table of first-run setup, project administration and the policy review, with patterns
-// relative to the host root (mount with prefix '' beside the auth routes, or concatenate the tables):
-//   GET  outpost/setup                                            {needed}
-//   POST outpost/setup                                            first project + its admin (409 once set up)
-//   POST admin/projects/:projectId/invite                         Medplum's invite -> ProjectMembership
-//   POST admin/projects/:projectId/members/:membershipId/reset-password   {password}; ends the user's sessions
-//   POST admin/projects/:projectId/members/:membershipId/unlock           lifts the sign-in delay of failed attempts
-//   POST admin/projects/:projectId/members/:membershipId/deactivate       ends the membership's sessions
-//   POST admin/projects/:projectId/members/:membershipId/activate
-//   GET  outpost/policy-review[?membership=<id>]                  PolicyReview (one) or PolicyReview[] (all)
-// Every admin route needs a project admin session of that project (403 otherwise).
+// The routes of first-run setup, project administration and the policy review
+// (shared/contract/admin.ts). Every admin route needs a project admin session of that project (403
+// otherwise); each action is audited, success or failure.
 import { allOk } from '@medplum/core';
-import type { HostResponse } from '../../../shared/contract/host.ts';
+import type { ProjectMembership } from '@medplum/fhirtypes';
+import { adminContract, type PolicyReview as PolicyReviewReply } from '../../../shared/contract/admin.ts';
 import { errors, isFhirError } from '../../../shared/errors.ts';
 import type { PolicyReview } from '../access/policy/index.ts';
-import type { Route, RouteRequest, SegmentMatchers } from '../routes/router.ts';
-import { isFhirId } from '../../../shared/fhir/http.ts';
 import type { Session } from '../auth/types.ts';
-import { agentOf, createAdminContext, parseJsonBody, requireProjectAdmin, type AdminAction, type AdminContext, type AdminDeps } from './context.ts';
+import { route } from '../routes/contract.ts';
+import { respond, respondJson } from '../routes/respond.ts';
+import { authenticated, open, type Route } from '../routes/router.ts';
+import { agentOf, createAdminContext, requireProjectAdmin, type AdminAction, type AdminContext, type AdminDeps } from './context.ts';
 import { inviteMember } from './invite.ts';
 import { resetMemberPassword, setMembershipActive, unlockMemberLogin } from './members.ts';
 import { reviewProject } from './review.ts';
-import { inviteBodySchema, resetPasswordBodySchema, setupBodySchema, viewAsBodySchema } from './schemas.ts';
 import { runSetup, setupNeeded } from './setup.ts';
 
-const JSON_UTF8 = 'application/json; charset=utf-8';
-const FHIR_JSON_UTF8 = 'application/fhir+json; charset=utf-8';
-
-const json = (body: unknown, status = 200): HostResponse => ({ status, headers: { 'content-type': JSON_UTF8 }, body });
-const fhirJson = (body: unknown, status = 200): HostResponse => ({ status, headers: { 'content-type': FHIR_JSON_UTF8 }, body });
-
-/** Segment matchers of the admin table: project and membership ids are FHIR ids. */
-export const adminSegmentMatchers: SegmentMatchers = {
-  projectId: isFhirId,
-  membershipId: isFhirId,
-};
-
 /** A review as JSON (entry interaction sets as arrays). */
-export function reviewJson(review: PolicyReview): unknown {
+export function reviewJson(review: PolicyReview): PolicyReviewReply {
   return {
     ...review,
     policy: { ...review.policy, entries: review.policy.entries.map((e) => ({ ...e, interactions: [...e.interactions] })) },
@@ -62,104 +43,87 @@ async function audited<T>(ctx: AdminContext, session: Session, action: AdminActi
 export function adminRoutes(deps: AdminDeps): Route[] {
   const ctx = createAdminContext(deps);
   const { directory, auth } = ctx;
+  const c = adminContract;
 
-  const memberAction = (active: boolean) => async (req: RouteRequest) => {
-    const session = requireProjectAdmin(ctx, req, req.params.projectId);
-    const { membershipId } = req.params;
-    const membership = await audited(ctx, session, active ? 'membership-activated' : 'membership-deactivated', `ProjectMembership/${membershipId}`, () =>
-      setMembershipActive(ctx.access.forSession(session), auth, session, membershipId, active)
-    );
-    return fhirJson(membership);
-  };
+  const memberAction = (active: boolean) =>
+    authenticated<unknown, ProjectMembership>(async (req, { session, repo }) => {
+      requireProjectAdmin(session, req.params.projectId);
+      const { membershipId } = req.params;
+      const membership = await audited(ctx, session, active ? 'membership-activated' : 'membership-deactivated', `ProjectMembership/${membershipId}`, () =>
+        setMembershipActive(repo, auth, session, membershipId, active)
+      );
+      return respond(membership);
+    });
 
   return [
-    {
-      // "View as": a read-only preview session of one membership of the admin's project (auth/view-as.ts).
-      method: 'POST',
-      pattern: 'outpost/view-as',
-      handler: async (req) => {
-        const session = ctx.sessionOf(req);
-        const { membership } = parseJsonBody(req, viewAsBodySchema);
+    route(
+      c.viewAs,
+      authenticated(async (req, { session }) => {
+        const { membership } = req.input().body;
         const tokens = await audited(ctx, session, 'view-as', `ProjectMembership/${membership}`, () => {
-          requireProjectAdmin(ctx, req, session.projectId);
+          requireProjectAdmin(session, session.projectId);
           return auth.startViewAs(session, membership);
         });
-        return json(tokens);
-      },
-    },
-    { method: 'GET', pattern: 'outpost/setup', handler: () => json({ needed: setupNeeded(directory) }) },
-    {
-      method: 'POST',
-      pattern: 'outpost/setup',
-      handler: async (req) => {
-        const body = parseJsonBody(req, setupBodySchema);
+        return respondJson(tokens);
+      })
+    ),
+    route(c.setupNeeded, open(() => respondJson({ needed: setupNeeded(directory) }))),
+    route(
+      c.setup,
+      open(async (req) => {
+        const body = req.input().body;
         const result = await runSetup(directory, ctx.access, body);
         const agent = { who: { reference: `Practitioner/${result.profile.id}` }, user: { reference: `User/${result.user.id}` }, name: `${body.firstName} ${body.lastName}` };
         ctx.audit({ action: 'setup', project: result.project.id, agent, outcome: 'success', entity: `Project/${result.project.id}` });
         const { passwordHash: _hash, ...user } = result.user;
-        return json({ project: result.project, user, profile: result.profile, membership: result.membership }, 201);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: 'admin/projects/:projectId/invite',
-      handler: async (req) => {
+        return respondJson({ project: result.project, user, profile: result.profile, membership: result.membership }, 201);
+      })
+    ),
+    route(
+      c.invite,
+      authenticated(async (req, { session, repo }) => {
         const { projectId } = req.params;
-        const session = requireProjectAdmin(ctx, req, projectId);
-        const body = parseJsonBody(req, inviteBodySchema);
-        const result = await audited(ctx, session, 'invite', (r) => `ProjectMembership/${r.membership.id}`, () =>
-          inviteMember(directory, ctx.access.credentials, ctx.access.forSession(session), projectId, body)
-        );
-        return fhirJson(result.membership);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: 'admin/projects/:projectId/members/:membershipId/reset-password',
-      handler: async (req) => {
+        requireProjectAdmin(session, projectId);
+        const body = req.input().body;
+        const result = await audited(ctx, session, 'invite', (r) => `ProjectMembership/${r.membership.id}`, () => inviteMember(directory, ctx.access.credentials, repo, projectId, body));
+        return respond(result.membership);
+      })
+    ),
+    route(
+      c.resetPassword,
+      authenticated(async (req, { session, repo }) => {
         const { projectId, membershipId } = req.params;
-        const session = requireProjectAdmin(ctx, req, projectId);
-        const { password } = parseJsonBody(req, resetPasswordBodySchema);
-        await audited(ctx, session, 'reset-password', `ProjectMembership/${membershipId}`, () =>
-          resetMemberPassword(ctx.access.forSession(session), auth, session, membershipId, password)
-        );
-        return fhirJson(allOk);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: 'admin/projects/:projectId/members/:membershipId/unlock',
-      handler: async (req) => {
+        requireProjectAdmin(session, projectId);
+        const { password } = req.input().body;
+        await audited(ctx, session, 'reset-password', `ProjectMembership/${membershipId}`, () => resetMemberPassword(repo, auth, session, membershipId, password));
+        return respond(allOk);
+      })
+    ),
+    route(
+      c.unlockMember,
+      authenticated(async (req, { session, repo }) => {
         const { projectId, membershipId } = req.params;
-        const session = requireProjectAdmin(ctx, req, projectId);
-        const forgotten = await audited(ctx, session, 'login-unlocked', `ProjectMembership/${membershipId}`, () =>
-          unlockMemberLogin(ctx.access.forSession(session), auth, session, membershipId)
-        );
-        return json({ unlocked: true, failedAttemptsForgotten: forgotten });
-      },
-    },
-    { method: 'POST', pattern: 'admin/projects/:projectId/members/:membershipId/deactivate', handler: memberAction(false) },
-    { method: 'POST', pattern: 'admin/projects/:projectId/members/:membershipId/activate', handler: memberAction(true) },
-    {
-      method: 'GET',
-      pattern: 'outpost/policy-review',
-      handler: (req) => {
-        const session = requireProjectAdmin(ctx, req, ctx.sessionOf(req).projectId);
-        const params = new URLSearchParams(req.query);
-        const membership = params.get('membership') ?? undefined;
-        const id = membership?.replace(/^ProjectMembership\//, '');
-        if (id !== undefined && !isFhirId(id)) {
-          throw errors.badRequest('membership must be a ProjectMembership id', 'membership');
+        requireProjectAdmin(session, projectId);
+        const forgotten = await audited(ctx, session, 'login-unlocked', `ProjectMembership/${membershipId}`, () => unlockMemberLogin(repo, auth, session, membershipId));
+        return respondJson({ unlocked: true as const, failedAttemptsForgotten: forgotten });
+      })
+    ),
+    route(c.deactivate, memberAction(false)),
+    route(c.activate, memberAction(true)),
+    route(
+      c.policyReview,
+      authenticated((req, { session }) => {
+        requireProjectAdmin(session, session.projectId);
+        const { membership } = req.input().query;
+        const reviews = reviewProject(ctx, session.projectId, membership);
+        if (membership === undefined) {
+          return respondJson(reviews.map(reviewJson));
         }
-        const reviews = reviewProject(ctx, session.projectId, id);
-        if (id !== undefined) {
-          if (!reviews.length) {
-            throw errors.notFound(`ProjectMembership/${id} not found`);
-          }
-          return json(reviewJson(reviews[0]));
+        if (!reviews.length) {
+          throw errors.notFound(`ProjectMembership/${membership} not found`);
         }
-        return json(reviews.map(reviewJson));
-      },
-    },
+        return respondJson(reviewJson(reviews[0]));
+      })
+    ),
   ];
 }

@@ -9,7 +9,7 @@ import { DEFAULT_PROJECT_ID } from '../db/project.ts';
 import type { Access } from '../access/index.ts';
 import type { Directory } from '../auth/directory.ts';
 import { createMembership, createProfile, createUser, displayName } from './identities.ts';
-import type { SetupBody } from './schemas.ts';
+import type { SetupBody } from '../../../shared/contract/admin.ts';
 
 /** Setup is offered while no Project and no User exist (imported clinical data alone does not count). */
 export function setupNeeded(directory: Pick<Directory, 'hasIdentities'>): boolean {

@@ -1,152 +1,133 @@
-// The HTTP shapes of authentication, as Medplum's server answers them so MedplumClient works against
-// the host: a route table (patterns relative to the host root) for the host's table-driven router, and
-// `authenticateRequest` for every other route. Errors are OperationOutcomes, except at /oauth2/token
-// where RFC 6749 §5.2 (and MedplumClient, which reads `error_description`) want `{error, error_description}`.
+// The auth routes (shared/contract/auth.ts), as Medplum's server answers them so MedplumClient works
+// against the host. Errors are OperationOutcomes, except at /oauth2/token where RFC 6749 §5.2 (and
+// MedplumClient, which reads `error_description`) want `{error, error_description}`.
 import { allOk } from '@medplum/core';
-import type { z } from 'zod';
-import type { HostResponse } from '../../../shared/contract/host.ts';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { authContract, type Me, type OAuthError, type TokenBody, type TokenResponse } from '../../../shared/contract/auth.ts';
 import { FhirError, errors } from '../../../shared/errors.ts';
-import { FORM_URL_ENCODED, mediaType } from '../../../shared/fhir/http.ts';
-import type { Route, RouteRequest } from '../routes/router.ts';
+import type { Access, Repository } from '../access/index.ts';
+import { readJsonOrForm } from '../routes/body.ts';
+import { route } from '../routes/contract.ts';
+import { respond, respondJson } from '../routes/respond.ts';
+import { authenticated, bearerToken, open, type Answer, type Route, type RouteRequest } from '../routes/router.ts';
 import { authOutcomeCode, OAUTH_ERROR_SYSTEM, oauthError } from './auth-errors.ts';
-import {
-  changePasswordBodySchema,
-  loginBodySchema,
-  mfaEnrollBodySchema,
-  mfaVerifyBodySchema,
-  profileBodySchema,
-  switchRoleBodySchema,
-  tokenBodySchema,
-  unlockBodySchema,
-} from './schemas.ts';
 import type { AuthService, Session } from './types.ts';
 
-const JSON_UTF8 = 'application/json; charset=utf-8';
-/** MedplumClient posts its auth bodies as application/fhir+json; plain JSON clients send application/json. */
-const JSON_TYPES = new Set(['application/json', 'application/fhir+json']);
-
-/** The bearer token of a request, or undefined. */
-export function bearerToken(headers: Record<string, string | undefined>): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
-  return match?.[1];
+export interface AuthRouteDeps {
+  auth: AuthService;
+  /** The Repository of a session the route itself starts or reopens (a role switch, an unlock). */
+  access: Pick<Access, 'forSession'>;
 }
 
-/** The Session of a request (Authorization: Bearer ...), or a 401 FhirError. */
-export function authenticateRequest(auth: AuthService, headers: Record<string, string | undefined>): Session {
-  const token = bearerToken(headers);
+/**
+ * Who the session is (GET /auth/me, and the answer of a role switch and an unlock), with its profile as
+ * the session may read it: hidden fields removed and marked, identity only where its role cannot read it.
+ */
+export function meOf(auth: AuthService, session: Session, repo: Repository): Me {
+  const me = auth.me(session);
+  const [type, id] = (session.profile.reference ?? '').split('/');
+  let profile: Me['profile'] = { resourceType: type, id };
+  // Only a role that may read its profile's type asks for it: a refused read would be audited as a
+  // denied request of the person at every sign-in (the researcher's policy has no Practitioner).
+  const readable = !me.accessPolicy || me.accessPolicy.resource?.some((e) => (e.resourceType === type || e.resourceType === '*') && (e.interaction ?? []).includes('read'));
+  if (readable) {
+    try {
+      profile = repo.read(type, id) as Me['profile'];
+    } catch {
+      // Not visible to its own role (criteria): identity only.
+    }
+  }
+  return { ...me, profile, ...(session.viewAs ? { viewAs: { admin: session.viewAs.admin } } : {}) } as Me;
+}
+
+/** The bearer token of a request that needs one even when its session is locked; 401 without. */
+function requireToken(req: RouteRequest): string {
+  const token = bearerToken(req.headers);
   if (!token) {
     throw errors.unauthorized('Authentication required');
   }
-  return auth.authenticate(token);
+  return token;
 }
 
-export function authRoutes(auth: AuthService): Route[] {
-  const json = (body: unknown, status = 200): HostResponse => ({ status, headers: { 'content-type': JSON_UTF8 }, body });
-  const session = (req: RouteRequest): Session => authenticateRequest(auth, req.headers);
-  const logout = (req: RouteRequest): HostResponse => {
-    const token = bearerToken(req.headers);
-    if (!token) {
-      throw errors.unauthorized('Authentication required');
-    }
-    auth.logout(token);
-    return json(allOk);
-  };
+export function authRoutes({ auth, access }: AuthRouteDeps): Route[] {
+  const c = authContract;
+  const me = (session: Session): Answer<Me> => respondJson(meOf(auth, session, access.forSession(session)));
+  const logout = open<unknown, OperationOutcome>((req) => {
+    auth.logout(requireToken(req));
+    return respondJson(allOk);
+  });
 
   return [
-    { method: 'POST', pattern: 'auth/login', handler: async (req) => json(await auth.login(parseJsonBody(req, loginBodySchema))) },
-    { method: 'POST', pattern: 'auth/profile', handler: (req) => json(auth.chooseProfile(parseJsonBody(req, profileBodySchema))) },
-    { method: 'POST', pattern: 'auth/mfa/verify', handler: (req) => json(auth.verifyMfa(parseJsonBody(req, mfaVerifyBodySchema))) },
-    {
-      method: 'GET',
-      pattern: 'auth/mfa/status',
-      handler: (req) => {
-        const s = session(req);
-        if (!s.user) {
+    route(c.login, open(async (req) => respondJson(await auth.login(req.input().body)))),
+    route(c.chooseProfile, open((req) => respondJson(auth.chooseProfile(req.input().body)))),
+    route(c.verifyMfa, open((req) => respondJson(auth.verifyMfa(req.input().body)))),
+    route(
+      c.mfaStatus,
+      authenticated((_req, { session }) => {
+        if (!session.user) {
           throw errors.forbidden('Only people enrol MFA');
         }
-        if (auth.me(s).security.mfaEnrolled) {
-          return json({ enrolled: true });
+        if (auth.me(session).security.mfaEnrolled) {
+          return respondJson({ enrolled: true as const });
         }
-        const { enrollUri } = auth.enrollMfa(s.user.id);
-        return json({ enrolled: false, enrollUri });
-      },
-    },
-    {
-      method: 'POST',
-      pattern: 'auth/mfa/enroll',
-      handler: (req) => {
-        const s = session(req);
-        if (!s.user) {
+        return respondJson({ enrolled: false as const, enrollUri: auth.enrollMfa(session.user.id).enrollUri });
+      })
+    ),
+    route(
+      c.mfaEnroll,
+      authenticated((req, { session }) => {
+        if (!session.user) {
           throw errors.forbidden('Only people enrol MFA');
         }
-        auth.confirmMfa(s.user.id, parseJsonBody(req, mfaEnrollBodySchema).token);
-        return json(allOk);
-      },
-    },
-    { method: 'POST', pattern: 'oauth2/token', handler: (req) => tokenEndpoint(auth, req) },
-    { method: 'GET', pattern: 'auth/me', handler: (req) => json(auth.me(session(req))) },
-    { method: 'POST', pattern: 'auth/logout', handler: logout },
-    // MedplumClient.signOut() posts to its logoutUrl, by default oauth2/logout.
-    { method: 'POST', pattern: 'oauth2/logout', handler: logout },
-    {
-      method: 'POST',
-      pattern: 'auth/switch-role',
-      handler: (req) => json(auth.me(auth.switchRole(session(req), parseJsonBody(req, switchRoleBodySchema).membership))),
-    },
-    {
-      // The Lock button: the session locks at the host, so no reload or second tab gets past it.
-      method: 'POST',
-      pattern: 'auth/lock',
-      handler: (req) => {
-        const token = bearerToken(req.headers);
-        if (!token) {
-          throw errors.unauthorized('Authentication required');
-        }
-        auth.lock(token);
-        return json(allOk);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: 'auth/unlock',
-      handler: async (req) => {
-        const token = bearerToken(req.headers);
-        if (!token) {
-          throw errors.unauthorized('Authentication required');
-        }
-        return json(auth.me(await auth.unlock(token, parseJsonBody(req, unlockBodySchema).password)));
-      },
-    },
-    {
-      method: 'POST',
-      pattern: 'auth/changepassword',
-      handler: async (req) => {
-        const body = parseJsonBody(req, changePasswordBodySchema);
-        await auth.changePassword(session(req), body.oldPassword, body.newPassword);
-        return json(allOk);
-      },
-    },
+        auth.confirmMfa(session.user.id, req.input().body.token);
+        return respondJson(allOk);
+      })
+    ),
+    route(c.token, open((req) => tokenEndpoint(auth, req))),
+    route(c.me, authenticated((_req, { session, repo }) => respondJson(meOf(auth, session, repo)))),
+    route(c.logout, logout),
+    route(c.oauthLogout, logout),
+    route(c.switchRole, authenticated((req, { session }) => me(auth.switchRole(session, req.input().body.membership)))),
+    route(
+      c.lock,
+      open((req) => {
+        auth.lock(requireToken(req));
+        return respondJson(allOk);
+      })
+    ),
+    route(c.unlock, open(async (req) => me(await auth.unlock(requireToken(req), req.input().body.password)))),
+    route(
+      c.changePassword,
+      authenticated(async (req, { session }) => {
+        const body = req.input().body;
+        await auth.changePassword(session, body.oldPassword, body.newPassword);
+        return respondJson(allOk);
+      })
+    ),
   ];
 }
 
-async function tokenEndpoint(auth: AuthService, req: RouteRequest): Promise<HostResponse> {
-  // RFC 6749 §5.1: token responses must not be cached.
-  const headers = { 'content-type': JSON_UTF8, 'cache-control': 'no-store', pragma: 'no-cache' };
+const TOKEN_HEADERS = { pragma: 'no-cache' };
+const GRANTS = ['authorization_code', 'client_credentials', 'refresh_token'];
+
+async function tokenEndpoint(auth: AuthService, req: RouteRequest<{ body: TokenBody }>): Promise<Answer<TokenResponse | OAuthError>> {
+  // RFC 6749 §5.1: token responses must not be cached (respondJson adds no-store).
+  const answer = <B extends TokenResponse | OAuthError>(body: B, status = 200): Answer<B> => respond(body, { status, type: 'json', headers: TOKEN_HEADERS });
   try {
-    const body = readTokenBody(req);
     const basic = basicCredentials(req.headers.authorization);
+    const body = readTokenBody(req);
     switch (body.grant_type) {
       case 'authorization_code':
-        return { status: 200, headers, body: auth.exchangeCode(body) };
+        return answer(auth.exchangeCode(body));
       case 'refresh_token':
-        return { status: 200, headers, body: auth.refresh(body) };
+        return answer(auth.refresh(body));
       case 'client_credentials': {
         const clientId = body.client_id ?? basic?.id;
         const clientSecret = body.client_secret ?? basic?.secret;
         if (!clientId || !clientSecret) {
           throw oauthError('invalid_request', 'client_id and client_secret are required');
         }
-        return { status: 200, headers, body: auth.clientCredentials({ client_id: clientId, client_secret: clientSecret }) };
+        return answer(auth.clientCredentials({ client_id: clientId, client_secret: clientSecret }));
       }
     }
   } catch (err) {
@@ -155,31 +136,37 @@ async function tokenEndpoint(auth: AuthService, req: RouteRequest): Promise<Host
     }
     const text = err.outcome.issue?.[0]?.details?.text ?? 'Invalid request';
     const error = authOutcomeCode(err.outcome, OAUTH_ERROR_SYSTEM) ?? (err.status === 401 ? 'invalid_grant' : 'invalid_request');
-    return { status: err.status === 401 && error === 'invalid_client' ? 401 : 400, headers, body: { error, error_description: text } };
+    return answer({ error, error_description: text }, err.status === 401 && error === 'invalid_client' ? 401 : 400);
   }
 }
 
-/** The token request: form-urlencoded (OAuth's format, what MedplumClient sends) or JSON. */
-function readTokenBody(req: RouteRequest): z.infer<typeof tokenBodySchema> {
-  const type = mediaType(req.headers['content-type']);
-  let raw: unknown;
-  if (type === FORM_URL_ENCODED) {
-    raw = Object.fromEntries(new URLSearchParams(req.body ?? ''));
-  } else if (type === undefined || JSON_TYPES.has(type)) {
-    raw = parseJsonText(req.body);
-  } else {
-    throw oauthError('invalid_request', `Unsupported content type: ${type}`);
+/** The token request (form-urlencoded, OAuth's format and MedplumClient's, or JSON) as its contract reads it. */
+function readTokenBody(req: RouteRequest<{ body: TokenBody }>): TokenBody {
+  try {
+    return req.input().body;
+  } catch (err) {
+    if (err instanceof FhirError && err.status === 415) {
+      throw oauthError('invalid_request', err.outcome.issue?.[0]?.details?.text ?? 'Unsupported content type');
+    }
+    // A grant_type the schema does not know is OAuth's own error.
+    const grant = tokenGrantOf(req);
+    if (typeof grant === 'string' && !GRANTS.includes(grant)) {
+      throw oauthError('unsupported_grant_type', `Unsupported grant_type: ${grant}`);
+    }
+    if (err instanceof FhirError && err.status === 400) {
+      throw oauthError('invalid_request', err.outcome.issue?.[0]?.details?.text ?? 'Invalid request');
+    }
+    throw err;
   }
-  const grant = (raw as { grant_type?: unknown } | null)?.grant_type;
-  if (typeof grant === 'string' && !['authorization_code', 'client_credentials', 'refresh_token'].includes(grant)) {
-    throw oauthError('unsupported_grant_type', `Unsupported grant_type: ${grant}`);
+}
+
+/** The raw grant_type of a token request that failed validation (to tell an unknown grant from a bad field). */
+function tokenGrantOf(req: RouteRequest): unknown {
+  try {
+    return (readJsonOrForm(req, true) as { grant_type?: unknown } | null)?.grant_type;
+  } catch {
+    return undefined;
   }
-  const parsed = tokenBodySchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw oauthError('invalid_request', `Invalid ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
 }
 
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
@@ -197,31 +184,5 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
     return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
   } catch {
     throw oauthError('invalid_client', 'Malformed Basic credentials');
-  }
-}
-
-/** A JSON body validated by a schema; a 400 naming the field otherwise. */
-function parseJsonBody<S extends z.ZodType>(req: RouteRequest, schema: S): z.infer<S> {
-  const type = mediaType(req.headers['content-type']);
-  if (type !== undefined && !JSON_TYPES.has(type)) {
-    throw errors.unsupportedMediaType(`Unsupported content type: ${type} (expected application/json)`);
-  }
-  const parsed = schema.safeParse(parseJsonText(req.body));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') || undefined;
-    throw errors.badRequest(`Invalid ${path ?? 'body'}: ${issue?.message ?? 'invalid'}`, path);
-  }
-  return parsed.data;
-}
-
-function parseJsonText(body: string | undefined): unknown {
-  if (body === undefined || body.trim() === '') {
-    return {};
-  }
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw errors.badRequest('Request body is not valid JSON');
   }
 }

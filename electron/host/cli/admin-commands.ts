@@ -4,7 +4,7 @@ import type { PolicyReview } from '../access/policy/index.ts';
 import { reviewJson, reviewProject } from '../admin/index.ts';
 import type { FailedReview } from '../admin/index.ts';
 import { DEMO_LOGINS, DEMO_PASSWORD, DEMO_PROJECT_NAME, seedDemo } from '../seed/index.ts';
-import { openHost, type CliIo } from './commands.ts';
+import { openData, type CliIo } from './commands.ts';
 
 /** The demo logins as printed by `--demo` (and listed in the README). */
 export function demoLoginsText(): string {
@@ -21,7 +21,7 @@ export function demoLoginsText(): string {
  * the exit code: 1 when the folder holds another project (nothing is seeded there).
  */
 export async function seedDemoCommand(dataDir: string, io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
-  const host = openHost(dataDir, io);
+  const host = openData(dataDir, io);
   try {
     const result = await seedDemo(host);
     if (result.seeded) {
@@ -65,7 +65,7 @@ export function formatReview(review: PolicyReview | FailedReview, names: { displ
 }
 
 export function policyReviewCommand(dataDir: string, options: { membership?: string; json?: boolean }, io: Pick<CliIo, 'stdout' | 'stderr'>): number {
-  const host = openHost(dataDir, io);
+  const host = openData(dataDir, io);
   try {
     const membership = options.membership?.replace(/^ProjectMembership\//, '');
     const { directory } = host.auth;
@@ -110,7 +110,7 @@ export function policyReviewCommand(dataDir: string, options: { membership?: str
  * data folder and its key, that is the owner's own OS account, and it is audited.
  */
 export function unlockCommand(dataDir: string, email: string, io: Pick<CliIo, 'stdout' | 'stderr'>): number {
-  const host = openHost(dataDir, io);
+  const host = openData(dataDir, io);
   try {
     const forgotten = host.auth.unlockLogin({ email }, 'outpost unlock (the command line of the workstation)');
     io.stdout.write(

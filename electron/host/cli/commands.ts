@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupNeeded } from '../admin/index.ts';
 import { installCrashGuard } from '../crash-guard.ts';
-import { createHost, type Host, type HostOptions } from '../host.ts';
+import { createHost, openDataHost, openSyncHost, type DataHost, type Host, type HostOptions, type SyncHost } from '../host.ts';
 import { startHttpServer } from '../http.ts';
 import { ensureDataDir, readOrCreateDatabaseKey } from '../paths.ts';
 import { exportAs } from '../access/index.ts';
@@ -19,16 +19,29 @@ export interface CliIo {
   waitForStop: () => Promise<void>;
 }
 
-/** The host of a data folder in CLI/browser mode: the database key lives in outpost.key (mode 0600). */
-export function openHost(dataDir: string, io: Pick<CliIo, 'stderr'>, extra: Partial<HostOptions> = {}): Host {
+/** How the command line opens a data folder: its key lives in outpost.key (mode 0600); what the host has to say goes to stderr. */
+function folderOptions(dataDir: string, io: Pick<CliIo, 'stderr'>): { dataDir: string; key: string; log: (message: string) => void } {
   ensureDataDir(dataDir);
+  return { dataDir, key: readOrCreateDatabaseKey(dataDir), log: (message) => io.stderr.write(`${message}\n`) };
+}
+
+/** The whole host of a data folder (browser mode): every part and the door. */
+export function openHost(dataDir: string, io: Pick<CliIo, 'stderr'>, extra: Partial<HostOptions> = {}): Host {
   return createHost({
     ...extra,
-    dataDir,
-    key: readOrCreateDatabaseKey(dataDir),
+    ...folderOptions(dataDir, io),
     onUnexpectedError: (err) => io.stderr.write(`outpost: internal error: ${(err as Error)?.stack ?? String(err)}\n`),
-    log: (message) => io.stderr.write(`${message}\n`),
   });
+}
+
+/** The data folder with accounts and the importer, no sync and no routes: import, export, seed, review, unlock. */
+export function openData(dataDir: string, io: Pick<CliIo, 'stderr'>): DataHost {
+  return openDataHost(folderOptions(dataDir, io));
+}
+
+/** The data folder and sync: `outpost sync`. */
+export function openSync(dataDir: string, io: Pick<CliIo, 'stderr'>): SyncHost {
+  return openSyncHost(folderOptions(dataDir, io));
 }
 
 /**
@@ -81,7 +94,7 @@ export async function serveCommand(dataDir: string, port: number, io: CliIo, ext
 }
 
 export async function importCommand(dataDir: string, paths: string[], io: CliIo, options: { force?: boolean } = {}): Promise<number> {
-  const host = openHost(dataDir, io);
+  const host = openData(dataDir, io);
   try {
     const bar = io.stderr.isTTY ? createProgressBar(io.stderr) : undefined;
     // A direct command acts as the host's system context: through the enforcement point, audited as system.
@@ -98,7 +111,7 @@ export async function importCommand(dataDir: string, paths: string[], io: CliIo,
 }
 
 export function exportCommand(dataDir: string, folder: string, io: CliIo): number {
-  const host = openHost(dataDir, io);
+  const host = openData(dataDir, io);
   try {
     const summary = exportAs(host.access.system(DEFAULT_PROJECT_ID, { name: 'outpost export (CLI)' }), DEFAULT_PROJECT_ID, folder);
     for (const [type, count] of Object.entries(summary.counts)) {

@@ -9,7 +9,7 @@ import { errors } from '../../../shared/errors.ts';
 import { DEFAULT_PROJECT_ID } from '../db/project.ts';
 import { normalizeBaseUrl, type RemoteSettings } from '../sync/config.ts';
 import type { SyncRunSummary } from '../sync/runner.ts';
-import { openHost, type CliIo } from './commands.ts';
+import { openSync, type CliIo } from './commands.ts';
 
 export interface SyncFlags {
   remote?: string;
@@ -65,7 +65,7 @@ export async function syncCommand(dataDir: string, flags: SyncFlags, io: CliIo):
     throw errors.badRequest('--pull-only and --push-only exclude each other');
   }
   const remote = remoteFromFlags(flags);
-  const host = openHost(dataDir, io);
+  const host = openSync(dataDir, io);
   try {
     const project = flags.project ?? DEFAULT_PROJECT_ID;
     if (!remote && !host.sync.config.get(project)) {

@@ -1,5 +1,4 @@
-// The host routes of sync (mounted at the host root beside the admin routes; the UI calls them through
-// MedplumClient):
+// The host routes of sync (shared/contract/sync.ts; the UI calls them through its typed client):
 //   GET    outpost/sync/status                    state, progress, pending / held changes, conflicts
 //   POST   outpost/sync/run                       {pullOnly?, pushOnly?, tenant? (admins)} -> the run summary (409 while one runs)
 //   POST   outpost/sync/conflicts/:id/resolve     {keep: 'local'|'remote'|'merge', fields?} -> the resolved resource
@@ -10,81 +9,54 @@
 // conflicts are presented as that policy allows (hidden fields removed).
 import { allOk } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import { z } from 'zod';
-import type { HostResponse } from '../../../shared/contract/host.ts';
+import { syncContract, type ResolveChoice, type SyncChange, type SyncStatus } from '../../../shared/contract/sync.ts';
 import { errors, outcomeText } from '../../../shared/errors.ts';
-import { agentOf, parseJsonBody } from '../admin/context.ts';
+import { agentOf } from '../admin/context.ts';
 import { operationAuditEvent } from '../audit/events.ts';
 import type { AuditLog } from '../audit/log.ts';
-import { authenticateRequest } from '../auth/routes.ts';
-import type { AuthService, Session } from '../auth/types.ts';
-import type { Route, SegmentMatchers } from '../routes/router.ts';
+import type { Session } from '../auth/types.ts';
 import type { Repository } from '../access/index.ts';
 import { restrictedDomainRows } from '../db/replication.ts';
 import type { Db } from '../db/types.ts';
+import { route } from '../routes/contract.ts';
+import { respondJson } from '../routes/respond.ts';
+import { authenticated, type Route, type SegmentMatchers } from '../routes/router.ts';
 import type { SyncConfig } from './config.ts';
 import { getConflict } from './conflicts/conflicts.ts';
 import type { OutboxRow } from './outbox.ts';
 import type { SyncRunner } from './runner.ts';
 
-const JSON_UTF8 = 'application/json; charset=utf-8';
-const json = (body: unknown, status = 200): HostResponse => ({ status, headers: { 'content-type': JSON_UTF8, 'cache-control': 'no-store' }, body });
-
 /** At most this many pending / held rows in one status answer (the counts are complete). */
 const LIST_LIMIT = 500;
 
-export const syncSegmentMatchers: SegmentMatchers = {
-  conflictId: (s) => /^[A-Za-z0-9-]{1,64}$/.test(s),
-};
+/** @deprecated the contract's params (shared/contract/sync.ts) match conflict ids; kept for sync/service.ts. */
+export const syncSegmentMatchers: SegmentMatchers = {};
 
 export interface SyncRouteDeps {
   /** The store's connection, for sync's own tables (listed through restrictedDomainRows). */
   db: Db;
   audit: AuditLog;
-  auth: AuthService;
   config: SyncConfig;
   runner: SyncRunner;
-  /** The access-checked repository of a session (the host's enforcement point). */
-  forSession(session: Session): Repository;
   /** Resolves a conflict as an update by `writer`, the resolving session's repository (resolveConflict). */
   resolve?: (conflictId: string, choice: ResolveChoice, writer: Repository) => Resource | null | Promise<Resource | null>;
+  /** Unused (each route gets its caller's Repository from `authenticated`); sync/service.ts still passes it. */
+  forSession?: unknown;
 }
 
 /** Subtype codes (OUTPOST_AUDIT) of the sync actions a person takes. */
 type SyncAuditAction = 'sync-remote-set' | 'sync-remote-removed' | `sync-conflict-kept-${ResolveChoice['keep']}`;
 
-export interface ResolveChoice {
-  keep: 'local' | 'remote' | 'merge';
-  fields?: Record<string, 'local' | 'remote'>;
-}
+export type { ResolveChoice };
 
-const runBody = z.object({ pullOnly: z.boolean().optional(), pushOnly: z.boolean().optional(), tenant: z.boolean().optional() }).strict();
-const resolveBody = z
-  .object({ keep: z.enum(['local', 'remote', 'merge']), fields: z.record(z.string().min(1).max(512), z.enum(['local', 'remote'])).optional() })
-  .strict();
-const remoteBody = z.union([
-  z.object({ baseUrl: z.string().min(1).max(2048), token: z.string().min(1).max(8192) }).strict(),
-  z.object({ baseUrl: z.string().min(1).max(2048), clientId: z.string().min(1).max(256), clientSecret: z.string().min(1).max(8192), tokenUrl: z.string().max(2048).optional() }).strict(),
-]);
-
-export interface PendingItem {
-  id: string;
-  resourceType: string;
-  resourceId: string;
-  operation: string;
-  changedAt: string;
-  state: string;
-  reason?: string;
-}
-
-function item(row: OutboxRow): PendingItem {
+function item(row: OutboxRow): SyncChange {
   return {
     id: `${row.type}/${row.id}`,
     resourceType: row.type,
     resourceId: row.id,
     operation: row.op,
     changedAt: new Date(row.changed_at).toISOString(),
-    state: row.state,
+    state: row.state as SyncChange['state'],
     ...(row.last_error ? { reason: row.last_error } : {}),
   };
 }
@@ -108,8 +80,8 @@ function visibleRows<T>(
 }
 
 export function syncRoutes(deps: SyncRouteDeps): Route[] {
-  const { db, auth, config, runner } = deps;
-  const sessionOf = (headers: Record<string, string>) => authenticateRequest(auth, headers);
+  const { db, config, runner } = deps;
+  const c = syncContract;
   /** An AuditEvent for what changes how or where the project's data leaves this computer (never a secret in it). */
   const audit = (session: Session, action: SyncAuditAction, outcome: 'success' | 'denied', entity?: string, reason?: string): void => {
     if (!deps.audit.enabled) {
@@ -118,8 +90,7 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
     const event = operationAuditEvent({ action, project: session.projectId, agent: agentOf(session), outcome, reason, entity, recorded: new Date().toISOString() });
     deps.audit.write(event, session.projectId);
   };
-  const requireAdmin = (headers: Record<string, string>, change?: SyncAuditAction): Session => {
-    const session = sessionOf(headers);
+  const requireAdmin = (session: Session, change?: SyncAuditAction): Session => {
     if (session.membership.admin !== true) {
       const reason = 'Only an administrator of this project may configure its remote';
       if (change) audit(session, change, 'denied', undefined, reason);
@@ -128,9 +99,8 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
     return session;
   };
 
-  function status(session: Session): unknown {
+  function status(session: Session, repo: Repository): SyncStatus {
     const project = session.projectId;
-    const repo = deps.forSession(session);
     const visibleOutbox = visibleRows<OutboxRow>(repo, db, 'x.*', 'sync_outbox', "x.project = ? AND x.state <> 'conflict'", [project], 'x.seq', 'x.state');
     const outbox = visibleOutbox.rows.sort((a, b) => a.seq - b.seq);
     const countOf = (state: string) => visibleOutbox.counts.get(state) ?? 0;
@@ -159,13 +129,11 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
   }
 
   return [
-    { method: 'GET', pattern: 'outpost/sync/status', handler: (req) => json(status(sessionOf(req.headers))) },
-    {
-      method: 'POST',
-      pattern: 'outpost/sync/run',
-      handler: async (req) => {
-        const session = sessionOf(req.headers);
-        const body = parseJsonBody(req, runBody);
+    route(c.status, authenticated((_req, { session, repo }) => respondJson(status(session, repo)))),
+    route(
+      c.run,
+      authenticated(async (req, { session }) => {
+        const body = req.input().body;
         if (!config.get(session.projectId)) {
           throw errors.badRequest('This project has no remote: an administrator configures it first');
         }
@@ -176,17 +144,14 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
         if ('alreadyRunning' in result) {
           throw errors.conflict('A sync is already running');
         }
-        return json(result);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: 'outpost/sync/conflicts/:conflictId/resolve',
-      handler: async (req) => {
-        const session = sessionOf(req.headers);
-        const choice = parseJsonBody(req, resolveBody);
+        return respondJson(result);
+      })
+    ),
+    route(
+      c.resolve,
+      authenticated(async (req, { session, repo }) => {
+        const choice = req.input().body;
         const conflict = getConflict(db, req.params.conflictId);
-        const repo = deps.forSession(session);
         const visible =
           conflict?.project === session.projectId &&
           visibleRows(repo, db, 'x.id', 'sync_conflict', 'x.id = ?', [conflict.id], 'x.id').rows.length === 1;
@@ -207,41 +172,38 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
         }
         audit(session, `sync-conflict-kept-${choice.keep}`, 'success', `${conflict.resourceType}/${conflict.resourceId}`);
         // The person chose a deletion: nothing left to show. Otherwise the resource as the session reads it.
-        return json(resolved ?? allOk);
-      },
-    },
-    {
-      method: 'GET',
-      pattern: 'outpost/sync/remote',
-      handler: (req) => {
-        const remote = config.get(requireAdmin(req.headers).projectId);
+        return respondJson<Resource>(resolved ?? allOk);
+      })
+    ),
+    route(
+      c.remote,
+      authenticated((_req, { session }) => {
+        const remote = config.get(requireAdmin(session).projectId);
         if (!remote) {
           throw errors.notFound('This project has no remote');
         }
-        return json(remote);
-      },
-    },
-    {
-      method: 'PUT',
-      pattern: 'outpost/sync/remote',
-      handler: (req) => {
-        const session = requireAdmin(req.headers, 'sync-remote-set');
-        const saved = config.set(session.projectId, parseJsonBody(req, remoteBody));
+        return respondJson(remote);
+      })
+    ),
+    route(
+      c.setRemote,
+      authenticated((req, { session }) => {
+        requireAdmin(session, 'sync-remote-set');
+        const saved = config.set(session.projectId, req.input().body);
         audit(session, 'sync-remote-set', 'success');
-        return json(saved);
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: 'outpost/sync/remote',
-      handler: (req) => {
-        const session = requireAdmin(req.headers, 'sync-remote-removed');
+        return respondJson(saved);
+      })
+    ),
+    route(
+      c.removeRemote,
+      authenticated((_req, { session }) => {
+        requireAdmin(session, 'sync-remote-removed');
         if (!config.remove(session.projectId)) {
           throw errors.notFound('This project has no remote');
         }
         audit(session, 'sync-remote-removed', 'success');
-        return json(allOk);
-      },
-    },
+        return respondJson(allOk);
+      })
+    ),
   ];
 }

@@ -1,31 +1,14 @@
 // Project administration: memberships (with their users and policies), access policies, invitations,
 // deactivation, policy review and "view as".
 import type { MedplumClient } from '@medplum/core';
-import type { AccessPolicy, Patient, ProjectMembership, Reference } from '@medplum/fhirtypes';
+import type { AccessPolicy, Patient, ProjectMembership } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { contract, type PolicyReview } from '../../../shared/contract/index.ts';
+import type { HostApi } from '../api/host-api.ts';
 import { referencesIn, resolveNames } from '../api/names.ts';
 import { errorText, issuePaths } from '../api/outcome.ts';
 
-/** Expected admin endpoint (no host route yet): sets a member's password, body {password}. */
-export const resetPasswordPath = (projectId: string, membershipId: string): string =>
-  `admin/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(membershipId)}/reset-password`;
-
-/** Lifts a member's sign-in delay after failed attempts (answers {unlocked, failedAttemptsForgotten}). */
-export const unlockPath = (projectId: string, membershipId: string): string =>
-  `admin/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(membershipId)}/unlock`;
-
-/** Outpost's policy review endpoint (issue 3 §5): `?membership=<id>` for one, all memberships without it. */
-export const POLICY_REVIEW_PATH = 'outpost/policy-review';
-
-export interface PolicyReview {
-  membership?: string;
-  profile?: string;
-  admin?: boolean;
-  warnings: { code: string; message: string }[];
-  lines?: string[];
-  counts?: { resourceType: string; count: number }[];
-  accessPolicy?: AccessPolicy;
-}
+export type { PolicyReview };
 
 export interface InviteInput {
   resourceType: 'Practitioner' | 'Patient' | 'RelatedPerson';
@@ -71,7 +54,7 @@ export interface AdminState {
   reset(): void;
 }
 
-export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
+export function createAdminStore(medplum: MedplumClient, api: HostApi): StoreApi<AdminState> {
   const refresh = async (): Promise<void> => {
     const [memberships, policies] = await Promise.all([
       medplum.searchResources('ProjectMembership', new URLSearchParams({ _count: '200' })),
@@ -124,22 +107,26 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
     },
 
     invite(projectId, input) {
-      const policy: Reference<AccessPolicy> | undefined = input.accessPolicy ? { reference: input.accessPolicy } : undefined;
+      const policy = input.accessPolicy ? { reference: input.accessPolicy } : undefined;
       // A related person acts for one patient: the policy is given with that patient as its `patient` parameter.
-      const forPatient = input.resourceType === 'RelatedPerson' && input.patient && policy;
-      const membership = forPatient
-        ? { access: [{ policy, parameter: [{ name: 'patient', valueReference: { reference: input.patient } }] }], admin: input.admin }
-        : { accessPolicy: policy, admin: input.admin };
+      const patient = input.resourceType === 'RelatedPerson' ? input.patient : undefined;
+      const membership =
+        patient && policy
+          ? { access: [{ policy, parameter: [{ name: 'patient', valueReference: { reference: patient } }] }], admin: input.admin }
+          : { accessPolicy: policy, admin: input.admin };
       return act(
         () =>
-          medplum.invite(projectId, {
-            resourceType: input.resourceType,
-            firstName: input.firstName,
-            lastName: input.lastName,
-            email: input.email,
-            password: input.password || undefined,
-            sendEmail: false,
-            membership,
+          api.call(contract.admin.invite, {
+            params: { projectId },
+            body: {
+              resourceType: input.resourceType,
+              firstName: input.firstName,
+              lastName: input.lastName,
+              email: input.email,
+              password: input.password || undefined,
+              sendEmail: false,
+              membership,
+            },
           }),
         `Invited ${input.email}`
       );
@@ -154,11 +141,11 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
     },
 
     resetPassword(projectId, membershipId, password) {
-      return act(() => medplum.post(resetPasswordPath(projectId, membershipId), { password }), 'Password changed');
+      return act(() => api.call(contract.admin.resetPassword, { params: { projectId, membershipId }, body: { password } }), 'Password changed');
     },
 
     unlockSignIn(projectId, membershipId) {
-      return act(() => medplum.post(unlockPath(projectId, membershipId), {}), 'Sign-in unlocked: failed attempts forgotten');
+      return act(() => api.call(contract.admin.unlockMember, { params: { projectId, membershipId } }), 'Sign-in unlocked: failed attempts forgotten');
     },
 
     async savePolicy(policy) {
@@ -174,9 +161,7 @@ export function createAdminStore(medplum: MedplumClient): StoreApi<AdminState> {
     async loadReview(membershipId) {
       set({ reviewing: true, reviewError: undefined, review: undefined });
       try {
-        const answer = (await medplum.get(`${POLICY_REVIEW_PATH}?membership=${encodeURIComponent(membershipId)}`, { cache: 'no-cache' })) as
-          | PolicyReview
-          | PolicyReview[];
+        const answer = await api.call(contract.admin.policyReview, { query: { membership: membershipId } });
         const review = Array.isArray(answer) ? answer.find((r) => r.membership?.endsWith(membershipId)) ?? answer[0] : answer;
         // The review's words name records by reference: name them before showing it.
         await store.getState().nameAll([...(review?.lines ?? []), ...(review?.warnings ?? []).map((w) => w.message)].flatMap(referencesIn));

@@ -2,6 +2,7 @@
 // except the session itself (which resets its own state).
 import type { ClientStorage, MedplumClient } from '@medplum/core';
 import type { StoreApi } from 'zustand/vanilla';
+import { createHostApi } from '../api/host-api.ts';
 import type { LockGate } from '../api/lock-gate.ts';
 import { createAdminStore, type AdminState } from './admin.ts';
 import { createAuditStore, type AuditState } from './audit.ts';
@@ -29,17 +30,19 @@ export interface StoreOptions {
 }
 
 export function createStores(medplum: MedplumClient, gate: LockGate, options: StoreOptions = {}): Stores {
+  // The host's own API (sign-in, administration, sync, import) through the contract's typed client.
+  const api = createHostApi(medplum);
   const patients = createPatientsStore(medplum);
   const chart = createChartStore(medplum);
-  const admin = createAdminStore(medplum);
+  const admin = createAdminStore(medplum, api);
   const audit = createAuditStore(medplum);
-  const sync = createSyncStore(medplum);
-  const transfer = createTransferStore(medplum);
+  const sync = createSyncStore(medplum, api);
+  const transfer = createTransferStore(medplum, api);
   const clearOthers = (): void => {
     for (const s of [patients, chart, admin, audit, sync, transfer]) {
       s.getState().reset();
     }
   };
-  const session = createSessionStore(medplum, gate, clearOthers, options);
+  const session = createSessionStore(medplum, api, gate, clearOthers, options);
   return { session, patients, chart, admin, audit, sync, transfer };
 }

@@ -1,28 +1,21 @@
 // Who is signed in and as which role: login (email, password, TOTP), the membership chooser, role
 // switch, lock/unlock, logout and first-run setup. Logout and role switch clear every other store.
 import type { ClientStorage, LoginState, MedplumClient } from '@medplum/core';
-import type { AccessPolicy, ProjectMembership, Reference } from '@medplum/fhirtypes';
+import type { Reference } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { contract } from '../../../shared/contract/index.ts';
+import type { Me, RouteReply, SetupBody } from '../../../shared/contract/index.ts';
+import type { HostApi } from '../api/host-api.ts';
 import type { LockGate } from '../api/lock-gate.ts';
 import { errorText, outcomeOf } from '../api/outcome.ts';
+
+export type { Me };
 
 export interface MembershipChoice {
   id: string;
   project: Reference;
   profile: Reference;
   admin?: boolean;
-}
-
-/** GET /auth/me, as the host answers it. */
-export interface Me {
-  user?: { id?: string; email?: string; firstName?: string; lastName?: string };
-  profile: { resourceType?: string; id?: string; name?: { prefix?: string[]; given?: string[]; family?: string; text?: string }[] } & Record<string, unknown>;
-  project: { id?: string; name?: string };
-  membership: ProjectMembership;
-  accessPolicy?: AccessPolicy;
-  security?: { mfaEnrolled?: boolean; loginTime?: string };
-  /** Set in a read-only "view as" preview: the administrator viewing. */
-  viewAs?: { admin: { reference?: string; display?: string } };
 }
 
 const SESSION_ENDED_AFTER_PREVIEW = 'The preview ended, and so had your own session. Sign in again to continue.';
@@ -64,23 +57,11 @@ export interface SessionState {
   endViewAs(): Promise<void>;
 }
 
-export interface SetupInput {
-  projectName: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  password: string;
-}
+/** First-run setup: the first project and its administrator. */
+export type SetupInput = SetupBody;
 
-/** The first-run endpoint the host is expected to offer (issue 3): GET says whether setup is needed, POST does it. */
-export const SETUP_PATH = 'outpost/setup';
-
-interface LoginAnswer {
-  login: string;
-  code?: string;
-  memberships?: (MembershipChoice & { resourceType?: string })[];
-  mfaRequired?: boolean;
-}
+/** Each step of the login flow answers a code, the memberships to choose from, or an MFA step. */
+type LoginAnswer = RouteReply<typeof contract.auth.login>;
 
 export function profileName(me: Me | undefined): string {
   const name = me?.profile?.name?.[0];
@@ -104,6 +85,7 @@ function readOnlyMe(me: Me): Me {
 
 export function createSessionStore(
   medplum: MedplumClient,
+  api: HostApi,
   gate: LockGate,
   clearOthers: () => void,
   options: { goHome?: (hash?: string) => void; storage?: ClientStorage } = {}
@@ -116,7 +98,7 @@ export function createSessionStore(
       set({ busy: false, error: text, lockedOut: code === 'throttled' || /locked/i.test(text) });
     };
 
-    const loadMe = async (): Promise<Me> => readOnlyMe((await medplum.get('auth/me', { cache: 'no-cache' })) as Me);
+    const loadMe = async (): Promise<Me> => readOnlyMe(await api.call(contract.auth.me));
 
     const finish = async (code: string): Promise<void> => {
       await medplum.processCode(code);
@@ -176,8 +158,8 @@ export function createSessionStore(
           }
         }
         try {
-          const status = (await medplum.get(SETUP_PATH, { cache: 'no-cache' })) as { needed?: boolean };
-          set({ phase: status?.needed ? 'setup' : 'login' });
+          const status = await api.call(contract.admin.setupNeeded);
+          set({ phase: status.needed ? 'setup' : 'login' });
         } catch {
           // No setup endpoint (or the host says no): go to login.
           set({ phase: 'login' });
@@ -187,7 +169,7 @@ export function createSessionStore(
       async setup(input) {
         set({ busy: true, error: undefined });
         try {
-          await medplum.post(SETUP_PATH, input);
+          await api.call(contract.admin.setup, { body: input });
           set({ phase: 'login', busy: false });
           await get().login(input.email, input.password);
         } catch (err) {
@@ -198,7 +180,8 @@ export function createSessionStore(
       async login(email, password) {
         set({ busy: true, error: undefined, endedMessage: undefined, lockedOut: false, choices: [] });
         try {
-          await next((await medplum.startLogin({ email, password })) as LoginAnswer);
+          // MedplumClient makes the PKCE challenge and keeps its verifier for the code exchange.
+          await next(api.check(contract.auth.login, await medplum.startLogin({ email, password })));
         } catch (err) {
           fail(err);
         }
@@ -207,7 +190,7 @@ export function createSessionStore(
       async verifyMfa(token) {
         set({ busy: true, error: undefined });
         try {
-          await next((await medplum.post('auth/mfa/verify', { login: get().loginId, token })) as LoginAnswer);
+          await next(await api.call(contract.auth.verifyMfa, { body: { login: get().loginId ?? '', token } }));
         } catch (err) {
           fail(err);
         }
@@ -216,7 +199,7 @@ export function createSessionStore(
       async choose(membershipId) {
         set({ busy: true, error: undefined });
         try {
-          await next((await medplum.post('auth/profile', { login: get().loginId, profile: membershipId })) as LoginAnswer);
+          await next(await api.call(contract.auth.chooseProfile, { body: { login: get().loginId ?? '', profile: membershipId } }));
         } catch (err) {
           fail(err);
         }
@@ -225,7 +208,7 @@ export function createSessionStore(
       async switchRole(membershipId) {
         set({ busy: true, error: undefined });
         try {
-          const me = (await medplum.post('auth/switch-role', { membership: membershipId })) as Me;
+          const me = readOnlyMe(await api.call(contract.auth.switchRole, { body: { membership: membershipId } }));
           medplum.invalidateAll();
           clearOthers();
           set({ me, busy: false, epoch: get().epoch + 1 });
@@ -249,16 +232,16 @@ export function createSessionStore(
 
       lock() {
         // Locked at the host too: a reload or another tab cannot get past it (the lock call passes the gate).
-        medplum.post('auth/lock', {}).catch(() => undefined);
+        api.call(contract.auth.lock).catch(() => undefined);
         gate.lock();
       },
 
       async unlock(password) {
         set({ busy: true, unlockError: undefined });
         try {
-          const me = (await medplum.post('auth/unlock', { password })) as Me;
+          const me = readOnlyMe(await api.call(contract.auth.unlock, { body: { password } }));
           gate.unlock();
-          set({ locked: false, busy: false, me: me ?? get().me });
+          set({ locked: false, busy: false, me });
         } catch (err) {
           set({ busy: false, unlockError: errorText(err) });
         }
@@ -266,7 +249,7 @@ export function createSessionStore(
 
       async logout() {
         try {
-          await medplum.post('auth/logout', {});
+          await api.call(contract.auth.logout);
         } catch {
           // Ended already: the local state is cleared either way.
         }
@@ -278,9 +261,9 @@ export function createSessionStore(
         if (!adminLogin) return;
         set({ busy: true, error: undefined });
         try {
-          const tokens = (await medplum.post('outpost/view-as', { membership: membershipId })) as { access_token: string; refresh_token: string; project: LoginState['project']; profile: LoginState['profile'] };
+          const tokens = await api.call(contract.admin.viewAs, { body: { membership: membershipId } });
           options.storage?.setObject(VIEW_AS_KEY, { login: adminLogin, choices: get().choices });
-          await medplum.setActiveLogin({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, project: tokens.project, profile: tokens.profile });
+          await medplum.setActiveLogin({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token ?? '', project: tokens.project, profile: tokens.profile });
           const me = await loadMe();
           clearOthers();
           set({ me, choices: [], busy: false, epoch: get().epoch + 1 });
@@ -293,7 +276,7 @@ export function createSessionStore(
       async endViewAs() {
         const saved = options.storage?.getObject<{ login: LoginState; choices: MembershipChoice[] }>(VIEW_AS_KEY);
         try {
-          await medplum.post('auth/logout', {});
+          await api.call(contract.auth.logout);
         } catch {
           // Ended already (the admin's session ended): the admin's login decides below.
         }

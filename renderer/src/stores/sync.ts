@@ -1,88 +1,24 @@
-// The sync panel's store: the host's `outpost/sync/*` routes (docs: /work/notes/sync-contract.md, owned by
-// the sync runner): status (online, last sync, progress, pending / held changes, conflicts), "sync now",
-// conflict resolution (keep mine / keep theirs / merge by field) and, for project admins, the remote.
+// The sync panel's store: the host's `outpost/sync/*` routes (shared/contract/sync.ts): status (online,
+// last sync, progress, pending / held changes, conflicts), "sync now", conflict resolution (keep mine / keep theirs / merge by field) and, for project admins, the remote.
 // Secrets go to the host and are never read back: the store keeps none of them.
 import type { MedplumClient } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { SyncProgress } from '../../../shared/contract/sync.ts';
+import { contract } from '../../../shared/contract/index.ts';
+import type { RemoteInput, SyncChange, SyncConflictView, SyncProgress, SyncRunSummary, SyncStatus } from '../../../shared/contract/index.ts';
+import type { HostApi } from '../api/host-api.ts';
 import { resolveNames } from '../api/names.ts';
 import { errorText, isNotFound, outcomeOf } from '../api/outcome.ts';
 
-export const SYNC_PATH = 'outpost/sync';
+export type { RemoteInput, SyncChange, SyncProgress, SyncStatus };
+export type SyncConflict = SyncConflictView;
+/** The remote as the status describes it: never a token or a secret. */
+export type SyncRemote = NonNullable<SyncStatus['remote']>;
 
-export type { SyncProgress };
-
-/** One outbox row, as `GET outpost/sync/status` lists it under `pending` and `held`. */
-export interface SyncChange {
-  id: string;
-  resourceType: string;
-  resourceId: string;
-  operation: 'create' | 'update' | 'delete' | string;
-  changedAt?: string;
-  state: 'pending' | 'held' | 'quarantined' | 'conflict' | string;
-  reason?: string;
-}
-
-export interface SyncConflict {
-  id: string;
-  resourceType: string;
-  resourceId: string;
-  reason: 'edited-both' | 'deleted-remotely' | 'deleted-locally' | 'pulled-over-pending' | string;
-  /** Paths that differ ('name', 'address.city'...); computed from local and remote when the host sends none. */
-  fields: string[];
-  local: Resource | null;
-  remote: Resource | null;
-  base: Resource | null;
-  createdAt?: string;
-}
-
-/** The remote as the host describes it: never a token or a secret. */
-export interface SyncRemote {
-  baseUrl: string;
-  auth: 'token' | 'client-credentials';
-  clientId?: string;
-}
-
-export interface SyncStatus {
-  online: boolean;
-  running: boolean;
-  lastSync?: string;
-  /** The last finished run's summary (whoever started it: this window, another, the background loop). */
-  lastRun?: SyncRunSummary;
-  progress?: SyncProgress;
-  remote?: SyncRemote;
-  pending: SyncChange[];
-  held: SyncChange[];
-  conflicts: SyncConflict[];
-  /** Complete counts when the host lists only the first rows (defaults to the lists' lengths). */
-  counts: { pending: number; held: number };
-}
-
-/** What `POST outpost/sync/run` answers (the runner's summary; fields the UI does not know are kept). */
-export interface SyncRunSummary {
-  pushed?: number;
-  pulled?: number;
-  conflicts?: number;
-  held?: number;
-  quarantined?: number;
-  /** Changes left for a later run (the server or the network failed for now). */
-  retryLater?: number;
-  /** The server refused the credentials. */
-  unauthorized?: boolean;
-  /** What went wrong, in words. */
-  errors?: string[];
-  /** The run failed (unreachable, credentials refused, stopped); false with errors: some resources were held. */
-  failed?: boolean;
-  alreadyRunning?: boolean;
-  [key: string]: unknown;
-}
+/** What the panel shows of the last run: its summary (a stored one may lack newer fields), or that one was already running. */
+export type RunOutcome = Partial<SyncRunSummary> & { alreadyRunning?: boolean };
 
 export type Keep = 'local' | 'remote' | 'merge';
 export type FieldChoices = Record<string, 'local' | 'remote'>;
-
-/** `PUT outpost/sync/remote`: a bearer token, or a client id and secret (client credentials). */
-export type RemoteInput = { baseUrl: string; token: string } | { baseUrl: string; clientId: string; clientSecret: string; tokenUrl?: string };
 
 export interface ActionAnswer {
   ok: boolean;
@@ -99,7 +35,7 @@ export interface SyncState {
   error?: string;
   /** A "Sync now" this window started is in flight. */
   starting: boolean;
-  lastRun?: SyncRunSummary;
+  lastRun?: RunOutcome;
   /** "Sync now" found a sync already running (409): the panel follows it and shows its result when it ends. */
   following: boolean;
   runError?: string;
@@ -123,55 +59,7 @@ export interface SyncState {
   reset(): void;
 }
 
-function list<T>(value: unknown): T[] {
-  return Array.isArray(value) ? (value as T[]) : [];
-}
-
-/** Top-level elements where two resources differ (meta and text excluded: they differ by nature). */
-export function differingPaths(a: Resource, b: Resource): string[] {
-  const left = a as unknown as Record<string, unknown>;
-  const right = b as unknown as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].filter((k) => k !== 'meta' && k !== 'text');
-  return keys.filter((k) => JSON.stringify(left[k]) !== JSON.stringify(right[k]));
-}
-
-function normalizeConflict(raw: Partial<SyncConflict>): SyncConflict {
-  const local = (raw.local ?? null) as Resource | null;
-  const remote = (raw.remote ?? null) as Resource | null;
-  const fields = list<string>(raw.fields);
-  return {
-    id: String(raw.id),
-    resourceType: String(raw.resourceType ?? local?.resourceType ?? remote?.resourceType ?? ''),
-    resourceId: String(raw.resourceId ?? local?.id ?? remote?.id ?? ''),
-    reason: String(raw.reason ?? 'edited-both'),
-    fields: fields.length || !local || !remote ? fields : differingPaths(local, remote),
-    local,
-    remote,
-    base: (raw.base ?? null) as Resource | null,
-    createdAt: raw.createdAt,
-  };
-}
-
-/** The host's answer, with every list present (an older or partial host may leave some out). */
-export function normalizeStatus(raw: Partial<Omit<SyncStatus, 'counts'>> & { counts?: Partial<SyncStatus['counts']> } | undefined): SyncStatus {
-  const pending = list<SyncChange>(raw?.pending);
-  const held = list<SyncChange>(raw?.held);
-  const count = (n: unknown, fallback: number): number => (typeof n === 'number' && n >= fallback ? n : fallback);
-  return {
-    online: Boolean(raw?.online),
-    running: Boolean(raw?.running),
-    lastSync: raw?.lastSync,
-    lastRun: raw?.lastRun && typeof raw.lastRun === 'object' ? raw.lastRun : undefined,
-    progress: raw?.progress,
-    remote: raw?.remote?.baseUrl ? raw.remote : undefined,
-    pending,
-    held,
-    conflicts: list<Partial<SyncConflict>>(raw?.conflicts).map(normalizeConflict),
-    counts: { pending: count(raw?.counts?.pending, pending.length), held: count(raw?.counts?.held, held.length) },
-  };
-}
-
-export function syncSummaryText(summary: SyncRunSummary): string {
+export function syncSummaryText(summary: RunOutcome): string {
   if (summary.alreadyRunning) {
     return 'A sync was already running; its result will show here when it ends.';
   }
@@ -187,7 +75,7 @@ export function syncSummaryText(summary: SyncRunSummary): string {
 }
 
 /** What went wrong in a run that still finished: refused credentials, a step's error. */
-export function syncRunProblems(summary: SyncRunSummary | undefined): string[] {
+export function syncRunProblems(summary: RunOutcome | undefined): string[] {
   if (!summary) return [];
   const problems = Array.isArray(summary.errors) ? summary.errors.filter((e): e is string => typeof e === 'string' && e.length > 0) : [];
   if (summary.unauthorized && !problems.some((p) => /credential|token|unauthori[sz]ed|401/i.test(p))) {
@@ -196,7 +84,7 @@ export function syncRunProblems(summary: SyncRunSummary | undefined): string[] {
   return problems;
 }
 
-export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
+export function createSyncStore(medplum: MedplumClient, api: HostApi): StoreApi<SyncState> {
   // Each load has a number; an older answer arriving late (a poll overtaken by the final load) is dropped.
   let issued = 0;
   let generation = 0;
@@ -216,7 +104,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
         set({ loading: true, error: undefined });
       }
       try {
-        const status = normalizeStatus((await medplum.get(`${SYNC_PATH}/status`, { cache: 'no-cache' })) as Parameters<typeof normalizeStatus>[0]);
+        const status = await api.call(contract.sync.status);
         if (mine !== issued || gen !== generation) return;
         // Progress from the status only while a run is on; events (Electron) may be fresher.
         const progress = status.running ? (status.progress ?? get().progress) : undefined;
@@ -238,9 +126,9 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
       const status = get().status;
       if (status) set({ status: { ...status, running: true } });
       try {
-        const summary = (await medplum.post(`${SYNC_PATH}/run`, options ?? {})) as SyncRunSummary;
+        const summary = await api.call(contract.sync.run, { body: options ?? {} });
         if (gen !== generation) return;
-        set({ starting: false, lastRun: summary ?? {} });
+        set({ starting: false, lastRun: summary });
       } catch (err) {
         if (gen !== generation) return;
         if (outcomeOf(err)?.issue?.[0]?.code === 'conflict') {
@@ -257,7 +145,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
       const gen = generation;
       set({ resolving: conflictId, resolvedMessage: undefined, resolveErrors: { ...get().resolveErrors, [conflictId]: '' } });
       try {
-        await medplum.post(`${SYNC_PATH}/conflicts/${encodeURIComponent(conflictId)}/resolve`, keep === 'merge' ? { keep, fields: fields ?? {} } : { keep });
+        await api.call(contract.sync.resolve, { params: { conflictId }, body: keep === 'merge' ? { keep, fields: fields ?? {} } : { keep } });
         if (gen !== generation) return { ok: false };
         const words = keep === 'local' ? 'kept the version on this computer' : keep === 'remote' ? "kept the server's version" : 'merged field by field';
         const message = `Conflict resolved: ${words}. It goes to the server with the next sync.`;
@@ -276,7 +164,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
     async saveRemote(input) {
       let answer: ActionAnswer;
       try {
-        await medplum.put(`${SYNC_PATH}/remote`, input);
+        await api.call(contract.sync.setRemote, { body: input });
         answer = { ok: true, message: `Remote saved: ${input.baseUrl}` };
       } catch (err) {
         answer = { ok: false, error: errorText(err) };
@@ -289,7 +177,7 @@ export function createSyncStore(medplum: MedplumClient): StoreApi<SyncState> {
     async removeRemote() {
       let answer: ActionAnswer;
       try {
-        await medplum.delete(`${SYNC_PATH}/remote`);
+        await api.call(contract.sync.removeRemote);
         answer = { ok: true, message: 'Remote removed: changes stay on this computer.' };
       } catch (err) {
         answer = { ok: false, error: errorText(err) };

@@ -3,22 +3,11 @@
 // skipped and said so (a re-run after a crash goes on where it stopped), unless "Import again" is on.
 import type { MedplumClient } from '@medplum/core';
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { contract } from '../../../shared/contract/index.ts';
+import type { HostApi } from '../api/host-api.ts';
 import { errorText } from '../api/outcome.ts';
 
-export const IMPORT_PATH = 'outpost/import';
-
-/** The host's list of what the session's export holds: the CLI's `outpost export` list for this role. */
-export const EXPORT_TYPES_PATH = 'outpost/export/types';
 const EXPORT_PAGE = 500;
-
-/** What the import route answers for one file (the fields the page shows). */
-interface ImportAnswer {
-  resources: number;
-  failed: number;
-  skippedFiles: unknown[];
-  skippedUnits: number;
-  message: string;
-}
 
 export interface TransferState {
   importing: boolean;
@@ -43,12 +32,7 @@ async function fileText(file: File): Promise<string> {
   return file.text();
 }
 
-/** The import route's URL for a file (its name without `.gz`: the host gets the decompressed text). */
-export function importUrl(name: string, force = false): string {
-  return `${IMPORT_PATH}?name=${encodeURIComponent(name.replace(/\.gz$/i, ''))}${force ? '&force=true' : ''}`;
-}
-
-export function createTransferStore(medplum: MedplumClient): StoreApi<TransferState> {
+export function createTransferStore(medplum: MedplumClient, api: HostApi): StoreApi<TransferState> {
   return createStore<TransferState>((set, get) => ({
     importing: false,
     exporting: false,
@@ -64,7 +48,12 @@ export function createTransferStore(medplum: MedplumClient): StoreApi<TransferSt
         set({ progress: { done: i, total: files.length, file: file.name } });
         try {
           const ndjson = /\.ndjson(\.gz)?$/i.test(file.name);
-          const answer = (await medplum.post(importUrl(file.name, options.force), await fileText(file), ndjson ? 'application/fhir+ndjson' : 'application/fhir+json')) as ImportAnswer;
+          const answer = await api.call(contract.transfer.import, {
+            // Named without `.gz`: the host gets the decompressed text.
+            query: { name: file.name.replace(/\.gz$/i, ''), force: options.force ? 'true' : undefined },
+            body: await fileText(file),
+            contentType: ndjson ? 'application/fhir+ndjson' : 'application/fhir+json',
+          });
           resources += answer.resources;
           failed += answer.failed;
           if (answer.skippedFiles.length || answer.skippedUnits) {
@@ -85,7 +74,7 @@ export function createTransferStore(medplum: MedplumClient): StoreApi<TransferSt
       const lines: string[] = [];
       try {
         // Every type the role may search, paged in a stable order, exactly as `outpost export` does.
-        const { types } = (await medplum.get(EXPORT_TYPES_PATH, { cache: 'no-cache' })) as { types: string[] };
+        const { types } = await api.call(contract.transfer.exportTypes);
         const exported = new Set<string>();
         for (const type of types) {
           set({ exportProgress: `Exporting ${type}…` });
