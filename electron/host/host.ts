@@ -141,7 +141,7 @@ function composeHost(data: DataFolder, options: HostOptions): Host {
     ...fhirRoutes({ version: readVersion() }),
     ...authRoutes({ auth, access }),
     ...adminRoutes({ directory: auth.directory, auth, access, audit, clock }),
-    ...sync.mount({ audit, auth, forSession: access.forSession }).routes,
+    ...sync.routes({ audit }),
     ...transferRoutes({ importer }),
     ...(options.routes?.(services) ?? []),
   ];

@@ -5,9 +5,8 @@
 // effective policy and writes User secrets through access's credentials.
 import { createAccess, type Access } from '../access/index.ts';
 import { toAccessPolicy } from '../access/policy/index.ts';
-import type { RemotePasswordCheck } from '../auth/remote-login.ts';
 import { createAuthService } from '../auth/service.ts';
-import type { AuthService } from '../auth/types.ts';
+import type { AuthService, RemotePasswordCheck } from '../auth/types.ts';
 import type { DataFolder } from './data.ts';
 
 export interface AccountsOptions {

@@ -20,7 +20,7 @@ import { restrictedDomainRows } from '../db/replication.ts';
 import type { Db } from '../db/types.ts';
 import { route } from '../routes/contract.ts';
 import { respondJson } from '../routes/respond.ts';
-import { authenticated, type Route, type SegmentMatchers } from '../routes/router.ts';
+import { authenticated, type Route } from '../routes/router.ts';
 import type { SyncConfig } from './config.ts';
 import { getConflict } from './conflicts/conflicts.ts';
 import type { OutboxRow } from './outbox.ts';
@@ -28,9 +28,6 @@ import type { SyncRunner } from './runner.ts';
 
 /** At most this many pending / held rows in one status answer (the counts are complete). */
 const LIST_LIMIT = 500;
-
-/** @deprecated the contract's params (shared/contract/sync.ts) match conflict ids; kept for sync/service.ts. */
-export const syncSegmentMatchers: SegmentMatchers = {};
 
 export interface SyncRouteDeps {
   /** The store's connection, for sync's own tables (listed through restrictedDomainRows). */
@@ -40,8 +37,6 @@ export interface SyncRouteDeps {
   runner: SyncRunner;
   /** Resolves a conflict as an update by `writer`, the resolving session's repository (resolveConflict). */
   resolve?: (conflictId: string, choice: ResolveChoice, writer: Repository) => Resource | null | Promise<Resource | null>;
-  /** Unused (each route gets its caller's Repository from `authenticated`); sync/service.ts still passes it. */
-  forSession?: unknown;
 }
 
 /** Subtype codes (OUTPOST_AUDIT) of the sync actions a person takes. */

@@ -4,6 +4,7 @@
 // background loop probes each configured remote (connectivity.ts) and syncs the ones that answer, on
 // an interval, backing off while offline; it never blocks a request and stops with stop().
 import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
+import type { SyncRunSummary } from '../../../shared/contract/sync.ts';
 import { FhirError, errors, outcome, outcomeText } from '../../../shared/errors.ts';
 import type { Replica } from '../access/index.ts';
 import type { Db } from '../db/types.ts';
@@ -48,42 +49,8 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export interface SyncRunSummary {
-  project: string;
-  pushed: number;
-  /** Of those pushed, changes merged with a remote edit (three-way, no overlapping field). */
-  merged: number;
-  pulled: number;
-  deleted: number;
-  purged: number;
-  /** Open conflicts of the project after the run (a person resolves them). */
-  conflicts: number;
-  /** Outbox rows held (400/422 and their dependents) after the run. */
-  held: number;
-  /** Outbox rows quarantined (403) after the run. */
-  quarantined: number;
-  /** Changes left for a later run (transient failures). */
-  retryLater: number;
-  /** Changes that stay on this workstation by design: AccessPolicies Medplum refuses, the local owner's profile. */
-  keptLocal: number;
-  auditPushed: number;
-  auditFailed: number;
-  /** Time spent waiting for the remote's quota windows to reset (its RateLimit header), ms. */
-  quotaWaitMs: number;
-  /** The remote refused the credentials. */
-  unauthorized: boolean;
-  /** What went wrong, in words (no secrets), every failure counted with its reason; empty when all went through. */
-  errors: string[];
-  /**
-   * The run failed: the remote unreachable or refusing the credentials, a step that threw, a stop. Not
-   * "Last sync". false with errors: the run went through and the remote refused some resources (held).
-   */
-  failed: boolean;
-  /** Steps that do not exist in this build (e.g. pull before it lands). */
-  skipped: string[];
-  startedAt: string;
-  finishedAt: string;
-}
+/** What one run did: declared once, in the contract the sync routes and the sync panel share. */
+export type { SyncRunSummary };
 
 export type SyncRunResult = SyncRunSummary | { alreadyRunning: true; project?: string };
 

@@ -3,15 +3,15 @@
 // per host and stops it on close().
 import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
 import type { AuditLog } from '../audit/log.ts';
-import type { AuthService, RemotePasswordCheck } from '../auth/types.ts';
-import type { Route, SegmentMatchers } from '../routes/router.ts';
+import type { RemotePasswordCheck } from '../auth/types.ts';
+import type { Route } from '../routes/router.ts';
 import type { Replica } from '../access/index.ts';
 import type { Db } from '../db/types.ts';
 import { resolveConflict } from './conflicts/conflicts.ts';
 import { createSyncConfig, keyFileSealer, memorySealer, type SecretSealer, type SyncConfig } from './config.ts';
 import type { Outbox } from './outbox.ts';
 import { createRemotePasswordCheck } from './remote/remote-identity.ts';
-import { syncRoutes, syncSegmentMatchers, type SyncRouteDeps } from './routes.ts';
+import { syncRoutes } from './routes.ts';
 import { createSyncRunner, type BackgroundOptions, type SyncRunner, type SyncRunnerOptions } from './runner.ts';
 
 /** Pulled resources per page (and write transaction) in hosts that serve a UI. */
@@ -42,7 +42,8 @@ export interface SyncService {
   readonly config: SyncConfig;
   readonly runner: SyncRunner;
   readonly remotePasswordCheck: RemotePasswordCheck;
-  mount(deps: { audit: AuditLog; auth: AuthService; forSession: SyncRouteDeps['forSession'] }): { routes: Route[]; matchers: SegmentMatchers };
+  /** Sync's routes for the host's table (outpost/sync/...): each gets its caller's session and Repository at the door. */
+  routes(deps: { audit: AuditLog }): Route[];
   /** Stops the background loop and any run (before the store closes). */
   stop(): void;
 }
@@ -72,16 +73,8 @@ export function createSyncService(options: SyncServiceOptions): SyncService {
     config,
     runner,
     remotePasswordCheck,
-    mount: (deps) => ({
-      routes: syncRoutes({
-        db,
-        config,
-        runner,
-        resolve: (id, choice, writer) => resolveConflict({ db, writer, outbox, clock: options.clock }, id, choice),
-        ...deps,
-      }),
-      matchers: syncSegmentMatchers,
-    }),
+    routes: ({ audit }) =>
+      syncRoutes({ db, audit, config, runner, resolve: (id, choice, writer) => resolveConflict({ db, writer, outbox, clock: options.clock }, id, choice) }),
     stop: () => runner.stop(),
   };
 }
