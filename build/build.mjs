@@ -1,5 +1,6 @@
 // `npm run build`: bundles what Outpost runs without tsx or TypeScript, into dist/:
-//   dist/electron/main.js      Electron main, the host bundled in (ESM, platform node)
+//   dist/electron/main.js      Electron main: windows, protocol, keys, IPC checks (ESM, platform node)
+//   dist/electron/host-process.js  the host process main starts (utilityProcess): the host bundled in
 //   dist/electron/preload.cjs  the sandboxed preload (CommonJS: sandboxed preloads cannot be ES modules;
 //                              bundled for the browser platform, so nothing of Node can slip in)
 //   dist/host/cli.js           the `outpost` command line (serve = browser mode), as bin/outpost.mjs runs it
@@ -62,7 +63,7 @@ function readStamp() {
 
 /** The files each part writes (the first one is its entry point). */
 export const OUTPUTS = {
-  main: ['dist/electron/main.js'],
+  main: ['dist/electron/main.js', 'dist/electron/host-process.js'],
   preload: ['dist/electron/preload.cjs'],
   cli: ['dist/host/cli.js'],
   renderer: ['dist/renderer/index.html'],
@@ -90,8 +91,8 @@ function esbuildOptions(part) {
     case 'main':
       return {
         ...common,
-        entryPoints: ['electron/main.ts'],
-        outfile: 'dist/electron/main.js',
+        entryPoints: { main: 'electron/main.ts', 'host-process': 'electron/host-process.ts' },
+        outdir: 'dist/electron',
         format: 'esm',
         platform: 'node',
         target: 'node20',

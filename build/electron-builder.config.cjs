@@ -3,7 +3,10 @@
 // checks this file instead).
 //
 // What it packs: the built bundles only (the build pipeline writes them):
-//   dist/electron/main.js      Electron main (ESM; the host is bundled into it)
+//   dist/electron/main.js      Electron main (ESM): windows, app:// protocol, keys, IPC checks
+//   dist/electron/host-process.js  the host (ESM; store, search, access, auth, audit, sync bundled in),
+//                              which main starts with utilityProcess.fork from inside app.asar: a
+//                              process type of Electron's own, so `runAsNode` stays off in the fuses
 //   dist/electron/preload.cjs  the sandboxed preload (CommonJS: sandboxed preloads cannot be ESM)
 //   dist/renderer/**           the Vite build of the renderer (index.html + assets)
 // plus package.json and the production `dependencies` that electron-builder collects itself (never a

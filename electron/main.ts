@@ -1,6 +1,8 @@
 // Electron main process: thin wiring of the shell (electron/shell) around the host (electron/host).
 // One window loading the built renderer from the app's own protocol, deny-by-default web policies, one
-// IPC request channel and one event channel, the database key in the OS keychain, auto-lock.
+// IPC request channel and one event channel, the database key in the OS keychain, auto-lock. The host
+// itself runs in its own process (host-process.ts, started with utilityProcess): main checks each IPC
+// request and hands it over a port (shell/host-client.ts), so SQLite never blocks a window.
 // This file and preload.ts are the only ones that import 'electron'; everything they call is plain Node.
 import {
   BrowserWindow,
@@ -13,6 +15,7 @@ import {
   safeStorage,
   screen,
   session,
+  utilityProcess,
   type MenuItemConstructorOptions,
   type WebContents,
 } from 'electron';
@@ -21,13 +24,11 @@ import { fileURLToPath } from 'node:url';
 import { REQUEST_CHANNEL, type EmitBridgeEvent, type LockReason } from '../shared/contract/bridge.ts';
 import { isFhirError, toErrorResponse } from '../shared/errors.ts';
 import { installCrashGuard, type CrashSource } from './host/crash-guard.ts';
-import { createHost } from './host/host.ts';
-import { databasePath, ensureDataDir } from './host/paths.ts';
-import { limitHeapGrowth } from './host/process-memory.ts';
+import { ensureDataDir } from './host/paths.ts';
 import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler, isAppUrl } from './shell/app-protocol.ts';
 import { startAutoLock, type AutoLock } from './shell/auto-lock.ts';
-import { encryptPlainDatabase } from './shell/encrypt-database.ts';
 import { createEventBroadcaster } from './shell/events.ts';
+import { startHostProcess, utilityProcessHandle, type HostCrash } from './shell/host-client.ts';
 import type { HostFactory, ShellHost } from './shell/host-types.ts';
 import { createIpcRequestHandler } from './shell/ipc-request.ts';
 import { loadOrCreateDatabaseKey } from './shell/key-storage.ts';
@@ -43,8 +44,10 @@ export const PRODUCT_NAME = 'Outpost';
 const BLOCKED_URL_PATTERNS = ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*', 'file://*/*'];
 
 export interface MainOptions {
-  /** Builds the host; the real one by default, a fake in tests. */
+  /** Builds the host; by default the real one in its own process (`hostEntry`), a fake in tests. */
   createHost?: HostFactory;
+  /** The host process's entry. Default: `host-process.js` beside the built main. */
+  hostEntry?: string;
   /** Built renderer folder (index.html). Default: `../renderer` beside the built main's folder. */
   rendererDir?: string;
   /** Built preload script. Default: `preload.cjs` beside the built main. */
@@ -65,7 +68,7 @@ export interface MainProcess {
   readonly host: ShellHost;
   readonly emit: EmitBridgeEvent;
   readonly dataDir: string;
-  /** Stops auto-lock, removes the IPC handler and closes the host (also run on 'will-quit'). */
+  /** Stops auto-lock, removes the IPC handler and closes the host (also run on 'will-quit', which waits for it). */
   shutdown(): Promise<void>;
 }
 
@@ -147,8 +150,7 @@ function createMainWindow(dataDir: string, preloadPath: string): BrowserWindow {
  */
 export async function startMainProcess(options: MainOptions = {}): Promise<MainProcess | null> {
   const log = options.log ?? ((message: string) => console.log(message));
-  limitHeapGrowth();
-  // The host runs in this process: nothing a request or a background task (audit, sync) throws ends it.
+  // Nothing main's own work throws (a window event, a menu, a host that answers late) ends the app.
   const guard = installCrashGuard({ log, source: options.crashSource });
   // A fixed folder name, whatever package.json's name: ~/.config/Outpost, %APPDATA%\Outpost, ...
   // Set first: the single-instance lock lives in the userData folder.
@@ -181,10 +183,7 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
   if (protection === 'key-file') {
     log('Outpost: no OS keychain is available; the database key is kept in a 0600 key file beside the data.');
   }
-  const migration = encryptPlainDatabase(databasePath(dataDir), key);
-  if (migration.migrated) {
-    log(`Outpost: encrypted the existing database (${Object.keys(migration.rowCounts ?? {}).length} tables, every row kept).`);
-  } else if (created) {
+  if (created) {
     log('Outpost: created a new database key.');
   }
 
@@ -195,9 +194,19 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
     () => BrowserWindow.getAllWindows().map((w) => w.webContents),
     isAppUrl,
   );
-  // Sync's secrets are sealed by the keychain too; sync runs in the background while the app is open.
-  const secretSealer = safeStorageSealer(safeStorage);
-  const host = await (options.createHost ?? createHost)({ dataDir, key, emit, secretSealer, sync: { background: true } });
+  // Sync runs in the background while the app is open; its secrets are sealed with a key derived from
+  // the keychain's database key (secrets sealed by safeStorage itself before are unsealed here once).
+  const legacySealer = safeStorageSealer(safeStorage);
+  const hostInItsOwnProcess: HostFactory = (hostOptions) =>
+    startHostProcess({
+      spawn: () => utilityProcessHandle(utilityProcess.fork(options.hostEntry ?? join(builtFolder(), 'host-process.js'), [], { serviceName: `${PRODUCT_NAME} host` })),
+      start: { dataDir: hostOptions.dataDir, key: hostOptions.key, keychain: hostOptions.keychain, sync: hostOptions.sync },
+      emit: hostOptions.emit,
+      log,
+      unsealLegacy: legacySealer ? (sealed) => legacySealer.unseal(sealed).toString('utf8') : undefined,
+      onCrash: (crash) => tellAboutHostCrash(crash, windows.main, log),
+    });
+  const host = await (options.createHost ?? hostInItsOwnProcess)({ dataDir, key, keychain: protection === 'os-keychain', emit, sync: { background: true } });
   const handleRequest = createIpcRequestHandler(() => host, guard);
   ipcMain.handle(REQUEST_CHANNEL, (event, envelope: unknown) => handleRequest({ senderUrl: event.senderFrame?.url }, envelope));
 
@@ -221,22 +230,53 @@ export async function startMainProcess(options: MainOptions = {}): Promise<MainP
 
   windows.main = window;
 
+  let closing: Promise<void> | undefined;
   let closed = false;
-  const shutdown = async () => {
-    if (closed) {
-      return;
+  const shutdown = () =>
+    (closing ??= (async () => {
+      try {
+        autoLock.stop();
+        ipcMain.removeHandler(REQUEST_CHANNEL);
+        await host.close();
+      } finally {
+        guard.uninstall();
+        closed = true;
+      }
+    })());
+  // Quitting waits for the host to close its database (its process checkpoints and ends), then quits.
+  app.on('will-quit', (event?: { preventDefault(): void }) => {
+    if (!closed) {
+      event?.preventDefault();
+      void shutdown()
+        .catch((err: unknown) => log(`Outpost: closing the host failed: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => app.quit());
     }
-    closed = true;
-    autoLock.stop();
-    ipcMain.removeHandler(REQUEST_CHANNEL);
-    await host.close();
-    guard.uninstall();
-  };
-  app.on('will-quit', () => {
-    void shutdown();
   });
 
   return { window, host, emit, dataDir, shutdown };
+}
+
+/**
+ * The host process ended unasked: the person hears it, because what they were doing at that moment may
+ * not have been saved. Restarted: a warning beside the window. Down for good: an error, and the app quits.
+ */
+function tellAboutHostCrash(crash: HostCrash, window: BrowserWindow | undefined, log: (message: string) => void): void {
+  if (crash.restarting) {
+    const box = {
+      type: 'warning' as const,
+      title: PRODUCT_NAME,
+      message: `${PRODUCT_NAME}'s data service stopped unexpectedly and was started again.`,
+      detail: 'What you were doing at that moment may not have been saved: check it before you go on.',
+    };
+    const shown = window && !window.isDestroyed() ? dialog.showMessageBox(window, box) : dialog.showMessageBox(box);
+    shown.catch((err: unknown) => log(`Outpost: could not show the restart notice: ${err instanceof Error ? err.message : String(err)}`));
+    return;
+  }
+  dialog.showErrorBox(
+    `${PRODUCT_NAME} stopped working`,
+    `${PRODUCT_NAME}'s data service stopped several times in a row, so ${PRODUCT_NAME} will close. Start it again; if this happens again, tell whoever looks after this computer.`,
+  );
+  app.quit();
 }
 
 /** The real start: only when this file runs inside Electron's main process (never under tests). */

@@ -23,7 +23,7 @@ import { openDataFolder, type DataFolder, type DataFolderOptions } from './parts
 import { createReplica } from './access/index.ts';
 import type { Route, Router } from './routes/router.ts';
 import type { Store } from './store/types.ts';
-import type { SecretSealer } from './sync/config.ts';
+import type { SecretSealer } from './sealing.ts';
 import { createSyncService, type SyncHostOptions, type SyncService } from './sync/service.ts';
 import { createImporter, type Importer } from './transfer/import.ts';
 import { transferRoutes } from './transfer/routes.ts';
@@ -33,7 +33,7 @@ export interface HostOptions extends DataFolderOptions, AccountsOptions, Pick<Do
   emit?: EmitBridgeEvent;
   /** Extra routes built on the host's services (tests that plant a route), tried after the host's own. */
   routes?: (services: HostServices) => Route[];
-  /** Seals sync's secrets at rest (Electron: safeStorage); default a 0600 key file in the data folder. */
+  /** Seals sync's secrets at rest (the desktop app: a key derived from its keychain-kept database key); default a 0600 key file in the data folder. */
   secretSealer?: SecretSealer;
   /** Sync with a remote server (electron/host/sync): background loop, fetch, runner options. */
   sync?: SyncHostOptions;

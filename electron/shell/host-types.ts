@@ -1,9 +1,9 @@
 // What the shell needs of the host (electron/host/host.ts): its one door, a way to close, and, when the
 // auth layer provides it, a way to lock every session. The shell is coded against this shape so it can
-// be tested with a fake host and so it does not care how the host is built.
+// be tested with a fake host and so it does not care where the host runs (its own process in the app:
+// host-client.ts; in this process behind the port: host-serve.ts).
 import type { EmitBridgeEvent } from '../../shared/contract/bridge.ts';
 import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
-import type { SecretSealer } from '../host/sync/config.ts';
 
 export interface ShellHost {
   handle(request: HostRequest): Promise<HostResponse>;
@@ -20,8 +20,8 @@ export interface ShellHostOptions {
   key?: string;
   /** Pushes an event to the renderer (sync progress, lock, role change). */
   emit?: EmitBridgeEvent;
-  /** Seals sync's secrets at rest (safeStorage); absent: the host's 0600 key file. */
-  secretSealer?: SecretSealer;
+  /** The OS keychain keeps `key`: the host seals sync's secrets with a key derived from it (else its 0600 key file). */
+  keychain?: boolean;
   /** Sync in the background while the app runs. */
   sync?: { background?: boolean };
 }

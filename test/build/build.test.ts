@@ -52,8 +52,8 @@ beforeAll(() => {
 }, 300_000);
 
 describe('npm run build', () => {
-  it('writes the Electron main (ESM), the sandboxed preload (CommonJS), the CLI and the renderer', () => {
-    for (const file of ['electron/main.js', 'electron/preload.cjs', 'host/cli.js', 'renderer/index.html', 'build-stamp.json']) {
+  it('writes the Electron main and the host process it starts (ESM), the sandboxed preload (CommonJS), the CLI and the renderer', () => {
+    for (const file of ['electron/main.js', 'electron/host-process.js', 'electron/preload.cjs', 'host/cli.js', 'renderer/index.html', 'build-stamp.json']) {
       expect(existsSync(dist(file)), file).toBe(true);
     }
     const main = readFileSync(dist('electron', 'main.js'), 'utf8');
@@ -71,13 +71,16 @@ describe('npm run build', () => {
   });
 
   it('bundles everything but Node built-ins and the declared externals (no tsx, no TypeScript at run time)', () => {
-    for (const file of ['electron/main.js', 'host/cli.js']) {
+    for (const file of ['electron/main.js', 'electron/host-process.js', 'host/cli.js']) {
       const modules = [...loadedModules(readFileSync(dist(file), 'utf8'))];
       const foreign = modules.filter((m) => !BUILTINS.has(m) && !EXTERNALS.includes(m));
       expect(foreign, file).toEqual([]);
       expect(modules.some((m) => m.endsWith('.ts')), file).toBe(false);
     }
     expect([...loadedModules(readFileSync(dist('host', 'cli.js'), 'utf8'))]).not.toContain('electron');
+    // The host process never loads 'electron' (main keeps the window, keys and protocol); main no longer holds the store.
+    expect([...loadedModules(readFileSync(dist('electron', 'host-process.js'), 'utf8'))]).not.toContain('electron');
+    expect([...loadedModules(readFileSync(dist('electron', 'main.js'), 'utf8'))]).not.toContain('better-sqlite3-multiple-ciphers');
     // The sandboxed preload may require 'electron' only.
     expect([...loadedModules(readFileSync(dist('electron', 'preload.cjs'), 'utf8'))]).toEqual(['electron']);
     // The externals resolve from the built files' folders as Node will resolve them.

@@ -118,11 +118,11 @@ describe('electron-builder configuration', () => {
     expect(config.mac.target).toEqual(['dmg']);
   });
 
-  it('packs only the built main, preload and renderer (no sources, tests, maps or fixtures)', () => {
+  it('packs only the built main, host process, preload and renderer (no sources, tests, maps or fixtures)', () => {
     for (const pattern of config.files.filter((p) => !p.startsWith('!'))) {
       expect(pattern === 'package.json' || pattern.startsWith('dist/'), pattern).toBe(true);
     }
-    for (const built of ['package.json', 'dist/electron/main.js', 'dist/electron/preload.cjs', 'dist/renderer/index.html', 'dist/renderer/assets/index-3f9a.js', 'dist/renderer/assets/index-3f9a.css']) {
+    for (const built of ['package.json', 'dist/electron/main.js', 'dist/electron/host-process.js', 'dist/electron/preload.cjs', 'dist/renderer/index.html', 'dist/renderer/assets/index-3f9a.js', 'dist/renderer/assets/index-3f9a.css']) {
       expect(isPacked(built), built).toBe(true);
     }
     for (const source of [
@@ -159,6 +159,9 @@ describe('electron-builder configuration', () => {
       expect(isUnpacked(file), file).toBe(true);
     }
     expect(isUnpacked('dist/electron/main.js')).toBe(false);
+    // The host process is started from inside app.asar by utilityProcess (an Electron process type, so the
+    // runAsNode fuse stays off); the native module it loads is the unpacked one.
+    expect(isUnpacked('dist/electron/host-process.js')).toBe(false);
     expect(config.npmRebuild).toBe(true);
   });
 

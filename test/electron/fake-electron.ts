@@ -1,6 +1,7 @@
 // A fake of the parts of Electron that electron/main.ts uses, recording what main asks of it, so the
 // main process can run in plain Node under vi.mock('electron'). Electron's binary cannot be installed on
 // the machines that test Outpost.
+import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { FakeSafeStorage } from './fake-safe-storage.ts';
@@ -196,7 +197,39 @@ export function createFakeElectron(options: FakeElectronOptions) {
   };
 
   const errorBoxes: string[][] = [];
-  const dialog = { showErrorBox: (title: string, content: string) => void errorBoxes.push([title, content]) };
+  const messageBoxes: { window?: unknown; options: { type?: string; message: string; detail?: string } }[] = [];
+  const dialog = {
+    showErrorBox: (title: string, content: string) => void errorBoxes.push([title, content]),
+    showMessageBox: async (...args: unknown[]) => {
+      const [window, options] = args.length > 1 ? args : [undefined, args[0]];
+      messageBoxes.push({ window, options: options as (typeof messageBoxes)[number]['options'] });
+      return { response: 0, checkboxChecked: false };
+    },
+  };
+
+  // utilityProcess.fork as a Node child process over Node's IPC channel (structured clone, as Electron's
+  // port): the host process entry runs for real. A .ts entry runs through tsx.
+  const forks: { modulePath: string; args: string[]; options: Record<string, unknown>; child: ChildProcess }[] = [];
+  const utilityProcess = {
+    fork(modulePath: string, args: string[] = [], options: Record<string, unknown> = {}) {
+      const child = fork(modulePath, args, {
+        execArgv: modulePath.endsWith('.ts') ? ['--import', 'tsx'] : [],
+        serialization: 'advanced',
+        env: { ...process.env, OUTPOST_HOST_PROCESS: '1' },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      forks.push({ modulePath, args, options, child });
+      const events = new EventEmitter();
+      child.on('message', (message) => events.emit('message', message));
+      child.on('exit', (code) => events.emit('exit', code ?? -1));
+      return {
+        pid: child.pid,
+        postMessage: (message: unknown) => void (child.connected && child.send(message as never)),
+        on: (event: string, listener: (...args: unknown[]) => void) => events.on(event, listener),
+        kill: () => child.kill(),
+      };
+    },
+  };
 
   return {
     module: {
@@ -209,6 +242,7 @@ export function createFakeElectron(options: FakeElectronOptions) {
       powerMonitor,
       Menu,
       dialog,
+      utilityProcess,
       safeStorage: options.safeStorage,
     },
     order,
@@ -222,6 +256,8 @@ export function createFakeElectron(options: FakeElectronOptions) {
     powerMonitor,
     menu,
     errorBoxes,
+    messageBoxes,
+    forks,
     paths,
   };
 }

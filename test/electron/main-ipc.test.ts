@@ -1,11 +1,10 @@
 // electron/main.ts under a fake 'electron' (main-harness.ts): the one IPC request channel (origin,
 // validation and size refusals that never reach the host, replies and failures as OperationOutcome),
-// events to the window, auto-lock, the keychain key and the plain-database migration at start-up, and
-// IPC through to the real host.
+// events to the window, auto-lock, the keychain key at start-up, and IPC through to the real host (in its
+// own process: host-process.test.ts has the rest of that).
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it, vi } from 'vitest';
 import { EVENT_CHANNEL, REQUEST_CHANNEL } from '../../shared/contract/bridge.ts';
 import { MAX_BODY_BYTES, MAX_BUNDLE_BODY_BYTES } from '../../shared/contract/host.ts';
@@ -228,26 +227,6 @@ describe('Electron main process: IPC, events, auto-lock, keys', () => {
       expect(t.host.record.options).toHaveLength(1);
       expect(t.env.windows).toHaveLength(0);
       expect(t.env.ipcHandlers.size).toBe(0);
-    });
-
-    it('encrypts a plain database from an earlier version before the host opens it', async () => {
-      const userData = join(t.root, 'appData', 'Outpost');
-      mkdirSync(userData, { recursive: true });
-      const plain = new Database(join(userData, 'outpost.db'));
-      plain.exec("CREATE TABLE notes(text); INSERT INTO notes VALUES ('canary-note-1'), ('canary-note-2')");
-      plain.close();
-
-      await t.start();
-      const bytes = readFileSync(join(userData, 'outpost.db'));
-      expect(bytes.subarray(0, 15).toString('latin1')).not.toBe('SQLite format 3');
-      expect(bytes.includes('canary-note')).toBe(false);
-      const key = t.host.record.options[0].key!;
-      const reopened = new Database(join(userData, 'outpost.db'));
-      reopened.pragma(`cipher = 'sqlcipher'`);
-      reopened.pragma('legacy = 4');
-      reopened.pragma(`hexkey = '${Buffer.from(key, 'utf8').toString('hex')}'`);
-      expect(reopened.prepare('SELECT text FROM notes ORDER BY text').pluck().all()).toEqual(['canary-note-1', 'canary-note-2']);
-      reopened.close();
     });
   });
 });

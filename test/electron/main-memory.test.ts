@@ -1,20 +1,25 @@
-// Both process entry points that host the store set the heap growth limit (process-memory.ts)
-// before any work: Electron's main process and the `outpost` command line.
+// Both process entry points that host the store set the heap growth limit (process-memory.ts) before
+// any work: the host process (Electron's main holds no store any more) and the `outpost` command line.
 import { describe, expect, it, vi } from 'vitest';
-import { useMainHarness } from './main-harness.ts';
 
-vi.mock('electron', async () => (await import('./main-harness.ts')).fakeElectronModule);
 vi.mock('../../electron/host/process-memory.ts', () => ({ limitHeapGrowth: vi.fn(), HEAP_GROWING_PERCENT: 50 }));
+vi.mock('../../electron/shell/host-serve.ts', () => ({ serveHost: vi.fn() }));
 
 describe('heap growth limit at the entry points', () => {
-  const t = useMainHarness();
-
-  it('Electron main sets it when the app starts', async () => {
+  it('the host process sets it before it serves', async () => {
     const { limitHeapGrowth } = await import('../../electron/host/process-memory.ts');
+    const { serveHost } = await import('../../electron/shell/host-serve.ts');
     vi.mocked(limitHeapGrowth).mockClear();
-    const { main } = await t.start();
-    expect(main).not.toBeNull();
+    const { runHostProcess } = await import('../../electron/host-process.ts');
+    const parentPort = { postMessage: vi.fn(), on: vi.fn() };
+    Object.assign(process, { parentPort });
+    try {
+      runHostProcess();
+    } finally {
+      delete (process as { parentPort?: unknown }).parentPort;
+    }
     expect(limitHeapGrowth).toHaveBeenCalledTimes(1);
+    expect(vi.mocked(limitHeapGrowth).mock.invocationCallOrder[0]).toBeLessThan(vi.mocked(serveHost).mock.invocationCallOrder[0]);
   });
 
   it('the command line sets it before running a command', async () => {

@@ -1,5 +1,6 @@
-// Electron main seals sync's secrets with safeStorage (the OS keychain) and turns background sync on;
-// without a usable keychain it leaves the host its 0600 key file.
+// Electron main tells the host its database key is the keychain's (sync's secrets are then sealed with a
+// key derived from it) and turns background sync on; without a usable keychain the host keeps its 0600
+// key file. The safeStorage sealer of earlier versions now only opens what it sealed then.
 import { describe, expect, it, vi } from 'vitest';
 import { safeStorageSealer } from '../../electron/shell/secret-sealer.ts';
 import { useMainHarness } from '../electron/main-harness.ts';
@@ -10,14 +11,23 @@ vi.mock('electron', async () => (await import('../electron/main-harness.ts')).fa
 describe('Electron: sync secrets in the keychain', () => {
   const t = useMainHarness();
 
-  it('main gives the host a safeStorage sealer and background sync', async () => {
+  it('main tells the host its key is the keychain\'s, and turns background sync on', async () => {
     await t.start();
     const options = t.host.record.options[0];
     expect(options.sync).toEqual({ background: true });
-    const sealer = options.secretSealer!;
-    const before = t.safeStorage.encryptCalls;
+    expect(options.keychain).toBe(true);
+    expect(options.key).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('without a usable keychain the key is a key file, and the host seals with its own key file', async () => {
+    t.safeStorage.available = false;
+    await t.start();
+    expect(t.host.record.options[0].keychain).toBe(false);
+  });
+
+  it('the safeStorage sealer still opens what it sealed', () => {
+    const sealer = safeStorageSealer(t.safeStorage, 'darwin')!;
     const sealed = sealer.seal(Buffer.from('remote-token-123'));
-    expect(t.safeStorage.encryptCalls).toBe(before + 1);
     expect(sealed.includes(Buffer.from('remote-token-123'))).toBe(false);
     expect(sealer.unseal(sealed).toString()).toBe('remote-token-123');
   });

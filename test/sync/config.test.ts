@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SYNC_SECRET_KEY_FILE, aesSealer, serverRootOf, tokenUrlFor } from '../../electron/host/sync/config.ts';
+import { aesSealer } from '../../electron/host/sealing.ts';
+import { SYNC_SECRET_KEY_FILE, serverRootOf, tokenUrlFor } from '../../electron/host/sync/config.ts';
 import { createHost } from '../../electron/host/host.ts';
 import { clinic, type Clinic } from './runner-helpers.ts';
 

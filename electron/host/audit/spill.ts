@@ -5,10 +5,9 @@
 // host replays the file into the store and reports what it did. Nothing here ever throws: the last
 // resort, when even the file cannot be written, is the host's log.
 import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
-import { hkdfSync } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { safeText } from '../../../shared/safe-text.ts';
-import { aesSealer, type SecretSealer } from '../sync/config.ts';
+import { derivedSealer, type SecretSealer } from '../sealing.ts';
 
 export const AUDIT_SPILL_FILE = 'audit-pending.ndjson';
 
@@ -56,7 +55,7 @@ function sealerFor(key: string | undefined): SecretSealer | undefined {
   if (!key) {
     return undefined;
   }
-  return aesSealer(Buffer.from(hkdfSync('sha256', key, 'outpost', 'audit spill file', 32)));
+  return derivedSealer(key, 'audit spill file');
 }
 
 export function createAuditSpill(opts: AuditSpillOptions): AuditSpill {

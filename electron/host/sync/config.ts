@@ -2,22 +2,15 @@
 // credentials against Medplum's /oauth2/token). The secret (token or client secret) is sealed before it
 // reaches SQLite and is only unsealed in memory when sync needs it: no route, log or error carries it.
 //
-// Sealing: Electron main passes a sealer built on safeStorage (the OS keychain); browser mode and the
-// CLI use AES-256-GCM with a key in `<data>/sync-secrets.key` (mode 0600, created on first use), so a
-// copied database without that file does not give the secrets away. Migration 34 (tables below) is
-// S3's part of sync's schema.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Sealing (../sealing.ts): in the desktop app, whose database key the OS keychain keeps, with a key
+// derived from the database key; browser mode and the CLI use a key in `<data>/sync-secrets.key` (mode
+// 0600, created on first use). Either way a copied database alone does not give the secrets away.
+// Migration 34 (tables below) is S3's part of sync's schema.
 import { join } from 'node:path';
 import { errors } from '../../../shared/errors.ts';
+import { keyFileSealer, type SecretSealer } from '../sealing.ts';
 import type { Migration } from '../db/types.ts';
 import type { Db } from '../db/types.ts';
-
-/** Seals and unseals secrets at rest (the host's `secretSealer` option). */
-export interface SecretSealer {
-  seal(plain: Buffer): Buffer;
-  unseal(sealed: Buffer): Buffer;
-}
 
 export const SYNC_SECRET_KEY_FILE = 'sync-secrets.key';
 
@@ -56,70 +49,9 @@ export const syncRunMigration: Migration = {
   },
 };
 
-/** AES-256-GCM with one 32-byte key: iv (12) | tag (16) | ciphertext. */
-export function aesSealer(key: Buffer): SecretSealer {
-  if (key.length !== 32) {
-    throw errors.internal('The sync secret key must be 32 bytes');
-  }
-  return {
-    seal(plain) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]);
-    },
-    unseal(sealed) {
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
-        decipher.setAuthTag(sealed.subarray(12, 28));
-        return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
-      } catch {
-        throw errors.internal('A stored sync secret cannot be unsealed (was the key file replaced?): configure the remote again');
-      }
-    },
-  };
-}
-
-/**
- * Browser mode and the CLI: the key lives in `<dataDir>/sync-secrets.key` (hex, mode 0600), created
- * the first time a secret is sealed (exclusively, so two processes cannot write different keys).
- */
-export function keyFileSealer(dataDir: string): SecretSealer {
-  const file = join(dataDir, SYNC_SECRET_KEY_FILE);
-  let sealer: SecretSealer | undefined;
-  const load = (create: boolean): SecretSealer => {
-    if (sealer) {
-      return sealer;
-    }
-    if (!existsSync(file)) {
-      if (!create) {
-        throw errors.internal(`The sync secret key file ${file} is missing: configure the remote again`);
-      }
-      try {
-        writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-        chmodSync(file, 0o600); // the umask may have taken bits away, never added: make it exact
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw err;
-        }
-      }
-    }
-    const hex = readFileSync(file, 'utf8').trim();
-    if (!/^[0-9a-f]{64}$/.test(hex)) {
-      throw errors.internal(`The sync secret key file ${file} is damaged`);
-    }
-    sealer = aesSealer(Buffer.from(hex, 'hex'));
-    return sealer;
-  };
-  return {
-    seal: (plain) => load(true).seal(plain),
-    unseal: (sealed) => load(false).unseal(sealed),
-  };
-}
-
-/** An in-memory database (tests): a random key that lives as long as the host. */
-export function memorySealer(): SecretSealer {
-  return aesSealer(randomBytes(32));
+/** Browser mode and the CLI: sync's own key file in the data folder (created on first use). */
+export function syncKeyFileSealer(dataDir: string): SecretSealer {
+  return keyFileSealer(join(dataDir, SYNC_SECRET_KEY_FILE));
 }
 
 export type RemoteAuthKind = 'token' | 'client-credentials';
@@ -249,7 +181,12 @@ export function createSyncConfig(db: Db, sealer: SecretSealer, clock: () => Date
       if (!row) {
         return undefined;
       }
-      const secret = sealer.unseal(row.secret).toString('utf8');
+      let secret: string;
+      try {
+        secret = sealer.unseal(row.secret).toString('utf8');
+      } catch {
+        throw errors.internal('The stored secret of this remote cannot be unsealed (was its key replaced?): configure the remote again');
+      }
       return row.auth === 'token'
         ? { baseUrl: row.base_url, auth: 'token', token: secret }
         : { baseUrl: row.base_url, auth: 'client-credentials', clientId: row.client_id ?? '', clientSecret: secret, tokenUrl: row.token_url ?? undefined };

@@ -8,7 +8,8 @@ import type { Route } from '../routes/router.ts';
 import type { Replica } from '../access/index.ts';
 import type { Db } from '../db/types.ts';
 import { resolveConflict } from './conflicts/conflicts.ts';
-import { createSyncConfig, keyFileSealer, memorySealer, type SecretSealer, type SyncConfig } from './config.ts';
+import { memorySealer, type SecretSealer } from '../sealing.ts';
+import { createSyncConfig, syncKeyFileSealer, type SyncConfig } from './config.ts';
 import type { Outbox } from './outbox.ts';
 import { createRemotePasswordCheck } from './remote/remote-identity.ts';
 import { syncRoutes } from './routes.ts';
@@ -50,7 +51,7 @@ export interface SyncService {
 
 export function createSyncService(options: SyncServiceOptions): SyncService {
   const { store, outbox, db } = options;
-  const sealer = options.sealer ?? (options.dataDir === ':memory:' ? memorySealer() : keyFileSealer(options.dataDir));
+  const sealer = options.sealer ?? (options.dataDir === ':memory:' ? memorySealer() : syncKeyFileSealer(options.dataDir));
   const config = createSyncConfig(db, sealer, options.clock);
   const runner = createSyncRunner({
     store,

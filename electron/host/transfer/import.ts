@@ -1,6 +1,8 @@
 // Imports (`outpost import`, and the app's import route): loads sources unit by unit. Each unit (a
 // Bundle) is one short write transaction, and the event loop gets a turn between units, so a server
-// in the same process keeps answering reads while a large import runs.
+// in the same process keeps answering reads while a large import runs. A unit holds the host's one
+// connection and its event loop while it is written, so the import route's units are small (see
+// ROUTE_CHUNK); a file that is one transaction Bundle is one unit whatever its size (FHIR says so).
 //
 // An import can be re-run. Every committed unit is recorded, by content hash, in the same transaction
 // as its resources (ledger.ts); every file once all its units are in. A re-run after a crash skips
@@ -49,8 +51,18 @@ export interface ImportSummary {
   resourcesPerSecond: number;
 }
 
+/** Resources per transaction of NDJSON in `outpost import`: nobody waits on that process meanwhile. */
+export const FILE_CHUNK = 500;
+/**
+ * ...and in the import route (the app's import, browser mode's): a person's import is written as
+ * their session (each entry checked against the policy and audited: ~1 ms a resource on a quiet
+ * machine), and every other request waits for the unit being written, so units are a few milliseconds.
+ * Measured in test/electron/host-process-ping.test.ts (pings answered while 100,000 are imported).
+ */
+export const ROUTE_CHUNK = 10;
+
 export interface ImportOptions {
-  /** Resources per transaction for NDJSON (default 500). */
+  /** Resources per transaction for NDJSON (default FILE_CHUNK; importText: ROUTE_CHUNK). */
   chunkSize?: number;
   ctx?: CallContext;
   onProgress?: (progress: ImportProgress) => void;
@@ -107,7 +119,7 @@ async function importSources(store: BundleProcessor, ledger: ImportLedger, sourc
       } else {
         const fileTally = { resources: 0, failed: 0, complete: true };
         let unitNo = 0;
-        for await (const unit of source.units(options.chunkSize ?? 500)) {
+        for await (const unit of source.units(options.chunkSize ?? FILE_CHUNK)) {
           unitNo++;
           importUnit(store, unit, `${source.name}#${unitNo}`, { ledger, key, ctx, force: options.force, clock }, summary, fileTally);
           options.onProgress?.({ file: source.name, filesDone: index, filesTotal: sources.length, resources: summary.resources });
@@ -213,7 +225,7 @@ export function createImporter(db: Db): Importer {
     },
     importText(repo, name, text, options = {}) {
       const source: Source = { name, hash: async () => contentHash(text), units: (chunkSize) => unitsOfText(text, name, chunkSize) };
-      return importSources(repo, ledger, [source], options);
+      return importSources(repo, ledger, [source], { chunkSize: ROUTE_CHUNK, ...options });
     },
   };
 }
