@@ -5,8 +5,7 @@
 // is an OperationOutcome with its status.
 import type { RouteContract } from '../../shared/contract/route.ts';
 import { MAX_BUNDLE_BODY_BYTES, MAX_JSON_DEPTH, MAX_PATH_CHARS, bodyLimitFor, hostRequestSchema, type HostRequest, type HostResponse } from '../../shared/contract/host.ts';
-import { FhirError, errors, outcome, toErrorResponse } from '../../shared/errors.ts';
-import { FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
+import { FhirError, errors, outcome } from '../../shared/errors.ts';
 import { jsonNestsDeeperThan } from '../../shared/json-depth.ts';
 import type { Access } from './access/index.ts';
 import { operationAuditEvent } from './audit/events.ts';
@@ -14,7 +13,8 @@ import type { AuditLog } from './audit/log.ts';
 import type { AuthService, Session } from './auth/types.ts';
 import { previewMayRequest } from './auth/view-as.ts';
 import { replyMismatch } from './routes/contract.ts';
-import { RouteError, bearerToken, createRouter, type CallerResolver, type DispatchRequest, type Method, type Route, type Router } from './routes/router.ts';
+import { respondError } from './routes/respond.ts';
+import { bearerToken, createRouter, type CallerResolver, type DispatchRequest, type Method, type Route, type Router } from './routes/router.ts';
 
 export interface DoorOptions {
   routes: Route[];
@@ -49,15 +49,6 @@ export interface Door {
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
-
-function errorResponse(err: unknown): HostResponse {
-  const { status, outcome } = toErrorResponse(err);
-  const headers: Record<string, string> = { 'content-type': FHIR_JSON_UTF8 };
-  if (err instanceof RouteError) {
-    Object.assign(headers, err.headers);
-  }
-  return { status, headers, body: outcome };
-}
 
 function originOf(headers: Record<string, string>, fallback: string): string {
   const host = headers.host;
@@ -193,7 +184,7 @@ export function createDoor(options: DoorOptions): Door {
           contract = undefined; // no body to check
         }
       } catch (err) {
-        response = errorResponse(err);
+        response = respondError(err);
         if (response.status >= 500) {
           options.onUnexpectedError?.(err, req);
         }
@@ -202,7 +193,7 @@ export function createDoor(options: DoorOptions): Door {
       if (mismatch) {
         const err = errors.internal(`The reply does not match its contract: ${mismatch}`);
         options.onUnexpectedError?.(err, req);
-        return errorResponse(err);
+        return respondError(err);
       }
       return response;
     },

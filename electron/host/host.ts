@@ -14,7 +14,7 @@ import type { HostRequest, HostResponse } from '../../shared/contract/host.ts';
 import type { Access } from './access/index.ts';
 import { adminRoutes } from './admin/index.ts';
 import type { AuditLog } from './audit/log.ts';
-import { authRoutes } from './auth/routes.ts';
+import { authRoutes } from './auth-api/routes.ts';
 import type { AuthService } from './auth/types.ts';
 import { createDoor, type DoorOptions } from './door.ts';
 import { fhirRoutes } from './fhir-api/routes.ts';

@@ -12,6 +12,7 @@ import { FHIR_JSON_UTF8 } from '../../shared/fhir/http.ts';
 import type { CrashGuard } from './crash-guard.ts';
 import type { Host } from './host.ts';
 import { TOKEN_FILE, writeSecret } from './paths.ts';
+import { respondError } from './routes/respond.ts';
 import { isApiPath, serveStatic } from './static.ts';
 
 export interface HttpServerOptions {
@@ -71,8 +72,7 @@ function send(res: ServerResponse, response: HostResponse): void {
 }
 
 function sendError(res: ServerResponse, err: FhirError, extra: Record<string, string> = {}): void {
-  const { status, outcome } = toErrorResponse(err);
-  send(res, { status, headers: { 'content-type': FHIR_JSON_UTF8, ...extra }, body: outcome });
+  send(res, respondError(err, extra));
 }
 
 function tokenMatches(header: string | undefined, token: Buffer): boolean {
@@ -154,9 +154,8 @@ function headersOf(req: IncomingMessage): Record<string, string> {
 
 /** Answers a request whose handling failed outside the host's own error handling (a 413 refusal, a crash). */
 function answerUnexpected(res: ServerResponse, err: unknown): void {
-  const { status, outcome } = toErrorResponse(err);
   if (!res.headersSent) {
-    send(res, { status, headers: { 'content-type': FHIR_JSON_UTF8, connection: 'close' }, body: outcome });
+    send(res, respondError(err, { connection: 'close' }));
   } else if (!res.writableEnded) {
     res.destroy();
   }

@@ -13,6 +13,7 @@ import { errors, isFhirError, toErrorResponse } from '../../shared/errors.ts';
 import { installCrashGuard, type CrashSource } from '../host/crash-guard.ts';
 import { createHost as createRealHost, type HostOptions } from '../host/host.ts';
 import { databasePath, ensureDataDir } from '../host/paths.ts';
+import { respondError } from '../host/routes/respond.ts';
 import { derivedSealer } from '../host/sealing.ts';
 import { encryptPlainDatabase } from './encrypt-database.ts';
 import type { FromHost, HostPort, HostStart, ToHost } from './host-messages.ts';
@@ -27,11 +28,6 @@ export interface ServeHostOptions {
   createHost?: (options: HostOptions) => ShellHost;
   /** Where uncaught exceptions and unhandled rejections are heard: `process` (a stand-in in tests). */
   crashSource?: CrashSource;
-}
-
-function errorResponse(err: unknown): HostResponse {
-  const { status, outcome } = toErrorResponse(err);
-  return { status, headers: { 'content-type': 'application/fhir+json' }, body: outcome };
 }
 
 /** Why the host could not start, for the person at this machine (main shows it; never the renderer). */
@@ -104,7 +100,7 @@ export function serveHost(port: HostPort<ToHost, FromHost>, options: ServeHostOp
       port.post({ type: 'response', id, response });
     } catch {
       // A body that cannot cross the port (structured clone) is the host's failure, not the window's hang.
-      port.post({ type: 'response', id, response: errorResponse(errors.internal()) });
+      port.post({ type: 'response', id, response: respondError(errors.internal()) });
     }
   }
 
@@ -130,16 +126,16 @@ export function serveHost(port: HostPort<ToHost, FromHost>, options: ServeHostOp
           }
         };
         if (!host) {
-          once(errorResponse(errors.internal('Outpost is still starting')));
+          once(respondError(errors.internal('Outpost is still starting')));
           return;
         }
         const current = host;
         guard.run(
-          () => once(errorResponse(errors.internal())),
+          () => once(respondError(errors.internal())),
           () => {
             Promise.resolve()
               .then(() => current.handle(request))
-              .then(once, (err: unknown) => once(errorResponse(err)));
+              .then(once, (err: unknown) => once(respondError(err)));
           },
         );
         return;

@@ -2,9 +2,10 @@
 // outcome (including refusals and host crashes) becomes a plain HostResponse the renderer can read.
 // Refused requests never reach the host.
 import { z } from 'zod';
-import { errors, toErrorResponse } from '../../shared/errors.ts';
+import { errors } from '../../shared/errors.ts';
 import { MAX_PATH_CHARS, bodyLimitFor, hostRequestSchema, type HostRequest, type HostResponse } from '../../shared/contract/host.ts';
 import type { CrashGuard } from '../host/crash-guard.ts';
+import { respondError } from '../host/routes/respond.ts';
 import { isAppUrl } from './app-protocol.ts';
 import type { ShellHost } from './host-types.ts';
 
@@ -30,11 +31,6 @@ export const ipcEnvelopeSchema = hostRequestSchema
 /** The byte size of a body string as UTF-8, without allocating a copy. */
 function utf8Length(text: string): number {
   return Buffer.byteLength(text, 'utf8');
-}
-
-function errorResponse(err: unknown): HostResponse {
-  const { status, outcome } = toErrorResponse(err);
-  return { status, headers: { 'content-type': 'application/fhir+json' }, body: outcome };
 }
 
 /**
@@ -102,7 +98,7 @@ export function createIpcRequestHandler(getHost: () => ShellHost | undefined, gu
       }
       return toPlainResponse(await host.handle(request));
     } catch (err) {
-      return errorResponse(err);
+      return respondError(err);
     }
   };
   if (!guard) {
@@ -113,7 +109,7 @@ export function createIpcRequestHandler(getHost: () => ShellHost | undefined, gu
   return (context, envelope) =>
     new Promise<HostResponse>((resolve) => {
       guard.run(
-        () => resolve(errorResponse(errors.internal())),
+        () => resolve(respondError(errors.internal())),
         () => void handle(context, envelope).then(resolve),
       );
     });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HostResponse } from '../../shared/contract/host.ts';
 import { createAccess } from '../../electron/host/access/index.ts';
 import { createAuditLog } from '../../electron/host/audit/log.ts';
-import { authRoutes } from '../../electron/host/auth/routes.ts';
+import { authRoutes } from '../../electron/host/auth-api/routes.ts';
 import { createDoor } from '../../electron/host/door.ts';
 import type { Method } from '../../electron/host/routes/router.ts';
 import { CHALLENGE, createTestAuth, PASSWORD, VERIFIER, type TestAuth } from './helpers.ts';

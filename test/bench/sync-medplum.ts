@@ -17,7 +17,7 @@ import { seedDemo } from '../../electron/host/seed/demo.ts';
 import { DEMO_SYNTHEA_FILES, SYNTHEA_DIR } from '../../electron/host/seed/fixtures.ts';
 import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import { parseRateLimit, QUOTA_COST } from '../../electron/host/sync/remote/quota.ts';
-import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
+import type { SyncRunSummary } from '../../shared/contract/sync.ts';
 import { ensureKit, freshTenant, http, type KitEnv, type Tenant } from '../medplum/kit.ts';
 import { createTempDir } from './sqlite.ts';
 

@@ -18,7 +18,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../electron/host/fhir/definitions.ts';
 import { createHost, type Host } from '../../electron/host/host.ts';
 import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
-import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
+import type { SyncRunSummary } from '../../shared/contract/sync.ts';
 import { startFhirServer } from '../helpers/fhir-server.ts';
 import { startPagingFhirServerProcess } from '../helpers/fhir-paging.ts';
 import { DEFAULT_QUOTA, medplumPhase, type MedplumBenchResult } from './sync-medplum.ts';

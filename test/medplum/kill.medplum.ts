@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createHost } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey } from '../../electron/host/paths.ts';
 import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
-import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
+import type { SyncRunSummary } from '../../shared/contract/sync.ts';
 import { tempDir } from '../host/helpers.ts';
 import { freshTenant, kitEnv, type KitEnv, type Tenant } from './kit.ts';
 import { copiesByLocalId } from './workstation.ts';

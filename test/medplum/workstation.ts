@@ -3,7 +3,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { createHost } from '../../electron/host/host.ts';
 import { readOrCreateDatabaseKey } from '../../electron/host/paths.ts';
-import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
+import type { SyncRunSummary } from '../../shared/contract/sync.ts';
 import { OUTPOST_ID_SYSTEM } from '../../electron/host/sync/references.ts';
 import { door, type Door } from '../admin/helpers.ts';
 import { tempDir } from '../host/helpers.ts';

@@ -6,7 +6,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import { createRunLock } from '../../electron/host/sync/run-lock.ts';
-import type { SyncRunSummary } from '../../electron/host/sync/runner.ts';
+import type { SyncRunSummary } from '../../shared/contract/sync.ts';
 import { startFhirServer, type TestFhirServer } from '../helpers/fhir-server.ts';
 import { createMedplumAuth } from '../helpers/medplum-auth.ts';
 import { makeHost, patient, tempDir, type TestHost } from '../host/helpers.ts';

@@ -8,7 +8,7 @@
 import { errors } from '../../../shared/errors.ts';
 import { DEFAULT_PROJECT_ID } from '../db/project.ts';
 import { normalizeBaseUrl, type RemoteSettings } from '../sync/config.ts';
-import type { SyncRunSummary } from '../sync/runner.ts';
+import type { SyncRunSummary } from '../../../shared/contract/sync.ts';
 import { openSync, type CliIo } from './commands.ts';
 
 export interface SyncFlags {

@@ -4,6 +4,7 @@
 // background loop probes each configured remote (connectivity.ts) and syncs the ones that answer, on
 // an interval, backing off while offline; it never blocks a request and stops with stop().
 import type { EmitBridgeEvent } from '../../../shared/contract/bridge.ts';
+// What one run did (SyncRunSummary) is declared once, in the contract the sync routes and the sync panel share.
 import type { SyncRunSummary } from '../../../shared/contract/sync.ts';
 import { FhirError, errors, outcome, outcomeText } from '../../../shared/errors.ts';
 import type { Replica } from '../access/index.ts';
@@ -48,9 +49,6 @@ export interface RunOptions {
   remote?: RemoteSettings;
   signal?: AbortSignal;
 }
-
-/** What one run did: declared once, in the contract the sync routes and the sync panel share. */
-export type { SyncRunSummary };
 
 export type SyncRunResult = SyncRunSummary | { alreadyRunning: true; project?: string };
 

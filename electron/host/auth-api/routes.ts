@@ -1,5 +1,7 @@
 // The auth routes (shared/contract/auth.ts), as Medplum's server answers them so MedplumClient works
-// against the host. Errors are OperationOutcomes, except at /oauth2/token where RFC 6749 §5.2 (and
+// against the host. They stand apart from the auth service (../auth/) as the FHIR API stands apart from
+// the store: the service sits below access (which asks it who a session is), its routes above the
+// routes kit and access, like every other domain's routes. Errors are OperationOutcomes, except at /oauth2/token where RFC 6749 §5.2 (and
 // MedplumClient, which reads `error_description`) want `{error, error_description}`.
 import { allOk } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
@@ -10,8 +12,8 @@ import { readJsonOrForm } from '../routes/body.ts';
 import { route } from '../routes/contract.ts';
 import { respond, respondJson } from '../routes/respond.ts';
 import { authenticated, bearerToken, open, type Answer, type Route, type RouteRequest } from '../routes/router.ts';
-import { authOutcomeCode, OAUTH_ERROR_SYSTEM, oauthError } from './auth-errors.ts';
-import type { AuthService, Session } from './types.ts';
+import { authOutcomeCode, OAUTH_ERROR_SYSTEM, oauthError } from '../auth/auth-errors.ts';
+import type { AuthService, Session } from '../auth/types.ts';
 
 export interface AuthRouteDeps {
   auth: AuthService;
