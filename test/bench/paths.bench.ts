@@ -23,7 +23,7 @@ import { createFloorDb } from './floor.ts';
 import { createRandom, fixturesDir, loadTemplates, replicateBundles, resolveBundle } from './replicate.ts';
 import { createSampler, type Samples } from './samples.ts';
 import { runStoreAndFloor } from './searches.ts';
-import { createTempDir } from './sqlite.ts';
+import { createTempDir, disposeOnSignal } from './sqlite.ts';
 import { peakRss } from './stats.ts';
 import { parsePathsArgs, type PathsArgs } from './paths/args.ts';
 import { openHost, signIn } from './paths/door.ts';
@@ -75,12 +75,7 @@ export async function main(argv: string[]): Promise<void> {
   const templates = loadTemplates(fixturesDir(repoRoot));
   const bundles = () => replicateBundles(templates, { resources: args.resources, seed: args.seed });
   const tmp = createTempDir('outpost-bench-paths-');
-  const onSignal = (signal: NodeJS.Signals): void => {
-    tmp.dispose();
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopDisposingOnSignal = disposeOnSignal(tmp);
   const key = randomBytes(32).toString('hex');
   const withDoors = !args.skip.has('doors');
   const report: PathsReport = { resources: 0, node: process.version, sizes: [], notes: [], load: [] };
@@ -174,8 +169,7 @@ export async function main(argv: string[]): Promise<void> {
     report.totalSeconds = (performance.now() - startedAt) / 1000;
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatPathsReport(report)}\n`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopDisposingOnSignal();
     if (args.keep) log(`kept ${tmp.dir}`);
     else tmp.dispose();
   }

@@ -78,18 +78,26 @@ export function runProbe(inputFile: string, repoRoot: string): void {
 
 /** Parent side: runs the probe in a child process and returns its result (undefined when it failed). */
 export function spawnProbe(repoRoot: string, dir: string, input: ProbeInput, maxOldSpaceMb: number, log: (m: string) => void): ProbeResult | undefined {
-  const file = path.join(dir, 'probe-input.json');
-  writeFileSync(file, JSON.stringify(input));
   const v8Flags = maxOldSpaceMb > 0 ? [`--max-old-space-size=${maxOldSpaceMb}`] : [];
-  const child = spawnSync(process.execPath, [...v8Flags, path.join(repoRoot, 'bin', 'bench.mjs'), 'store', '--probe', file], {
+  const line = runProbeChild({ repoRoot, bench: 'store', input, inputFile: path.join(dir, 'probe-input.json'), v8Flags, log });
+  return line === undefined ? undefined : { ...(JSON.parse(line) as ProbeResult), maxOldSpaceMb };
+}
+
+/**
+ * Runs `bench <bench> --probe <inputFile>` in a child process (a bench's RSS probe, alone in its
+ * process) with `input` written to the file; returns the last line it printed, or undefined (logged)
+ * when it failed.
+ */
+export function runProbeChild(options: { repoRoot: string; bench: string; input: unknown; inputFile: string; v8Flags?: string[]; log: (m: string) => void }): string | undefined {
+  writeFileSync(options.inputFile, JSON.stringify(options.input));
+  const child = spawnSync(process.execPath, [...(options.v8Flags ?? []), path.join(options.repoRoot, 'bin', 'bench.mjs'), options.bench, '--probe', options.inputFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });
   if (child.status !== 0) {
-    log(`RSS probe failed (exit ${child.status})`);
+    options.log(`RSS probe failed (exit ${child.status})`);
     return undefined;
   }
-  const line = child.stdout.trim().split('\n').pop() ?? '';
-  return { ...(JSON.parse(line) as ProbeResult), maxOldSpaceMb };
+  return child.stdout.trim().split('\n').pop() ?? '';
 }

@@ -27,6 +27,23 @@ export function createTempDir(prefix: string): { dir: string; dispose(): void } 
   return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Removes a temporary folder when the run is interrupted (Ctrl+C, SIGTERM), then lets the signal end
+ * the process: an interrupted run must not leave gigabytes of databases behind. Returns how to stop.
+ */
+export function disposeOnSignal(tmp: { dispose(): void }): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    tmp.dispose();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
 /** Bytes of a database file and its WAL (0 for a missing file). */
 export function fileSizes(file: string): { db: number; wal: number } {
   const size = (f: string): number => {

@@ -21,7 +21,7 @@ import { createRandom, fixturesDir, loadTemplates, replicateBundles, resolveBund
 import { formatReport, type Report } from './report.ts';
 import { createSampler, type Samples } from './samples.ts';
 import { runMemoryRepository, runStoreAndFloor, runStoreOnly } from './searches.ts';
-import { createTempDir, fileSizes } from './sqlite.ts';
+import { createTempDir, disposeOnSignal, fileSizes } from './sqlite.ts';
 import { peakRss } from './stats.ts';
 
 /** Time each search case may take on the lean schema (at least one repetition). */
@@ -93,13 +93,7 @@ export async function main(argv: string[]): Promise<void> {
   const templates = loadTemplates(fixturesDir(repoRoot));
   const bundles = (): Generator<{ bundle: Bundle }> => replicateBundles(templates, { resources: args.resources, seed: args.seed });
   const tmp = createTempDir('outpost-bench-');
-  // An interrupted run must not leave a gigabyte of databases in the temp folder.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    tmp.dispose();
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopDisposingOnSignal = disposeOnSignal(tmp);
   // A random 256-bit key, as the app keeps one in the OS keychain.
   const key = randomBytes(32).toString('hex');
   try {
@@ -215,8 +209,7 @@ export async function main(argv: string[]): Promise<void> {
     };
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopDisposingOnSignal();
     if (args.keep) {
       log(`kept ${tmp.dir}`);
     } else {

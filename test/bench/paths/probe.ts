@@ -3,7 +3,6 @@
 // data set with `outpost import`'s importer, then serves the patient list, charts and the ten clinic
 // searches through host.handle as a signed-in administrator. Its peak RSS is the host's, free of the
 // baselines and the other contestants' page caches in the parent.
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
@@ -13,6 +12,7 @@ import { limitHeapGrowth } from '../../../electron/host/process-memory.ts';
 import { type CaseParams, searchCases } from '../cases.ts';
 import { fixturesDir, loadTemplates, replicateBundles } from '../replicate.ts';
 import { MRN_SYSTEM, type Samples } from '../samples.ts';
+import { runProbeChild } from '../probe.ts';
 import { createTempDir, fileSizes } from '../sqlite.ts';
 import { peakRss } from '../stats.ts';
 import { openHost, seedAdmin, signIn, type Door } from './door.ts';
@@ -100,16 +100,6 @@ export async function runProbe(inputFile: string, repoRoot: string): Promise<voi
 
 /** Parent side: runs the probe in a child process (undefined when it failed). */
 export function spawnProbe(repoRoot: string, dir: string, input: ProbeInput, log: (m: string) => void): ProbeResult | undefined {
-  const file = path.join(dir, 'paths-probe-input.json');
-  writeFileSync(file, JSON.stringify(input));
-  const child = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'bench.mjs'), 'paths', '--probe', file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (child.status !== 0) {
-    log(`RSS probe failed (exit ${child.status})`);
-    return undefined;
-  }
-  return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as ProbeResult;
+  const line = runProbeChild({ repoRoot, bench: 'paths', input, inputFile: path.join(dir, 'paths-probe-input.json'), log });
+  return line === undefined ? undefined : (JSON.parse(line) as ProbeResult);
 }
