@@ -297,6 +297,8 @@ describe.skipIf(!chromiumAvailable())('Outpost UI in Chromium (browser mode)', (
     const members = page.getByRole('table', { name: 'Memberships' });
     await members.getByText('Nurse Jennifer Williams').waitFor(); // the rows arrive after the table
     expect(await members.textContent()).toContain('Nurse Jennifer Williams');
+    // The patients of per-patient access are named after the rows arrive: the screenshot waits for them.
+    await members.getByText(/Mary Johnson \(Care team patient record\)/).waitFor();
     await screenshot(page, 'admin-memberships');
 
     await page.getByRole('link', { name: 'Access policies' }).click();
