@@ -11,6 +11,8 @@ import type { Store, StoreChange } from '../store/types.ts';
 export type { StoreChange };
 
 export interface Replica extends Pick<Store, 'read' | 'vread' | 'update' | 'delete' | 'search' | 'deferIndexing'> {
+  /** An update inside the caller's transaction, without a savepoint of its own (the caller rolls back when it throws). */
+  inCallerTransaction: Pick<Store['inCallerTransaction'], 'update'>;
   /** Removes the stored row `rid`, every version of it and its index rows (a type the remote revoked). */
   purge(rid: number): void;
 }
@@ -21,6 +23,7 @@ export function createReplica(store: Store): Replica {
     read: (type, id, ctx) => store.read(type, id, ctx),
     vread: (type, id, versionId, ctx) => store.vread(type, id, versionId, ctx),
     update: (resource, opts, ctx) => store.update(resource, opts, ctx),
+    inCallerTransaction: { update: (resource, opts, ctx) => store.inCallerTransaction.update(resource, opts, ctx) },
     delete: (type, id, ctx) => store.delete(type, id, ctx),
     search: (type, query, ctx) => store.search(type, query, ctx),
     deferIndexing: (fn) => store.deferIndexing(fn),
