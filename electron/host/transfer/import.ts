@@ -8,13 +8,12 @@
 // as its resources (ledger.ts); every file once all its units are in. A re-run after a crash skips
 // what was committed and imports the rest; the same content again is a no-op that says so; `force`
 // imports again on purpose.
-import type { Bundle } from '@medplum/fhirtypes';
 import { outcomeText } from '../../../shared/errors.ts';
 import { principalOf, type CallContext, type Repository } from '../access/index.ts';
 import { DEFAULT_PROJECT_ID } from '../db/project.ts';
 import type { Db } from '../db/types.ts';
 import { contentHash, createImportLedger, type ImportLedger, type LedgerKey } from './ledger.ts';
-import { fileSource, listImportFiles, unitsOfText } from './sources.ts';
+import { fileSource, listImportFiles, unitsOfText, type ImportUnit } from './sources.ts';
 
 export interface ImportProgress {
   file: string;
@@ -80,7 +79,7 @@ type BundleProcessor = Pick<Repository, 'processBundle'>;
 interface Source {
   name: string;
   hash(): Promise<string>;
-  units(chunkSize: number): AsyncGenerator<Bundle>;
+  units(chunkSize: number): AsyncGenerator<ImportUnit>;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -155,14 +154,13 @@ interface UnitContext {
 /** One Bundle: skipped when committed before, else written with its ledger row in one transaction. */
 function importUnit(
   store: BundleProcessor,
-  unit: Bundle,
+  { bundle: unit, hash }: ImportUnit,
   source: string,
   u: UnitContext,
   summary: ImportSummary,
   fileTally: { resources: number; failed: number; complete: boolean },
 ): void {
   const size = unit.entry?.length ?? 0;
-  const hash = contentHash(JSON.stringify(unit));
   const before = u.force ? undefined : u.ledger.committed(u.key, 'unit', hash);
   if (before) {
     summary.skippedUnits++;
@@ -224,7 +222,8 @@ export function createImporter(db: Db): Importer {
       return importSources(repo, ledger, sources, options);
     },
     importText(repo, name, text, options = {}) {
-      const source: Source = { name, hash: async () => contentHash(text), units: (chunkSize) => unitsOfText(text, name, chunkSize) };
+      const textHash = contentHash(text);
+      const source: Source = { name, hash: async () => textHash, units: (chunkSize) => unitsOfText(text, name, chunkSize, textHash) };
       return importSources(repo, ledger, [source], { chunkSize: ROUTE_CHUNK, ...options });
     },
   };
