@@ -7,7 +7,9 @@
 //           host.access.system), file read, hashes, ledger and the enforcement point included;
 //   HTTP    the Bundle POSTed to /fhir/R4 over loopback HTTP as a signed-in clinic administrator
 //           (every entry checked and audited), the answer read and parsed as a browser would;
-//   IPC     the same request through the desktop app's IPC request handler.
+//   IPC     the same request through the desktop app's IPC request handler;
+//   HTTP, audit off   the HTTP door of a host with audit off: not a target, the reference that says how
+//           much of the doors' time is their AuditEvents (one per entry, written with the entry).
 // Each contestant writes its own encrypted database. Time is counted per 100,000-resource slice, so a
 // large run shows how each rate holds up as the store grows.
 import { writeFileSync } from 'node:fs';
@@ -84,9 +86,12 @@ export function importContestant(host: Host, dir: string): Contestant {
 
 const MAPPED_TYPES = new Set(['Patient', 'Encounter']);
 
+/** The reference row's name: the HTTP door with audit off. */
+export const AUDIT_OFF_DOOR = 'transaction Bundle through the HTTP door, audit off (reference, not a target)';
+
 /** A transaction Bundle POSTed through a door as the signed-in administrator; `idMap` as storeProcess fills it. */
-export function doorContestant(door: Door, idMap: Map<string, string>): Contestant {
-  const row = newRow(`transaction Bundle through the ${door.name} door (a clinic administrator's session)`);
+export function doorContestant(door: Door, idMap: Map<string, string>, name = `transaction Bundle through the ${door.name} door (a clinic administrator's session)`): Contestant {
+  const row = newRow(name);
   return {
     row,
     async run(bundle, text) {
@@ -131,13 +136,22 @@ export async function setUpRace(dir: string, key: string): Promise<RaceSetup> {
   const importHost = openHost(path.join(dir, 'import'), key);
   const httpHost = openHost(path.join(dir, 'http'), key);
   const ipcHost = openHost(path.join(dir, 'ipc'), key);
+  const quietHost = openHost(path.join(dir, 'http-audit-off-race'), key, false);
   await seedAdmin(httpHost);
   await seedAdmin(ipcHost);
+  await seedAdmin(quietHost);
   const http = await httpDoor(httpHost, await signIn(httpHost));
   const ipc = ipcDoor(ipcHost, await signIn(ipcHost));
+  const quiet = await httpDoor(quietHost, await signIn(quietHost));
   const doorIds = { http: new Map<string, string>(), ipc: new Map<string, string>() };
   return {
-    contestants: [coreContestant(core, coreIds), importContestant(importHost, dir), doorContestant(http, doorIds.http), doorContestant(ipc, doorIds.ipc)],
+    contestants: [
+      coreContestant(core, coreIds),
+      importContestant(importHost, dir),
+      doorContestant(http, doorIds.http),
+      doorContestant(ipc, doorIds.ipc),
+      doorContestant(quiet, new Map(), AUDIT_OFF_DOOR),
+    ],
     core,
     coreIds,
     hosts: { import: importHost, http: httpHost, ipc: ipcHost },
@@ -146,10 +160,12 @@ export async function setUpRace(dir: string, key: string): Promise<RaceSetup> {
     async close() {
       await http.close();
       await ipc.close();
+      await quiet.close();
       core.close();
       importHost.close();
       httpHost.close();
       ipcHost.close();
+      quietHost.close();
     },
   };
 }

@@ -2,7 +2,7 @@
 // from the same run, each target of issue 18 marked met or missed.
 import type { CaseResult } from '../report.ts';
 import { int, markdownTable, mib, ms, ratio } from '../stats.ts';
-import { CORE, type PathRow, SLICE } from './ingest.ts';
+import { AUDIT_OFF_DOOR, CORE, type PathRow, SLICE } from './ingest.ts';
 import type { ProbeResult } from './probe.ts';
 import type { AuditComparison, DoorReadings, ValidationReadings } from './requests.ts';
 
@@ -41,13 +41,14 @@ export interface PathsReport {
 const mark = (ok: boolean): string => (ok ? 'met' : 'MISSED');
 const rate = (r: PathRow): number => r.resources / r.seconds;
 
-function pathTable(rows: PathRow[], coreName: string, targetOf: (r: PathRow) => number): string {
+function pathTable(rows: PathRow[], coreName: string, targetOf: (r: PathRow) => number | undefined): string {
   const core = rows.find((r) => r.path === coreName) as PathRow;
   return markdownTable(
     ['path', 'resources', 'time', 'rate', 'time / core', 'target'],
     rows.map((r) => {
       const x = r.seconds / r.resources / (core.seconds / core.resources);
-      const target = r === core ? '' : `<= ${targetOf(r)}x: ${mark(x <= targetOf(r))}`;
+      const limit = r === core ? undefined : targetOf(r);
+      const target = limit === undefined ? '' : `<= ${limit}x: ${mark(x <= limit)}`;
       const failed = r.failures ? ` (${int(r.failures)} FAILED: ${r.firstFailure})` : '';
       return [r.path, `${int(r.resources)}${failed}`, `${r.seconds.toFixed(1)} s`, `${int(rate(r))}/s`, r === core ? '1' : ratio(x), target];
     }),
@@ -66,8 +67,11 @@ export function formatPathsReport(r: PathsReport): string {
   out.push(`Machine load (1-minute average) by phase: ${r.load.map((l) => `${l.phase} ${l.load}`).join(', ')}.`, '');
   if (r.ingest) {
     out.push('## Write paths vs the core (raced Bundle by Bundle)', '');
-    out.push(pathTable(r.ingest, CORE, (p) => (p.path.startsWith('outpost import') ? TARGETS.import : TARGETS.door)), '');
-    out.push('The core is timed as the store bench times it (processBundle of a parsed Bundle); the import includes reading, hashing and parsing its file; the doors include the transport and every entry\'s AuditEvent.', '');
+    out.push(pathTable(r.ingest, CORE, (p) => (p.path.startsWith('outpost import') ? TARGETS.import : p.path === AUDIT_OFF_DOOR ? undefined : TARGETS.door)), '');
+    out.push(
+      'The core is timed as the store bench times it (processBundle of a parsed Bundle); the import includes reading, hashing and parsing its file; the doors include the transport and every entry\'s AuditEvent. The HTTP door with audit off is there to show what the AuditEvents cost, not as a target.',
+      '',
+    );
     if (r.resources >= 4 * SLICE) {
       out.push(`### Rates as the store grows (${int(SLICE)}-resource slices)`, '');
       out.push(
