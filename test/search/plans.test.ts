@@ -46,10 +46,15 @@ describe('query plans of the hot searches', () => {
     expectIndexed(plan('Observation', 'date=2020'), /SEARCH idx_date USING .*\(pid=\? AND (lo>\?|hi<\?)/);
   });
   it("a patient's observations by code and date: one lookup drives, the others probe by (rid, pid)", () => {
-    const steps = plan('Observation', 'subject=Patient/123&code=1&date=ge2020');
+    const steps = plan('Observation', 'subject=Patient/123&date=ge2020&date=lt2021&code=1');
     // Candidates are checked for liveness through the narrow covering index, never the wide rows.
     expectIndexed(steps, /SEARCH r USING COVERING INDEX resource_live \(rid=\?\)/);
     expect(steps.some((s) => /idx_token USING COVERING INDEX idx_token_rid \(rid=\? AND pid=\?/.test(s))).toBe(true);
+    // The exact code is probed before the date range: most of a patient's observations fail it, and
+    // then the date is never looked at (at a million resources this search was 3.5x the floor).
+    const probe = (table: string) => steps.findIndex((s) => s.includes(`SEARCH ${table} USING COVERING INDEX`));
+    expect(probe('idx_token'), steps.join('\n')).toBeGreaterThan(-1);
+    expect(probe('idx_token'), steps.join('\n')).toBeLessThan(probe('idx_date'));
   });
   it('a chain to one identified target drives; the code is probed by (rid, pid)', () => {
     const steps = plan('Observation', 'subject:Patient.identifier=http://x|1&code=1');

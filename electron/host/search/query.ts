@@ -137,7 +137,12 @@ export function combine(ctx: BuildContext, built: Built[], alias: string): Combi
     return {
       // Through the narrow covering index: the candidates' liveness and filters never read the wide rows.
       from: { sql: `(${best.set.sql}) AS ${d} CROSS JOIN resource ${alias} INDEXED BY ${LIVE_INDEX} ON ${alias}.rid = ${d}.rid`, params: best.set.params },
-      conds: built.filter((b) => b !== best).map((b) => b.check),
+      // The probes most likely to refuse a candidate first (by rank: an exact code before a date range), so
+      // the others run only for the candidates left: a patient's thousand observations, one code wanted.
+      conds: built
+        .filter((b) => b !== best)
+        .sort((a, b) => a.rank - b.rank)
+        .map((b) => b.check),
       typeIndexDriver: false,
       driven: true,
     };
