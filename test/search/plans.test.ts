@@ -55,6 +55,8 @@ describe('query plans of the hot searches', () => {
     const probe = (table: string) => steps.findIndex((s) => s.includes(`SEARCH ${table} USING COVERING INDEX`));
     expect(probe('idx_token'), steps.join('\n')).toBeGreaterThan(-1);
     expect(probe('idx_token'), steps.join('\n')).toBeLessThan(probe('idx_date'));
+    // ...and both on the driving set's rid, before the candidate is looked up in the resource table.
+    expect(probe('idx_date'), steps.join('\n')).toBeLessThan(probe('r'));
   });
   it('a chain to one identified target drives; the code is probed by (rid, pid)', () => {
     const steps = plan('Observation', 'subject:Patient.identifier=http://x|1&code=1');

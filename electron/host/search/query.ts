@@ -41,6 +41,8 @@ export interface Built {
   rank: number;
   /** The driver needs the resource(type, ...) indexes usable (r.type compared plainly). */
   typeIndexDriver?: boolean;
+  /** `check` on another expression of the same rid (the driving set's), for filters that only look at index tables. */
+  probeOn?: (rid: string) => SqlFragment;
 }
 
 /** Result-control and format parameters: not filters. */
@@ -66,12 +68,13 @@ function fromIndexPredicate(p: IndexPredicate, alias: string): Built {
   const pidSql = pids.length === 0 ? '' : pids.length === 1 ? 'pid = ? AND ' : `pid IN (${pids.map(() => '?').join(', ')}) AND `;
   const pidParams = pids;
   const body = p.ors.length ? ors(p.ors) : { sql: '1', params: [] };
-  const check: SqlFragment = {
-    sql: `${p.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${p.table} INDEXED BY ${RID_INDEX[p.table]} WHERE rid = ${alias}.rid AND ${pidSql}(${body.sql}))`,
+  const probeOn = (rid: string): SqlFragment => ({
+    sql: `${p.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${p.table} INDEXED BY ${RID_INDEX[p.table]} WHERE rid = ${rid} AND ${pidSql}(${body.sql}))`,
     params: [...pidParams, ...body.params],
-  };
+  });
+  const check = probeOn(`${alias}.rid`);
   if (p.negate) {
-    return { check, rank: 20 };
+    return { check, rank: 20, probeOn };
   }
   const branches = (p.ors.length ? p.ors : [{ sql: '1', params: [] }]).map((c) => ({
     sql: `SELECT rid FROM ${p.table} WHERE ${pidSql}${c.sql}`,
@@ -80,7 +83,7 @@ function fromIndexPredicate(p: IndexPredicate, alias: string): Built {
   const union = branches.length === 1 ? `SELECT DISTINCT${branches[0].sql.slice('SELECT'.length)}` : branches.map((b) => b.sql).join(' UNION ');
   const set: SqlFragment = { sql: union, params: branches.flatMap((b) => b.params) };
   const driver: SqlFragment = { sql: `${alias}.rid IN (${set.sql})`, params: set.params };
-  return { check, driver, set, rank: p.ors.length ? p.rank : 15 };
+  return { check, driver, set, rank: p.ors.length ? p.rank : 15, probeOn };
 }
 
 /** The access-control condition for rows of `type` under `alias`; null = none; false = none visible. */
@@ -139,10 +142,12 @@ export function combine(ctx: BuildContext, built: Built[], alias: string): Combi
       from: { sql: `(${best.set.sql}) AS ${d} CROSS JOIN resource ${alias} INDEXED BY ${LIVE_INDEX} ON ${alias}.rid = ${d}.rid`, params: best.set.params },
       // The probes most likely to refuse a candidate first (by rank: an exact code before a date range), so
       // the others run only for the candidates left: a patient's thousand observations, one code wanted.
+      // Probes of index tables are written on the driving set's rid: SQLite tests them before it looks the
+      // candidate up in the resource table.
       conds: built
         .filter((b) => b !== best)
         .sort((a, b) => a.rank - b.rank)
-        .map((b) => b.check),
+        .map((b) => (b.probeOn ? b.probeOn(`${d}.rid`) : b.check)),
       typeIndexDriver: false,
       driven: true,
     };
