@@ -19,7 +19,7 @@
 // first applied without a savepoint per write (SQLite journals each savepoint's pages and walks them at
 // its release: a savepoint per resource cost a pull a fifth of its time); when a write is refused, that
 // attempt is rolled back, the resources get back what it changed in them, and the page is applied
-// again with a savepoint around each write.
+// again with a savepoint around each write. References are looked up once per pull (rememberedLocalRef).
 import type { Resource } from '@medplum/fhirtypes';
 import { outcomeText } from '../../../../shared/errors.ts';
 import type { Replica } from '../../access/index.ts';
@@ -70,9 +70,10 @@ class WriteRefused extends Error {}
 interface Attempt {
   careful: boolean;
   undo: (() => void)[];
-  /** `Type/remoteId` -> its local reference (undefined: kept as is), for this page: references repeat. */
-  localRefs: Map<string, string | undefined>;
 }
+
+/** References one writer (one pull) remembers before it clears the memory: ~100 bytes each. */
+const MAX_REMEMBERED_REFERENCES = 100_000;
 
 export function createPageWriter(opts: PageWriterOptions) {
   const { db, store, outbox, project, clock } = opts;
@@ -98,11 +99,21 @@ export function createPageWriter(opts: PageWriterOptions) {
     return row && row.local_id !== m[2] ? `${m[1]}/${row.local_id}` : undefined;
   }
 
-  /** The page's own maps (writes of this page map a new remote id to itself, which leaves its references as they are). */
-  function localRefIn(attempt: Attempt, ref: string): string | undefined {
-    if (attempt.localRefs.has(ref)) return attempt.localRefs.get(ref);
+  /**
+   * References this pull found kept as they are (the remote id is the local one, or unknown here),
+   * remembered: a patient is referenced from every page of its records. That answer holds for the whole
+   * pull: the only maps written meanwhile are this writer's, of a new remote id to itself, and the
+   * removals of reconciliation, and neither changes it. A reference to a resource known by another id
+   * here is looked up each time (a removal changes that answer).
+   */
+  const keptRefs = new Set<string>();
+  function rememberedLocalRef(ref: string): string | undefined {
+    if (keptRefs.has(ref)) return undefined;
     const local = localRef(ref);
-    attempt.localRefs.set(ref, local);
+    if (local === undefined) {
+      if (keptRefs.size >= MAX_REMEMBERED_REFERENCES) keptRefs.clear();
+      keptRefs.add(ref);
+    }
     return local;
   }
 
@@ -157,7 +168,7 @@ export function createPageWriter(opts: PageWriterOptions) {
       else delete incoming[k];
     }
     forEachReference(incoming, (ref, set) => {
-      const local = localRefIn(attempt, ref);
+      const local = rememberedLocalRef(ref);
       if (local !== undefined) {
         set(local);
         undo.push(() => set(ref));
@@ -200,14 +211,14 @@ export function createPageWriter(opts: PageWriterOptions) {
      */
     writePage(type: string, resources: Resource[], cursor?: PageCursor): PageResult {
       const remoteIds = resources.map((r) => r.id as string);
-      const fast: Attempt = { careful: false, undo: [], localRefs: new Map() };
+      const fast: Attempt = { careful: false, undo: [] };
       let applied;
       try {
         applied = apply(type, resources, remoteIds, cursor, fast);
       } catch (err) {
         if (!(err instanceof WriteRefused)) throw err;
         for (let i = fast.undo.length - 1; i >= 0; i--) fast.undo[i]();
-        applied = apply(type, resources, remoteIds, cursor, { careful: true, undo: [], localRefs: new Map() });
+        applied = apply(type, resources, remoteIds, cursor, { careful: true, undo: [] });
       }
       // Only after the commit: a page that rolled back must be read again in full.
       for (const k of applied.pageSeen) seen.add(k);
