@@ -1,7 +1,7 @@
 // Sync: outbox (local changes, recorded in the change's transaction), push, conflicts (layout: README.md).
 // Wiring: createStore({ migrations: [...syncMigrations], onChange: outbox.onChange }).
 export { syncMigrations, syncOutboxMigration } from './schema.ts';
-export { createOutbox, dueRows, outboxCounts, squash, DEFAULT_EXCLUDED_TYPES } from './outbox.ts';
+export { createOutbox, dueRows, DUE_ROWS_SQL, outboxCounts, squash, DEFAULT_EXCLUDED_TYPES } from './outbox.ts';
 export type { Outbox, OutboxOp, OutboxOptions, OutboxRow, OutboxState } from './outbox.ts';
 export { recordConflict, listConflicts, getConflict, conflictOf, syncConflictMigration } from './conflicts/conflicts.ts';
 export type { ConflictInput, ConflictReason, SyncConflict } from './conflicts/conflicts.ts';

@@ -16,6 +16,7 @@
 // outbox, see audit/schema.ts; Medplum's admin types go through its admin API, not plain FHIR writes).
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { StoreChange } from '../access/index.ts';
+import { prepareCached } from '../db/statements.ts';
 import type { Db } from '../db/types.ts';
 import { attributeChange } from './provenance.ts';
 
@@ -150,11 +151,17 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
   };
 }
 
+/**
+ * Rows push may send now, walked in `seq` order so the first `limit` due rows end the walk. Without the
+ * hint SQLite (no ANALYZE statistics) took the `due` index and sorted every pending row for each batch
+ * of push: 100 to 140 ms with the event loop held, per batch, with 200,000 changes pending; 3 to 6 ms this way.
+ */
+export const DUE_ROWS_SQL =
+  "SELECT * FROM sync_outbox INDEXED BY sync_outbox_seq WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?";
+
 /** Rows push may send now (pending and due), in the order their first change happened. */
 export function dueRows(db: Db, now: number, limit = 1000): OutboxRow[] {
-  return db
-    .prepare<[number, number], OutboxRow>("SELECT * FROM sync_outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?")
-    .all(now, limit);
+  return prepareCached(db, DUE_ROWS_SQL).all(now, limit) as OutboxRow[];
 }
 
 /** Counts of outbox rows by state (the sync panel's pending / held / conflicts). */
