@@ -14,6 +14,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { MAX_JSON_DEPTH } from '../../../shared/contract/host.ts';
 import { errors } from '../../../shared/errors.ts';
 import { jsonNestsDeeperThan } from '../../../shared/json-depth.ts';
+import { contentHash } from './ledger.ts';
 
 const EXTENSIONS = ['.json', '.json.gz', '.ndjson', '.ndjson.gz'];
 
@@ -169,7 +170,7 @@ export function fileSource(file: string): FileSource {
   let content: Buffer | undefined;
   let digest: string | undefined;
   const read = (): Buffer => (content ??= readContent(file));
-  const hash = (): string => (digest ??= createHash('sha256').update(read()).digest('hex'));
+  const hash = (): string => (digest ??= contentHash(read()));
   return {
     hash: async () => hash(),
     async *units() {
