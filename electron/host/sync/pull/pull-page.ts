@@ -174,11 +174,10 @@ export function createPageWriter(opts: PageWriterOptions) {
         undo.push(() => set(ref));
       }
     });
+    const update = attempt.careful ? store.update : store.inCallerTransaction.update;
     let written;
     try {
-      written = attempt.careful
-        ? outbox.remote(() => store.update(incoming, undefined, ctx))
-        : outbox.remote(() => store.inCallerTransaction.update(incoming, undefined, ctx));
+      written = outbox.remote(() => update(incoming, undefined, ctx));
     } catch (err) {
       if (!attempt.careful) throw new WriteRefused();
       result.failed.push({ type, id: remoteId, message: outcomeText(err, String(err)) });
