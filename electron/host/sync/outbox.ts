@@ -126,7 +126,9 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
       const row = sql.get.get(change.resourceType, change.id);
       const now = clock().getTime();
       if (!row) {
-        const op = squash(undefined, change.op, sql.mapped.get(change.resourceType, change.id) !== undefined);
+        // A create is recorded as one whatever the id map says (squash): no lookup for it.
+        const known = change.op !== 'create' && sql.mapped.get(change.resourceType, change.id) !== undefined;
+        const op = squash(undefined, change.op, known);
         if (op) {
           sql.insert.run(change.resourceType, change.id, change.project, op, change.version, now);
         }
