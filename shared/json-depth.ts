@@ -14,17 +14,17 @@ export const CLOSE_BRACKET = 0x5d;
 /** Whether arrays and objects in `text` nest deeper than `max`. */
 export function jsonNestsDeeperThan(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) {
-        i++;
-      } else if (c === QUOTE) {
-        inString = false;
+    if (c === QUOTE) {
+      // A string is skipped to its closing quote with indexOf, not character by character: strings are
+      // most of a FHIR text, and this runs on every JSON body and imported file (2.6x faster than a
+      // per-character loop on Synthea Bundles, where that loop cost half as much as JSON.parse).
+      const end = closingQuote(text, i);
+      if (end === -1) {
+        return false; // unterminated: the parser says so
       }
-    } else if (c === QUOTE) {
-      inString = true;
+      i = end;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > max) {
         return true;
@@ -34,4 +34,21 @@ export function jsonNestsDeeperThan(text: string, max: number): boolean {
     }
   }
   return false;
+}
+
+/** The index of the quote that closes the string opened at `open` (one not escaped), or -1. */
+function closingQuote(text: string, open: number): number {
+  let quote = text.indexOf('"', open + 1);
+  while (quote !== -1) {
+    // Escaped when an odd number of backslashes precede it; the opening quote stops the walk back.
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) {
+      backslashes++;
+    }
+    if (backslashes % 2 === 0) {
+      return quote;
+    }
+    quote = text.indexOf('"', quote + 1);
+  }
+  return -1;
 }
