@@ -5,7 +5,7 @@
 // resolve; conditional references resolve through the session's own search (only what it may see).
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { errors } from '../../../shared/errors.ts';
-import { bodyOf, responseFor, runBatch, runTransaction, type EntryExecutor, type PlannedEntry } from '../store/bundle.ts';
+import { assertNoCommitWith, bodyOf, responseFor, runBatch, runTransaction, type EntryExecutor, type PlannedEntry } from '../store/bundle.ts';
 import { inTransaction } from '../db/transactions.ts';
 import { newResourceId } from '../store/index.ts';
 import type { CallContext } from '../store/types.ts';
@@ -108,13 +108,14 @@ function executor(e: Enforcer, callCtx: CallContext | undefined, base: string): 
   };
 }
 
-export function processBundleAs(e: Enforcer, bundle: Bundle, callCtx?: CallContext): Bundle {
+export function processBundleAs(e: Enforcer, bundle: Bundle, callCtx?: CallContext, commitWith?: (response: Bundle) => void): Bundle {
   if (bundle?.resourceType !== 'Bundle' || (bundle.entry !== undefined && !Array.isArray(bundle.entry))) {
     throw errors.badRequest('Expected a Bundle with an entry array');
   }
   const base = (callCtx?.baseUrl ?? 'http://localhost/fhir/R4/').replace(/\/?$/, '/');
   const x = executor(e, callCtx, base);
   if (bundle.type === 'batch') {
+    assertNoCommitWith(commitWith);
     const run = () => e.bundleEntries(() => runBatch(bundle, base, x));
     return e.p.kind === 'system' ? e.audited('batch', {}, run) : run();
   }
@@ -124,7 +125,11 @@ export function processBundleAs(e: Enforcer, bundle: Bundle, callCtx?: CallConte
   // Index rows written sorted once, at the end, as the store's own transactions do (reads of the index
   // inside write what is buffered first: the store's search, and the enforcer's own row checks).
   try {
-    return e.audited('transaction', {}, () => e.bundleEntries(() => e.deps.store.deferIndexing(() => runTransaction(bundle, base, x))), true);
+    return e.audited('transaction', {}, () => {
+      const response = e.bundleEntries(() => e.deps.store.deferIndexing(() => runTransaction(bundle, base, x)));
+      commitWith?.(response);
+      return response;
+    }, true);
   } finally {
     e.minted.clear();
   }

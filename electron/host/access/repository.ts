@@ -112,7 +112,7 @@ export function createAccessRepository(deps: EnforceDeps, principal: Principal):
     },
     search: (type: string | undefined, query: string, ctx?: CallContext): Bundle =>
       e.audited(type ? 'search-type' : 'search-system', { query: `${type ?? ''}?${query}` }, () => searchAs(e, type, query, ctx)),
-    processBundle: (bundle: Bundle, ctx?: CallContext): Bundle => processBundleAs(e, bundle, ctx),
+    processBundle: (bundle: Bundle, ctx?: CallContext, commitWith?: (response: Bundle) => void): Bundle => processBundleAs(e, bundle, ctx, commitWith),
   };
   PRINCIPALS.set(repo, principal);
   return repo;

@@ -314,7 +314,7 @@ export function processBatch(core: StoreCore, bundle: Bundle, ctx: CallContext |
   return runBatch(bundle, base, storeExecutor(core, ctx, base));
 }
 
-export function processBundle(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined): Bundle {
+export function processBundle(core: StoreCore, bundle: Bundle, ctx: CallContext | undefined, commitWith?: (response: Bundle) => void): Bundle {
   if (bundle?.resourceType !== 'Bundle') {
     throw errors.badRequest('Expected a Bundle', 'resourceType');
   }
@@ -323,10 +323,22 @@ export function processBundle(core: StoreCore, bundle: Bundle, ctx: CallContext 
   }
   if (bundle.type === 'transaction') {
     // The whole Bundle's index rows are written sorted, once, at its end (see SearchIndexer.deferred).
-    return inTransaction(core.db, () => core.indexer.deferred(core.db, () => processTransaction(core, bundle, ctx)));
+    return inTransaction(core.db, () => {
+      const response = core.indexer.deferred(core.db, () => processTransaction(core, bundle, ctx));
+      commitWith?.(response);
+      return response;
+    });
   }
   if (bundle.type === 'batch') {
+    assertNoCommitWith(commitWith);
     return processBatch(core, bundle, ctx);
   }
   throw errors.badRequest(`Bundle.type must be batch or transaction, not ${String(bundle.type)}`, 'Bundle.type');
+}
+
+/** A batch has no transaction of its own to commit the caller's rows with (each entry is its own). */
+export function assertNoCommitWith(commitWith: unknown): void {
+  if (commitWith !== undefined) {
+    throw errors.badRequest('Only a transaction Bundle commits as one: a batch cannot carry rows of the caller\'s');
+  }
 }

@@ -140,7 +140,7 @@ export function createStore(opts: StoreOptions): Store {
     history: (query: HistoryQuery, ctx?: CallContext): Bundle => history(core, query, ctx),
     search: (resourceType: string | undefined, query: string, ctx?: CallContext): Bundle =>
       core.search(db, resourceType, query, { project: projectOf(core, ctx), baseUrl: baseUrlOf(core, ctx), ...ctx?.search }),
-    processBundle: (bundle: Bundle, ctx?: CallContext) => processBundle(core, bundle, ctx),
+    processBundle: (bundle: Bundle, ctx?: CallContext, commitWith?: (response: Bundle) => void) => processBundle(core, bundle, ctx, commitWith),
     close: () => {
       checkpointer?.stop();
       if (db.open) {

@@ -96,8 +96,14 @@ export interface Store {
   history(query: HistoryQuery, ctx?: CallContext): Bundle;
   /** Search; `query` is the URL query string without '?'. resourceType undefined = system search. */
   search(resourceType: string | undefined, query: string, ctx?: CallContext): Bundle;
-  /** Batch or transaction Bundle; a transaction is atomic (one SQLite transaction). */
-  processBundle(bundle: Bundle, ctx?: CallContext): Bundle;
+  /**
+   * Batch or transaction Bundle; a transaction is atomic (one SQLite transaction). `commitWith` (a
+   * transaction Bundle only) writes the caller's own rows about it in that transaction, after the
+   * entries: they commit together, and a throw rolls the whole Bundle back. The import records its
+   * ledger row so; wrapping the Bundle in a transaction of its own instead would make the Bundle's a
+   * savepoint, and SQLite copies every page a savepoint changes into its sub-journal.
+   */
+  processBundle(bundle: Bundle, ctx?: CallContext, commitWith?: (response: Bundle) => void): Bundle;
   /**
    * The writes for a caller that makes each one part of a transaction of its own, which it rolls back
    * when the write throws (the enforcement point: every enforced write runs in its interaction's
