@@ -4,7 +4,7 @@
 // records nothing, so a re-run tries it again.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle } from '@medplum/fhirtypes';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PROJECT_ID } from '../../electron/host/db/project.ts';
 import type { Repository } from '../../electron/host/access/index.ts';
@@ -20,7 +20,7 @@ afterEach(() => host.dispose());
 const transaction = (...families: string[]): Bundle => ({
   resourceType: 'Bundle',
   type: 'transaction',
-  entry: families.map((family) => ({ resource: patient(family), request: { method: 'POST', url: 'Patient' } })),
+  entry: families.map((family) => ({ resource: patient(family) as Patient, request: { method: 'POST', url: 'Patient' } })),
 });
 const patients = () => host.rawStore.db.prepare("SELECT count(*) FROM resource WHERE type = 'Patient' AND deleted = 0").pluck().get();
 const notes = () => host.rawStore.db.prepare('SELECT note FROM caller_rows').pluck().all();
