@@ -88,4 +88,16 @@ describe('import units', () => {
     expect(await host.importer.importFiles(repo(), [file])).toMatchObject({ resources: 0, skippedFiles: [expect.objectContaining({ resources: 1 })] });
     expect(patients()).toBe(1);
   });
+
+  it('through a processor that drops commitWith, a unit is still recorded once: a re-run skips it, imports nothing twice', async () => {
+    const file = join(tempDir('outpost-commit-with-'), 'patients.ndjson');
+    // Two units of two: the second holds an invalid Patient, so the file never completes.
+    const lines = [patient('One'), patient('Two'), patient('Three'), { resourceType: 'Patient', gender: 7 }];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const repo = host.access.system(DEFAULT_PROJECT_ID, { name: 'outpost import (CLI)' });
+    const dropping = { processBundle: (bundle: Bundle, ctx?: Parameters<typeof repo.processBundle>[1]) => repo.processBundle(bundle, ctx) };
+    expect(await host.importer.importFiles(dropping, [file], { chunkSize: 2 })).toMatchObject({ resources: 2, failed: 2, skippedUnits: 0 });
+    expect(await host.importer.importFiles(dropping, [file], { chunkSize: 2 })).toMatchObject({ resources: 0, failed: 2, skippedUnits: 1, skippedResources: 2 });
+    expect(patients()).toBe(2);
+  });
 });

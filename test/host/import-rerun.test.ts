@@ -96,9 +96,9 @@ describe('an import cut short', () => {
     // The third Bundle dies mid-way (as a kill would): its transaction, ledger row included, is rolled back.
     const dying = {
       ...repo,
-      processBundle: (bundle: Bundle) => {
+      processBundle: (...args: Parameters<typeof repo.processBundle>) => {
         if (++units === 3) throw new Error('killed');
-        return repo.processBundle(bundle);
+        return repo.processBundle(...args);
       },
     };
     const cut = await c.host.importer.importText(dying, 'patients.ndjson', lines, { chunkSize: 5, ctx: { project: c.project } });
