@@ -10,12 +10,17 @@
 //   IPC     the same request through the desktop app's IPC request handler;
 //   HTTP, audit off   the HTTP door of a host with audit off: not a target, the reference that says how
 //           much of the doors' time is their AuditEvents (one per entry, written with the entry).
+//   reading the file   what the import does before it writes (the file read, hashed, checked for depth,
+//           parsed and cut into units, by the import's own source code): not a target, the reference
+//           that says how much of the import's time the core is spared by being handed a parsed Bundle.
 // Each contestant writes its own encrypted database. Time is counted per 100,000-resource slice, so a
 // large run shows how each rate holds up as the store grows.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import { DEFAULT_PROJECT_ID } from '../../../electron/host/db/project.ts';
+import { FILE_CHUNK } from '../../../electron/host/transfer/import.ts';
+import { fileSource } from '../../../electron/host/transfer/sources.ts';
 import type { Host } from '../../../electron/host/host.ts';
 import { createStore } from '../../../electron/host/store/index.ts';
 import type { Store } from '../../../electron/host/store/types.ts';
@@ -84,6 +89,30 @@ export function importContestant(host: Host, dir: string): Contestant {
   };
 }
 
+/** The reference row's name: the import's reading of its file, without writing. */
+export const IMPORT_READ_ONLY = 'reading the import\'s file: read, hashed, parsed into units, nothing written (reference, not a target)';
+
+/** What `outpost import` does with a file before it writes: its own source code, the units dropped. */
+export function importReadContestant(dir: string): Contestant {
+  const row = newRow(IMPORT_READ_ONLY);
+  const file = path.join(dir, 'import-read-unit.json');
+  return {
+    row,
+    async run(_bundle, text) {
+      writeFileSync(file, text);
+      const t0 = performance.now();
+      const source = fileSource(file);
+      await source.hash();
+      let entries = 0;
+      for await (const unit of source.units(FILE_CHUNK)) {
+        entries += unit.bundle.entry?.length ?? 0;
+      }
+      const ms = performance.now() - t0;
+      return entries > 0 ? ms : fail(row, 'no entries read');
+    },
+  };
+}
+
 const MAPPED_TYPES = new Set(['Patient', 'Encounter']);
 
 /** The reference row's name: the HTTP door with audit off. */
@@ -148,6 +177,7 @@ export async function setUpRace(dir: string, key: string): Promise<RaceSetup> {
     contestants: [
       coreContestant(core, coreIds),
       importContestant(importHost, dir),
+      importReadContestant(dir),
       doorContestant(http, doorIds.http),
       doorContestant(ipc, doorIds.ipc),
       doorContestant(quiet, new Map(), AUDIT_OFF_DOOR),
