@@ -277,18 +277,18 @@ export const searchCases: SearchCase[] = [
   },
   {
     title: 'Patient by family name and birth date',
-    shape: 'Patient?family=<family>&birthdate=<YYYY-MM-DD>',
+    shape: 'Patient?family=<family>&birthdate=<YYYY-MM-DD>&_count=20',
     draw: (s, pick) => {
       const patient = pick(s.patients);
       return { family: patient.family, birthDate: patient.birthDate };
     },
-    query: (p) => ({ type: 'Patient', query: `family=${enc(p.family)}&birthdate=${p.birthDate}` }),
+    query: (p) => ({ type: 'Patient', query: `family=${enc(p.family)}&birthdate=${p.birthDate}&_count=20` }),
     floor: (db) => {
       const stmt = db.prepare(`
         SELECT r.json FROM idx f
         JOIN idx b ON b.rid = f.rid AND b.param = 'Patient.birthdate' AND b.value = ?
         JOIN res r ON r.rid = f.rid
-        WHERE f.param = 'Patient.family' AND f.value >= ? AND f.value < ?`);
+        WHERE f.param = 'Patient.family' AND f.value >= ? AND f.value < ? LIMIT 20`);
       return (p) => matchRows(stmt.all(p.birthDate, ...prefixRange(p.family)) as { json: string }[]);
     },
   },
