@@ -92,9 +92,6 @@ export function attributeChange(db: Db, auditEvent: AuditEvent | undefined, last
   }
   if (target !== `${lastChange.type}/${lastChange.id}`) return;
   // Prepared once per connection: this runs for every audited write (preparing here cost more than the write's own outbox row).
-  // The usual row has no author yet (its first change since the last push): one statement names it.
-  const first = prepareCached(db, 'UPDATE sync_outbox SET authors = ? WHERE type = ? AND id = ? AND authors IS NULL');
-  if (first.run(appendAuthor(null, write.author), lastChange.type, lastChange.id).changes > 0) return;
   const outbox = prepareCached(db, 'SELECT authors FROM sync_outbox WHERE type = ? AND id = ?').get(lastChange.type, lastChange.id) as { authors: string | null } | undefined;
   if (!outbox) return;
   prepareCached(db, 'UPDATE sync_outbox SET authors = ? WHERE type = ? AND id = ?').run(appendAuthor(outbox.authors, write.author), lastChange.type, lastChange.id);
