@@ -3,6 +3,7 @@
 // brackets, and on the broken texts a client can send.
 import { describe, expect, it } from 'vitest';
 import { jsonNestsDeeperThan } from '../../shared/json-depth.ts';
+import { seededRandom, type Random } from '../fuzz/generators.ts';
 
 /** Depth of a parsed value: arrays and objects count one level each (a scalar is 0). */
 function depthOf(value: unknown): number {
@@ -18,42 +19,31 @@ function depthOf(value: unknown): number {
   return max;
 }
 
-/** A small seeded generator (mulberry32), so a failure names its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const NASTY = ['"', '\\', '\\"', '\\\\', '[', ']', '{', '}', '\\u0022', 'é', '\u2028', 'x', ' ', '"]', '\\\\"', '{"a":['];
 
-function nastyString(r: () => number): string {
+function nastyString(r: Random): string {
   let s = '';
-  const n = Math.floor(r() * 6);
-  for (let i = 0; i < n; i++) s += NASTY[Math.floor(r() * NASTY.length)];
+  const n = r.int(6);
+  for (let i = 0; i < n; i++) s += r.pick(NASTY);
   return s;
 }
 
-function value(r: () => number, depth: number): unknown {
-  const pick = r();
-  if (depth <= 0 || pick < 0.3) {
-    return pick < 0.2 ? nastyString(r) : pick < 0.25 ? Math.floor(r() * 100) : null;
+/** A value nesting at most `depth` levels: 30% leaves (strings, numbers, nulls), 35% arrays, 35% objects. */
+function value(r: Random, depth: number): unknown {
+  const pick = r.int(20);
+  if (depth <= 0 || pick < 6) {
+    return pick < 4 ? nastyString(r) : pick < 5 ? r.int(100) : null;
   }
-  const n = 1 + Math.floor(r() * 3);
-  if (pick < 0.65) return Array.from({ length: n }, () => value(r, depth - 1));
+  const n = 1 + r.int(3);
+  if (pick < 13) return Array.from({ length: n }, () => value(r, depth - 1));
   return Object.fromEntries(Array.from({ length: n }, (_, i) => [`${nastyString(r)}${i}`, value(r, depth - 1)]));
 }
 
 describe('jsonNestsDeeperThan', () => {
   it('agrees with the depth of the parsed value, whatever the strings hold', () => {
     for (let seed = 1; seed <= 400; seed++) {
-      const r = random(seed);
-      const text = JSON.stringify(value(r, 1 + Math.floor(r() * 8)));
+      const r = seededRandom(seed);
+      const text = JSON.stringify(value(r, 1 + r.int(8)));
       const depth = depthOf(JSON.parse(text));
       for (const max of [Math.max(0, depth - 1), depth, depth + 1]) {
         expect(jsonNestsDeeperThan(text, max), `seed ${seed}, max ${max}: ${text}`).toBe(depth > max);
