@@ -72,21 +72,31 @@ export function coreContestant(store: Store, idMap: Map<string, string>): Contes
   };
 }
 
-/** `outpost import <file>`: the command line's importer and principal, one file per Bundle. */
-export function importContestant(host: Host, dir: string): Contestant {
-  const row = newRow('outpost import (the CLI\'s importer, host.access.system)');
-  const repo = host.access.system(DEFAULT_PROJECT_ID, { name: 'outpost import (CLI)' });
-  const file = path.join(dir, 'import-unit.json');
+/**
+ * A contestant that is handed each Bundle as a file, as `outpost import` is: the file is written
+ * untimed, then `work` is timed on it; `work` answers a failure message, or undefined.
+ */
+function fileContestant(name: string, file: string, work: (file: string) => Promise<string | undefined>): Contestant {
+  const row = newRow(name);
   return {
     row,
     async run(_bundle, text) {
       writeFileSync(file, text);
       const t0 = performance.now();
-      const summary = await host.importer.importFiles(repo, [file]);
+      const failure = await work(file);
       const ms = performance.now() - t0;
-      return summary.failed || summary.failures.length ? fail(row, summary.failures[0]?.message ?? 'failed') : ms;
+      return failure === undefined ? ms : fail(row, failure);
     },
   };
+}
+
+/** `outpost import <file>`: the command line's importer and principal, one file per Bundle. */
+export function importContestant(host: Host, dir: string): Contestant {
+  const repo = host.access.system(DEFAULT_PROJECT_ID, { name: 'outpost import (CLI)' });
+  return fileContestant('outpost import (the CLI\'s importer, host.access.system)', path.join(dir, 'import-unit.json'), async (file) => {
+    const summary = await host.importer.importFiles(repo, [file]);
+    return summary.failed || summary.failures.length ? (summary.failures[0]?.message ?? 'failed') : undefined;
+  });
 }
 
 /** The reference row's name: the import's reading of its file, without writing. */
@@ -94,23 +104,15 @@ export const IMPORT_READ_ONLY = 'reading the import\'s file: read, hashed, parse
 
 /** What `outpost import` does with a file before it writes: its own source code, the units dropped. */
 export function importReadContestant(dir: string): Contestant {
-  const row = newRow(IMPORT_READ_ONLY);
-  const file = path.join(dir, 'import-read-unit.json');
-  return {
-    row,
-    async run(_bundle, text) {
-      writeFileSync(file, text);
-      const t0 = performance.now();
-      const source = fileSource(file);
-      await source.hash();
-      let entries = 0;
-      for await (const unit of source.units(FILE_CHUNK)) {
-        entries += unit.bundle.entry?.length ?? 0;
-      }
-      const ms = performance.now() - t0;
-      return entries > 0 ? ms : fail(row, 'no entries read');
-    },
-  };
+  return fileContestant(IMPORT_READ_ONLY, path.join(dir, 'import-read-unit.json'), async (file) => {
+    const source = fileSource(file);
+    await source.hash();
+    let entries = 0;
+    for await (const unit of source.units(FILE_CHUNK)) {
+      entries += unit.bundle.entry?.length ?? 0;
+    }
+    return entries > 0 ? undefined : 'no entries read';
+  });
 }
 
 const MAPPED_TYPES = new Set(['Patient', 'Encounter']);
