@@ -89,7 +89,18 @@ describe('at the server pace', () => {
     await ws.fhir('POST', 'AccessPolicy', { resourceType: 'AccessPolicy', name: 'Nurse (care team)', resource: [{ resourceType: 'Patient', criteria: 'Patient?_has:CareTeam:patient:participant=%profile' }] } as AccessPolicy);
     const run = await ws.sync();
     expect(run).toMatchObject({ keptLocal: 1, held: 0, quarantined: 0, errors: [] });
-    const names = (await tenant.list<AccessPolicy>('AccessPolicy')).map((p) => p.name);
+    // The oracle's accepted policies are the control: the listing must show them before its absences
+    // mean anything. Once (CI, stop 22) the super admin's listing came back empty, oracle policies
+    // included, and the same run read 40 and 240 Patients just before; it was not seen again in 16
+    // runs here. The listing is read again (at most 3 times) until the control is in it.
+    const accepted = criteria.filter(([type, c]) => medplumAcceptsCriteria(type, c)).length;
+    let names: (string | undefined)[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      names = (await tenant.list<AccessPolicy>('AccessPolicy')).map((p) => p.name);
+      if (names.filter((n) => n === 'oracle').length >= accepted) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    expect(names.filter((n) => n === 'oracle')).toHaveLength(accepted);
     expect(names).toContain('Front desk');
     expect(names).not.toContain('Nurse (care team)');
     expect((await ws.call(ws.admin, 'GET', '/outpost/sync/status')).body.held).toEqual([]);
