@@ -31,7 +31,7 @@ export interface IdMap {
 
 export function createIdMap(db: Db): IdMap {
   const toRemote = db.prepare<[string, string], { remote_id: string }>('SELECT remote_id FROM sync_id_map WHERE type = ? AND local_id = ?');
-  const toLocal = db.prepare<[string, string], { local_id: string }>('SELECT local_id FROM sync_id_map WHERE type = ? AND remote_id = ?');
+  const toLocal = db.prepare<[string, string], { local_id: string }>('SELECT local_id FROM sync_id_map_by_remote WHERE type = ? AND remote_id = ?');
   return {
     remoteIdOf: (type, id) => toRemote.get(type, id)?.remote_id,
     localIdOf: (type, id) => toLocal.get(type, id)?.local_id,

@@ -14,6 +14,12 @@
 // sync_id_map    local id <-> remote id (Medplum assigns ids on create and refuses PUT-create), and the
 //                remote versionId last seen (If-Match of the next update or delete). A resource pulled
 //                from the remote maps to itself.
+// sync_id_map_by_remote  the id map read by remote id (migration 36): every lookup by remote id goes
+//                through it. A pulled resource maps to itself, and most rows are those: keeping them out
+//                of the remote-id index spares a tenant pull a second random-key B-tree, whose pages each
+//                pulled page dirtied all over (the pull ran 1.36-1.45x the core at 200k resources). The
+//                index holds the rows that map to another id; the view finds a row that maps to itself
+//                by its primary key (local id = remote id), the others by that index.
 import type { Migration } from '../db/types.ts';
 import { syncConflictMigration } from './conflicts/conflicts.ts';
 import { syncRunMigration } from './config.ts';
@@ -54,4 +60,40 @@ export const syncOutboxMigration: Migration = {
   },
 };
 
-export const syncMigrations: readonly Migration[] = [syncOutboxMigration, syncWatermarkMigration, syncConflictMigration, syncRunMigration, syncLocalOnlyMigration];
+/**
+ * The remote-id index keeps only the rows that map to another id (see the top). What its UNIQUE gave
+ * every row, one local id per remote id, the triggers keep: a row written for a remote id takes the place
+ * of the other kind of row for it, as INSERT OR REPLACE did under the full index.
+ */
+export const syncIdMapByRemoteMigration: Migration = {
+  version: 36,
+  name: 'sync id map: identity rows out of the remote-id index',
+  up(db) {
+    const oneLocalPerRemote = `
+        DELETE FROM sync_id_map
+         WHERE type = NEW.type AND local_id = NEW.remote_id AND remote_id = local_id AND NEW.remote_id <> NEW.local_id;
+        DELETE FROM sync_id_map
+         WHERE type = NEW.type AND remote_id = NEW.remote_id AND remote_id <> local_id AND NEW.remote_id = NEW.local_id;`;
+    db.exec(`
+      DROP INDEX sync_id_map_remote;
+      CREATE UNIQUE INDEX sync_id_map_remote ON sync_id_map(type, remote_id) WHERE remote_id <> local_id;
+      CREATE VIEW sync_id_map_by_remote AS
+        SELECT type, local_id, remote_id, remote_version, base_version FROM sync_id_map WHERE remote_id <> local_id
+        UNION ALL
+        SELECT type, local_id, remote_id, remote_version, base_version FROM sync_id_map WHERE remote_id = local_id;
+      CREATE TRIGGER sync_id_map_one_local_per_remote_insert AFTER INSERT ON sync_id_map BEGIN ${oneLocalPerRemote}
+      END;
+      CREATE TRIGGER sync_id_map_one_local_per_remote_update AFTER UPDATE OF local_id, remote_id ON sync_id_map BEGIN ${oneLocalPerRemote}
+      END;
+    `);
+  },
+};
+
+export const syncMigrations: readonly Migration[] = [
+  syncOutboxMigration,
+  syncWatermarkMigration,
+  syncConflictMigration,
+  syncRunMigration,
+  syncLocalOnlyMigration,
+  syncIdMapByRemoteMigration,
+];

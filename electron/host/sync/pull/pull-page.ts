@@ -80,7 +80,7 @@ export function createPageWriter(opts: PageWriterOptions) {
   const ctx = { project, validation: 'structure' as const };
   const sql = {
     byRemote: db.prepare<[string, string], { local_id: string; remote_version: string | null }>(
-      'SELECT local_id, remote_version FROM sync_id_map WHERE type = ? AND remote_id = ?',
+      'SELECT local_id, remote_version FROM sync_id_map_by_remote WHERE type = ? AND remote_id = ?',
     ),
     pending: db.prepare<[string, string], { op: string; state: string }>('SELECT op, state FROM sync_outbox WHERE type = ? AND id = ?'),
     baseVersion: db.prepare<[string, string], { base_version: number | null }>('SELECT base_version FROM sync_id_map WHERE type = ? AND local_id = ?'),

@@ -120,7 +120,7 @@ async function listRemoteIds(opts: ReconcileOptions, type: string): Promise<'ok'
  */
 async function repairGaps(opts: ReconcileOptions, writer: PageWriter, type: string, result: ReconcileResult): Promise<void> {
   const ids = opts.db
-    .prepare<[string], string>('SELECT s.id FROM temp.sync_pull_seen s WHERE NOT EXISTS (SELECT 1 FROM sync_id_map m WHERE m.type = ? AND m.remote_id = s.id)')
+    .prepare<[string], string>('SELECT s.id FROM temp.sync_pull_seen s WHERE NOT EXISTS (SELECT 1 FROM sync_id_map_by_remote m WHERE m.type = ? AND m.remote_id = s.id)')
     .pluck()
     .all(type);
   for (let i = 0; i < ids.length && !opts.signal?.aborted; i += REPAIR_CHUNK) {

@@ -28,7 +28,7 @@ export interface RemoteIdentityOptions {
 
 export function createRemotePasswordCheck(options: RemoteIdentityOptions): RemotePasswordCheck {
   const { store, config, db } = options;
-  const localIdOf = db.prepare<[string, string], string>('SELECT local_id FROM sync_id_map WHERE type = ? AND remote_id = ?').pluck();
+  const localIdOf = db.prepare<[string, string], string>('SELECT local_id FROM sync_id_map_by_remote WHERE type = ? AND remote_id = ?').pluck();
   const remoteIdOf = db.prepare<[string, string], string>('SELECT remote_id FROM sync_id_map WHERE type = ? AND local_id = ?').pluck();
 
   function read<T extends Resource>(type: string, id: string, project: string): T | undefined {
