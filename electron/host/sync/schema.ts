@@ -63,7 +63,9 @@ export const syncOutboxMigration: Migration = {
 /**
  * The remote-id index keeps only the rows that map to another id (see the top). What its UNIQUE gave
  * every row, one local id per remote id, the triggers keep: a row written for a remote id takes the place
- * of the other kind of row for it, as INSERT OR REPLACE did under the full index.
+ * of the other kind of row for it, as INSERT OR REPLACE did under the full index. So write the map with
+ * INSERT OR REPLACE only: a plain INSERT or INSERT OR IGNORE would no longer fail or be ignored where
+ * the other kind of row holds the remote id, it would take its place.
  */
 export const syncIdMapByRemoteMigration: Migration = {
   version: 36,
