@@ -8,12 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation, Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createReplica } from '../../electron/host/access/index.ts';
 import { createStore } from '../../electron/host/store/index.ts';
 import { createIdMap } from '../../electron/host/sync/id-map.ts';
 import { syncMigrations } from '../../electron/host/sync/index.ts';
-import { createPageWriter } from '../../electron/host/sync/pull/pull-page.ts';
-import { openLocal, PROJECT, type Local } from './pull-helpers.ts';
+import { openLocal, PROJECT, pageWriterOf, type Local } from './pull-helpers.ts';
 
 let dir: string;
 let local: Local;
@@ -31,10 +29,6 @@ const MAP = 'INSERT OR REPLACE INTO sync_id_map (type, local_id, remote_id, remo
 
 function rows(db = local.store.db): { local_id: string; remote_id: string }[] {
   return db.prepare("SELECT local_id, remote_id FROM sync_id_map WHERE type = 'Patient' ORDER BY local_id").all() as never;
-}
-
-function writer() {
-  return createPageWriter({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, project: PROJECT, clock: () => new Date('2026-12-08T12:00:00Z') });
 }
 
 const remotePatient = (id: string, version = 'rv1'): Patient => ({ resourceType: 'Patient', id, meta: { versionId: version, lastUpdated: '2026-12-01T00:00:00Z' }, name: [{ family: id }] });
@@ -60,13 +54,13 @@ describe('the id map read by remote id', () => {
     local.store.update<Patient>({ resourceType: 'Patient', id: 'local-7', name: [{ family: 'Local' }] }, undefined, { project: PROJECT });
     db.prepare(MAP).run('Patient', 'local-7', 'server-7', '1');
     const obs: Observation = { resourceType: 'Observation', id: 'obs-1', meta: { versionId: 'rv1' }, status: 'final', code: { text: 'Heart rate' }, subject: { reference: 'Patient/server-7' } };
-    const pages = writer();
+    const pages = pageWriterOf(local);
     expect(pages.writePage('Patient', [remotePatient('pulled-1'), remotePatient('pulled-2')])).toMatchObject({ written: 2, deduped: 0 });
     expect(pages.writePage('Observation', [structuredClone(obs)])).toMatchObject({ written: 1, deduped: 0 });
     expect(local.store.read<Observation>('Observation', 'obs-1', { project: PROJECT }).subject?.reference).toBe('Patient/local-7');
 
     // Another pull (a new writer: nothing remembered in memory) of the same versions: all held already.
-    const again = writer();
+    const again = pageWriterOf(local);
     expect(again.writePage('Patient', [remotePatient('pulled-1'), remotePatient('pulled-2')])).toMatchObject({ written: 0, deduped: 2 });
     expect(again.writePage('Observation', [structuredClone(obs)])).toMatchObject({ written: 0, deduped: 1 });
     expect(local.store.read<Patient>('Patient', 'pulled-1', { project: PROJECT }).meta?.versionId).toBe('1');

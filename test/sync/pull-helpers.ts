@@ -1,8 +1,10 @@
 // Shared set-up of the pull tests: a local store wired with sync's outbox, a paging test remote, and
 // generators of remote data.
 import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
+import { createReplica } from '../../electron/host/access/index.ts';
 import { createStore, type Store } from '../../electron/host/store/index.ts';
 import { createOutbox, syncMigrations, type Outbox } from '../../electron/host/sync/index.ts';
+import { createPageWriter, type PageWriter } from '../../electron/host/sync/pull/pull-page.ts';
 import { createRemote, type Remote } from '../../electron/host/sync/remote/remote.ts';
 import type { PagingFhirServer } from '../helpers/fhir-paging.ts';
 
@@ -17,6 +19,11 @@ export function openLocal(path = ':memory:'): Local {
   const outbox = createOutbox();
   const store = createStore({ path, defaultProject: PROJECT, migrations: [...syncMigrations], onChange: outbox.onChange });
   return { store, outbox };
+}
+
+/** The pull's page writer on `local`, as the host wires it (the replica, sync's outbox), at a fixed time. */
+export function pageWriterOf(local: Local): PageWriter {
+  return createPageWriter({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, project: PROJECT, clock: () => new Date('2026-12-07T12:00:00Z') });
 }
 
 /** A remote that does not retry (a dropped page fails the pull at once). */

@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createReplica } from '../../electron/host/access/index.ts';
-import { createPageWriter } from '../../electron/host/sync/pull/pull-page.ts';
 import { getWatermark } from '../../electron/host/sync/pull/pull-state.ts';
-import { countLive, openLocal, PROJECT, type Local } from './pull-helpers.ts';
+import { countLive, openLocal, PROJECT, pageWriterOf, type Local } from './pull-helpers.ts';
 
 let dir: string;
 let local: Local;
@@ -23,10 +21,6 @@ afterEach(() => {
   local.store.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function writer() {
-  return createPageWriter({ db: local.store.db, store: createReplica(local.store), outbox: local.outbox, project: PROJECT, clock: () => new Date('2026-12-07T12:00:00Z') });
-}
 
 function observation(id: string, patient: string, status = 'final'): Observation {
   return {
@@ -54,7 +48,7 @@ describe('the pull page writer', () => {
   it('applies a page: references mapped to local ids, indexed, not recorded as local changes', () => {
     mappedPatient('local-pat', 'remote-pat');
     const page: Resource[] = [observation('o1', 'remote-pat'), observation('o2', 'remote-pat'), observation('o3', 'other-pat')];
-    const result = writer().writePage('Observation', page, { watermark: '2026-12-01T00:00:00Z', resume: null });
+    const result = pageWriterOf(local).writePage('Observation', page, { watermark: '2026-12-01T00:00:00Z', resume: null });
     expect(result).toEqual({ written: 3, deduped: 0, conflicts: 0, failed: [] });
     expect(local.store.read<Observation>('Observation', 'o2').subject?.reference).toBe('Patient/local-pat');
     expect(local.store.read<Observation>('Observation', 'o3').subject?.reference).toBe('Patient/other-pat');
@@ -68,7 +62,7 @@ describe('the pull page writer', () => {
     // o2's status is not in R4's required value set: the store's structural check refuses it, after
     // o1's reference was already rewritten and o1 written in the page's first attempt.
     const page: Resource[] = [observation('o1', 'remote-pat'), observation('o2', 'remote-pat', 'bogus'), observation('o3', 'remote-pat')];
-    const result = writer().writePage('Observation', page, { watermark: '2026-12-01T00:00:00Z', resume: null });
+    const result = pageWriterOf(local).writePage('Observation', page, { watermark: '2026-12-01T00:00:00Z', resume: null });
     expect(result.written).toBe(2);
     expect(result.deduped).toBe(0);
     expect(result.failed).toEqual([{ type: 'Observation', id: 'o2', message: expect.stringMatching(/status|bogus/i) }]);
@@ -83,7 +77,7 @@ describe('the pull page writer', () => {
     expect(getWatermark(local.store.db, PROJECT, 'Observation')).toMatchObject({ pulled: 2 });
 
     // The same page again (an overlap window): the two written are held already, the refused one is tried again.
-    const again = writer().writePage('Observation', [observation('o1', 'remote-pat'), observation('o2', 'remote-pat', 'bogus'), observation('o3', 'remote-pat')]);
+    const again = pageWriterOf(local).writePage('Observation', [observation('o1', 'remote-pat'), observation('o2', 'remote-pat', 'bogus'), observation('o3', 'remote-pat')]);
     expect(again).toMatchObject({ written: 0, deduped: 2, failed: [{ id: 'o2' }] });
   });
 });
